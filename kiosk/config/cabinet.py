@@ -1,0 +1,61 @@
+"""`[cabinet]`: the lock-board bus and the compartment map."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from kiosk.config.base import Section
+
+
+class BoardConfig(Section):
+    address: int = Field(ge=0, le=32, description="board address (8a80: DIP 1-32; kerong-cu: 0-15)")
+    locks: int = Field(ge=1, le=50)
+    status_order: Literal["last-byte-low", "first-byte-low"] = "last-byte-low"
+    open_bit: Literal[0, 1] = 1
+    feedback: Literal["closing", "opening"] = "closing"
+
+
+class CompartmentConfig(Section):
+    id: str
+    board: int
+    lock: int = Field(ge=1, le=50)
+    size: Literal["S", "M", "L"]
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z][0-9]{2}", v):
+            raise ValueError("compartment id must be a letter and two digits, e.g. A01")
+        return v
+
+
+class CabinetConfig(Section):
+    url: str = Field(description="e.g. serial:///dev/ttyUSB1?protocol=8a80&baud=9600")
+    boards: list[BoardConfig] = Field(min_length=1)
+    compartments: list[CompartmentConfig] = Field(min_length=1)
+    poll_interval_s: float = Field(default=0.5, gt=0, le=10)
+    left_open_after_s: float = Field(default=60.0, gt=0)
+    not_opened_after_s: float = Field(default=10.0, gt=0)
+    unknown_after_failed_polls: int = Field(default=3, ge=1)
+    open_pacing_s: float = Field(default=0.3, ge=0)
+
+    @model_validator(mode="after")
+    def _map_is_consistent(self) -> "CabinetConfig":
+        boards = {b.address: b for b in self.boards}
+        seen_ids: set[str] = set()
+        seen_locks: set[tuple[int, int]] = set()
+        for c in self.compartments:
+            if c.id in seen_ids:
+                raise ValueError(f"compartment {c.id} is listed twice")
+            seen_ids.add(c.id)
+            if c.board not in boards:
+                raise ValueError(f"compartment {c.id}: board {c.board} is not in [[cabinet.boards]]")
+            if c.lock > boards[c.board].locks:
+                raise ValueError(f"compartment {c.id}: lock {c.lock} > board {c.board}'s {boards[c.board].locks} locks")
+            if (c.board, c.lock) in seen_locks:
+                raise ValueError(f"compartment {c.id}: board {c.board} lock {c.lock} is already used")
+            seen_locks.add((c.board, c.lock))
+        return self

@@ -1,0 +1,1 @@
+"""Small pieces every layer shares: the injected clock and the core event queue."""
