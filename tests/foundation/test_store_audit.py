@@ -76,3 +76,18 @@ def test_audit_records_roundtrip(tmp_path):
     rec = log.append("system", "start", note="中文")
     got = log.records()
     assert got[0].detail == {"note": "中文"} and got[0].hash == rec.hash
+
+
+def test_cli_audit_verify_detects_tampering(tmp_path, python):
+    import subprocess
+    db = tmp_path / "a.db"
+    log = AuditLog(Store(db), FakeClock())
+    log.append("tech", "door.open", "A03", reason="test")
+    log.append("tech", "door.open", "A04", reason="test")
+    ok = subprocess.run([python, "-m", "kiosk", "audit", "verify", "--db", str(db), "--json"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and '"ok": true' in ok.stdout
+    log.store.conn.execute("DROP TRIGGER audit_no_update")
+    log.store.conn.execute("UPDATE audit SET subject='A09' WHERE seq=1")
+    bad = subprocess.run([python, "-m", "kiosk", "audit", "verify", "--db", str(db)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "record 1: contents changed" in bad.stdout
