@@ -48,6 +48,17 @@ class FleetSection(Section):
     command_public_key: str | None = Field(default=None, description="back office's Ed25519 public key (hex or PEM file)")
     outbox_max_events: int = Field(default=100_000, ge=100)
     outbox_max_age_s: float = Field(default=7 * 86400, gt=0)
+    cert_file: str | None = Field(default=None, description="client certificate (PEM) for mqtts:// with per-station certs")
+    key_file: str | None = Field(default=None, description="client private key (PEM) for cert_file")
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    session_expiry_s: int = Field(default=86400, ge=0, description="MQTT 5 SessionExpiryInterval (set explicitly)")
+    will_delay_s: int = Field(default=30, ge=0, le=3600, description="delay before the broker publishes 'offline'")
+    reconnect_min_s: float = Field(default=1.0, gt=0, le=60)
+    reconnect_max_s: float = Field(default=120.0, gt=0, le=3600)
+    heartbeat_s: float = Field(default=60.0, ge=1, description="how often health is republished")
+    drain_batch: int = Field(default=200, ge=1, le=10_000, description="events in flight before waiting for an ack")
+    ack_timeout_s: float = Field(default=30.0, gt=0, description="resend from the last ack when none arrives")
+    command_max_skew_s: float = Field(default=300.0, ge=0, description="tolerated clock skew on issued_at")
 
 
 class UiSection(Section):
