@@ -1,0 +1,267 @@
+"""One-time pickup codes: 6 digits sent by SMS, stored only as keyed hashes, expiring.
+
+- `issue(case_nos, ...)` makes a code for results waiting in the cabinet and returns it once
+  (for the SMS); the database keeps HMAC-SHA256(station key, code) only.
+- `verify(code, id_number=None)` answers what the code is worth without using it up. A wrong
+  code counts against the station-wide rate limit: `max_failures` wrong codes within `window_s`
+  lock code entry for `lockout_s` and write an audit record. A right code whose item needs the
+  ID card too, presented with the wrong card, counts against that code's own attempt limit;
+  when it is used up the code is blocked (staff must re-issue).
+- `consume(code_id)` uses the code up, exactly once (atomic), just before the doors open.
+
+Time comes from the injected clock (wall time, stored as UTC ISO text, so expiry and lock-out
+survive a restart).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from kiosk.core.clock import Clock, SystemClock
+from kiosk.services.audit import AuditLog
+from kiosk.services.keyed_hash import KeyedHasher, normalize_id_number
+from kiosk.services.store import Store, register_migrations
+
+PURPOSE = "pickup"
+
+Outcome = Literal["ok", "malformed", "wrong", "expired", "used", "blocked", "revoked", "locked",
+                  "id_required", "wrong_person"]
+
+register_migrations("pickup_codes", [
+    """
+    CREATE TABLE pickup_codes (
+        code_id TEXT PRIMARY KEY,
+        code_hash TEXT NOT NULL,
+        case_nos TEXT NOT NULL,
+        applicant_hash TEXT,
+        id_card_required INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'used', 'blocked', 'revoked')),
+        used_at TEXT
+    );
+    CREATE INDEX pickup_codes_hash ON pickup_codes(code_hash, status);
+    CREATE TABLE pickup_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE pickup_lockout (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        until TEXT NOT NULL
+    )
+    """,
+])
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str  # the only time the plain code exists: hand it to the SMS and forget it
+    code_id: str
+    case_nos: tuple[str, ...]
+    expires_at: str
+
+    def __repr__(self) -> str:
+        return f"IssuedCode(code='******', code_id={self.code_id!r}, case_nos={self.case_nos!r})"
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    outcome: Outcome
+    code_id: str | None = None
+    case_nos: tuple[str, ...] = ()
+    id_card_required: bool = False
+    attempts_left: int | None = None
+    locked_until: str | None = None  # ISO time the station-wide lock-out ends
+    detail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+class PickupCodeError(Exception):
+    pass
+
+
+class PickupCodes:
+    def __init__(self, store: Store, hasher: KeyedHasher, audit: AuditLog, clock: Clock | None = None, *,
+                 ttl_s: float = 7 * 86400, max_attempts: int = 3, max_failures: int = 5,
+                 window_s: float = 600.0, lockout_s: float = 900.0) -> None:
+        self.store = store
+        self.hasher = hasher
+        self.audit = audit
+        self.clock = clock or SystemClock()
+        self.ttl_s = ttl_s
+        self.max_attempts = max_attempts
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.lockout_s = lockout_s
+        store.migrate("pickup_codes")
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    @staticmethod
+    def _iso(t: datetime) -> str:
+        return t.isoformat(timespec="milliseconds")
+
+    # -- issuing
+    def issue(self, case_nos: list[str] | tuple[str, ...], *, applicant_hash: str | None = None,
+              id_card_required: bool = False, ttl_s: float | None = None) -> IssuedCode:
+        """A new code for these cases; earlier active codes for exactly these cases are revoked
+        (the newest SMS is the one that works)."""
+        cases = tuple(case_nos)
+        if not cases or not all(isinstance(c, str) and c for c in cases):
+            raise PickupCodeError("a pickup code needs at least one case number")
+        if id_card_required and not applicant_hash:
+            raise PickupCodeError("id_card_required needs the applicant's keyed hash")
+        now = self._now()
+        expires = now + timedelta(seconds=self.ttl_s if ttl_s is None else ttl_s)
+        code_id = uuid.uuid4().hex[:16]
+        with self.store.transaction() as conn:
+            for _ in range(50):
+                code = f"{secrets.randbelow(1_000_000):06d}"
+                digest = self.hasher.hash(PURPOSE, code)
+                clash = conn.execute("SELECT 1 FROM pickup_codes WHERE code_hash = ? AND status = 'active' "
+                                     "AND expires_at > ?", (digest, self._iso(now))).fetchone()
+                if not clash:
+                    break
+            else:  # pragma: no cover - needs ~a million active codes
+                raise PickupCodeError("no free pickup code: too many active codes")
+            key = json.dumps(sorted(cases))
+            conn.execute("UPDATE pickup_codes SET status = 'revoked' WHERE status = 'active' AND case_nos = ?", (key,))
+            conn.execute(
+                "INSERT INTO pickup_codes(code_id, code_hash, case_nos, applicant_hash, id_card_required, created_at, "
+                "expires_at, max_attempts, status) VALUES (?,?,?,?,?,?,?,?, 'active')",
+                (code_id, digest, key, applicant_hash, int(id_card_required), self._iso(now), self._iso(expires),
+                 self.max_attempts),
+            )
+            self.audit.append("station", "pickup_code.issued", code_id, cases=list(cases),
+                              expires_at=self._iso(expires))
+        return IssuedCode(code, code_id, tuple(sorted(cases)), self._iso(expires))
+
+    def revoke(self, code_id: str) -> bool:
+        with self.store.transaction() as conn:
+            cur = conn.execute("UPDATE pickup_codes SET status = 'revoked' WHERE code_id = ? AND status = 'active'",
+                               (code_id,))
+            if cur.rowcount:
+                self.audit.append("station", "pickup_code.revoked", code_id)
+        return bool(cur.rowcount)
+
+    def revoke_for_case(self, case_no: str) -> int:
+        """Revoke every active code that includes this case (result collected another way)."""
+        n = 0
+        for row in self.store.query("SELECT code_id, case_nos FROM pickup_codes WHERE status = 'active'"):
+            if case_no in json.loads(row["case_nos"]):
+                n += int(self.revoke(row["code_id"]))
+        return n
+
+    # -- checking
+    def locked_until(self) -> str | None:
+        """ISO end of the station-wide lock-out, or None when code entry is open."""
+        rows = self.store.query("SELECT until FROM pickup_lockout WHERE id = 1")
+        if rows and rows[0][0] > self._iso(self._now()):
+            return str(rows[0][0])
+        return None
+
+    def verify(self, code: str, id_number: str | None = None) -> CodeCheck:
+        """What this code is worth now. Does not use it up (see `consume`)."""
+        until = self.locked_until()
+        if until:
+            return CodeCheck("locked", locked_until=until, detail="too many wrong codes; code entry is locked")
+        if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isdigit():
+            return CodeCheck("malformed", detail="a pickup code is 6 digits")
+        digest = self.hasher.hash(PURPOSE, code)
+        now = self._iso(self._now())
+        rows = self.store.query(
+            "SELECT * FROM pickup_codes WHERE code_hash = ? ORDER BY (status = 'active') DESC, created_at DESC LIMIT 1",
+            (digest,))
+        if not rows:
+            return self._wrong_code()
+        row = rows[0]
+        cases = tuple(json.loads(row["case_nos"]))
+        base = dict(code_id=row["code_id"], case_nos=cases, id_card_required=bool(row["id_card_required"]))
+        status = row["status"]
+        if status == "used":
+            return CodeCheck("used", **base, detail="this code has already been used")
+        if status == "blocked":
+            return CodeCheck("blocked", **base, detail="too many failed attempts on this code")
+        if status == "revoked":
+            return CodeCheck("revoked", **base, detail="this code was replaced by a newer one")
+        if row["expires_at"] <= now:
+            return CodeCheck("expired", **base, detail="this code has expired")
+        left = row["max_attempts"] - row["attempts"]
+        if row["id_card_required"]:
+            if id_number is None:
+                return CodeCheck("id_required", **base, attempts_left=left,
+                                 detail="this item needs the applicant's ID card too")
+            if not self.hasher.matches("id", normalize_id_number(id_number), row["applicant_hash"] or ""):
+                return self._wrong_person(row["code_id"], base)
+        return CodeCheck("ok", **base, attempts_left=left)
+
+    def consume(self, code_id: str) -> bool:
+        """Use the code up. True exactly once; False if it was used, blocked, revoked or expired."""
+        now = self._iso(self._now())
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE pickup_codes SET status = 'used', used_at = ? WHERE code_id = ? AND status = 'active' "
+                "AND expires_at > ?", (now, code_id, now))
+            if cur.rowcount:
+                self.audit.append("station", "pickup_code.used", code_id)
+        return bool(cur.rowcount)
+
+    def active_for_case(self, case_no: str) -> list[str]:
+        """code_ids of active, unexpired codes that include this case."""
+        now = self._iso(self._now())
+        return [r["code_id"] for r in self.store.query(
+            "SELECT code_id, case_nos FROM pickup_codes WHERE status = 'active' AND expires_at > ?", (now,))
+            if case_no in json.loads(r["case_nos"])]
+
+    def purge(self, older_than_days: int = 30) -> int:
+        """Delete codes that ended (used/revoked/blocked/expired) more than N days ago."""
+        cutoff = self._iso(self._now() - timedelta(days=older_than_days))
+        with self.store.transaction() as conn:
+            cur = conn.execute("DELETE FROM pickup_codes WHERE (status != 'active' AND created_at < ?) "
+                               "OR expires_at < ?", (cutoff, cutoff))
+            conn.execute("DELETE FROM pickup_failures WHERE at < ?", (cutoff,))
+        return cur.rowcount
+
+    # -- failures
+    def _wrong_code(self) -> CodeCheck:
+        now = self._now()
+        since = self._iso(now - timedelta(seconds=self.window_s))
+        with self.store.transaction() as conn:
+            conn.execute("INSERT INTO pickup_failures(at) VALUES (?)", (self._iso(now),))
+            n = conn.execute("SELECT COUNT(*) FROM pickup_failures WHERE at > ?", (since,)).fetchone()[0]
+            if n >= self.max_failures:
+                until = self._iso(now + timedelta(seconds=self.lockout_s))
+                conn.execute("INSERT INTO pickup_lockout(id, until) VALUES (1, ?) "
+                             "ON CONFLICT(id) DO UPDATE SET until = excluded.until", (until,))
+                conn.execute("DELETE FROM pickup_failures")
+                self.audit.append("station", "pickup_code.lockout", "station", failures=n,
+                                  window_s=self.window_s, until=until)
+                return CodeCheck("locked", locked_until=until,
+                                 detail=f"{n} wrong codes within {self.window_s:.0f} s; code entry locked")
+        return CodeCheck("wrong", detail="no such code", extra={"failures": str(n)})
+
+    def _wrong_person(self, code_id: str, base: dict) -> CodeCheck:
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE pickup_codes SET attempts = attempts + 1 WHERE code_id = ?", (code_id,))
+            row = conn.execute("SELECT attempts, max_attempts FROM pickup_codes WHERE code_id = ?",
+                               (code_id,)).fetchone()
+            left = row[1] - row[0]
+            self.audit.append("station", "pickup_code.wrong_person", code_id, attempts_left=left)
+            if left <= 0:
+                conn.execute("UPDATE pickup_codes SET status = 'blocked' WHERE code_id = ?", (code_id,))
+                self.audit.append("station", "pickup_code.blocked", code_id)
+                return CodeCheck("blocked", **base, attempts_left=0,
+                                 detail="ID card did not match too many times; code blocked")
+        return CodeCheck("wrong_person", **base, attempts_left=left, detail="the ID card does not match this code")
