@@ -29,7 +29,23 @@ class FaceConfig(Section):
 class ScannerConfig(Section):
     url: str = Field(description="camera://document (the document camera) or a flatbed backend")
     camera_url: str | None = None
-    page_width_px: int = Field(default=1240, ge=300, le=5000)
+    page_width_px: int = Field(default=1240, ge=300, le=5000, description="corrected page width (A4 aspect); 1240 = 150 dpi")
+    find_width_px: int = Field(default=800, ge=200, le=2000, description="frame width the page finder works on")
+    quality_width_px: int = Field(default=600, ge=200, le=2000, description="page width blur and glare are measured on")
+    min_page_contrast: float = Field(default=25.0, ge=1, le=255, description="paper vs. background grey levels")
+    blur_min: float = Field(default=150.0, ge=0, description="variance of the Laplacian below which a page is blurred")
+    glare_clip_level: int = Field(default=250, ge=200, le=255, description="grey level counted as clipped")
+    glare_above_paper: float = Field(default=15.0, ge=0, le=255, description="a glare pixel is this much brighter than the paper")
+    glare_min_area: float = Field(default=0.003, gt=0, lt=1, description="smallest glare blob, fraction of the page")
+    dark_paper_level: float = Field(default=80.0, ge=0, le=255, description="paper grey level below which a page is too dark")
+    min_page_area: float = Field(default=0.2, gt=0, lt=1, description="page area below this fraction of the frame is too far")
+    edge_margin: float = Field(default=0.004, ge=0, lt=0.2, description="page within this fraction of the frame edge is cut off")
+    max_corner_angle_deg: float = Field(default=25.0, gt=0, lt=90, description="corner angle away from 90 deg beyond which a page is too skewed")
+    min_side_ratio: float = Field(default=0.6, gt=0, le=1, description="shorter/longer of opposite page edges below which a page is too skewed")
+    steady_frames: int = Field(default=3, ge=1, le=60, description="good frames in a row that complete a capture")
+    steady_motion: float = Field(default=0.006, gt=0, lt=1, description="largest corner movement between steady frames, fraction of the frame diagonal")
+    barcode_engines: tuple[str, ...] = Field(default=("zxingcpp", "pyzbar", "opencv_aruco", "opencv"),
+                                             description="barcode engines in fallback order")
 
 
 class PrinterConfig(Section):

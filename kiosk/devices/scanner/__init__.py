@@ -1,4 +1,9 @@
-"""The `DocumentScanner` device class: page capture with quality checks, and barcode reading."""
+"""The `DocumentScanner` device class: page capture with quality checks, and barcode reading.
+
+This module imports no device or image library: flows may import it (and `payloads`) freely.
+The words a citizen sees for every quality problem and feedback key live here, in Simplified
+Chinese and English, so screens and flows share them.
+"""
 
 from __future__ import annotations
 
@@ -11,32 +16,90 @@ BACKENDS: dict[str, str] = {
     "camera": "kiosk.devices.scanner.capture:open_scanner",
 }
 
+# Quality problems, in the order a citizen should fix them (the first one is what feedback says).
+PROBLEMS: tuple[str, ...] = ("cut_off", "too_small", "skewed", "too_dark", "glare", "blur")
+
+PROBLEM_TEXT: dict[str, tuple[str, str]] = {
+    "cut_off": ("页面超出画面，请把整页放进框内", "The page is cut off: move the whole page into the frame"),
+    "too_small": ("页面太远，请靠近一些", "The page is too far away: bring it closer"),
+    "skewed": ("页面太斜，请放平放正", "The page is at too steep an angle: lay it flat and straight"),
+    "too_dark": ("光线太暗，请放到灯光下", "It is too dark: move the page into the light"),
+    "glare": ("页面反光，请稍微倾斜页面", "Glare on the page: tilt it slightly"),
+    "blur": ("图像模糊，请保持不动", "The image is blurred: hold still"),
+}
+
+# Live feedback keys (the `key` of a `feedback` event), one per camera frame.
+FEEDBACK_TEXT: dict[str, tuple[str, str]] = {
+    "no_page": ("请将材料放在扫描区", "Place the page in the scanning area"),
+    "move_into_view": PROBLEM_TEXT["cut_off"],
+    "move_closer": PROBLEM_TEXT["too_small"],
+    "straighten": PROBLEM_TEXT["skewed"],
+    "too_dark": PROBLEM_TEXT["too_dark"],
+    "glare": PROBLEM_TEXT["glare"],
+    "hold_still": ("请保持不动", "Hold still"),
+    "page_found": ("已找到页面，请保持不动", "Page found: hold still"),
+    "captured": ("已拍摄", "Captured"),
+}
+
+PROBLEM_TO_FEEDBACK: dict[str, str] = {
+    "cut_off": "move_into_view",
+    "too_small": "move_closer",
+    "skewed": "straighten",
+    "too_dark": "too_dark",
+    "glare": "glare",
+    "blur": "hold_still",
+}
+
 
 @dataclass(frozen=True)
 class Code:
-    type: str  # "QRCODE", "CODE128", ...
-    text: str
+    type: str  # "QRCODE", "CODE128", ... (upper case, no separators)
+    text: str  # untrusted: validate with kiosk.devices.scanner.payloads before use
     engine: str = ""
 
 
 @dataclass
 class PageResult:
     page_found: bool
-    corners: list[tuple[float, float]] | None
+    corners: list[tuple[float, float]] | None  # TL, TR, BR, BL in image pixels
     ok: bool
-    problems: list[str] = field(default_factory=list)  # blur, glare, cut_off, too_dark, too_small, skewed
-    metrics: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # subset of PROBLEMS, in PROBLEMS order
+    metrics: dict[str, float] = field(default_factory=dict)  # blur, glare, paper, area, angle, ...
     page: Any = None  # corrected upright page image (numpy BGR) when found
     codes: list[Code] = field(default_factory=list)
     ms: float = 0.0
 
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable summary (no image)."""
+        quality: dict[str, Any] = {"ok": self.ok, "problems": list(self.problems)}
+        quality.update({k: round(v, 4) for k, v in self.metrics.items()})
+        return {
+            "page_found": self.page_found,
+            "corners": [[round(x, 1), round(y, 1)] for x, y in self.corners] if self.corners else None,
+            "quality": quality,
+            "codes": [{"type": c.type, "text": c.text, "engine": c.engine} for c in self.codes],
+            "ms": round(self.ms, 1),
+        }
+
+
+def feedback_key(result: PageResult, moving: bool = False) -> str:
+    """What to tell the citizen about this frame: the first problem to fix, else hold still / found."""
+    if not result.page_found:
+        return "no_page"
+    for problem in PROBLEMS:
+        if problem in result.problems:
+            return PROBLEM_TO_FEEDBACK[problem]
+    return "hold_still" if moving else "page_found"
+
 
 class DocumentScanner(Device):
-    """Events while capturing: `feedback` {key: hold_still | move_closer | glare | page_found | ...}."""
+    """Events while capturing: `feedback` {key, zh, en, problems, steady, frame} once per analysed
+    camera frame (keys in FEEDBACK_TEXT); `page_captured` {problems, codes} when a capture ends."""
 
     device_class = "document_scanner"
 
-    def analyse(self, image: Any) -> PageResult:
+    def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False) -> PageResult:
+        """Find, correct and judge the page in one image (a camera frame, or a flatbed scan)."""
         raise NotImplementedError
 
     def capture(self, timeout: float = 60.0) -> Command[PageResult]:

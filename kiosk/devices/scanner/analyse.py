@@ -1,0 +1,133 @@
+"""One image in, one `PageResult` out: find the page, correct its perspective to an upright A4
+page at the configured width, judge it, and (optionally) read the codes on it.
+
+Also `load_image()`: read an image file with a clear error for missing, unreadable or corrupt files.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from kiosk.config.devices import ScannerConfig
+from kiosk.devices.scanner import PageResult
+from kiosk.devices.scanner.pagefind import FoundPage, find_page, full_image_page
+from kiosk.devices.scanner.quality import Thresholds, Verdict, judge_geometry, judge_image, merge
+
+A4_ASPECT = 297.0 / 210.0
+MAX_IMAGE_PIXELS = 60_000_000  # larger "images" are refused rather than exhausting memory
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message says which file and why."""
+
+
+def default_config() -> ScannerConfig:
+    return ScannerConfig(url="camera://document")
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """A BGR uint8 image from a file, or ImageError saying what is wrong with it."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(f"{p}: no such file")
+    if not p.is_file():
+        raise ImageError(f"{p}: not a file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    return decode_image(data, str(p))
+
+
+def decode_image(data: bytes, name: str = "<image>") -> np.ndarray:
+    if not data:
+        raise ImageError(f"{name}: empty file")
+    buf = np.frombuffer(data, np.uint8)
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if img is None or img.size == 0:
+        raise ImageError(f"{name}: not a readable image (corrupt, truncated, or not JPEG/PNG/BMP/TIFF/WebP)")
+    if img.shape[0] * img.shape[1] > MAX_IMAGE_PIXELS:
+        raise ImageError(f"{name}: image too large ({img.shape[1]}x{img.shape[0]})")
+    if img.shape[0] < 16 or img.shape[1] < 16:
+        raise ImageError(f"{name}: image too small ({img.shape[1]}x{img.shape[0]})")
+    return img
+
+
+def page_size(width: int) -> tuple[int, int]:
+    return width, round(width * A4_ASPECT)
+
+
+def rectify(frame: np.ndarray, corners: np.ndarray, width: int) -> np.ndarray:
+    """The page between `corners` (TL TR BR BL), warped upright to `width` x A4 height."""
+    w, h = page_size(width)
+    dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    m = cv2.getPerspectiveTransform(np.asarray(corners, np.float32), dst)
+    return cv2.warpPerspective(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _as_bgr(image: Any) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise ImageError("not an image: expected an HxW or HxWx3 uint8 array")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.shape[2] != 3:
+        raise ImageError(f"not an image: {image.shape[2]} channels")
+    if image.shape[0] < 16 or image.shape[1] < 16:
+        raise ImageError(f"image too small ({image.shape[1]}x{image.shape[0]})")
+    return image
+
+
+class PageAnalyzer:
+    """Find + correct + judge with one configuration. Thread-safe (no shared mutable state)."""
+
+    def __init__(self, cfg: ScannerConfig | None = None, barcode_reader: Any = None) -> None:
+        self.cfg = cfg or default_config()
+        self.thresholds = Thresholds.from_config(self.cfg)
+        self._reader = barcode_reader
+
+    @property
+    def reader(self) -> Any:
+        if self._reader is None:
+            from kiosk.devices.scanner.barcodes import BarcodeReader
+            self._reader = BarcodeReader(self.cfg.barcode_engines)
+        return self._reader
+
+    def find(self, frame: np.ndarray, flatbed: bool = False) -> FoundPage | None:
+        found = find_page(frame, self.cfg.find_width_px, self.cfg.min_page_contrast)
+        if found is None and flatbed:
+            found = full_image_page(frame)
+        return found
+
+    def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False,
+                with_page: bool = True) -> PageResult:
+        t0 = time.perf_counter()
+        frame = _as_bgr(image)
+        found = self.find(frame, flatbed)
+        if found is None:
+            gray_mean = float(cv2.mean(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))[0])
+            res = PageResult(False, None, False, [], {"frame_mean": gray_mean})
+        else:
+            geometry = judge_geometry(found.corners, frame.shape, found.area_frac, found.touches_edge, self.thresholds)
+            if flatbed:
+                geometry = Verdict([p for p in geometry.problems if p not in ("too_small", "cut_off")], geometry.metrics)
+            page = rectify(frame, found.corners, self.cfg.page_width_px)
+            image_verdict = judge_image(page, self.thresholds, self.cfg.quality_width_px)
+            verdict = merge(geometry, image_verdict)
+            res = PageResult(True, [(float(x), float(y)) for x, y in found.corners], verdict.ok,
+                             verdict.problems, verdict.metrics, page if with_page else None)
+        if read_codes:
+            # codes are read from the corrected page when there is one (upright, known scale),
+            # and from the whole frame otherwise (a phone screen held up, a code without a page)
+            codes = self.reader.read(res.page) if res.page is not None else []
+            if not codes:
+                codes = self.reader.read(frame)
+            res.codes = codes
+        res.ms = (time.perf_counter() - t0) * 1000.0
+        return res

@@ -1,0 +1,167 @@
+"""Barcode and QR reading with several engines and a fallback chain.
+
+Engines (each `fn(gray) -> list[Code]`):
+- `zxingcpp`: zxing-cpp `read_barcodes` (all formats; decodes UTF-8 and ECI correctly).
+- `pyzbar`: ZBar through pyzbar. ZBar guesses the text encoding of a QR code and often reads UTF-8
+  Chinese as Shift-JIS (or Latin-1), then re-encodes it to UTF-8: `办件` arrives as `蜉樔ｻｶ`.
+  `fix_zbar_text` undoes that (re-encode as the wrongly guessed charset, decode as strict UTF-8).
+- `opencv`: `cv2.QRCodeDetector` (multi) + `cv2.barcode.BarcodeDetector` (1-D codes).
+- `opencv_aruco`: `cv2.QRCodeDetectorAruco` (multi) + `cv2.barcode.BarcodeDetector`.
+
+`BarcodeReader(order)` tries the engines in order and stops at the first that finds a code, so
+it always decodes at least what its first engine decodes; the order comes from bench/barcodes.py.
+Decoded text is untrusted: it is cut to MAX_TEXT characters here and validated by `payloads`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from kiosk.devices.scanner import Code
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # longer decoded text is cut (a QR code holds at most ~7000 characters)
+MAX_CODES = 16
+
+
+def normalise_type(name: str) -> str:
+    """"QRCode", "CODE_128", "Code128" -> "QRCODE", "CODE128"."""
+    t = "".join(ch for ch in str(name).upper() if ch.isalnum())
+    return {"QR": "QRCODE", "EAN13": "EAN13", "UPCA": "UPCA"}.get(t, t)
+
+
+def _clean(text: str) -> str:
+    return text[:MAX_TEXT]
+
+
+def fix_zbar_text(raw: bytes) -> str:
+    """The real text of a ZBar result whose UTF-8 payload ZBar decoded with the wrong charset."""
+    text = raw.decode("utf-8", errors="replace")
+    if text.isascii():
+        return text
+    for wrong in ("shift_jis", "cp932", "latin-1"):
+        try:
+            return text.encode(wrong).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image
+
+
+def read_zxingcpp(gray: np.ndarray) -> list[Code]:
+    import zxingcpp
+
+    out = []
+    for r in zxingcpp.read_barcodes(gray):
+        if r.valid:
+            out.append(Code(normalise_type(r.format.name), _clean(r.text), "zxingcpp"))
+    return out
+
+
+def read_pyzbar(gray: np.ndarray) -> list[Code]:
+    from pyzbar import pyzbar
+
+    return [Code(normalise_type(s.type), _clean(fix_zbar_text(s.data)), "pyzbar") for s in pyzbar.decode(gray)]
+
+
+_barcode_detector: list[object] = []
+
+
+def _read_opencv_1d(gray: np.ndarray, engine: str) -> list[Code]:
+    if not hasattr(cv2, "barcode"):
+        return []
+    if not _barcode_detector:
+        _barcode_detector.append(cv2.barcode.BarcodeDetector())
+    det = _barcode_detector[0]
+    ok, texts, types, _points = det.detectAndDecodeWithType(gray)  # type: ignore[attr-defined]
+    if not ok or texts is None:
+        return []
+    return [Code(normalise_type(ty), _clean(tx), engine) for tx, ty in zip(texts, types) if tx]
+
+
+def _read_opencv_qr(detector: object, gray: np.ndarray, engine: str) -> list[Code]:
+    ok, texts, _points, _straight = detector.detectAndDecodeMulti(gray)  # type: ignore[attr-defined]
+    if not ok:
+        return []
+    return [Code("QRCODE", _clean(t), engine) for t in texts if t]
+
+
+def read_opencv(gray: np.ndarray) -> list[Code]:
+    # a detector per call: OpenCV's QR detector objects are not safe to share between threads
+    return _read_opencv_qr(cv2.QRCodeDetector(), gray, "opencv") + _read_opencv_1d(gray, "opencv")
+
+
+def read_opencv_aruco(gray: np.ndarray) -> list[Code]:
+    return _read_opencv_qr(cv2.QRCodeDetectorAruco(), gray, "opencv_aruco") + _read_opencv_1d(gray, "opencv_aruco")
+
+
+ENGINES: dict[str, Callable[[np.ndarray], list[Code]]] = {
+    "zxingcpp": read_zxingcpp,
+    "pyzbar": read_pyzbar,
+    "opencv": read_opencv,
+    "opencv_aruco": read_opencv_aruco,
+}
+
+
+def available_engines() -> list[str]:
+    """The engines whose library loads on this machine."""
+    out = []
+    for name in ENGINES:
+        try:
+            ENGINES[name](np.full((32, 32), 255, np.uint8))
+        except Exception as exc:  # a missing libzbar shows up as ImportError/OSError here
+            log.warning("barcode engine %s unavailable: %s", name, exc)
+            continue
+        out.append(name)
+    return out
+
+
+def read_with(engine: str, image: np.ndarray) -> list[Code]:
+    """One engine's codes in an image (BGR or grey), de-duplicated, at most MAX_CODES."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown barcode engine {engine!r} (known: {', '.join(ENGINES)})")
+    seen: dict[tuple[str, str], Code] = {}
+    for c in ENGINES[engine](_gray(image)):
+        seen.setdefault((c.type, c.text), c)
+    return list(seen.values())[:MAX_CODES]
+
+
+class BarcodeReader:
+    """The station's fallback chain: engines in order until one finds a code."""
+
+    def __init__(self, order: Sequence[str] = ("zxingcpp", "pyzbar", "opencv_aruco", "opencv")) -> None:
+        unknown = [e for e in order if e not in ENGINES]
+        if unknown:
+            raise ValueError(f"unknown barcode engine(s) {', '.join(unknown)} (known: {', '.join(ENGINES)})")
+        if not order:
+            raise ValueError("at least one barcode engine is needed")
+        self.order = tuple(order)
+        self._broken: set[str] = set()
+
+    def read(self, image: np.ndarray) -> list[Code]:
+        gray = _gray(image)
+        for engine in self.order:
+            if engine in self._broken:
+                continue
+            try:
+                codes = read_with(engine, gray)
+            except (ImportError, OSError) as exc:  # library missing on this machine: skip from now on
+                log.warning("barcode engine %s failed to load, skipping it: %s", engine, exc)
+                self._broken.add(engine)
+                continue
+            except cv2.error as exc:  # one bad image must not stop the chain
+                log.debug("barcode engine %s: %s", engine, exc)
+                continue
+            if codes:
+                return codes
+        return []

@@ -1,0 +1,139 @@
+"""The `camera://document` backend: a DocumentScanner that watches the document camera.
+
+`open_scanner(url, cfg=..., camera=..., frames=...)` builds it. Frames come from a Camera device
+(made from `cfg.camera_url` with `kiosk.devices.registry.create_device("camera", ...)` on open)
+or, for tests and tools, from any iterator of BGR frames. `capture()` runs on the scanner's owner
+thread: every frame is analysed, a `feedback` event says what to do, and the command completes
+with the sharpest page once a good page has been steady for `steady_frames` frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from kiosk.config.devices import ScannerConfig
+from kiosk.devices.base import Command, Completion, DeviceError, DeviceStatus, ResultCode
+from kiosk.devices.registry import DeviceUrl, create_device
+from kiosk.devices.scanner import FEEDBACK_TEXT, Code, DocumentScanner, PageResult
+from kiosk.devices.scanner.analyse import ImageError, PageAnalyzer
+from kiosk.devices.scanner.barcodes import BarcodeReader
+from kiosk.devices.scanner.feedback import SteadyTracker
+from kiosk.devices.worker import OwnerThread
+
+log = logging.getLogger(__name__)
+
+GRAB_TIMEOUT_S = 2.0
+
+
+class CameraDocumentScanner(DocumentScanner):
+    def __init__(self, cfg: ScannerConfig, camera: Any = None, frames: Iterable[Any] | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        self.cfg = cfg
+        self.reader = BarcodeReader(cfg.barcode_engines)
+        self.analyzer = PageAnalyzer(cfg, self.reader)
+        self.capabilities = frozenset({"capture", "feedback", "barcodes", "perspective"})
+        self._camera = camera
+        self._own_camera = False
+        self._frames: Iterator[Any] | None = iter(frames) if frames is not None else None
+        self._worker: OwnerThread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        if self._camera is None and self._frames is None:
+            if not self.cfg.camera_url:
+                self.set_status(DeviceStatus.NO_DEVICE, "no camera_url configured for the document scanner")
+                return
+            try:
+                self._camera = create_device("camera", self.cfg.camera_url)
+            except (ValueError, ImportError, AttributeError) as exc:
+                self.set_status(DeviceStatus.NO_DEVICE, f"document camera {self.cfg.camera_url}: {exc}")
+                return
+            self._own_camera = True
+        if self._camera is not None:
+            try:
+                if self._own_camera:
+                    self._camera.open()
+                self._camera.start()
+            except Exception as exc:  # a camera that cannot start degrades the scanner, never crashes
+                self.set_status(DeviceStatus.NO_DEVICE, f"document camera: {exc}")
+                return
+        if self._worker is None:
+            self._worker = OwnerThread(self.name)
+        self.set_status(DeviceStatus.ONLINE)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        if self._camera is not None and self._own_camera:
+            try:
+                self._camera.close()
+            except Exception:
+                log.exception("%s: closing the camera failed", self.name)
+        self.set_status(DeviceStatus.OFFLINE)
+
+    # -- commands -------------------------------------------------------------------------------
+    def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False) -> PageResult:
+        return self.analyzer.analyse(image, flatbed=flatbed, read_codes=read_codes)
+
+    def read_codes(self, image: Any) -> list[Code]:
+        return self.reader.read(image)
+
+    def capture(self, timeout: float = 60.0, read_codes: bool = True) -> Command[PageResult]:
+        if self._worker is None or self.status is not DeviceStatus.ONLINE:
+            cmd: Command[PageResult] = Command("capture")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"document scanner is {self.status}"))
+            return cmd
+        return self._worker.submit("capture", lambda c: self._capture(c, read_codes), timeout=timeout)
+
+    def _next_frame(self) -> Any:
+        if self._frames is not None:
+            try:
+                return next(self._frames)
+            except StopIteration:
+                raise DeviceError(ResultCode.DEVICE_NOT_READY, "the frame source ended") from None
+        done = self._camera.grab(GRAB_TIMEOUT_S).result(GRAB_TIMEOUT_S + 1.0)
+        if not done.ok or done.data is None:
+            self.set_status(DeviceStatus.HARDWARE_ERROR, f"document camera: {done.detail or done.code}")
+            raise DeviceError(ResultCode.DEVICE_NOT_READY, f"document camera gave no frame: {done.detail or done.code}")
+        return done.data.image
+
+    def _capture(self, cmd: Command[PageResult], read_codes: bool) -> PageResult:
+        tracker = SteadyTracker(self.cfg.steady_frames, self.cfg.steady_motion)
+        index = 0
+        while True:
+            if cmd.cancel_requested.is_set():
+                raise DeviceError(ResultCode.CANCELED, "capture canceled")
+            frame = self._next_frame()
+            index += 1
+            self.count("frames")
+            try:
+                result = self.analyzer.analyse(frame, with_page=True)
+            except ImageError as exc:  # a malformed frame is skipped, not fatal
+                self.count("bad_frames")
+                log.warning("%s: skipped a bad frame: %s", self.name, exc)
+                continue
+            step = tracker.update(result, frame.shape)
+            zh, en = FEEDBACK_TEXT[step.key]
+            self.emit("feedback", key=step.key, zh=zh, en=en, problems=list(result.problems),
+                      steady=step.steady, needed=self.cfg.steady_frames, frame=index)
+            if step.captured is not None:
+                page = step.captured
+                if read_codes and page.page is not None:
+                    page.codes = self.reader.read(page.page)
+                self.count("captures")
+                self.emit("page_captured", problems=list(page.problems),
+                          codes=[{"type": c.type, "text": c.text} for c in page.codes])
+                return page
+
+
+def open_scanner(url: DeviceUrl, cfg: ScannerConfig | None = None, camera: Any = None,
+                 frames: Iterable[Any] | None = None, name: str | None = None, **_: Any) -> CameraDocumentScanner:
+    """Registry factory for `camera://document`. A `camera` URL parameter overrides cfg.camera_url."""
+    cfg = cfg or ScannerConfig(url=url.raw)
+    if url.param("camera"):
+        cfg = cfg.model_copy(update={"camera_url": url.param("camera")})
+    return CameraDocumentScanner(cfg, camera=camera, frames=frames, name=name)

@@ -1,0 +1,164 @@
+"""Page finding, perspective correction and every quality verdict on generated page photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hw_sim.documents import KINDS, page_photo, qr_image, render_page
+from kiosk.devices.scanner import PROBLEMS
+from kiosk.devices.scanner.analyse import ImageError, PageAnalyzer, default_config, page_size
+from kiosk.devices.scanner.quality import Thresholds, glare_blobs, paper_level
+
+EXPECTED = {
+    "good": [],
+    "blurred": ["blur"],
+    "glare": ["glare"],
+    "cut_off": ["cut_off"],
+    "dark": ["too_dark"],
+    "far": ["too_small"],
+    "skewed": ["skewed"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_each_kind_gets_exactly_its_verdict(kind, photos, analyzer):
+    frame, _truth = photos[kind]
+    res = analyzer.analyse(frame)
+    assert res.page_found
+    assert res.problems == EXPECTED[kind], res.metrics
+    assert res.ok is (kind == "good")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_verdicts_hold_for_other_seeds(seed, analyzer):
+    for kind, problems in EXPECTED.items():
+        frame, _ = page_photo(kind, seed=seed)
+        assert analyzer.analyse(frame).problems == problems, (kind, seed)
+
+
+def test_no_page_on_an_empty_desk(photos, analyzer):
+    res = analyzer.analyse(photos["no_page"][0])
+    assert not res.page_found and res.corners is None and not res.ok and res.page is None
+
+
+@pytest.mark.parametrize("kind", ["good", "blurred", "glare", "dark", "far", "skewed"])
+def test_corners_match_ground_truth(kind, photos, analyzer):
+    frame, truth = photos[kind]
+    res = analyzer.analyse(frame)
+    err = np.hypot(*(np.array(res.corners) - np.array(truth.corners)).T)
+    assert err.max() < 6.0, err  # pixels in a 1600x1200 frame
+
+
+@pytest.mark.parametrize("rotation", [-12.0, 8.0, 15.0])
+def test_rotated_page_corners_in_order(rotation, analyzer):
+    frame, truth = page_photo("good", rotation=rotation, distance=1.15)
+    res = analyzer.analyse(frame)
+    assert res.ok, res.problems
+    err = np.hypot(*(np.array(res.corners) - np.array(truth.corners)).T)
+    assert err.max() < 6.0
+
+
+def test_cut_off_page_corners_inside_frame_match(photos, analyzer):
+    frame, truth = photos["cut_off"]
+    res = analyzer.analyse(frame)
+    h, w = frame.shape[:2]
+    inside = [i for i, (x, y) in enumerate(truth.corners) if 0 <= x < w and 0 <= y < h]
+    assert inside, "the generator should leave some corners in view"
+    for i in inside:
+        assert np.hypot(*(np.array(res.corners[i]) - np.array(truth.corners[i]))) < 6.0
+
+
+def test_perspective_output_is_upright_a4_at_configured_width(photos):
+    cfg = default_config().model_copy(update={"page_width_px": 827})
+    res = PageAnalyzer(cfg).analyse(photos["skewed"][0])
+    assert res.page.shape == (page_size(827)[1], 827, 3) == (1170, 827, 3)
+    res = PageAnalyzer().analyse(photos["good"][0])
+    assert res.page.shape == (1754, 1240, 3)
+
+
+def test_corrected_page_is_upright(photos, analyzer):
+    """The title is at the top and the codes at the bottom of the corrected page."""
+    res = analyzer.analyse(photos["skewed"][0], read_codes=False)
+    gray = res.page.mean(axis=2)
+    top, bottom = gray[: gray.shape[0] // 6], gray[-gray.shape[0] // 4:]
+    assert bottom.mean() < top.mean()  # barcode + QR make the bottom darkest
+    assert gray[60:120].mean() > gray[120:180].mean()  # margin above the title line
+
+
+def test_flatbed_scan_is_whole_page_and_not_cut_off(analyzer):
+    page = render_page()
+    res = analyzer.analyse(page, flatbed=True)
+    assert res.page_found and res.ok, res.problems
+    assert res.corners[0] == (0.0, 0.0)
+    assert analyzer.analyse(page).page_found is False  # without --flatbed there is no page edge
+
+
+def test_white_paper_is_not_glare(analyzer):
+    # flatbed paper is pure 255 everywhere; an over-exposed photo clips the whole sheet
+    assert "glare" not in analyzer.analyse(render_page(), flatbed=True).problems
+    for light in (1.13, 1.2, 1.3):
+        res = analyzer.analyse(page_photo("good", light=light)[0])
+        assert "glare" not in res.problems, (light, res.metrics)
+
+
+def _sticker_page() -> np.ndarray:
+    """Off-white paper with a bright white QR label: the label and its quiet zone clip, the paper does not."""
+    page = render_page().astype(np.float32)
+    page = np.where(page > 250, 226, page)
+    qr = qr_image("KQ1:SZ-20261122-000123", box=14)
+    page[300:300 + qr.shape[0], 300:300 + qr.shape[1]] = qr[..., None]
+    return page.astype(np.uint8)
+
+
+def test_qr_quiet_zone_on_grey_paper_is_not_glare(analyzer):
+    frame, _ = page_photo("good", page_image=_sticker_page(), light=1.17)
+    res = analyzer.analyse(frame)
+    assert "glare" not in res.problems, res.metrics
+    # the label really is clipped and above the paper: only the halo rule tells it from glare
+    import cv2
+    gray = cv2.cvtColor(cv2.resize(res.page, (600, 849), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    no_halo_rule = Thresholds(glare_halo=-255)
+    assert glare_blobs(gray, paper_level(gray), no_halo_rule)[1] >= 1
+
+
+def test_thresholds_are_configurable(photos):
+    frame = photos["blurred"][0]
+    lenient = PageAnalyzer(default_config().model_copy(update={"blur_min": 5.0}))
+    assert "blur" not in lenient.analyse(frame).problems
+    strict = PageAnalyzer(default_config().model_copy(update={"min_page_area": 0.5}))
+    assert "too_small" in strict.analyse(photos["good"][0]).problems
+
+
+def test_problems_listed_in_fix_order(analyzer):
+    frame, _ = page_photo("custom", distance=2.3, blur=3.5, light=0.3)
+    res = analyzer.analyse(frame)
+    assert res.problems == [p for p in PROBLEMS if p in res.problems]
+    assert {"too_small", "too_dark"} <= set(res.problems)
+
+
+@pytest.mark.parametrize("bad", [
+    np.zeros((0, 0, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), np.zeros((100, 100, 3), np.float32),
+    "not an image", None, np.zeros((100, 100, 2), np.uint8),
+])
+def test_malformed_images_are_refused_clearly(bad, analyzer):
+    with pytest.raises(ImageError):
+        analyzer.analyse(bad)
+
+
+def test_grey_and_bgra_frames_are_accepted(photos, analyzer):
+    import cv2
+    frame = photos["good"][0]
+    assert analyzer.analyse(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)).page_found
+    assert analyzer.analyse(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)).page_found
+
+
+def test_shared_photos_do_not_crash(testdata, analyzer):
+    from kiosk.devices.scanner.analyse import load_image
+    for p in sorted(testdata.rglob("*.jpg"))[:6]:
+        res = analyzer.analyse(load_image(p))
+        assert isinstance(res.page_found, bool)
+
+
+def test_all_kinds_are_covered():
+    assert set(EXPECTED) | {"no_page"} == set(KINDS)
