@@ -55,6 +55,8 @@ class FleetSection(Section):
     will_delay_s: int = Field(default=30, ge=0, le=3600, description="delay before the broker publishes 'offline'")
     reconnect_min_s: float = Field(default=1.0, gt=0, le=60)
     reconnect_max_s: float = Field(default=120.0, gt=0, le=3600)
+    reconnect_spread_s: float = Field(default=15.0, ge=0, le=600, description="first retry after a lost connection: random in [0, this]")
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
     heartbeat_s: float = Field(default=60.0, ge=1, description="how often health is republished")
     drain_batch: int = Field(default=200, ge=1, le=10_000, description="events in flight before waiting for an ack")
     ack_timeout_s: float = Field(default=30.0, gt=0, description="resend from the last ack when none arrives")

@@ -1,0 +1,113 @@
+"""Ed25519 signatures on back-office commands, over a canonical encoding.
+
+The signed bytes are `b"kiosk-cmd-v1\\n"` + the UTF-8 JSON of
+`{"args", "cmd_id", "expires_at", "issued_at", "kiosk_id", "name"}` with sorted keys, no spaces
+(`separators=(",", ":")`) and non-ASCII kept as UTF-8. The signature travels as unpadded
+base64url (86 characters). Keys: a raw 32-byte public key as 64 hex characters, or PEM files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+DOMAIN = b"kiosk-cmd-v1\n"
+SIGNED_FIELDS = ("kiosk_id", "cmd_id", "name", "args", "issued_at", "expires_at")
+
+
+def canonical(cmd: dict[str, Any]) -> bytes:
+    body = {k: cmd[k] for k in SIGNED_FIELDS}
+    return DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                               allow_nan=False).encode("utf-8")
+
+
+def sign(cmd: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    return base64.urlsafe_b64encode(key.sign(canonical(cmd))).rstrip(b"=").decode("ascii")
+
+
+def verify(cmd: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    sig = cmd.get("sig")
+    if not isinstance(sig, str) or len(sig) != 86:
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(sig + "==")
+        public_key.verify(raw, canonical(cmd))
+    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def generate() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def public_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def save_private(key: Ed25519PrivateKey, path: str | Path) -> None:
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+
+
+def load_private(path: str | Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable Ed25519 private key (PEM): {exc}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path}: not an Ed25519 key")
+    return key
+
+
+def load_public(spec: str) -> Ed25519PublicKey:
+    """64 hex characters, or the path of a PEM public key file."""
+    s = spec.strip()
+    if len(s) == 64 and all(c in "0123456789abcdefABCDEF" for c in s):
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(s))
+    try:
+        key = serialization.load_pem_public_key(Path(s).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"command public key {spec!r}: neither 64 hex characters nor a PEM file: {exc}") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{spec}: not an Ed25519 public key")
+    return key
+
+
+DESIRED_DOMAIN = b"kiosk-desired-v1\n"
+
+
+def canonical_document(doc: dict[str, Any]) -> bytes:
+    """Signed bytes of a `desired` settings document: kiosk_id, version, settings."""
+    body = {"kiosk_id": doc["kiosk_id"], "version": doc["version"], "settings": doc["settings"]}
+    return DESIRED_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                       allow_nan=False).encode("utf-8")
+
+
+def sign_document(doc: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    return base64.urlsafe_b64encode(key.sign(canonical_document(doc))).rstrip(b"=").decode("ascii")
+
+
+def verify_document(doc: dict[str, Any], kiosk_id: str, public_key: Ed25519PublicKey) -> bool:
+    sig = doc.get("sig")
+    if doc.get("kiosk_id") != kiosk_id or not isinstance(sig, str) or len(sig) != 86:
+        return False
+    try:
+        public_key.verify(base64.urlsafe_b64decode(sig + "=="), canonical_document(doc))
+    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
+        return False
+    return True

@@ -1,0 +1,127 @@
+"""The station link against a real mosquitto: events delivered in order and deleted only on the
+back office's ack; retained status/health; last will; commands answered on `res`."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import paho.mqtt.client as mqtt
+
+from kiosk.services.fleet import contract, topics
+from tests.fleet.conftest import PASSWORDS, STATIONS
+
+
+def wait(pred, timeout=10.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def test_events_reach_backoffice_and_leave_outbox_only_on_ack(broker, make_station, make_backoffice):
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    st.emit(50)
+    # no back office yet: the broker PUBACKs, yet nothing leaves the outbox
+    assert wait(lambda: st.link.stats.events_published >= 50, 5)
+    time.sleep(0.3)
+    assert st.outbox.stats().pending == 50
+    bo = make_backoffice(broker)
+    st.emit(30)
+    assert bo.wait_upto(st.kiosk_id, 80, 15)
+    assert bo.event_ids(st.kiosk_id) == set(st.produced)
+    assert bo.seqs(st.kiosk_id) == list(range(1, 81))
+    assert wait(lambda: st.outbox.stats().pending == 0, 5)
+    assert not bo.contract_violations
+    # retained status and health, valid against the contract
+    assert wait(lambda: bo.track(st.kiosk_id).status is not None and bo.track(st.kiosk_id).health is not None, 5)
+    assert bo.track(st.kiosk_id).status["state"] == "online"
+    assert bo.track(st.kiosk_id).health["devices"]["printer"]["paper"] == "ok"
+
+
+def test_last_will_says_offline_after_the_will_delay(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker, will_delay_s=1)
+    assert st.link.wait_connected(5)
+    assert wait(lambda: (bo.track(st.kiosk_id).status or {}).get("state") == "online", 5)
+    # drop the TCP connection without DISCONNECT: the broker publishes the will after its delay
+    st.link.abort()
+    assert wait(lambda: (bo.track(st.kiosk_id).status or {}).get("state") == "offline", 10)
+    assert bo.track(st.kiosk_id).status["reason"] == "will"
+
+
+def test_clean_stop_publishes_offline_shutdown(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    st.link.stop()
+    assert wait(lambda: (bo.track(st.kiosk_id).status or {}).get("reason") == "shutdown", 5)
+
+
+def test_signed_command_runs_once_and_repeat_gets_stored_result(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    cmd = bo.send_command(st.kiosk_id, "open_compartment", {"compartment": "A01", "reason": "hotline"})
+    done = bo.wait_result(cmd["cmd_id"], "done")
+    assert done["result"]["args"] == ["A01", "hotline"]
+    assert st.target.calls == [("open_compartment", ("A01", "hotline"))]
+    # the same command again (e.g. the back office missed the answer): stored result, no second open
+    bo.send_raw(st.kiosk_id, "open_compartment", json.dumps(cmd).encode(), cmd["cmd_id"].encode())
+    dup = bo.wait_result(cmd["cmd_id"], "duplicate")
+    assert dup["original_status"] == "done" and dup["result"] == done["result"]
+    assert len(st.target.calls) == 1
+    actions = [r.action for r in st.audit.records()]
+    assert "fleet.command.accepted" in actions and "fleet.command.done" in actions
+    assert "fleet.command.duplicate" in actions
+    # the result is also an outbox event, delivered and acked
+    assert wait(lambda: any(e.type == "command.result" for e in st.outbox.pending(0, 100)) or
+                "command.result" in {r for r in _types(bo, st.kiosk_id)}, 5)
+
+
+def _types(bo, station):
+    with bo.lock:
+        return [r[0] for r in bo.db.execute("SELECT type FROM events WHERE station=?", (station,))]
+
+
+def test_every_command_kind_reaches_the_target(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    cases = [("open_compartment", {"compartment": "B02", "reason": "stuck"}),
+             ("assign_deposit", {"case": "SH-20261122-0001-X", "size": "M"}),
+             ("set_maintenance", {"on": True}),
+             ("apply_config", {"patch": {"session": {"idle_timeout_s": 90}}}),
+             ("notify_update", {"version": "0.2.0", "sha256": "a" * 64})]
+    for name, args in cases:
+        cmd = bo.send_command(st.kiosk_id, name, args)
+        assert bo.wait_result(cmd["cmd_id"], "done")["status"] == "done"
+    assert [c[0] for c in st.target.calls] == [n for n, _ in cases]
+    # a handler that fails answers `failed`, and the link lives on
+    cmd = bo.send_command(st.kiosk_id, "open_compartment", {"compartment": "Z99", "reason": "x"})
+    assert bo.wait_result(cmd["cmd_id"], "failed")["detail"] == "no compartment Z99"
+    st.target.fail_with = RuntimeError("driver bug")
+    cmd = bo.send_command(st.kiosk_id, "set_maintenance", {"on": False})
+    r = bo.wait_result(cmd["cmd_id"], "failed")
+    assert r["reason"] == "handler_error" and "driver bug" in r["detail"]
+    cmd = bo.send_command(st.kiosk_id, "set_maintenance", {"on": False})
+    assert bo.wait_result(cmd["cmd_id"], "done")
+    assert st.link.connected
+
+
+def test_signed_desired_settings_are_applied_and_reported(broker, make_station, make_backoffice, command_key):
+    from kiosk.services.fleet import signing
+    bo = make_backoffice(broker)
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    bo.set_desired(st.kiosk_id, 3, {"maintenance": True})
+    assert wait(lambda: (bo.track(st.kiosk_id).reported or {}).get("version") == 3, 5)
+    assert bo.track(st.kiosk_id).reported["settings"] == {"maintenance": True}
+    forged = signing.generate()
+    bo.set_desired(st.kiosk_id, 4, {"maintenance": False}, key=forged)
+    assert wait(lambda: (bo.track(st.kiosk_id).reported or {}).get("version") == 4, 5)
+    assert bo.track(st.kiosk_id).reported["errors"] == ["desired settings not applied: missing or bad signature"]
+    assert bo.track(st.kiosk_id).reported["settings"] == {}
