@@ -1,0 +1,640 @@
+"""Apply (申办): choose a matter → guide → identify → e-certificates with consent → scan the
+remaining materials → one-time notice of anything missing (一次性告知) → pay → submit → receipt,
+optionally dropping paper originals into a compartment.
+
+Guidance-only matters end after the guide (outcome `guided`): the station says where and how to
+apply. A print item (instant certificate) prints its result with the receipt. When the printer
+cannot print, the receipt is shown on screen as a QR code (outcome stays `completed`).
+Outcomes: completed, guided, missing_material, payment_canceled, submit_failed, plus the
+identification outcomes (see `kiosk.flows.identify`) and timeout / canceled / error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.devices.base import Completion, DeviceEvent, ResultCode
+from kiosk.flows.base import Flow
+from kiosk.flows.identify import IdentifyMixin, applicant_of
+from kiosk.flows import matters as mx
+from kiosk.flows.texts import t
+from kiosk.flows.viewmodel import Action, ViewModel
+
+SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
+                 "skewed", "too_small", "no_page")
+PAY_POLL_S = 2.0
+
+
+class ApplyFlow(IdentifyMixin, Flow):
+    name = "apply"
+    title_key = "apply.title"
+    initial = "choose"
+    STEPS = (
+        ("apply.step.choose", ("choose", "guide")),
+        ("apply.step.identify", ("identify_card", "identify_face")),
+        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "missing")),
+        ("apply.step.pay", ("pay",)),
+        ("apply.step.submit", ("submit", "receipt", "receipt_on_screen", "dropoff_offer", "dropoff_open",
+                               "dropoff_close", "done")),
+    )
+
+    def __init__(self, ctx: Any, matter_code: str | None = None) -> None:
+        self.matter: Any = None  # kiosk.services.catalog.Matter
+        self.category: str | None = None
+        self.results: list[Any] = []
+        self.query = ""
+        self.scan_index = 0
+        self.scan_feedback: str | None = None
+        self.last_problems: list[str] = []
+        self.compartment: str | None = None
+        self._pay_next_poll = 0.0
+        super().__init__(ctx)
+        if matter_code:
+            self.act("select", code=matter_code)
+
+    # -- choose -------------------------------------------------------------------------------
+    def view_choose(self) -> ViewModel:
+        catalog = self.ctx.services.catalog
+        cats = catalog.categories
+        items = self.results
+        return ViewModel(self.name, self.state, t("apply.choose.title"), body=(t("apply.choose.hint"),),
+                         screen="choose",
+                         actions=(Action("search", t("apply.choose.search"), "keypad"),),
+                         data={"categories": [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+                                               "icon": c.icon} for c in cats],
+                               "category": self.category, "query": self.query,
+                               "items": [{"code": m.code, "name_zh": m.name_zh, "name_en": m.name_en,
+                                          "self_service": mx.self_service(m)} for m in items[:60]]})
+
+    def act_choose(self, action_id: str, code: str = "", query: str = "", **_: Any) -> bool:
+        catalog = self.ctx.services.catalog
+        if action_id == "category":
+            self.category, self.query = code, ""
+            try:
+                self.results = catalog.in_category(code)
+            except Exception:
+                self.results = []
+            self.error = None if self.results else t("apply.choose.empty")
+            return True
+        if action_id == "search":
+            self.query, self.category = query[:40], None
+            self.results = [h.matter for h in catalog.search(self.query, limit=40)]
+            self.error = None if self.results else t("apply.choose.no_results")
+            return True
+        if action_id == "select":
+            matter = catalog.find(code) if isinstance(code, str) else None
+            if matter is None:
+                self.error = t("apply.choose.unknown")
+                return True
+            self.matter = matter
+            self.error = None
+            self.go("guide")
+            return True
+        return False
+
+    # -- guide --------------------------------------------------------------------------------
+    def view_guide(self) -> ViewModel:
+        m = self.matter
+        assert m is not None
+        actions = (Action("start", t("apply.guide.start")),) if mx.self_service(m) else (
+            Action("finish", t("common.finish")),)
+        body = (t("apply.guide.self_service"),) if mx.self_service(m) else (
+            t("apply.guide.where", place=m.place_zh, hours=m.hours_zh, phone=m.enquiry_phone),)
+        return ViewModel(self.name, self.state, t("apply.guide.title", name=m.name_zh), body=body,
+                         actions=actions + (Action("back", t("common.back"), "secondary"),),
+                         screen="guide", data={"guide": mx.guide(m)})
+
+    def act_guide(self, action_id: str, **_: Any) -> bool:
+        m = self.matter
+        if action_id == "back":
+            self.matter = None
+            self.go("choose")
+        elif action_id == "finish":
+            self.end("guided", t("outcome.guided"))
+        elif action_id == "start" and m is not None and mx.self_service(m):
+            self.begin_identify()
+        else:
+            return False
+        return True
+
+    # -- after identification -----------------------------------------------------------------
+    def identified(self) -> None:
+        assert self.matter is not None
+        self.session.personal["attached"] = {}  # material index -> "ecert" | "scan"
+        if self.matter.station.consent_ecerts and self._ecert_materials():
+            self.go("ecert_consent")
+        else:
+            self._start_scanning()
+
+    def on_event(self, event: DeviceEvent) -> bool:
+        if self.on_face_event(event):
+            return True
+        if self.state == "scan" and event.kind == "feedback":
+            key = str(event.data.get("key", ""))
+            if key in SCAN_FEEDBACK:
+                self.scan_feedback = key
+                return True
+        if self.state == "dropoff_close" and event.kind == "door_closed":
+            comp = self.ctx.services.cabinet.by_lock(int(event.data.get("board", -1)), int(event.data.get("lock", -1)))
+            if comp is not None and comp.id == self.compartment:
+                self._dropoff_closed()
+                return True
+        return False
+
+    # -- e-certificates -----------------------------------------------------------------------
+    def _ecert_materials(self) -> list[tuple[int, Any]]:
+        assert self.matter is not None
+        return [(i, m) for i, m in mx.materials(self.matter) if m.ecert_type]
+
+    def view_ecert_consent(self) -> ViewModel:
+        names = [m.name_zh for _, m in self._ecert_materials()]
+        return ViewModel(self.name, self.state, t("apply.ecert.title"),
+                         body=(t("apply.ecert.ask", names=names),),
+                         actions=(Action("consent", t("apply.ecert.consent")),
+                                  Action("decline", t("apply.ecert.decline"), "secondary")),
+                         screen="consent", data={"ecerts": [{"name_zh": m.name_zh, "name_en": m.name_en}
+                                                            for _, m in self._ecert_materials()]})
+
+    def act_ecert_consent(self, action_id: str, **_: Any) -> bool:
+        if action_id == "decline":
+            self._start_scanning()
+            return True
+        if action_id != "consent":
+            return False
+        types = tuple(dict.fromkeys(m.ecert_type for _, m in self._ecert_materials()))
+        bo = self.ctx.services.backoffice
+        applicant = applicant_of(self.session.identity)
+
+        def fetch() -> Any:
+            consent = bo.request_consent(applicant, types)
+            return bo.fetch_ecertificates(applicant, consent)
+
+        self.go("ecert_fetch")
+        self.start("ecerts", self.ctx.services.run("ecerts", fetch))
+        return True
+
+    def view_ecert_fetch(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("apply.ecert.title"), body=(t("apply.ecert.fetching"),),
+                         busy=True)
+
+    def done_ecerts(self, c: Completion[Any]) -> None:
+        attached = self.session.personal["attached"]
+        got = 0
+        if c.ok and c.data:
+            held = {e.type: e for e in c.data}
+            self.session.personal["ecerts"] = held
+            for i, m in self._ecert_materials():
+                if m.ecert_type in held:
+                    attached[i] = "ecert"
+                    got += 1
+            self.error = None
+        elif not c.ok:
+            self.error = t("apply.ecert.unavailable")
+        self.session.personal["ecert_count"] = got
+        self._start_scanning()
+
+    # -- scanning -----------------------------------------------------------------------------
+    def _to_scan(self) -> list[tuple[int, Any]]:
+        """Materials still to scan: not attached, not skipped, not electronic-only."""
+        assert self.matter is not None
+        attached = self.session.personal.get("attached", {})
+        skipped = self.session.personal.get("skipped", set())
+        return [(i, m) for i, m in mx.materials(self.matter)
+                if i not in attached and i not in skipped and m.form != "electronic"]
+
+    def _start_scanning(self) -> None:
+        if self._to_scan() and self.ctx.devices.scanner is not None:
+            self.go("scan")
+        else:
+            self.go("missing")
+
+    def _current_material(self) -> tuple[int, Any] | None:
+        todo = self._to_scan()
+        return todo[0] if todo else None
+
+    def enter_scan(self) -> None:
+        self.scan_feedback = None
+        self.start("page", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
+
+    def view_scan(self) -> ViewModel:
+        cur = self._current_material()
+        assert cur is not None
+        index, m = cur
+        pages = len(self.session.pages.get(str(index), []))
+        body = [t("apply.scan.place", name=m.name_zh, page=pages + 1, pages=m.pages)]
+        if self.scan_feedback:
+            body.append(t(f"scan.feedback.{self.scan_feedback}"))
+        actions = [Action("skip", t("apply.scan.skip"), "secondary")]
+        if not self.pending("page"):
+            actions.insert(0, Action("retake", t("apply.scan.retake")))
+        return ViewModel(self.name, self.state, t("apply.scan.title"), body=tuple(body), actions=tuple(actions),
+                         screen="scan", illustration="place_page",
+                         data={"material": m.name_zh, "material_en": m.name_en, "page": pages + 1,
+                               "pages": m.pages, "feedback": self.scan_feedback, "problems": self.last_problems,
+                               "remaining": [x.name_zh for _, x in self._to_scan()]})
+
+    def act_scan(self, action_id: str, **_: Any) -> bool:
+        cur = self._current_material()
+        if cur is None:
+            return False
+        index, _m = cur
+        if action_id == "skip":
+            self.cancel_command("page")
+            self.session.pages.pop(str(index), None)
+            self.session.personal.setdefault("skipped", set()).add(index)
+            self._next_material()
+            return True
+        if action_id == "retake" and not self.pending("page"):
+            self.error = None
+            self.go("scan")
+            return True
+        return False
+
+    def done_page(self, c: Completion[Any]) -> None:
+        cur = self._current_material()
+        if cur is None or c.code is ResultCode.CANCELED:
+            return
+        index, m = cur
+        if c.ok and c.data is not None and c.data.ok:
+            pages = self.session.pages.setdefault(str(index), [])
+            pages.append(c.data.page)
+            self.last_problems = []
+            self.error = None
+            if len(pages) >= m.pages:
+                self.session.personal["attached"][index] = "scan"
+                self._next_material()
+            else:
+                self.go("scan")
+            return
+        if c.ok and c.data is not None:
+            self.last_problems = list(c.data.problems)
+            self.error = t("apply.scan.quality", problems=[t(f"scan.problem.{p}") for p in c.data.problems
+                                                           if p in SCAN_PROBLEMS])
+        elif c.code in (ResultCode.DEVICE_NOT_READY, ResultCode.HARDWARE_ERROR):
+            self.error = t("apply.scan.unavailable")
+            self.session.personal.setdefault("skipped", set()).add(index)
+            self._next_material()
+            return
+        else:
+            self.error = t("apply.scan.no_page")
+        # stay on this material; the person retakes or skips
+
+    def _next_material(self) -> None:
+        if self._current_material() is not None and self.ctx.devices.scanner is not None:
+            self.go("scan")
+        else:
+            self.go("missing")
+
+    # -- one-time notice ----------------------------------------------------------------------
+    def _missing(self) -> list[Any]:
+        assert self.matter is not None
+        attached = self.session.personal.get("attached", {})
+        return [m for i, m in mx.materials(self.matter) if m.required and i not in attached
+                and m.form != "electronic"]
+
+    def enter_missing(self) -> None:
+        if not self._missing():
+            self._after_materials()
+
+    def view_missing(self) -> ViewModel:
+        assert self.matter is not None
+        missing = self._missing()
+        m = self.matter
+        return ViewModel(self.name, self.state, t("apply.missing.title"),
+                         body=(t("apply.missing.list", names=[x.name_zh for x in missing]),
+                               t("apply.missing.explain", place=m.place_zh, phone=m.enquiry_phone)),
+                         actions=(Action("finish", t("apply.missing.understood")),
+                                  Action("rescan", t("apply.missing.rescan"), "secondary")),
+                         screen="notice",
+                         data={"missing": [{"name_zh": x.name_zh, "name_en": x.name_en, "form": x.form,
+                                            "pages": x.pages, "note_zh": x.note_zh} for x in missing],
+                               "matter": m.code, "place_zh": m.place_zh, "enquiry_phone": m.enquiry_phone})
+
+    def act_missing(self, action_id: str, **_: Any) -> bool:
+        assert self.matter is not None
+        if action_id == "rescan" and self.ctx.devices.scanner is not None:
+            self.session.personal["skipped"] = set()
+            self._start_scanning()
+            return True
+        if action_id == "finish":
+            self.ctx.services.audit.append("station", "apply.missing_notice", self.matter.code,
+                                           missing=len(self._missing()))
+            self.end("missing_material", t("outcome.missing_material"))
+            return True
+        return False
+
+    def _after_materials(self) -> None:
+        assert self.matter is not None
+        self._open_case()
+        if mx.fee_fen(self.matter) > 0:
+            self.go("pay")
+        else:
+            self.go("submit")
+
+    def _open_case(self) -> None:
+        if "case_no" in self.session.personal:
+            return
+        m = self.matter
+        identity = self.session.identity
+        case = self.ctx.services.cases.open(m.code, identity.id_number,
+                                            promised_days=m.promised_days if m.type == "promised" else None,
+                                            note_zh="自助终端提交", note_en="submitted at the station")
+        self.session.personal["case_no"] = case.case_no
+        self.session.personal["promised_date"] = case.promised_date
+
+    # -- payment ------------------------------------------------------------------------------
+    def enter_pay(self) -> None:
+        assert self.matter is not None
+        bo, m, case_no = self.ctx.services.backoffice, self.matter, self.session.personal["case_no"]
+        fee = mx.fee_fen(m)
+        self.start("order", self.ctx.services.run("order", lambda: bo.create_payment(case_no, fee, m.name_zh)))
+
+    def view_pay(self) -> ViewModel:
+        assert self.matter is not None
+        order = self.session.personal.get("order")
+        fee = mx.fee_fen(self.matter)
+        return ViewModel(self.name, self.state, t("apply.pay.title"),
+                         body=(t("apply.pay.amount", yuan=mx.yuan(fee)), t("apply.pay.scan_qr")),
+                         actions=(Action("check", t("apply.pay.check")),), screen="pay",
+                         data={"qr": order.pay_url if order else None, "amount_fen": fee,
+                               "basis_zh": self.matter.fee.basis_zh})
+
+    def done_order(self, c: Completion[Any]) -> None:
+        if c.ok:
+            self.session.personal["order"] = c.data
+            self.ctx.services.cases.set_payment_order(self.session.personal["case_no"], c.data.order_id)
+            self._pay_next_poll = self.clock.monotonic() + PAY_POLL_S
+        else:
+            self._withdraw("payment unavailable")
+            self.end("submit_failed", t("apply.pay.unavailable"))
+
+    def act_pay(self, action_id: str, **_: Any) -> bool:
+        if action_id == "check":
+            self._poll_payment()
+            return True
+        return False
+
+    def tick_pay(self) -> None:
+        if self.clock.monotonic() >= self._pay_next_poll:
+            self._poll_payment()
+
+    def _poll_payment(self) -> None:
+        order = self.session.personal.get("order")
+        if order is None or self.pending("paid"):
+            return
+        bo = self.ctx.services.backoffice
+        self._pay_next_poll = self.clock.monotonic() + PAY_POLL_S
+        self.start("paid", self.ctx.services.run("paid", lambda: bo.payment_status(order.order_id)))
+
+    def done_paid(self, c: Completion[Any]) -> None:
+        if c.ok and c.data.status == "paid":
+            self.session.personal["order"] = c.data
+            self.go("submit")
+        elif c.ok and c.data.status in ("canceled", "expired"):
+            self._withdraw("payment " + c.data.status)
+            self.end("payment_canceled", t("apply.pay.canceled"))
+
+    def release(self) -> None:
+        # a visit that ends while a payment order is open cancels the order and withdraws the case
+        order = self.session.personal.get("order")
+        if order is not None and self.state == "pay" and getattr(order, "status", "") == "pending":
+            bo = self.ctx.services.backoffice
+            self.ctx.services.run("cancel_payment", lambda: bo.cancel_payment(order.order_id))
+            self._withdraw("payment abandoned")
+        if self.compartment and self.state in ("dropoff_offer", "dropoff_open"):
+            self.ctx.services.cabinet.release_reservation(self.compartment)
+        super().release()
+
+    def _withdraw(self, note: str) -> None:
+        case_no = self.session.personal.get("case_no")
+        if case_no:
+            try:
+                self.ctx.services.cases.set_status(case_no, "withdrawn", note_en=note)
+            except Exception:
+                pass  # already moved on (e.g. submitted meanwhile): nothing to withdraw
+
+    # -- submit -------------------------------------------------------------------------------
+    def enter_submit(self) -> None:
+        from kiosk.services.backoffice import CaseSubmission, SubmittedFile
+
+        assert self.matter is not None
+        m = self.matter
+        applicant = applicant_of(self.session.identity)
+        files: list[Any] = []
+        ecerts = self.session.personal.get("ecerts", {})
+        attached = self.session.personal["attached"]
+        for index, mat in mx.materials(m):
+            how = attached.get(index)
+            if how == "ecert":
+                e = ecerts[mat.ecert_type]
+                files.append(SubmittedFile(mat.name_zh, "ecert", e.media_type, e.content, index))
+            elif how == "scan":
+                pages = self.session.pages.get(str(index), [])
+                files.append(SubmittedFile(mat.name_zh, "scan", "application/octet-stream",
+                                           _pages_bytes(pages), index, pages=len(pages)))
+        order = self.session.personal.get("order")
+        submission = CaseSubmission(
+            case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
+            applicant=applicant, files=tuple(files), payment_order_id=order.order_id if order else None,
+            submitted_at=self.clock.now().isoformat(timespec="seconds"))
+        bo = self.ctx.services.backoffice
+        self.start("submit", self.ctx.services.run("submit", lambda: bo.submit_case(submission)))
+
+    def view_submit(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("apply.submit.title"), body=(t("apply.submit.sending"),),
+                         busy=True, screen="message")
+
+    def done_submit(self, c: Completion[Any]) -> None:
+        case_no = self.session.personal["case_no"]
+        if not c.ok or not c.data.accepted:
+            note = c.detail if not c.ok else (c.data.message_en or "rejected")
+            self._withdraw(f"submission failed: {note}"[:80])
+            self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=note[:80])
+            self.end("submit_failed", t("apply.submit.failed"))
+            return
+        receipt = c.data
+        cases = self.ctx.services.cases
+        cases.set_backoffice_ref(case_no, receipt.backoffice_ref)
+        if receipt.status != "submitted":
+            try:
+                cases.set_status(case_no, receipt.status, receipt.message_zh, receipt.message_en, actor="backoffice")
+            except Exception:
+                pass
+        self.ctx.services.audit.append("station", "apply.submitted", case_no, matter=self.matter.code)
+        self.session.personal["document"] = receipt.document
+        self.go("receipt")
+
+    # -- receipt ------------------------------------------------------------------------------
+    def _receipt_data(self) -> dict[str, Any]:
+        assert self.matter is not None
+        identity = self.session.identity
+        p = self.session.personal
+        attached = p.get("attached", {})
+        now = self.clock.now()
+        fee = mx.fee_fen(self.matter)
+        mats = []
+        for index, mat in mx.materials(self.matter):
+            how = attached.get(index)
+            if how:
+                mats.append({"name": mat.name_zh[:40], "form": "e-cert" if how == "ecert" else "scan",
+                             "pages": len(self.session.pages.get(str(index), [])) if how == "scan" else 0})
+        return {"case_number": p["case_no"], "service_item": self.matter.name_zh,
+                "applicant_id_masked": identity.id_number_masked if identity else "****",
+                "materials": mats, "promised_date": p.get("promised_date") or now.date().isoformat(),
+                "fee_yuan": mx.yuan(fee) if fee else None, "fee_paid": bool(p.get("order")),
+                "query_url": receipt_qr(p["case_no"]), "issued_at": now.isoformat(timespec="seconds")}
+
+    def enter_receipt(self) -> None:
+        printer = self.ctx.devices.printer
+        if printer is None or str(printer.status) in ("no_device", "hardware_error", "offline") or \
+                printer.class_status.get("paper") in ("out", "jammed"):
+            self.go("receipt_on_screen")
+            return
+        self.start("print", printer.print_document("application", self._receipt_data(), self.ctx.lang))
+
+    def view_receipt(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("apply.receipt.title"), body=(t("apply.receipt.printing"),),
+                         busy=True, screen="message", illustration="take_receipt")
+
+    def done_print(self, c: Completion[Any]) -> None:
+        if c.ok:
+            self._after_receipt()
+        else:
+            self.go("receipt_on_screen")
+
+    def view_receipt_on_screen(self) -> ViewModel:
+        d = self._receipt_data()
+        return ViewModel(self.name, self.state, t("apply.receipt.title"),
+                         body=(t("apply.receipt.on_screen", case_no=d["case_number"]),),
+                         actions=(Action("continue", t("common.ok")),), screen="receipt_qr",
+                         data={"qr": d["query_url"], "case_no": d["case_number"],
+                               "promised_date": d["promised_date"]})
+
+    def act_receipt_on_screen(self, action_id: str, **_: Any) -> bool:
+        if action_id != "continue":
+            return False
+        self.session.personal["receipt_on_screen"] = True
+        self._after_receipt()
+        return True
+
+    def _after_receipt(self) -> None:
+        assert self.matter is not None
+        if mx.offers_dropoff(self.matter) and self.ctx.devices.cabinet is not None:
+            self.go("dropoff_offer")
+        else:
+            self.go("done")
+
+    # -- drop-off -----------------------------------------------------------------------------
+    def view_dropoff_offer(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("apply.dropoff.title"), body=(t("apply.dropoff.offer"),),
+                         actions=(Action("dropoff", t("apply.dropoff.yes")),
+                                  Action("skip", t("apply.dropoff.no"), "secondary")), screen="message")
+
+    def act_dropoff_offer(self, action_id: str, **_: Any) -> bool:
+        if action_id == "skip":
+            self.go("done")
+            return True
+        if action_id != "dropoff":
+            return False
+        case_no = self.session.personal["case_no"]
+        cabinet = self.ctx.services.cabinet
+        comp = cabinet.reserve("M", case_no, "dropoff") or cabinet.reserve("L", case_no, "dropoff")
+        if comp is None:
+            self.error = t("apply.dropoff.full")
+            self.go("done")
+            return True
+        self.compartment = comp.id
+        self.go("dropoff_open")
+        return True
+
+    def enter_dropoff_open(self) -> None:
+        assert self.compartment is not None
+        self.start("open", self.ctx.services.cabinet.open(self.compartment, "dropoff", "citizen"))
+
+    def view_dropoff_open(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("apply.dropoff.title"),
+                         body=(t("apply.dropoff.opening", compartment=self.compartment),), busy=True,
+                         screen="cabinet", data={"compartment": self.compartment})
+
+    def done_open(self, c: Completion[Any]) -> None:
+        assert self.compartment is not None
+        if c.ok:
+            self.go("dropoff_close")
+            return
+        self.ctx.services.cabinet.release_reservation(self.compartment)
+        self.error = t("apply.dropoff.door_failed", compartment=self.compartment)
+        self.compartment = None
+        self.go("done")
+
+    def view_dropoff_close(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("apply.dropoff.title"),
+                         body=(t("apply.dropoff.put_in", compartment=self.compartment),),
+                         screen="cabinet", illustration="close_door", data={"compartment": self.compartment})
+
+    def tick_dropoff_close(self) -> None:
+        if self.compartment and self.ctx.services.cabinet.door(self.compartment) == "closed":
+            self._dropoff_closed()
+            self._changed()
+
+    def _dropoff_closed(self) -> None:
+        assert self.compartment is not None
+        case_no = self.session.personal["case_no"]
+        self.ctx.services.cabinet.loaded(self.compartment, case_no)
+        self.ctx.services.cases.set_dropoff_compartment(case_no, self.compartment)
+        self.ctx.services.audit.append("station", "apply.dropoff", case_no, compartment=self.compartment)
+        self.session.personal["dropoff"] = self.compartment
+        self.compartment = None
+        self.go("done")
+
+    # -- done ---------------------------------------------------------------------------------
+    def view_done(self) -> ViewModel:
+        d = self._receipt_data()
+        body = [t("apply.done.submitted", case_no=d["case_number"])]
+        if self.session.personal.get("promised_date"):
+            body.append(t("apply.done.promised", date=d["promised_date"]))
+        if self.session.personal.get("dropoff"):
+            body.append(t("apply.done.dropoff", compartment=self.session.personal["dropoff"]))
+        return ViewModel(self.name, self.state, t("apply.done.title"), body=tuple(body),
+                         actions=(Action("finish", t("common.finish")),), screen="message",
+                         data={"case_no": d["case_number"], "qr": d["query_url"],
+                               "receipt_on_screen": bool(self.session.personal.get("receipt_on_screen"))})
+
+    def act_done(self, action_id: str, **_: Any) -> bool:
+        if action_id != "finish":
+            return False
+        self.end("completed", t("outcome.completed"))
+        return True
+
+    def cancellable(self) -> bool:
+        return self.state not in ("ecert_fetch", "submit", "receipt", "dropoff_open", "dropoff_close", "done")
+
+
+SCAN_PROBLEMS = ("blur", "glare", "cut_off", "too_dark", "too_small", "skewed")
+RECEIPT_URL = "https://zwfw.example.gov.cn/q/"
+
+
+def receipt_qr(case_no: str) -> str:
+    """What the receipt's QR code says: a progress-query URL with the case number, nothing personal."""
+    return RECEIPT_URL + case_no
+
+
+def case_from_qr(text: str) -> str | None:
+    """The case number in a scanned receipt QR (or a bare case number); None for anything else."""
+    from kiosk.services.cases import is_valid_case_number
+
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    candidate = text[len(RECEIPT_URL):] if text.startswith(RECEIPT_URL) else text
+    candidate = candidate.strip().upper()
+    return candidate if is_valid_case_number(candidate) else None
+
+
+def _pages_bytes(pages: list[Any]) -> bytes:
+    """The scanned pages as bytes for submission."""
+    out = bytearray()
+    for page in pages:
+        if isinstance(page, (bytes, bytearray)):
+            out += page
+        elif hasattr(page, "tobytes"):
+            out += page.tobytes()
+    return bytes(out)

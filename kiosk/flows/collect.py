@@ -1,0 +1,317 @@
+"""Collect (取件): identify (card + face) or enter the SMS pickup code (+ the ID card where the
+item requires it) → the compartments holding this person's results open → doors closed →
+confirmed → rating (好差评) → receipt.
+
+A compartment opens only for an authorised person, once per authorisation: a pickup code is used
+up (`PickupCodes.consume`) before the doors are opened, and an open is never retried
+automatically — a door that does not open ends the visit with its own outcome and an audit
+record, so staff can hand the item over.
+Outcomes: completed, nothing_to_collect, wrong_person, code_expired, code_used, code_blocked,
+code_locked, door_not_opened, plus the identification outcomes, timeout, canceled, error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.devices.base import Completion, DeviceEvent, ResultCode
+from kiosk.flows.base import Flow
+from kiosk.flows.identify import IdentifyMixin
+from kiosk.flows.texts import t
+from kiosk.flows.viewmodel import Action, ViewModel
+
+CODE_OUTCOMES = {
+    "expired": ("code_expired", "collect.code.expired"),
+    "revoked": ("code_expired", "collect.code.revoked"),
+    "used": ("code_used", "collect.code.used"),
+    "blocked": ("code_blocked", "collect.code.blocked"),
+    "locked": ("code_locked", "collect.code.locked"),
+    "wrong_person": ("wrong_person", "collect.wrong_person"),
+}
+RATING_TAGS = ("fast", "easy", "clear", "slow", "confusing", "device_problem")
+
+
+class CollectFlow(IdentifyMixin, Flow):
+    name = "collect"
+    title_key = "collect.title"
+    initial = "method"
+    STEPS = (
+        ("collect.step.method", ("method", "code_entry")),
+        ("collect.step.identify", ("identify_card", "identify_face")),
+        ("collect.step.take", ("opening", "take", "confirm")),
+        ("collect.step.rate", ("rating",)),
+        ("collect.step.receipt", ("receipt", "done")),
+    )
+
+    def __init__(self, ctx: Any) -> None:
+        self.via_code = False
+        super().__init__(ctx)
+
+    # -- method -------------------------------------------------------------------------------
+    def view_method(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("collect.method.title"), body=(t("collect.method.hint"),),
+                         actions=(Action("identify", t("collect.method.identify")),
+                                  Action("code", t("collect.method.code"))), screen="choose")
+
+    def act_method(self, action_id: str, **_: Any) -> bool:
+        if action_id == "identify":
+            self.via_code = False
+            self.need_face = True
+            self.begin_identify()
+        elif action_id == "code":
+            self.via_code = True
+            self.go("code_entry")
+        else:
+            return False
+        return True
+
+    # -- pickup code --------------------------------------------------------------------------
+    def view_code_entry(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("collect.code.title"), body=(t("collect.code.enter"),),
+                         actions=(Action("code", t("common.ok"), "keypad"),), screen="keypad",
+                         data={"digits": 6, "mask": False})
+
+    def act_code_entry(self, action_id: str, code: str = "", **_: Any) -> bool:
+        if action_id != "code":
+            return False
+        code = str(code)[:12]
+        check = self.ctx.services.codes.verify(code)
+        self._code_result(code, check)
+        return True
+
+    def _code_result(self, code: str, check: Any) -> None:
+        if check.outcome in ("wrong", "malformed"):
+            self.error = t("collect.code.wrong", left=check.attempts_left) if check.attempts_left else \
+                t("collect.code.wrong_plain")
+            return
+        if check.outcome in CODE_OUTCOMES:
+            outcome, key = CODE_OUTCOMES[check.outcome]
+            self.end(outcome, t(key))
+            return
+        self.session.codes["pickup"] = code
+        if check.outcome == "id_required":
+            self.error = None
+            self.need_face = False  # the code proves the SMS; the card proves the person
+            self.begin_identify()
+            return
+        self._authorised(list(check.case_nos), check.code_id)
+
+    # -- after identification -----------------------------------------------------------------
+    def identified(self) -> None:
+        identity = self.session.identity
+        if self.via_code:
+            check = self.ctx.services.codes.verify(self.session.codes.get("pickup", ""), identity.id_number)
+            if check.outcome == "ok":
+                self._authorised(list(check.case_nos), check.code_id)
+            else:
+                self._code_result(self.session.codes.get("pickup", ""), check)
+                if not self.ended:
+                    self.end("wrong_person", t("collect.wrong_person"))
+            return
+        waiting = self.ctx.services.cases.awaiting_pickup(identity.id_number)
+        if not waiting:
+            self.end("nothing_to_collect", t("collect.nothing"))
+            return
+        self._authorised([c.case_no for c in waiting], None)
+
+    def _authorised(self, case_nos: list[str], code_id: str | None) -> None:
+        cases = self.ctx.services.cases
+        items = []
+        for no in case_nos:
+            case = cases.find(no)
+            if case is not None and case.status == "deposited" and case.compartment:
+                items.append({"case_no": no, "compartment": case.compartment, "matter_code": case.matter_code})
+        if not items:
+            self.end("nothing_to_collect", t("collect.nothing"))
+            return
+        if code_id is not None and not self.ctx.services.codes.consume(code_id):
+            self.end("code_used", t("collect.code.used"))
+            return
+        self.session.personal["items"] = items
+        self.session.personal["opened"] = []
+        self.session.personal["failed"] = []
+        self.ctx.services.audit.append("station", "collect.authorised", ",".join(i["case_no"] for i in items),
+                                       via="code" if code_id else "identity",
+                                       compartments=[i["compartment"] for i in items])
+        self.go("opening")
+
+    def on_event(self, event: DeviceEvent) -> bool:
+        if self.on_face_event(event):
+            return True
+        if self.state == "take" and event.kind == "door_closed":
+            comp = self.ctx.services.cabinet.by_lock(int(event.data.get("board", -1)), int(event.data.get("lock", -1)))
+            if comp is not None and comp.id in self.session.personal.get("opened", []):
+                self._check_closed()
+                return True
+        return False
+
+    # -- opening ------------------------------------------------------------------------------
+    def _next_to_open(self) -> dict[str, Any] | None:
+        done = set(self.session.personal["opened"]) | set(self.session.personal["failed"])
+        for item in self.session.personal["items"]:
+            if item["compartment"] not in done:
+                return item
+        return None
+
+    def enter_opening(self) -> None:
+        item = self._next_to_open()
+        if item is None:
+            if not self.session.personal["opened"]:
+                self.end("door_not_opened", t("collect.door_failed_all"))
+            else:
+                self.go("take")
+            return
+        self.session.personal["opening"] = item["compartment"]
+        self.start("open", self.ctx.services.cabinet.open(item["compartment"], "pickup", "citizen"))
+
+    def view_opening(self) -> ViewModel:
+        comp = self.session.personal.get("opening")
+        return ViewModel(self.name, self.state, t("collect.opening.title"),
+                         body=(t("collect.opening.body", compartment=comp),), busy=True, screen="cabinet",
+                         data={"compartment": comp})
+
+    def done_open(self, c: Completion[Any]) -> None:
+        comp = self.session.personal.pop("opening", None)
+        if comp is None:
+            return
+        if c.ok:
+            self.session.personal["opened"].append(comp)
+        else:
+            self.session.personal["failed"].append(comp)
+            self.ctx.services.audit.append("station", "collect.door_not_opened", comp, detail=c.detail[:80])
+        self.go("opening")
+
+    # -- take + close -------------------------------------------------------------------------
+    def view_take(self) -> ViewModel:
+        opened = self.session.personal["opened"]
+        body = [t("collect.take.body", compartments=opened)]
+        if self.session.personal["failed"]:
+            body.append(t("collect.take.some_failed", compartments=self.session.personal["failed"]))
+        return ViewModel(self.name, self.state, t("collect.take.title"), body=tuple(body), screen="cabinet",
+                         illustration="take_and_close", data={"compartments": opened})
+
+    def tick_take(self) -> None:
+        self._check_closed()
+
+    def _check_closed(self) -> None:
+        cabinet = self.ctx.services.cabinet
+        if all(cabinet.door(comp) == "closed" for comp in self.session.personal["opened"]):
+            self.go("confirm")
+            self._changed()
+
+    def view_confirm(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("collect.confirm.title"), body=(t("collect.confirm.body"),),
+                         actions=(Action("taken", t("collect.confirm.taken")),
+                                  Action("not_taken", t("collect.confirm.not_taken"), "secondary")))
+
+    def act_confirm(self, action_id: str, **_: Any) -> bool:
+        if action_id not in ("taken", "not_taken"):
+            return False
+        self._record_collected(confirmed=action_id == "taken")
+        self.go("rating")
+        return True
+
+    def _record_collected(self, confirmed: bool) -> None:
+        svc = self.ctx.services
+        opened = set(self.session.personal["opened"])
+        collected = []
+        for item in self.session.personal["items"]:
+            if item["compartment"] not in opened:
+                continue
+            no = item["case_no"]
+            if confirmed:
+                svc.cases.set_status(no, "collected", "自助柜领取", "Collected from the cabinet")
+                svc.cases.set_compartment(no, None)
+                svc.cabinet.emptied(item["compartment"])
+                svc.codes.revoke_for_case(no)
+                bo = svc.backoffice
+                svc.run("report", lambda no=no: bo.report_status(no, "collected", "自助柜领取", "Collected"))
+                collected.append(no)
+            svc.audit.append("station", "collect.confirmed" if confirmed else "collect.not_taken", no,
+                             compartment=item["compartment"])
+        self.session.personal["collected"] = collected
+        self.session.personal["confirmed"] = confirmed
+
+    # -- rating -------------------------------------------------------------------------------
+    def view_rating(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("collect.rating.title"), body=(t("collect.rating.ask"),),
+                         actions=(Action("rate", t("collect.rating.submit"), "choice"),
+                                  Action("skip", t("collect.rating.skip"), "secondary")),
+                         screen="rating", data={"scores": [1, 2, 3, 4, 5], "tags": list(RATING_TAGS)})
+
+    def act_rating(self, action_id: str, score: int = 0, tags: tuple[str, ...] = (), **_: Any) -> bool:
+        if action_id == "skip":
+            self.go("receipt")
+            return True
+        if action_id != "rate":
+            return False
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            self.error = t("collect.rating.pick")
+            return True
+        from kiosk.services.backoffice import Rating
+
+        bo = self.ctx.services.backoffice
+        at = self.clock.now().isoformat(timespec="seconds")
+        good_tags = tuple(x for x in tags if x in RATING_TAGS)
+        for no in self.session.personal.get("collected", []) or [i["case_no"] for i in self.session.personal["items"]]:
+            rating = Rating(no, score, good_tags, "", at)
+            self.ctx.services.run("rating", lambda r=rating: bo.submit_rating(r))
+        self.error = None
+        self.go("receipt")
+        return True
+
+    # -- receipt ------------------------------------------------------------------------------
+    def enter_receipt(self) -> None:
+        printer = self.ctx.devices.printer
+        items = [i for i in self.session.personal["items"] if i["compartment"] in self.session.personal["opened"]]
+        if not items or printer is None or printer.class_status.get("paper") in ("out", "jammed") or \
+                str(printer.status) in ("no_device", "hardware_error", "offline"):
+            self.session.personal["receipt_on_screen"] = True
+            self.go("done")
+            return
+        first = items[0]
+        catalog = self.ctx.services.catalog
+        names = []
+        for i in items:
+            m = catalog.find(i["matter_code"]) if catalog is not None else None
+            names.append((m.name_zh if m else i["matter_code"])[:40])
+        identity = self.session.identity
+        data = {"case_number": first["case_no"], "compartment": first["compartment"], "items": names,
+                "picked_up_at": self.clock.now().isoformat(timespec="seconds")}
+        if identity is not None:
+            data["applicant_id_masked"] = identity.id_number_masked
+        self.start("print", printer.print_document("pickup", data, self.ctx.lang))
+
+    def view_receipt(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("collect.receipt.title"), body=(t("collect.receipt.printing"),),
+                         busy=True)
+
+    def done_print(self, c: Completion[Any]) -> None:
+        if not c.ok:
+            self.session.personal["receipt_on_screen"] = True
+        self.go("done")
+
+    def view_done(self) -> ViewModel:
+        items = [i for i in self.session.personal["items"] if i["compartment"] in self.session.personal["opened"]]
+        body = [t("collect.done.body", n=len(items))]
+        if self.session.personal.get("receipt_on_screen"):
+            body.append(t("collect.done.no_receipt"))
+        return ViewModel(self.name, self.state, t("collect.done.title"), body=tuple(body),
+                         actions=(Action("finish", t("common.finish")),),
+                         data={"cases": [i["case_no"] for i in items]})
+
+    def act_done(self, action_id: str, **_: Any) -> bool:
+        if action_id != "finish":
+            return False
+        self.end("completed", t("outcome.completed"))
+        return True
+
+    def cancellable(self) -> bool:
+        return self.state not in ("opening", "take", "confirm", "receipt")
+
+    def release(self) -> None:
+        # a visit that times out with doors open still records what happened: the doors were
+        # opened for an authorised person; staff see them as not confirmed in the audit log
+        if self.state in ("take", "confirm") and "items" in self.session.personal:
+            self._record_collected(confirmed=self.state == "confirm")
+        super().release()

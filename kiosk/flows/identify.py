@@ -1,0 +1,194 @@
+"""Identification steps shared by Apply, Query, Collect and the staff sign-in: card, then face.
+
+`IdentifyMixin` adds the states `identify_card` (read the ID card) and `identify_face` (one face,
+liveness, comparison with the card's photo — or the back office's reference photo when the
+card's photo cannot be decoded). When both pass, the flow's `identified()` runs. The identity
+record and the verdict live in the session only.
+
+Outcomes it can end a flow with: `id_unreadable` (three unreadable reads), `id_expired`,
+`id_invalid` (bad check character), `face_mismatch` (no match after the allowed tries),
+`fraud_attempt` (a presentation attack — photo, screen, mask — is audited), `device_unavailable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.devices.base import Completion, ResultCode
+from kiosk.flows.texts import t
+from kiosk.flows.viewmodel import Action, ViewModel
+
+CARD_TRIES = 3
+FACE_TRIES = 3
+
+
+def applicant_of(identity: Any) -> Any:
+    """The back office's `Applicant` for an identity record (in memory, for one call)."""
+    from kiosk.services.backoffice import Applicant
+
+    return Applicant(id_number=identity.id_number, name=identity.name, id_masked=identity.id_number_masked)
+
+
+class IdentifyMixin:
+    """Mixed into a `Flow`. Subclasses implement `identified()`; may set `need_face = False`."""
+
+    need_face: bool = True
+    card_timeout_s: float | None = None  # default: the idle timeout
+
+    def begin_identify(self) -> None:
+        self._card_tries = 0
+        self._face_tries = 0
+        self.go("identify_card")
+
+    # -- card ---------------------------------------------------------------------------------
+    def enter_identify_card(self) -> None:
+        reader = self.ctx.devices.id_reader
+        if reader is None or str(reader.status) in ("no_device", "hardware_error"):
+            self.end("device_unavailable", t("identify.reader_unavailable"))
+            return
+        self.start("card", reader.read(timeout=self.card_timeout_s or self.ctx.idle_timeout_s))
+
+    def view_identify_card(self) -> ViewModel:
+        actions: tuple[Action, ...] = ()
+        if not self.pending("card"):
+            actions = (Action("retry", t("common.retry")),)
+        return ViewModel(self.name, self.state, t("identify.card.title"),
+                         body=(t("identify.card.insert"),), actions=actions, screen="identify_card",
+                         illustration="insert_id_card")
+
+    def act_identify_card(self, action_id: str, **_: Any) -> bool:
+        if action_id == "retry" and not self.pending("card"):
+            self.error = None
+            self.go("identify_card")
+            return True
+        return False
+
+    def done_card(self, c: Completion[Any]) -> None:
+        if c.ok and c.data is not None:
+            identity = c.data
+            self.session.identity = identity
+            today = self.clock.now().date()
+            if not identity.id_number_valid:
+                self.end("id_invalid", t("identify.card.invalid"))
+                return
+            if identity.expired(today):
+                self.end("id_expired", t("identify.card.expired"))
+                return
+            self.error = None
+            if self.need_face:
+                self.go("identify_face")
+            else:
+                self.identified()
+            return
+        if c.code in (ResultCode.CANCELED,):
+            return
+        self._card_tries += 1
+        if c.code is ResultCode.TIMEOUT:
+            self.error = t("identify.card.no_card")
+        elif c.code is ResultCode.USER_ERROR:
+            self.error = t("identify.card.removed_early")
+        elif c.code in (ResultCode.DEVICE_NOT_READY, ResultCode.HARDWARE_ERROR):
+            self.end("device_unavailable", t("identify.reader_unavailable"))
+            return
+        else:
+            self.error = t("identify.card.unreadable")
+        if self._card_tries >= CARD_TRIES:
+            self.end("id_unreadable", t("identify.card.give_up"))
+
+    # -- face ---------------------------------------------------------------------------------
+    def enter_identify_face(self) -> None:
+        face, camera = self.ctx.devices.face, self.ctx.devices.camera
+        if face is None or camera is None:
+            self.end("device_unavailable", t("identify.face_unavailable"))
+            return
+        identity = self.session.identity
+        reference = identity.photo
+        if reference is None:
+            try:
+                reference = self.ctx.services.backoffice.reference_photo(applicant_of(identity))
+            except Exception:
+                reference = None
+            if reference is None:
+                self.end("device_unavailable", t("identify.face.no_reference"))
+                return
+        if not getattr(self, "_camera_started", False):
+            camera.start()
+            self._camera_started = True
+        self.start("face", face.verify(reference, camera, timeout=self.ctx.settings.get("face_timeout_s", 20.0)))
+
+    def view_identify_face(self) -> ViewModel:
+        actions: tuple[Action, ...] = ()
+        if not self.pending("face"):
+            actions = (Action("retry", t("common.retry")),)
+        guidance = self.session.personal.get("face_guidance")
+        body = (t("identify.face.look"),) + ((t(f"identify.face.guidance.{guidance}"),) if guidance else ())
+        return ViewModel(self.name, self.state, t("identify.face.title"), body=body, actions=actions,
+                         screen="camera", illustration="look_at_camera",
+                         data={"id_masked": self.session.identity.id_number_masked if self.session.identity else ""})
+
+    def act_identify_face(self, action_id: str, **_: Any) -> bool:
+        if action_id == "retry" and not self.pending("face"):
+            self.error = None
+            self.go("identify_face")
+            return True
+        return False
+
+    def on_face_event(self, event: Any) -> bool:
+        if self.state == "identify_face" and event.kind == "guidance":
+            key = str(event.data.get("key", ""))
+            if key in FACE_GUIDANCE:
+                self.session.personal["face_guidance"] = key
+                return True
+        return False
+
+    def done_face(self, c: Completion[Any]) -> None:
+        if c.code is ResultCode.FRAUD_ATTEMPT or (c.ok and c.data is not None and getattr(c.data, "reason", "") == "spoof"):
+            identity = self.session.identity
+            self.ctx.services.audit.append("station", "identify.fraud_attempt", self.name,
+                                           id_masked=identity.id_number_masked if identity else "",
+                                           detail=c.detail[:80])
+            self.end("fraud_attempt", t("identify.face.fraud"))
+            return
+        if c.code is ResultCode.CANCELED:
+            return
+        if c.ok and c.data is not None:
+            verdict = c.data
+            decision = str(verdict.decision)
+            if decision == "match":
+                self.session.face_verdict = verdict
+                self.error = None
+                self.release_camera()
+                self.identified()
+                return
+            self._face_tries += 1
+            if decision == "no_match" and self._face_tries >= FACE_TRIES:
+                identity = self.session.identity
+                self.ctx.services.audit.append("station", "identify.face_mismatch", self.name,
+                                               id_masked=identity.id_number_masked if identity else "")
+                self.end("face_mismatch", t("identify.face.mismatch"))
+                return
+            self.error = t("identify.face.no_match" if decision == "no_match" else "identify.face.retry")
+        elif c.code in (ResultCode.DEVICE_NOT_READY, ResultCode.HARDWARE_ERROR):
+            self.end("device_unavailable", t("identify.face_unavailable"))
+            return
+        else:
+            self._face_tries += 1
+            self.error = t("identify.face.retry")
+        if self._face_tries >= FACE_TRIES:
+            self.end("face_mismatch", t("identify.face.mismatch"))
+
+    def release_camera(self) -> None:
+        cam = self.ctx.devices.camera
+        if cam is not None and getattr(self, "_camera_started", False):
+            try:
+                cam.stop()
+            except Exception:
+                pass
+            self._camera_started = False
+
+    def identified(self) -> None:  # pragma: no cover - every user overrides it
+        raise NotImplementedError
+
+
+FACE_GUIDANCE = ("no_face", "multiple_faces", "too_small", "not_frontal", "too_dark", "hold_still",
+                 "blink", "turn_left", "turn_right", "nod", "move_closer")

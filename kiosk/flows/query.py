@@ -1,0 +1,163 @@
+"""Query progress (进度查询): scan the receipt's QR code, or identify (card + face) → status timeline.
+
+By receipt: the QR holds only the case number (`kiosk.flows.apply.receipt_qr`), so the timeline
+shown is the case's alone and names nobody. By identity: every case of this person, newest first.
+The station's own record is brought up to date from the back office when it answers; when it
+does not, the local timeline is shown with a note that it may be behind.
+Outcomes: completed, not_found, plus the identification outcomes, timeout, canceled, error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.devices.base import Completion, DeviceEvent, ResultCode
+from kiosk.flows.apply import case_from_qr
+from kiosk.flows.base import Flow
+from kiosk.flows.identify import IdentifyMixin
+from kiosk.flows.texts import t
+from kiosk.flows.viewmodel import Action, ViewModel
+
+SCAN_TRIES = 3
+
+
+def case_view(case: Any, catalog: Any) -> dict[str, Any]:
+    matter = catalog.find(case.matter_code) if catalog is not None else None
+    return {
+        "case_no": case.case_no, "matter_code": case.matter_code,
+        "matter_zh": matter.name_zh if matter else case.matter_code,
+        "matter_en": matter.name_en if matter else case.matter_code,
+        "status": case.status, "status_zh": case.status_zh, "status_en": case.status_en,
+        "promised_date": case.promised_date, "compartment": case.compartment,
+        "timeline": [{"at": e.at, "status": e.status, "note_zh": e.note_zh, "note_en": e.note_en}
+                     for e in case.timeline],
+    }
+
+
+class QueryFlow(IdentifyMixin, Flow):
+    name = "query"
+    title_key = "query.title"
+    initial = "method"
+    STEPS = (
+        ("query.step.method", ("method",)),
+        ("query.step.find", ("scan_receipt", "identify_card", "identify_face", "refresh")),
+        ("query.step.timeline", ("timeline",)),
+    )
+
+    def __init__(self, ctx: Any) -> None:
+        self._scan_tries = 0
+        super().__init__(ctx)
+
+    def view_method(self) -> ViewModel:
+        actions = [Action("identify", t("query.method.identify"))]
+        if self.ctx.devices.scanner is not None:
+            actions.insert(0, Action("scan_receipt", t("query.method.scan_receipt")))
+        return ViewModel(self.name, self.state, t("query.method.title"), body=(t("query.method.hint"),),
+                         actions=tuple(actions), screen="choose")
+
+    def act_method(self, action_id: str, **_: Any) -> bool:
+        if action_id == "scan_receipt" and self.ctx.devices.scanner is not None:
+            self.go("scan_receipt")
+        elif action_id == "identify":
+            self.begin_identify()
+        else:
+            return False
+        return True
+
+    # -- by receipt ---------------------------------------------------------------------------
+    def enter_scan_receipt(self) -> None:
+        self.start("receipt", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
+
+    def view_scan_receipt(self) -> ViewModel:
+        actions = () if self.pending("receipt") else (Action("retry", t("common.retry")),)
+        return ViewModel(self.name, self.state, t("query.scan.title"), body=(t("query.scan.place"),),
+                         actions=actions, screen="scan", illustration="show_receipt_qr")
+
+    def act_scan_receipt(self, action_id: str, **_: Any) -> bool:
+        if action_id == "retry" and not self.pending("receipt"):
+            self.error = None
+            self.go("scan_receipt")
+            return True
+        return False
+
+    def done_receipt(self, c: Completion[Any]) -> None:
+        if c.code is ResultCode.CANCELED:
+            return
+        case_no = None
+        if c.ok and c.data is not None:
+            for code in c.data.codes:
+                case_no = case_from_qr(code.text)
+                if case_no:
+                    break
+        if case_no is None:
+            self._scan_tries += 1
+            self.error = t("query.scan.no_code") if c.ok else t("query.scan.failed")
+            if self._scan_tries >= SCAN_TRIES:
+                self.end("not_found", t("query.not_found"))
+            return
+        if self.ctx.services.cases.find(case_no) is None:
+            self.end("not_found", t("query.not_found"))
+            return
+        self.session.personal["case_nos"] = [case_no]
+        self.go("refresh")
+
+    # -- by identity --------------------------------------------------------------------------
+    def identified(self) -> None:
+        cases = self.ctx.services.cases.for_applicant(self.session.identity.id_number)
+        if not cases:
+            self.end("not_found", t("query.none_for_person"))
+            return
+        self.session.personal["case_nos"] = [c.case_no for c in cases[:20]]
+        self.go("refresh")
+
+    def on_event(self, event: DeviceEvent) -> bool:
+        return self.on_face_event(event)
+
+    # -- refresh from the back office, then show ----------------------------------------------
+    def enter_refresh(self) -> None:
+        bo = self.ctx.services.backoffice
+        case_nos = list(self.session.personal["case_nos"])
+
+        def fetch() -> list[Any]:
+            reports = []
+            for no in case_nos:
+                try:
+                    reports.append(bo.case_status(no))
+                except Exception as exc:  # one unknown case must not hide the others
+                    if getattr(exc, "code", "") in ("offline", "timeout"):
+                        raise
+            return reports
+
+        self.start("status", self.ctx.services.run("status", fetch))
+
+    def view_refresh(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("query.title"), body=(t("query.refreshing"),), busy=True)
+
+    def done_status(self, c: Completion[Any]) -> None:
+        cases = self.ctx.services.cases
+        if c.ok:
+            for report in c.data or []:
+                try:
+                    cases.merge_report(report)
+                except Exception:
+                    pass
+        else:
+            self.session.personal["stale"] = True
+        self.go("timeline")
+
+    def view_timeline(self) -> ViewModel:
+        cases = self.ctx.services.cases
+        rows = [case_view(c, self.ctx.services.catalog)
+                for c in (cases.find(n) for n in self.session.personal.get("case_nos", [])) if c is not None]
+        body = [t("query.timeline.count", n=len(rows))]
+        if self.session.personal.get("stale"):
+            body.append(t("query.timeline.stale"))
+        return ViewModel(self.name, self.state, t("query.timeline.title"), body=tuple(body),
+                         actions=(Action("finish", t("common.finish")),), screen="timeline",
+                         data={"cases": rows})
+
+    def act_timeline(self, action_id: str, **_: Any) -> bool:
+        if action_id != "finish":
+            return False
+        self.end("completed", t("outcome.completed"))
+        return True

@@ -1,0 +1,85 @@
+"""The visit's session: the one place a flow keeps personal data, and the idle deadline.
+
+Everything personal of a visit — the identity record, the face verdict, scanned pages, entered
+codes, the person's cases — lives in a `Session`, never in flow attributes. `wipe()` cancels every
+device command still running, wipes the identity record in place (so a copy held by a finished
+command carries no name or number either) and drops every reference. Flows call it on every end:
+completion, timeout, cancel, error.
+
+The idle deadline is re-armed by every touch and every device event the flow handles; in the last
+`warning_s` seconds the screen shows a countdown with a one-touch "more time" (WCAG 2.2.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.core.clock import Clock
+from kiosk.devices.base import Command
+
+
+class Session:
+    def __init__(self, clock: Clock, idle_timeout_s: float = 60.0, warning_s: float = 20.0,
+                 more_time_s: float = 60.0) -> None:
+        self.clock = clock
+        self.idle_timeout_s = idle_timeout_s
+        self.warning_s = min(warning_s, idle_timeout_s)
+        self.more_time_s = more_time_s
+        self.deadline = clock.monotonic() + idle_timeout_s
+        self.identity: Any = None  # kiosk.devices.idreader.IdentityRecord
+        self.face_verdict: Any = None
+        self.pages: dict[str, list[Any]] = {}  # material name -> page images
+        self.codes: dict[str, str] = {}  # pickup code, PIN digits, scanned receipt text
+        self.personal: dict[str, Any] = {}  # anything else about this person (cases, timeline)
+        self._commands: list[Command[Any]] = []
+        self.wiped = False
+
+    # -- idle deadline ------------------------------------------------------------------------
+    def touch(self) -> None:
+        """The person did something: a full idle period from now (never shortens a granted extension)."""
+        self.deadline = max(self.deadline, self.clock.monotonic() + self.idle_timeout_s)
+
+    def more_time(self) -> None:
+        self.deadline = max(self.deadline, self.clock.monotonic()) + self.more_time_s
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock.monotonic()
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def warning(self) -> bool:
+        return 0 < self.remaining() <= self.warning_s
+
+    # -- devices ------------------------------------------------------------------------------
+    def track(self, cmd: Command[Any]) -> Command[Any]:
+        """Remember a running command so `wipe()` can cancel it."""
+        self._commands = [c for c in self._commands if not c.done()]
+        self._commands.append(cmd)
+        return cmd
+
+    def running(self) -> list[Command[Any]]:
+        return [c for c in self._commands if not c.done()]
+
+    # -- end ----------------------------------------------------------------------------------
+    def wipe(self) -> None:
+        """Cancel running commands and drop every personal datum. Safe to call twice."""
+        for cmd in self._commands:
+            if not cmd.done():
+                cmd.cancel()
+        self._commands = []
+        identity = self.identity
+        if identity is not None and hasattr(identity, "wipe"):
+            identity.wipe()
+        self.identity = None
+        self.face_verdict = None
+        for pages in self.pages.values():
+            pages.clear()
+        self.pages = {}
+        self.codes = {}
+        self.personal = {}
+        self.wiped = True
+
+    def holds_personal_data(self) -> bool:
+        return bool(self.identity is not None or self.face_verdict is not None or self.pages
+                    or self.codes or self.personal)

@@ -1,0 +1,1 @@
+"""Flow tests: every flow, its failure paths, timeouts at every state, layering, scenarios."""

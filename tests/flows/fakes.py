@@ -1,0 +1,260 @@
+"""Small in-memory fakes of the device INTERFACES (and the cabinet port) for flow tests.
+
+Each fake is a real `Device` subclass of its interface: commands are real `Command`s that the
+test completes by hand (`complete_next`, `insert`, ...) or that complete at once when a result
+was queued beforehand (`queue`). Nothing here sleeps or starts threads.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import date
+from typing import Any
+
+from kiosk.devices.base import Command, Completion, DeviceStatus, ResultCode
+from kiosk.devices.cabinet import Cabinet
+from kiosk.devices.camera import Camera, Frame
+from kiosk.devices.face import Decision, FaceVerdict, FaceVerifier
+from kiosk.devices.idreader import IdentityRecord, IdReader
+from kiosk.devices.printer import ReceiptPrinter
+from kiosk.devices.scanner import Code, DocumentScanner, PageResult
+from kiosk.flows.ports import Compartment
+
+
+class _Scripted:
+    """Commands complete from a queue of completions (at once when queued, or later by hand)."""
+
+    def _init_script(self) -> None:
+        self.queued: deque[Completion[Any]] = deque()
+        self.running: list[Command[Any]] = []
+        self.calls: list[tuple[str, Any]] = []
+
+    def queue(self, *completions: Completion[Any]) -> None:
+        self.queued.extend(completions)
+
+    def _command(self, name: str, arg: Any = None) -> Command[Any]:
+        self.calls.append((name, arg))
+        cmd: Command[Any] = Command(name)
+        if self.queued:
+            cmd.complete(self.queued.popleft())
+        else:
+            self.running.append(cmd)
+        return cmd
+
+    def complete_next(self, completion: Completion[Any]) -> bool:
+        while self.running:
+            cmd = self.running.pop(0)
+            if not cmd.done():
+                return cmd.complete(completion)
+        return False
+
+    def live(self) -> list[Command[Any]]:
+        return [c for c in self.running if not c.done() and not c.cancel_requested.is_set()]
+
+
+def identity(key: str = "obama", today_valid: bool = True) -> IdentityRecord:
+    """An IdentityRecord from a shared sample identity (as the SAM reader would return it)."""
+    from hw_sim.identities import get_identity
+
+    s = get_identity(key)
+    return IdentityRecord(doc_type="cn_resident_id", name=s.name_zh, sex="M" if s.sex == "1" else "F",
+                          birth_date=s.birth_date, _id_number=s.id_number,
+                          id_number_valid=key != "bad_check_digit", address=s.address, issuer=s.issuer,
+                          valid_from=s.valid_from, valid_to=s.valid_to, long_term=s.valid_to is None,
+                          photo=b"\xff\xd8sim-photo-" + key.encode(), photo_format="jpeg")
+
+
+class FakeReader(_Scripted, IdReader):
+    def __init__(self) -> None:
+        IdReader.__init__(self, "id_reader")
+        self._init_script()
+        self.set_status(DeviceStatus.ONLINE, card="absent")
+
+    def read(self, mrz: Any = None, timeout: float = 30.0) -> Command[IdentityRecord]:
+        return self._command("read", timeout)
+
+    def insert(self, record: IdentityRecord) -> bool:
+        return self.complete_next(Completion.success(record))
+
+
+class FakeCamera(_Scripted, Camera):
+    def __init__(self) -> None:
+        Camera.__init__(self, "camera")
+        self._init_script()
+        self.started = 0
+        self.stopped = 0
+        self.set_status(DeviceStatus.ONLINE)
+
+    def start(self) -> None:
+        self.started += 1
+
+    def stop(self) -> None:
+        self.stopped += 1
+
+    @property
+    def active(self) -> bool:
+        return self.started > self.stopped
+
+    def latest_frame(self) -> Frame | None:
+        return None
+
+    def grab(self, timeout: float = 2.0) -> Command[Frame]:
+        cmd = self._command("grab", timeout)
+        if not cmd.done():
+            import numpy as np
+
+            cmd.complete(Completion.success(Frame(np.zeros((48, 64, 3), np.uint8), 0.0, 1)))
+        return cmd
+
+
+class FakeFace(_Scripted, FaceVerifier):
+    def __init__(self) -> None:
+        FaceVerifier.__init__(self, "face")
+        self._init_script()
+        self.set_status(DeviceStatus.ONLINE)
+
+    def compare(self, reference: Any, live: Any) -> FaceVerdict:
+        raise NotImplementedError
+
+    def verify(self, reference: Any, camera: Any, timeout: float = 20.0) -> Command[FaceVerdict]:
+        return self._command("verify", reference)
+
+    def match(self) -> bool:
+        return self.complete_next(Completion.success(FaceVerdict(Decision.MATCH, 0.9, 1)))
+
+    def no_match(self) -> bool:
+        return self.complete_next(Completion.success(FaceVerdict(Decision.NO_MATCH, 0.1, 1)))
+
+    def spoof(self) -> bool:
+        return self.complete_next(Completion(ResultCode.FRAUD_ATTEMPT, "screen replay detected",
+                                             FaceVerdict(Decision.NO_MATCH, None, 1, "spoof")))
+
+
+class FakeScanner(_Scripted, DocumentScanner):
+    def __init__(self) -> None:
+        DocumentScanner.__init__(self, "scanner")
+        self._init_script()
+        self.set_status(DeviceStatus.ONLINE)
+
+    def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False) -> PageResult:
+        raise NotImplementedError
+
+    def capture(self, timeout: float = 60.0) -> Command[PageResult]:
+        return self._command("capture", timeout)
+
+    def read_codes(self, image: Any) -> list[Code]:
+        return []
+
+    def page(self, ok: bool = True, problems: tuple[str, ...] = ()) -> bool:
+        return self.complete_next(Completion.success(PageResult(True, None, ok, list(problems),
+                                                                page=b"page-bytes" if ok else None)))
+
+    def code(self, text: str, kind: str = "QRCODE") -> bool:
+        return self.complete_next(Completion.success(PageResult(True, None, True, [], page=None,
+                                                                codes=[Code(kind, text)])))
+
+
+class FakePrinter(_Scripted, ReceiptPrinter):
+    def __init__(self) -> None:
+        ReceiptPrinter.__init__(self, "printer")
+        self._init_script()
+        self.printed: list[tuple[str, dict[str, Any]]] = []
+        self.set_status(DeviceStatus.ONLINE, paper="ok")
+
+    def print_document(self, kind: str, data: dict[str, Any], lang: str = "zh") -> Command[None]:
+        if self.class_status.get("paper") == "out":
+            cmd: Command[None] = Command("print")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "paper out"))
+            return cmd
+        if not self.queued:
+            self.queued.append(Completion.success(None))
+        cmd = self._command("print", kind)
+        if cmd.done() and cmd.result(0).ok:
+            self.printed.append((kind, data))
+        return cmd
+
+
+class FakeCabinetDevice(Cabinet):
+    def __init__(self) -> None:
+        Cabinet.__init__(self, "cabinet")
+        self.set_status(DeviceStatus.ONLINE)
+
+
+class FakeCabinetPort:
+    """The cabinet port in memory: compartments, reservations, doors; opens complete at once
+    (success unless the compartment is listed in `jammed`)."""
+
+    def __init__(self, layout: dict[str, str] | None = None) -> None:
+        layout = layout or {"A01": "S", "A02": "S", "A03": "M", "A04": "M", "A05": "L"}
+        self.comps: dict[str, dict[str, Any]] = {}
+        for n, (cid, size) in enumerate(layout.items(), start=1):
+            self.comps[cid] = {"board": 1, "lock": n, "size": size, "state": "empty", "content": None,
+                               "door": "closed"}
+        self.jammed: set[str] = set()
+        self.opens: list[tuple[str, str, str]] = []
+        self.offline = False
+
+    def _c(self, cid: str) -> Compartment:
+        c = self.comps[cid]
+        return Compartment(cid, c["board"], c["lock"], c["size"], c["state"], c["content"])
+
+    def compartments(self) -> list[Compartment]:
+        return [self._c(cid) for cid in self.comps]
+
+    def get(self, cid: str) -> Compartment | None:
+        return self._c(cid) if cid in self.comps else None
+
+    def reserve(self, size: str, case_no: str, purpose: str) -> Compartment | None:
+        for cid, c in self.comps.items():
+            if c["size"] == size and c["state"] == "empty":
+                c["state"], c["content"] = "reserved", case_no
+                return self._c(cid)
+        return None
+
+    def open(self, cid: str, reason: str, actor: str) -> Command[str]:
+        self.opens.append((cid, reason, actor))
+        cmd: Command[str] = Command("release")
+        if self.offline:
+            cmd.complete(Completion(ResultCode.HARDWARE_ERROR, "no_reply"))
+        elif cid in self.jammed:
+            cmd.complete(Completion(ResultCode.HARDWARE_ERROR, "not_opened"))
+        else:
+            self.comps[cid]["door"] = "open"
+            cmd.complete(Completion.success("opened"))
+        return cmd
+
+    def door(self, cid: str) -> str:
+        return self.comps[cid]["door"]
+
+    def close_door(self, cid: str) -> None:
+        self.comps[cid]["door"] = "closed"
+
+    def loaded(self, cid: str, case_no: str) -> None:
+        self.comps[cid]["state"], self.comps[cid]["content"] = "loaded", case_no
+
+    def emptied(self, cid: str) -> None:
+        self.comps[cid]["state"], self.comps[cid]["content"] = "empty", None
+
+    def release_reservation(self, cid: str) -> None:
+        if self.comps[cid]["state"] == "reserved":
+            self.comps[cid]["state"], self.comps[cid]["content"] = "empty", None
+
+    def holding(self, case_no: str) -> Compartment | None:
+        for cid, c in self.comps.items():
+            if c["content"] == case_no:
+                return self._c(cid)
+        return None
+
+    def by_lock(self, board: int, lock: int) -> Compartment | None:
+        for cid, c in self.comps.items():
+            if (c["board"], c["lock"]) == (board, lock):
+                return self._c(cid)
+        return None
+
+    def bus_scan(self) -> dict[str, Any]:
+        return {"boards": [{"address": 1, "found": not self.offline, "detail": ""}],
+                "map_problems": [] if not self.offline else ["board 1 does not answer"],
+                "compartments": len(self.comps)}
+
+
+TODAY = date(2026, 11, 22)
