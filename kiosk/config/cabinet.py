@@ -13,7 +13,8 @@ from kiosk.config.base import Section
 class BoardConfig(Section):
     address: int = Field(ge=0, le=32, description="board address (8a80: DIP 1-32; kerong-cu: 0-15)")
     locks: int = Field(ge=1, le=50)
-    status_order: Literal["last-byte-low", "first-byte-low"] = "last-byte-low"
+    # None = the protocol's default (8a80: last byte holds locks 1-8; kerong-cu: first byte)
+    status_order: Literal["last-byte-low", "first-byte-low"] | None = None
     open_bit: Literal[0, 1] = 1
     feedback: Literal["closing", "opening"] = "closing"
 
@@ -41,6 +42,10 @@ class CabinetConfig(Section):
     not_opened_after_s: float = Field(default=10.0, gt=0)
     unknown_after_failed_polls: int = Field(default=3, ge=1)
     open_pacing_s: float = Field(default=0.3, ge=0)
+    reply_timeout_s: float = Field(default=0.1, gt=0, le=5, description="wait this long for a board's first reply byte")
+    status_retries: int = Field(default=2, ge=0, le=5, description="extra attempts of a status read (opens: never)")
+    bus_gap_s: float | None = Field(default=None, gt=0, le=1, description="silent gap between frames (>= 3.5 chars)")
+    reconnect_cooldown_s: float = Field(default=2.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _map_is_consistent(self) -> "CabinetConfig":
