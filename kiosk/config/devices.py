@@ -9,7 +9,10 @@ from kiosk.config.base import Section
 
 class IdReaderConfig(Section):
     url: str = Field(description="sam:///dev/ttyUSB0?baud=115200 or pcsc://READER NAME")
-    wlt_decoder: str | None = Field(default=None, description="path of the vendor's WLT photo decoder library")
+    wlt_decoder: str | None = Field(
+        default=None, description='path of the vendor\'s WLT photo decoder library, or "sim" for the simulator\'s own photos')
+    trust_store: str | None = Field(default=None, description="directory of CSCA certificates for passive authentication (pcsc://)")
+    poll_interval_s: float = Field(default=0.25, gt=0, le=5, description="how often card presence is polled")
 
 
 class CameraConfig(Section):
