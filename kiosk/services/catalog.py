@@ -8,8 +8,8 @@ matter the station completes itself carries a `station` block (print / apply / d
 
 `load_catalog(dir)` validates every file strictly (unknown keys are errors) and raises
 `CatalogError` naming the file and the key. `Catalog.search(text)` finds matters by Chinese
-keyword or by pinyin initials (`sbjf` -> 社保缴费...), ranked exact < prefix < initials <
-substring < keyword, station items first on ties.
+keyword or by pinyin (initials `sbjf` -> 社保缴费..., or full `hukou`), ranked exact < prefix
+(or a whole keyword) < pinyin initials < substring, station items first on ties.
 """
 
 from __future__ import annotations
@@ -213,16 +213,13 @@ class CategoriesFile(_Strict):
 @dataclass(frozen=True)
 class SearchHit:
     matter: Matter
-    rank: int  # lower is better
-    match: Literal["exact", "prefix", "initials", "substring", "keyword"]
+    rank: int  # lower is better: 0 exact, 1 prefix/keyword, 2-3 pinyin initials, 4-5 substring
+    match: Literal["exact", "prefix", "initials", "substring", "keyword"]  # how it matched
 
 
 # --------------------------------------------------------------------------- search index
 
 _PUNCT = re.compile(r"[\s\u3000（）()【】\[\]、，,。.·\-—/：:；;\"'“”‘’《》]+")
-RANK_NAMES: dict[int, Literal["exact", "prefix", "initials", "substring", "keyword"]] = {
-    0: "exact", 1: "prefix", 2: "initials", 3: "initials", 4: "substring", 5: "keyword",
-}
 
 
 def _norm(text: str) -> str:
@@ -249,6 +246,7 @@ class _Entry:
     initials: str
     full: str
     keywords: tuple[str, ...]
+    kw_pinyin: tuple[tuple[str, str], ...]
 
 
 class Catalog:
@@ -263,8 +261,9 @@ class Catalog:
         self._index: list[_Entry] = []
         for m in matters:
             initials, full = pinyin_keys(m.name_zh)
-            self._index.append(_Entry(m, _norm(m.name_zh), _norm(m.name_en), initials, full,
-                                      tuple(_norm(k) for k in m.keywords if _norm(k))))
+            keywords = tuple(_norm(k) for k in m.keywords if _norm(k))
+            self._index.append(_Entry(m, _norm(m.name_zh), _norm(m.name_en), initials, full, keywords,
+                                      tuple(pinyin_keys(k) for k in keywords)))
 
     def __len__(self) -> int:
         return len(self.matters)
@@ -306,38 +305,45 @@ class Catalog:
         terms = [t for t in terms if t]
         if not terms:
             return []
-        hits: list[tuple[int, int, int, str, Matter]] = []
+        hits: list[tuple[int, int, int, str, Matter, str]] = []
         for e in self._index:
             m = e.matter
             if (category and m.category != category) or (station_only and not m.station):
                 continue
-            worst = -1
+            worst: tuple[int, str] = (-1, "exact")
             for t in terms:
                 r = _rank(e, t)
                 if r is None:
                     break
                 worst = max(worst, r)
             else:
-                hits.append((worst, 0 if m.station else 1, len(m.name_zh), m.code, m))
+                hits.append((worst[0], 0 if m.station else 1, len(m.name_zh), m.code, m, worst[1]))
         hits.sort(key=lambda h: h[:4])
-        return [SearchHit(h[4], h[0], RANK_NAMES[h[0]]) for h in hits[: max(0, limit)]]
+        return [SearchHit(h[4], h[0], h[5]) for h in hits[: max(0, limit)]]  # type: ignore[arg-type]
 
 
-def _rank(e: _Entry, t: str) -> int | None:
+def _rank(e: _Entry, t: str) -> tuple[int, str] | None:
+    """(rank, how) of one search term against one matter; None when it does not match."""
     code = e.matter.code.lower()
-    if t == e.name or t == code.replace("-", "") or t == code or t == e.name_en:
-        return 0
-    if e.name.startswith(t) or e.name_en.startswith(t):
-        return 1
+    if t == e.name or t == code or t == code.replace("-", "") or t == e.name_en:
+        return 0, "exact"
+    if e.name.startswith(t) or (len(t) >= 3 and e.name_en.startswith(t)):
+        return 1, "prefix"
+    if t in e.keywords:
+        return 1, "keyword"
     if t.isascii():
-        if e.initials == t or e.full == t or e.initials.startswith(t) or e.full.startswith(t):
-            return 2
-        if t in e.initials or (len(t) >= 3 and t in e.full):
-            return 3
+        if e.initials.startswith(t) or e.full.startswith(t):
+            return 2, "initials"
+        if any(ki == t or kf == t for ki, kf in e.kw_pinyin):
+            return 2, "initials"
+        if t in e.initials or any(ki.startswith(t) or kf.startswith(t) for ki, kf in e.kw_pinyin):
+            return 3, "initials"
     if t in e.name:
-        return 4
-    if any(t in k for k in e.keywords) or (len(t) >= 3 and t in e.name_en):
-        return 5
+        return 4, "substring"
+    if any(t in k for k in e.keywords):
+        return 4, "keyword"
+    if len(t) >= 3 and (t in e.name_en or (t.isascii() and t in e.full)):
+        return 5, "substring"
     return None
 
 
