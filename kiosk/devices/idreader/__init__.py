@@ -25,6 +25,9 @@ def mask_id_number(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+_PUBLIC_EXTRA = ("passive_auth", "mrz_format", "document_code", "mrz_failed_checks", "photo_decoder")
+
+
 @dataclass(frozen=True)
 class MrzKey:
     """What Basic Access Control needs from the document's printed page."""
@@ -72,6 +75,32 @@ class IdentityRecord:
 
     def expired(self, today: date) -> bool:
         return not self.long_term and self.valid_to is not None and self.valid_to < today
+
+    def public_fields(self, today: date) -> dict[str, object]:
+        """Everything a screen or `kiosk id read` may show: the ID number only masked, the photo
+        only as available/format/reason (never its bytes)."""
+        return {
+            "doc_type": self.doc_type,
+            "name": self.name,
+            "sex": self.sex,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "nationality": self.nationality,
+            "nation_code": self.nation_code,
+            "nation_name_zh": self.nation_name_zh,
+            "nation_name_en": self.nation_name_en,
+            "address": self.address,
+            "issuer": self.issuer,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": "长期" if self.long_term else (self.valid_to.isoformat() if self.valid_to else None),
+            "long_term": self.long_term,
+            "id_number_masked": self.id_number_masked,
+            "id_number_valid": self.id_number_valid,
+            "expired": self.expired(today),
+            "photo": {"available": self.photo is not None, "format": self.photo_format,
+                      "bytes": len(self.photo) if self.photo else 0,
+                      "reason": None if self.photo is not None else (self.photo_unavailable_reason or "no photo")},
+            "checks": {k: v for k, v in self.extra.items() if k in _PUBLIC_EXTRA},
+        }
 
     def wipe(self) -> None:
         """Drop the personal fields (end of session)."""
