@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from kiosk.config.base import Section
 from kiosk.config.cabinet import CabinetConfig
 from kiosk.config.devices import DevicesConfig
+from kiosk.config.services import CatalogSection, PickupSection
 from kiosk.config.station import (
     BackofficeSection,
     FleetSection,
@@ -36,6 +37,8 @@ class StationConfig(Section):
     fleet: FleetSection = FleetSection()
     ui: UiSection = UiSection()
     simulator: SimulatorSection = SimulatorSection()
+    catalog: CatalogSection = CatalogSection()
+    pickup: PickupSection = PickupSection()
 
 
 class ConfigError(Exception):

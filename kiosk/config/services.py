@@ -1,0 +1,19 @@
+"""`[catalog]` and `[pickup]`: where the service catalog lives and how pickup codes behave."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from kiosk.config.base import Section
+
+
+class CatalogSection(Section):
+    dir: str = Field(default="config/catalog", description="directory of categories.json and <category>.json")
+
+
+class PickupSection(Section):
+    code_ttl_h: float = Field(default=168.0, gt=0, le=24 * 90, description="how long an SMS pickup code is valid")
+    max_attempts: int = Field(default=3, ge=1, le=10, description="wrong ID cards with a right code before it is blocked")
+    max_failures: int = Field(default=5, ge=2, le=100, description="wrong codes station-wide within window_s before lock-out")
+    window_s: float = Field(default=600.0, gt=0)
+    lockout_s: float = Field(default=900.0, gt=0, le=86400)
