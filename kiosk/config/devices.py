@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from kiosk.config.base import Section
@@ -16,7 +18,7 @@ class IdReaderConfig(Section):
 
 
 class CameraConfig(Section):
-    url: str = Field(description="v4l2:///dev/video0, rtsp://..., file:///x.mp4, sim://holder")
+    url: str = Field(description="v4l2:///dev/video0, rtsp://..., http://host/stream.mjpg, file:///x.mp4, file:///dir/img_%04d.png")
     width: int = Field(default=1280, ge=160, le=7680)
     height: int = Field(default=720, ge=120, le=4320)
     fps: float = Field(default=25.0, gt=0, le=120)
@@ -24,9 +26,15 @@ class CameraConfig(Section):
 
 class FaceConfig(Section):
     url: str = "local://"
-    match_threshold: float = Field(default=0.6, ge=-1, le=1)
-    retry_band: float = Field(default=0.05, ge=0, le=1)
+    # cosine similarity of FaceNet embeddings; measured on the shared faces with card-photo
+    # degradation (bench/face.py): same-person min 0.54, different-person max 0.43
+    match_threshold: float = Field(default=0.50, ge=-1, le=1)
+    retry_band: float = Field(default=0.05, ge=0, le=1, description="scores in [threshold - band, threshold) give retry")
     challenge_timeout_s: float = Field(default=8.0, gt=0)
+    challenges: tuple[Literal["blink", "turn_left", "turn_right"], ...] = Field(
+        default=("blink", "turn_left", "turn_right"), min_length=1)
+    min_face_px: int = Field(default=64, ge=20, le=2000, description="smaller live faces get face.move_closer")
+    passive_min_share: float = Field(default=0.3, gt=0, le=1, description="share of frames with attack cues that makes a fraud_attempt")
 
 
 class ScannerConfig(Section):
@@ -54,6 +62,9 @@ class ScannerConfig(Section):
 class PrinterConfig(Section):
     url: str = Field(description="tcp://host:9100, serial:///dev/ttyS0, usb://VID:PID, file:///dev/usb/lp0, cups://queue")
     paper_width_mm: int = Field(default=80, ge=48, le=112)
+    charset: Literal["gbk", "gb18030"] = Field(default="gbk", description="the printer font's Chinese set")
+    status_timeout_s: float = Field(default=1.0, gt=0, le=10, description="wait for a DLE EOT status reply")
+    logo: str | None = Field(default=None, description="PNG printed atop receipts (at most 576 dots wide)")
 
 
 class DevicesConfig(Section):

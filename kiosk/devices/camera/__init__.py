@@ -15,9 +15,11 @@ BACKENDS: dict[str, str] = {
     "v4l2": "kiosk.devices.camera.opencv:open_camera",
     "rtsp": "kiosk.devices.camera.opencv:open_camera",
     "http": "kiosk.devices.camera.opencv:open_camera",
+    "https": "kiosk.devices.camera.opencv:open_camera",
     "file": "kiosk.devices.camera.opencv:open_camera",
-    "sim": "kiosk.devices.camera.opencv:open_camera",
 }
+# The simulator is not a backend: it is an MJPEG-over-HTTP camera the http:// backend reads
+# (docs/adr/0041-camera-sim-mjpeg-http.md).
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class FaceVerdict:
 
 
 class FaceVerifier(Device):
-    """Events during `verify`: `face_found` {box}, `challenge` {kind}, `guidance` {key}, `progress`."""
+    """Events during `verify`: `face_found` {box}, `challenge` {challenge: blink|turn_left|turn_right}, `guidance` {key}, `progress`."""
 
     device_class = "face_verifier"
 

