@@ -36,8 +36,8 @@ PAGE_WIDTH = 1240  # A4 at 150 dpi
 PAGE_HEIGHT = round(PAGE_WIDTH * A4_MM[1] / A4_MM[0])  # 1754
 FRAME_SIZE = (1600, 1200)
 
-DEFAULT_QR = "KQ1:SZ-20261122-000123"
-DEFAULT_BARCODE = "SZ-20261122-000123"
+DEFAULT_BARCODE = "SIM0001-20261122-0042-P"  # a valid case number (check character included)
+DEFAULT_QR = "https://zwfw.example.gov.cn/q/" + DEFAULT_BARCODE  # what the receipt QR holds
 
 # Named page photos: every quality verdict the scanner gives has one kind that triggers it.
 KINDS: dict[str, dict[str, Any]] = {
@@ -107,12 +107,12 @@ def _render_page_cached(qr_text: str, barcode_text: str, qr_box: int) -> np.ndar
         draw.text((110, y + i * 38), "本人承诺所填信息真实有效，如有虚假愿承担相应法律责任。I declare the above is true."[: 40 + (i % 3) * 4],
                   font=small, fill=(30, 30, 30))
     page = cv2.cvtColor(np.array(img), cv2.COLOR_RGB2BGR)
-    qr = qr_image(qr_text, box=qr_box)
-    qy, qx = PAGE_HEIGHT - 150 - qr.shape[0], PAGE_WIDTH - 110 - qr.shape[1]
-    page[qy:qy + qr.shape[0], qx:qx + qr.shape[1]] = qr[..., None]
-    bc = code128_image(barcode_text, scale=3, height=110)
+    bc = code128_image(barcode_text, scale=3, height=110)  # its own row: a case number is long
     by, bx = PAGE_HEIGHT - 150 - bc.shape[0], 110
     page[by:by + bc.shape[0], bx:bx + bc.shape[1]] = bc[..., None]
+    qr = qr_image(qr_text, box=qr_box)
+    qy, qx = by - 16 - qr.shape[0], PAGE_WIDTH - 110 - qr.shape[1]
+    page[qy:qy + qr.shape[0], qx:qx + qr.shape[1]] = qr[..., None]
     draw2 = ImageDraw.Draw(pil := Image.fromarray(cv2.cvtColor(page, cv2.COLOR_BGR2RGB)))
     draw2.text((110, PAGE_HEIGHT - 130), f"办件编号 Case No. {barcode_text}", font=small, fill="black")
     return cv2.cvtColor(np.array(pil), cv2.COLOR_RGB2BGR)
@@ -281,8 +281,9 @@ def code_samples(seed: int = 0) -> list[CodeSample]:
     """The degraded-code set: QR (ASCII and Chinese UTF-8) and Code128, each under blur, noise,
     rotation, perspective, low contrast and small size at several strengths, plus clean ones."""
     rng = np.random.default_rng(seed)
-    payloads = [("QRCODE", "KQ1:SZ-20261122-000123"), ("QRCODE", "KQ1:受理回执 办件编号 SZ-20261122-000124"),
-                ("QRCODE", "你好，世界"), ("CODE128", "SZ-20261122-000125"), ("CODE128", "GZ-20261201-004711")]
+    payloads = [("QRCODE", DEFAULT_QR), ("QRCODE", "KQ1:SIM0001-20261122-0043-N"),
+                ("QRCODE", "受理回执 办件编号 SIM0001-20261122-0044-L"), ("QRCODE", "你好，世界"),
+                ("CODE128", DEFAULT_BARCODE), ("CODE128", "GZ0007-20261201-4711-Z")]
     out: list[CodeSample] = []
 
     def base(kind: str, text: str, module: int) -> np.ndarray:

@@ -5,7 +5,8 @@ Engines (each `fn(gray) -> list[Code]`):
 - `pyzbar`: ZBar through pyzbar. ZBar guesses the text encoding of a QR code and often reads UTF-8
   Chinese as Shift-JIS (or Latin-1), then re-encodes it to UTF-8: `办件` arrives as `蜉樔ｻｶ`.
   `fix_zbar_text` undoes that (re-encode as the wrongly guessed charset, decode as strict UTF-8).
-- `opencv`: `cv2.QRCodeDetector` (multi) + `cv2.barcode.BarcodeDetector` (1-D codes).
+- `opencv`: `cv2.QRCodeDetector` (multi) + `cv2.barcode.BarcodeDetector` (1-D codes; in OpenCV
+  5.0 it decodes EAN/UPC only, which the station does not use, so it adds nothing after filtering).
 - `opencv_aruco`: `cv2.QRCodeDetectorAruco` (multi) + `cv2.barcode.BarcodeDetector`.
 
 `BarcodeReader(order)` tries the engines in order and stops at the first that finds a code, so
@@ -25,8 +26,12 @@ from kiosk.devices.scanner import Code
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 4096  # longer decoded text is cut (a QR code holds at most ~7000 characters)
+MAX_TEXT = 1024  # longer decoded text is cut; no station format is anywhere near this long
 MAX_CODES = 16
+# The symbologies the station reads (receipt/phone QR codes, case barcodes in Code128, and the
+# common document codes). Restricting engines to them avoids false reads (ZBar's DataBar and
+# OpenCV's EAN decoders find "codes" in print) and saves time.
+SYMBOLOGIES = frozenset({"QRCODE", "CODE128", "CODE39", "PDF417", "DATAMATRIX"})
 
 
 def normalise_type(name: str) -> str:
@@ -61,8 +66,10 @@ def _gray(image: np.ndarray) -> np.ndarray:
 def read_zxingcpp(gray: np.ndarray) -> list[Code]:
     import zxingcpp
 
+    f = zxingcpp.BarcodeFormat
+    formats = [f.QRCode, f.Code128, f.Code39, f.PDF417, f.DataMatrix]
     out = []
-    for r in zxingcpp.read_barcodes(gray):
+    for r in zxingcpp.read_barcodes(gray, formats=formats):
         if r.valid:
             out.append(Code(normalise_type(r.format.name), _clean(r.text), "zxingcpp"))
     return out
@@ -71,7 +78,9 @@ def read_zxingcpp(gray: np.ndarray) -> list[Code]:
 def read_pyzbar(gray: np.ndarray) -> list[Code]:
     from pyzbar import pyzbar
 
-    return [Code(normalise_type(s.type), _clean(fix_zbar_text(s.data)), "pyzbar") for s in pyzbar.decode(gray)]
+    symbols = [pyzbar.ZBarSymbol.QRCODE, pyzbar.ZBarSymbol.CODE128, pyzbar.ZBarSymbol.CODE39, pyzbar.ZBarSymbol.PDF417]
+    return [Code(normalise_type(s.type), _clean(fix_zbar_text(s.data)), "pyzbar")
+            for s in pyzbar.decode(gray, symbols=symbols)]
 
 
 _barcode_detector: list[object] = []
@@ -132,7 +141,8 @@ def read_with(engine: str, image: np.ndarray) -> list[Code]:
         raise ValueError(f"unknown barcode engine {engine!r} (known: {', '.join(ENGINES)})")
     seen: dict[tuple[str, str], Code] = {}
     for c in ENGINES[engine](_gray(image)):
-        seen.setdefault((c.type, c.text), c)
+        if c.type in SYMBOLOGIES:
+            seen.setdefault((c.type, c.text), c)
     return list(seen.values())[:MAX_CODES]
 
 

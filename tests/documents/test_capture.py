@@ -1,0 +1,163 @@
+"""Live feedback and capture through the `camera://document` backend, fed with generated frames."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+from hw_sim.documents import hand_script_length, page_frames
+from kiosk.devices.base import Completion, DeviceStatus, ResultCode
+from kiosk.devices.registry import create_device
+from kiosk.devices.scanner import FEEDBACK_TEXT, PageResult, feedback_key
+from kiosk.devices.scanner.feedback import SteadyTracker
+
+
+def _scanner(frames, **kw):
+    s = create_device("scanner", "camera://document", frames=frames, **kw)
+    events = []
+    s.subscribe(events.append)
+    s.open()
+    return s, events
+
+
+def _keys(events):
+    return [e.data["key"] for e in events if e.kind == "feedback"]
+
+
+def _collapse(keys):
+    return [k for k, _ in itertools.groupby(keys)]
+
+
+def test_hand_sequence_gives_feedback_then_captures():
+    s, events = _scanner(page_frames("hand"))
+    try:
+        done = s.capture(timeout=60).result(90)
+    finally:
+        s.close()
+    assert done.ok, done.detail
+    page: PageResult = done.data
+    assert page.ok and page.page.shape == (1754, 1240, 3)
+    assert {c.text for c in page.codes} >= {"SIM0001-20261122-0042-P"}
+    keys = _keys(events)
+    assert _collapse(keys) == ["no_page", "move_into_view", "move_closer", "hold_still", "glare",
+                               "page_found", "captured"]
+    assert len(keys) <= hand_script_length()  # one event per frame, capture before the frames run out
+    fb = [e.data for e in events if e.kind == "feedback"]
+    assert all((d["zh"], d["en"]) == FEEDBACK_TEXT[d["key"]] for d in fb)
+    assert [d["frame"] for d in fb] == list(range(1, len(fb) + 1))
+    assert [e.kind for e in events].count("page_captured") == 1
+    assert s.counters["captures"] == 1 and s.counters["frames"] == len(fb)
+
+
+def test_steady_good_page_captures_after_steady_frames():
+    s, events = _scanner(page_frames("good"))
+    try:
+        done = s.capture(timeout=30).result(40)
+    finally:
+        s.close()
+    assert done.ok
+    assert _keys(events) == ["page_found", "page_found", "captured"]  # steady_frames = 3
+
+
+@pytest.mark.parametrize("kind,key", [("blurred", "hold_still"), ("glare", "glare"), ("cut_off", "move_into_view"),
+                                      ("dark", "too_dark"), ("far", "move_closer"), ("skewed", "straighten"),
+                                      ("no_page", "no_page")])
+def test_bad_pages_never_capture_and_say_what_to_do(kind, key):
+    s, events = _scanner(page_frames(kind, n=4))
+    try:
+        done = s.capture(timeout=30).result(40)
+    finally:
+        s.close()
+    assert done.code is ResultCode.DEVICE_NOT_READY  # the 4 frames ran out without a good page
+    assert set(_keys(events)) == {key}
+
+
+def test_moving_page_is_told_to_hold_still():
+    t = SteadyTracker(steady_frames=2, steady_motion=0.006)
+    good = lambda dx: PageResult(True, [(100 + dx, 100), (500 + dx, 100), (500 + dx, 700), (100 + dx, 700)], True,
+                                 metrics={"blur": 500.0})
+    shape = (1200, 1600, 3)
+    assert t.update(good(0), shape).key == "page_found"
+    assert t.update(good(40), shape).key == "hold_still"  # moved 40 px of a 2000 px diagonal
+    step = t.update(good(41), shape)
+    assert step.key == "captured" and step.captured is not None
+
+
+def test_feedback_key_priorities():
+    r = PageResult(True, [(0, 0)] * 4, False, ["too_small", "glare", "blur"])
+    assert feedback_key(r) == "move_closer"
+    assert feedback_key(PageResult(False, None, False)) == "no_page"
+    assert feedback_key(PageResult(True, [(0, 0)] * 4, True), moving=True) == "hold_still"
+
+
+def test_capture_can_be_canceled():
+    s, events = _scanner(page_frames("far"))
+    try:
+        cmd = s.capture(timeout=30)
+        while len(_keys(events)) < 2:
+            threading.Event().wait(0.01)
+        cmd.cancel()
+        done = cmd.result(10)
+    finally:
+        s.close()
+    assert done.code is ResultCode.CANCELED
+
+
+def test_capture_times_out():
+    s, _ = _scanner(page_frames("far"))
+    try:
+        done = s.capture(timeout=0.5).result(10)
+    finally:
+        s.close()
+    assert done.code is ResultCode.TIMEOUT
+
+
+def test_malformed_frames_are_skipped():
+    bad = [np.zeros((4, 4, 3), np.uint8), np.zeros((100, 100), np.float32)]
+    s, events = _scanner(itertools.chain(bad, page_frames("good")))
+    try:
+        done = s.capture(timeout=30).result(40)
+    finally:
+        s.close()
+    assert done.ok and s.counters["bad_frames"] == 2
+
+
+class _DeadCamera:
+    """A camera whose grab fails (unplugged): a fault we cannot produce with the real backend here."""
+
+    def start(self):
+        pass
+
+    def grab(self, timeout=2.0):
+        from kiosk.devices.base import Command
+        cmd = Command("grab")
+        cmd.complete(Completion(ResultCode.HARDWARE_ERROR, "VIDIOC_DQBUF: No such device"))
+        return cmd
+
+
+def test_unplugged_camera_gives_a_clear_completion():
+    s = create_device("scanner", "camera://document", camera=_DeadCamera())
+    s.open()
+    try:
+        done = s.capture(timeout=10).result(15)
+    finally:
+        s.close()
+    assert done.code is ResultCode.DEVICE_NOT_READY and "No such device" in done.detail
+
+
+def test_no_camera_configured_is_no_device():
+    s = create_device("scanner", "camera://document")
+    s.open()
+    assert s.status is DeviceStatus.NO_DEVICE
+    assert s.capture().result(1).code is ResultCode.DEVICE_NOT_READY
+
+
+def test_unknown_camera_url_is_no_device():
+    from kiosk.devices.scanner.analyse import default_config
+    cfg = default_config().model_copy(update={"camera_url": "nosuch://cam"})
+    s = create_device("scanner", "camera://document", cfg=cfg)
+    s.open()
+    assert s.status is DeviceStatus.NO_DEVICE and "nosuch" in s.snapshot()["detail"]
