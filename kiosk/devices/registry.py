@@ -8,6 +8,7 @@ backend imports only that backend's libraries.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -41,14 +42,17 @@ def parse_url(raw: str) -> DeviceUrl:
     if "://" not in raw:
         raise ValueError(f"device URL {raw!r} has no scheme (expected e.g. serial:///dev/ttyUSB0)")
     parts = urlsplit(raw)
+    host = unquote(parts.hostname or "") if parts.netloc else ""
     try:
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"device URL {raw!r}: bad port") from exc
+        if not re.fullmatch(r"[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}", parts.netloc):
+            raise ValueError(f"device URL {raw!r}: bad port") from exc
+        port, host = None, parts.netloc.lower()  # usb://VID:PID (hex) names a device, not host:port
     return DeviceUrl(
         raw=raw,
         scheme=parts.scheme.lower(),
-        host=unquote(parts.hostname or "") if parts.netloc else "",
+        host=host,
         port=port,
         path=unquote(parts.path),
         params=dict(parse_qsl(parts.query, keep_blank_values=True)),

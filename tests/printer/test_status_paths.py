@@ -1,0 +1,97 @@
+"""Paper low/out, a jam, an offline printer and paper running out mid-receipt, read through
+DLE EOT from the simulator, end in clear completions with a screen fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.devices.base import DeviceStatus, ResultCode
+from kiosk.devices.printer.samples import sample
+from kiosk.devices.printer.status import PrinterState, StatusByteError, decode
+
+APP = sample("application")
+QR = APP["query_url"]
+
+
+def test_open_reads_status(sim, printer):
+    snap = printer.snapshot()
+    assert (snap["status"], snap["paper"]) == ("online", "ok")
+    assert "paper_status" in snap["capabilities"]
+    assert sim.status_requests == 4  # DLE EOT 1..4
+
+
+def test_paper_low_prints_and_warns(sim, printer):
+    events = []
+    printer.subscribe(events.append)
+    sim.cmd_set_paper("low")
+    done = printer.print_document("application", APP).result(10)
+    assert done.ok and done.data["paper"] == "low" and "paper low" in done.data["detail"]
+    assert printer.class_status["paper"] == "low" and printer.status is DeviceStatus.ONLINE
+    assert any(e.kind == "status_changed" and e.data.get("paper") == "low" for e in events)
+    assert len(sim.wait_receipts(1)) == 1
+
+
+@pytest.mark.parametrize(
+    "inject, detail, status, paper",
+    [
+        (lambda s: s.cmd_set_paper("out"), "paper out", DeviceStatus.OFFLINE, "out"),
+        (lambda s: s.cmd_jam(True), "paper jam", DeviceStatus.HARDWARE_ERROR, "jammed"),
+        (lambda s: s.cmd_offline(True), "cover open", DeviceStatus.OFFLINE, "ok"),
+    ],
+    ids=["paper_out", "jam", "offline"],
+)
+def test_not_ready_refuses_before_printing(sim, printer, inject, detail, status, paper):
+    inject(sim)
+    done = printer.print_document("application", APP).result(10)
+    assert done.code is ResultCode.DEVICE_NOT_READY
+    assert detail in done.detail
+    assert done.data["fallback"]["qr"] == QR
+    assert "受理回执" in done.data["fallback"]["lines"]
+    assert printer.status is status and printer.class_status["paper"] == paper
+    assert sim.receipts == []  # nothing was sent, nothing lost
+
+
+def test_recovers_when_paper_is_loaded(sim, printer):
+    sim.cmd_set_paper("out")
+    assert printer.print_document("pickup", sample("pickup")).result(10).code is ResultCode.DEVICE_NOT_READY
+    sim.cmd_set_paper("ok")
+    assert printer.print_document("pickup", sample("pickup")).result(10).ok
+    assert printer.status is DeviceStatus.ONLINE and printer.class_status["paper"] == "ok"
+
+
+def test_paper_running_out_mid_receipt_is_reported(sim, printer):
+    sim.cmd_set_paper("out", after_lines=6)
+    done = printer.print_document("application", APP).result(10)
+    assert done.code is ResultCode.DEVICE_NOT_READY
+    assert "while printing" in done.detail and "incomplete" in done.detail
+    assert done.data["fallback"]["qr"] == QR
+    (r,) = sim.wait_receipts(1)
+    assert r.lost == "paper out" and len(r.lines) == 6 and r.qr == []
+
+
+def test_check_status_command(sim, printer):
+    sim.cmd_jam(True)
+    snap = printer.check_status().result(5).data
+    assert (snap["status"], snap["paper"]) == ("hardware_error", "jammed")
+    sim.cmd_jam(False)
+    assert printer.check_status().result(5).data["status"] == "online"
+
+
+@pytest.mark.parametrize(
+    "replies, expected",
+    [
+        ({1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}, PrinterState(True, "ok")),
+        ({1: 0x12, 2: 0x12, 3: 0x12, 4: 0x1E}, PrinterState(True, "low")),
+        ({1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E}, PrinterState(False, "out")),
+        ({1: 0x1A, 2: 0x52, 3: 0x1A, 4: 0x12}, PrinterState(False, "jammed", jammed=True)),
+        ({1: 0x1A, 2: 0x16, 3: 0x12, 4: 0x12}, PrinterState(False, "ok", cover_open=True)),
+        ({1: 0x12}, PrinterState(True, "unknown")),
+    ],
+)
+def test_status_bytes_decode(replies, expected):
+    assert decode(replies) == expected
+
+
+def test_status_byte_noise_is_rejected():
+    with pytest.raises(StatusByteError, match="not a status byte"):
+        decode({1: 0x00})
