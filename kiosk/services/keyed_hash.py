@@ -74,6 +74,9 @@ def load_or_create_key(path: str | Path) -> bytes:
     if not path.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror or exc}") from None
+        try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass  # another process created it first: read theirs

@@ -1,0 +1,75 @@
+"""The station key file and keyed hashes: created private, refused when exposed or damaged."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from kiosk.services.keyed_hash import KeyedHasher, KeyFileError, mask_id_number, normalize_id_number
+
+ID = "11010119610804013X"
+
+
+def test_key_file_created_private_and_reused(tmp_path):
+    path = tmp_path / "var" / "hash.key"
+    h1 = KeyedHasher.from_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_bytes()) == 32
+    h2 = KeyedHasher.from_file(path)
+    assert h1.hash_id(ID) == h2.hash_id(ID)
+    assert path.read_bytes().hex() not in repr(h1) and "<key>" in repr(h1)
+
+
+def test_different_keys_and_purposes_give_different_hashes(tmp_path):
+    a = KeyedHasher.from_file(tmp_path / "a.key")
+    b = KeyedHasher.from_file(tmp_path / "b.key")
+    assert a.hash_id(ID) != b.hash_id(ID)
+    assert a.hash("id", ID) != a.hash("pickup", ID)
+    assert a.hash_id(ID.lower()) == a.hash_id(" 110101 19610804 013x ")
+    assert a.matches("id", ID, a.hash_id(ID)) and not a.matches("id", ID, b.hash_id(ID))
+
+
+def test_exposed_key_file_refused(tmp_path):
+    path = tmp_path / "hash.key"
+    KeyedHasher.from_file(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(KeyFileError, match=r"readable by others \(mode 644\); run: chmod 600"):
+        KeyedHasher.from_file(path)
+
+
+def test_damaged_key_file_refused(tmp_path):
+    path = tmp_path / "hash.key"
+    path.write_bytes(b"short")
+    os.chmod(path, 0o600)
+    with pytest.raises(KeyFileError, match="holds 5 bytes, expected 32"):
+        KeyedHasher.from_file(path)
+
+
+def test_uncreatable_key_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(KeyFileError, match="cannot create hash key file"):
+        KeyedHasher.from_file(blocker / "hash.key")
+
+
+def test_short_key_refused():
+    with pytest.raises(KeyFileError):
+        KeyedHasher(b"123")
+
+
+@pytest.mark.parametrize("raw,masked", [
+    (ID, "1101**********013X"),
+    ("110101610804013", "1101*******4013"),
+    ("E12345678", "E1*****78"),
+    ("123", "***"),
+])
+def test_mask(raw, masked):
+    assert mask_id_number(raw) == masked
+
+
+def test_normalize_rejects_non_strings():
+    assert normalize_id_number(" 1101-01 x") == "110101X"
+    with pytest.raises(TypeError):
+        normalize_id_number(None)  # type: ignore[arg-type]
