@@ -82,6 +82,11 @@ class World:
     cabinet: fakes.FakeCabinetPort
     db_path: Path
 
+    def close(self) -> None:
+        if self.services.runner is not None:
+            self.services.runner.stop()
+        self.store.close()
+
     def start(self, name: str, **kwargs: Any) -> Flow:
         return FLOWS[name](self.ctx, **kwargs)
 
@@ -125,9 +130,16 @@ _SERVICE_CALLS = ("ecerts", "order", "paid", "submit", "status", "notify", "ping
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
+    w = build_world(tmp_path)
+    yield w
+    w.close()
+
+
+def build_world(tmp_path: Path) -> World:
     from hw_sim.backoffice import SimBackOffice
 
     clock = FakeClock()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     db = tmp_path / "station.db"
     store = Store(db)
     hasher = KeyedHasher(b"k" * 32)
@@ -153,7 +165,4 @@ def world(tmp_path: Path) -> World:
                       warning_s=20, more_time_s=60, station_id="sim-0001")
     w = World(clock, events, devices, services, ctx, store, backoffice, reader, camera, face, scanner, printer,
               cabinet, db)
-    yield w
-    if services.runner is not None:
-        services.runner.stop()
-    store.close()
+    return w

@@ -1,0 +1,240 @@
+"""End every flow by idle timeout at EVERY one of its states and show nothing personal remains:
+the session is empty, the identity record is wiped and released (weakref dead after gc), no
+device command is left running, the camera is stopped, no personal string is reachable from the
+flow, and neither the name nor the ID number is anywhere in the database files."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hw_sim.identities import get_identity
+from kiosk.flows.apply import receipt_qr
+from kiosk.flows.registry import FLOWS
+from tests.flows import fakes
+from tests.flows.conftest import STAFF_PIN, TECH_CARD, TECH_PIN
+from tests.flows.test_collect import deposited
+
+Step = Callable[[Any, Any], Any]
+
+
+def one(w, f):
+    """Wait for one event (a device or service completion) and hand it to the flow."""
+    f.handle(w.events.get(timeout=5))
+
+
+def insert(key):
+    def step(w, f):
+        rec = fakes.identity(key)
+        w.refs.append(weakref.ref(rec))
+        w.reader.insert(rec)
+        one(w, f)
+    return step
+
+
+def drain(w, f):
+    """Let pending service calls finish and hand every queued event to the flow."""
+    w.wait_services(f)
+    w.pump(f)
+
+
+def act(action, **kw):
+    return lambda w, f: f.act(action, **kw)
+
+
+def match(w, f):
+    w.face.match()
+    one(w, f)
+
+
+def page(w, f):
+    w.scanner.page()
+    one(w, f)
+
+
+def close(comp_key="compartment"):
+    def step(w, f):
+        comp = f.view().data.get(comp_key)
+        comp = comp[0] if isinstance(comp, list) else comp
+        w.cabinet.close_door(comp)
+        f.tick()
+    return step
+
+
+def pay(w, f):
+    w.clock.advance(6)
+    f.tick()
+    one(w, f)
+
+
+def paper_out(w):
+    w.printer.set_status(w.printer.status, paper="out")
+
+
+def ready_case(w):
+    no = w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5).case_no
+    for s in ("accepted", "approved", "result_ready"):
+        w.services.cases.set_status(no, s)
+    return no
+
+
+def scan_code(text_of):
+    def step(w, f):
+        w.scanner.code(text_of(w))
+        one(w, f)
+    return step
+
+
+# flow -> list of walks; each walk = (setup, steps). The state after each step is a stop point.
+WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
+    "apply": [
+        (None, [act("select", code="RE-003"), act("start"), insert("obama"), match, act("consent"), one, page,
+                one, pay, one, one, act("dropoff"), one, close()]),
+        (paper_out, [act("select", code="SI-001"), act("start"), insert("obama"), match, act("consent"), one,
+                     one]),
+        (None, [act("select", code="PS-002"), act("start"), insert("obama"), match, act("decline"),
+                act("skip"), act("skip"), act("skip")]),
+    ],
+    "query": [
+        (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
+         [act("scan_receipt"), scan_code(lambda w: receipt_qr(w.services.cases.by_status("submitted")[0].case_no)),
+          one]),
+        (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
+         [act("identify"), insert("obama"), match]),
+    ],
+    "collect": [
+        (lambda w: deposited(w), [act("identify"), insert("obama"), match, one, close("compartments"),
+                                  act("taken"), act("rate", score=4), one]),
+        (None, [act("code")]),
+    ],
+    "deposit": [
+        (ready_case, [insert("biden"), act("pin", pin=STAFF_PIN),
+                      scan_code(lambda w: w.services.cases.by_status("result_ready")[0].case_no), one, close(),
+                      one]),
+    ],
+    "retrieve": [
+        (lambda w: deposited(w, "obama", comp="A02") and w.clock.advance(31 * 86400),
+         [insert("biden"), act("pin", pin=STAFF_PIN), act("open", compartment="A02"), one]),
+    ],
+    "commission": [
+        (None, [insert(TECH_CARD), act("pin", pin=TECH_PIN), act("next"), act("next"), drain, act("next"), drain,
+                act("next"), drain, act("next"), drain, act("next"), act("next")]),
+    ],
+}
+
+
+def flow_states(name: str) -> set[str]:
+    cls = FLOWS[name]
+    states = {n[5:] for n in dir(cls) if n.startswith("view_") and n != "view_ended"}
+    return states - ({"identify_face"} if not cls.need_face else set())
+
+
+CASES = [(name, w, n) for name, walks in WALKS.items() for w in range(len(walks))
+         for n in range(len(walks[w][1]) + 1)]
+
+
+def _walk(world, name: str, walk: int, n: int):
+    setup, steps = WALKS[name][walk]
+    world.refs = []
+    if setup:
+        setup(world)
+    f = FLOWS[name](world.ctx)
+    for step in steps[:n]:
+        step(world, f)
+        assert not f.ended, (name, f.history, f.outcome)
+    return f
+
+
+@pytest.mark.parametrize("name,walk,n", CASES, ids=[f"{a}-{b}-{c}" for a, b, c in CASES])
+def test_timeout_at_every_state_leaves_nothing_personal(world, name, walk, n):
+    f = _walk(world, name, walk, n)
+    state = f.state
+    world.clock.advance(world.ctx.idle_timeout_s + 1)
+    f.tick()
+    assert f.outcome == "timeout", (name, state, f.history)
+    vm = f.view()
+    assert vm.final and vm.state == "ended"
+    _assert_nothing_personal(world, f)
+
+
+def test_every_state_of_every_flow_is_reached_by_a_walk(tmp_path):
+    from tests.flows.conftest import build_world
+
+    reached: dict[str, set[str]] = {n: set() for n in WALKS}
+    for name, walks in WALKS.items():
+        for w in range(len(walks)):
+            world = build_world(tmp_path / f"{name}-{w}")
+            try:
+                f = _walk(world, name, w, len(walks[w][1]))
+                reached[name] |= set(f.history)
+            finally:
+                world.close()
+    for name in WALKS:
+        missing = flow_states(name) - reached[name]
+        assert not missing, f"{name}: no walk stops in {sorted(missing)}"
+
+
+def _assert_nothing_personal(world, f) -> None:
+    assert not f.session.holds_personal_data()
+    for dev in (world.reader, world.face, world.scanner):
+        assert not dev.live(), f"{dev.name} still has a running command"
+    assert not world.camera.active, "camera left running"
+    assert not f._pending
+    # drain late completions the way the station would (they are ignored by an ended flow)
+    while not world.events.empty():
+        assert not f.handle(world.events.get(timeout=1))
+    secrets_ = set()
+    for key in ("obama", "biden", TECH_CARD):
+        ident = get_identity(key)
+        secrets_ |= {ident.id_number, ident.name_zh, ident.address}
+    found = _find_strings(f, secrets_)
+    assert not found, f"personal data still reachable from the flow: {found}"
+    refs = list(getattr(world, "refs", []))
+    world.refs = []
+    gc.collect()
+    for ref in refs:
+        rec = ref()
+        assert rec is None or (rec.id_number == "" and rec.name == "" and rec.photo is None), \
+            "identity record not wiped"
+    world.store.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    blob = b""
+    for suffix in ("", "-wal", "-shm"):
+        p = world.db_path.with_name(world.db_path.name + suffix)
+        if p.exists():
+            blob += p.read_bytes()
+    for s in secrets_:
+        assert s.encode("utf-8") not in blob, f"{s[:2]}… found in the database files"
+
+
+def _find_strings(root: Any, needles: set[str], limit: int = 20000) -> list[str]:
+    """Walk the object graph under `root` (flow attributes, session, containers) for needles."""
+    seen: set[int] = set()
+    stack = [root]
+    hits: list[str] = []
+    skip_types = (type, type(len))
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, skip_types):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            if any(n and n in obj for n in needles):
+                hits.append(obj[:6] + "…")
+            continue
+        if isinstance(obj, (bytes, int, float, bool)) or obj is None:
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            if obj is not root and obj.__class__.__module__.startswith(("kiosk.services", "kiosk.core", "sqlite3",
+                                                                         "hw_sim", "tests.flows.fakes")):
+                continue  # shared services and devices are not the flow's memory
+            stack.extend(vars(obj).values())
+    return hits
