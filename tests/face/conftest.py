@@ -36,7 +36,7 @@ def verifier():
 
 
 @pytest.fixture(scope="session")
-def card_photos(testdata):
+def card_photos():
     """key -> the 102x126 JPEG-q30 card photo of that sample identity."""
     cache: dict[str, object] = {}
 

@@ -1,0 +1,101 @@
+"""The full check over live frames: the real OpenCV backend reads the camera simulator over
+HTTP; the holder passes the challenge, attacks fail, other people are refused."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kiosk.devices.base import ResultCode
+from kiosk.devices.face import Decision
+from kiosk.devices.face.liveness import ChallengeTracker
+from kiosk.devices.registry import create_device
+
+
+@pytest.fixture(scope="module")
+def quick_verifier():
+    """A verifier that gives up on a challenge after 3 s (the station uses 8 s)."""
+    ver = create_device("face", "local://", challenge_timeout_s=3.0, seed=3)
+    ver.open()
+    yield ver
+    ver.close()
+
+
+def run(ver, sim, camera, ref, source, challenge, timeout=20.0):
+    sim.cmd_show(source)
+    time.sleep(0.15)  # let the stream move to the new source
+    events = []
+    ver._listeners.clear()
+    ver.subscribe(lambda e: events.append((e.kind, dict(e.data))))
+    done = ver.verify(ref, camera, timeout=timeout, challenge=challenge).result(timeout + 5)
+    return done, events
+
+
+@pytest.mark.parametrize("challenge", ["blink", "turn_left", "turn_right"])
+def test_holder_passes_each_challenge(quick_verifier, camera_sim, camera, card_photos, challenge):
+    camera_sim.cmd_set_person("obama")
+    done, events = run(quick_verifier, camera_sim, camera, card_photos("obama"), "holder", challenge)
+    assert done.ok, done.detail
+    v = done.data
+    assert v.decision is Decision.MATCH, v
+    assert v.liveness["challenge"] == challenge and v.liveness["passed"] is True
+    kinds = [k for k, _ in events]
+    assert kinds.index("face_found") < kinds.index("challenge")
+    assert ("challenge", {"challenge": challenge}) in events
+    assert ("guidance", {"key": f"face.{challenge}"}) in events
+    assert len(next(d for k, d in events if k == "face_found")["box"]) == 4
+
+
+def test_holder_who_does_nothing_fails_the_challenge(quick_verifier, camera_sim, camera, card_photos):
+    done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), "holder_still", "blink")
+    assert done.ok and done.data.decision is Decision.RETRY and done.data.reason == "challenge_failed"
+
+
+def test_wrong_action_does_not_count(quick_verifier, camera_sim, camera, card_photos):
+    done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), "holder_blink", "turn_left")
+    assert done.ok and done.data.decision is Decision.RETRY and done.data.reason == "challenge_failed"
+
+
+def test_impostor_is_no_match(quick_verifier, camera_sim, camera, card_photos):
+    done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), "impostor", "blink")
+    assert done.ok and done.data.decision is Decision.NO_MATCH, done.data
+    assert done.data.score < 0.45
+
+
+@pytest.mark.parametrize("attack", ["printed_photo", "phone_screen"])
+def test_printed_photo_and_phone_screen_fail(quick_verifier, camera_sim, camera, card_photos, attack):
+    camera_sim.cmd_set_person("obama")
+    for challenge in ("blink", "turn_left"):
+        done, events = run(quick_verifier, camera_sim, camera, card_photos("obama"), attack, challenge)
+        assert not (done.ok and done.data.decision is Decision.MATCH), done
+        assert done.code is ResultCode.FRAUD_ATTEMPT, (done.code, done.detail, done.data)
+        assert done.data.reason == "spoof" and "presentation attack" in done.detail
+
+
+def test_two_people_asks_for_one_person(quick_verifier, camera_sim, camera, card_photos):
+    done, events = run(quick_verifier, camera_sim, camera, card_photos("obama"), "two_people", "blink", timeout=4)
+    assert ("guidance", {"key": "face.one_person_only"}) in events
+    assert done.code is ResultCode.TIMEOUT or done.data.reason == "multiple_faces"
+
+
+def test_nobody_gives_no_face(quick_verifier, camera_sim, camera, card_photos):
+    done, events = run(quick_verifier, camera_sim, camera, card_photos("obama"), "nobody", "blink", timeout=10)
+    assert ("guidance", {"key": "face.look_at_camera"}) in events
+    assert done.ok and done.data.decision is Decision.RETRY and done.data.reason == "no_face"
+
+
+def test_bad_reference_and_cancel(quick_verifier, camera_sim, camera, card_photos):
+    import numpy as np
+    done = quick_verifier.verify(np.zeros((126, 102, 3), np.uint8), camera, timeout=5).result(8)
+    assert done.code is ResultCode.INVALID_DATA and "reference photo" in done.detail
+    camera_sim.cmd_show("holder_still")
+    cmd = quick_verifier.verify(card_photos("obama"), camera, timeout=10, challenge="blink")
+    time.sleep(0.5)
+    cmd.cancel()
+    assert cmd.result(5).code is ResultCode.CANCELED
+
+
+def test_unknown_challenge_is_refused():
+    with pytest.raises(ValueError, match="unknown challenge"):
+        ChallengeTracker("smile")
