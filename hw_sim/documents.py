@@ -9,7 +9,8 @@
   tremor; `kind="hand"` is a person bringing a page in, adjusting it and holding it still.
 - `code_samples()`: single barcodes/QR codes with one degradation each (for the barcode benchmark).
 - `shared_photos()`: the shared test photos (faces, no documents, no codes).
-- `register_camera_sources()`: registers the frame sources with `hw_sim.camera` when it exists.
+- `register_camera_sources(register_source)` / `document_camera_sim()`: the document frame sources
+  (`page_good`, `page_blurred`, ..., `no_page`, `page_hand`) on the MJPEG camera simulator.
 """
 
 from __future__ import annotations
@@ -157,6 +158,32 @@ def page_quad(frame_size: tuple[int, int] = FRAME_SIZE, distance: float = 1.0, r
     return pts.astype(np.float32)
 
 
+def _light_page(src: np.ndarray, glare: float, glare_at: tuple[float, float]) -> np.ndarray:
+    """The page as the camera sees it: paper under room light (not clipped white), slightly uneven
+    across the sheet, and an optional glare spot that saturates its core and fades out in a halo."""
+    sh, sw = src.shape[:2]
+    gain = np.linspace(0.96, 1.02, sw, dtype=np.float32)[None, :] * 0.88
+    gain = np.repeat(gain, sh, axis=0)
+    paper = src.astype(np.float32) * gain[..., None]
+    if glare > 0:
+        yy, xx = np.ogrid[:sh, :sw]
+        r2 = ((xx - glare_at[0] * sw) ** 2 + (yy - glare_at[1] * sh) ** 2) / (2 * (0.11 * sw) ** 2)
+        paper += (np.exp(-r2).astype(np.float32) * 420 * glare)[..., None]
+    return np.clip(paper, 0, 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=16)
+def _lit_page(_key: None, glare: float, glare_at: tuple[float, float]) -> np.ndarray:
+    return _light_page(render_page(), glare, glare_at)
+
+
+@functools.lru_cache(maxsize=4)
+def _noise(width: int, height: int) -> np.ndarray:
+    """Sensor noise (sigma 2.5) a little larger than the frame; each frame takes a shifted window."""
+    rng = np.random.default_rng(12345)
+    return rng.normal(0, 2.5, (height + 64, width + 64, 3)).astype(np.float32)
+
+
 def page_photo(kind: str = "good", *, frame_size: tuple[int, int] = FRAME_SIZE, seed: int = 0,
                page_image: np.ndarray | None = None, **overrides: Any) -> tuple[np.ndarray, PhotoTruth]:
     """One camera frame of a page on the desk, and its ground truth.
@@ -174,28 +201,21 @@ def page_photo(kind: str = "good", *, frame_size: tuple[int, int] = FRAME_SIZE, 
     p.update(overrides)
     w, h = frame_size
     rng = np.random.default_rng(seed)
-    frame = _desk(w, h, seed % 4).astype(np.float32)
+    frame = _desk(w, h, seed % 4).copy()
     corners = None
     if p["page"]:
-        src = render_page() if page_image is None else page_image
-        sh, sw = src.shape[:2]
+        if page_image is None:
+            paper = _lit_page(None, float(p["glare"]), tuple(p["glare_at"]))
+        else:
+            paper = _light_page(page_image, float(p["glare"]), tuple(p["glare_at"]))
+        sh, sw = paper.shape[:2]
         quad = page_quad(frame_size, p["distance"], p["rotation"], p["skew"], tuple(p["shift"]))
         m = cv2.getPerspectiveTransform(np.float32([[0, 0], [sw, 0], [sw, sh], [0, sh]]), quad)
-        paper = src.astype(np.float32) * 0.88  # paper under room light is not clipped white
-        # uneven lighting across the page
-        gx = np.linspace(0.96, 1.02, sw, dtype=np.float32)[None, :, None]
-        paper *= gx
-        if p["glare"] > 0:
-            gy, gxp = p["glare_at"][1] * sh, p["glare_at"][0] * sw
-            yy, xx = np.ogrid[:sh, :sw]
-            r2 = ((xx - gxp) ** 2 + (yy - gy) ** 2) / (2 * (0.11 * sw) ** 2)
-            spot = np.exp(-r2).astype(np.float32)[..., None]
-            paper = paper + spot * 420 * p["glare"]  # saturates the core, halo falls off
-        warped = cv2.warpPerspective(paper, m, (w, h), flags=cv2.INTER_AREA)
-        mask = cv2.warpPerspective(np.ones((sh, sw), np.float32), m, (w, h), flags=cv2.INTER_LINEAR)[..., None]
-        frame = frame * (1 - mask) + warped * mask
+        # the page is drawn straight onto the desk: pixels outside it are left alone
+        cv2.warpPerspective(paper, m, (w, h), dst=frame, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
         corners = [(float(x), float(y)) for x, y in quad]
-    frame *= p["light"]
+    if p["light"] != 1.0:
+        frame = cv2.convertScaleAbs(frame, alpha=float(p["light"]))
     if p["blur"] > 0:
         frame = cv2.GaussianBlur(frame, (0, 0), p["blur"])
     if p["motion"] > 0:
@@ -204,8 +224,11 @@ def page_photo(kind: str = "good", *, frame_size: tuple[int, int] = FRAME_SIZE, 
         kernel[k // 2, :] = 1.0 / k
         frame = cv2.filter2D(frame, -1, kernel)
     if p["noise"] > 0:
-        frame += rng.normal(0, p["noise"], frame.shape).astype(np.float32)
-    out = np.clip(frame, 0, 255).astype(np.uint8)
+        noise = _noise(w, h)
+        oy, ox = (int(v) for v in rng.integers(0, 64, 2))
+        scaled = noise[oy:oy + h, ox:ox + w] * np.float32(p["noise"] / 2.5)
+        frame = cv2.add(frame.astype(np.float32), scaled, dtype=cv2.CV_8U)
+    out = frame
     truth = PhotoTruth(kind, corners, DEFAULT_QR if p["page"] else None, DEFAULT_BARCODE if p["page"] else None,
                        {k: v for k, v in p.items() if k != "page"})
     return out, truth
@@ -333,6 +356,18 @@ def shared_photos() -> list[Path]:
 CAMERA_SOURCES = {f"page_{k}": k for k in KINDS if k != "no_page"} | {"no_page": "no_page", "page_hand": "hand"}
 
 
+def _looped(kind: str, n: int) -> Any:
+    """A factory for the camera simulator: `n` frames rendered once, then shown round and round
+    (rendering is ~25 ms a frame; a live 15-25 fps stream should not pay it every time)."""
+    cache: list[np.ndarray] = []
+
+    def make() -> list[np.ndarray]:
+        if not cache:
+            cache.extend(page_frames(kind, n=n))
+        return cache
+    return make
+
+
 def register_camera_sources(register_source: Any = None) -> list[str]:
     """Register the document frame sources with the camera simulator (`hw_sim.camera.register_source`).
     Returns the names registered (empty when the camera simulator is not available)."""
@@ -343,6 +378,17 @@ def register_camera_sources(register_source: Any = None) -> list[str]:
             return []
     names = []
     for name, kind in CAMERA_SOURCES.items():
-        register_source(name, functools.partial(page_frames, kind))
+        register_source(name, _looped(kind, hand_script_length() if kind == "hand" else 8))
         names.append(name)
     return names
+
+
+def document_camera_sim(source: str = "page_good", fps: float = 15.0, **kw: Any) -> Any:
+    """A `hw_sim.camera.CameraSim` named `document_camera` showing the document sources (not
+    started: call `.start()`, then point `[devices.scanner] camera_url` at its `.url`)."""
+    from hw_sim.camera import CameraSim
+
+    cam = CameraSim(sim_name="document_camera", fps=fps, builtin_sources=False, **kw)
+    register_camera_sources(cam.register_source)
+    cam.handle("show", {"source": source})
+    return cam

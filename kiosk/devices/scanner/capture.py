@@ -25,6 +25,7 @@ from kiosk.devices.worker import OwnerThread
 log = logging.getLogger(__name__)
 
 GRAB_TIMEOUT_S = 2.0
+GRAB_FAILURES = 3  # failed grabs in a row that end a capture
 
 
 class CameraDocumentScanner(DocumentScanner):
@@ -95,11 +96,18 @@ class CameraDocumentScanner(DocumentScanner):
                 return next(self._frames)
             except StopIteration:
                 raise DeviceError(ResultCode.DEVICE_NOT_READY, "the frame source ended") from None
-        done = self._camera.grab(GRAB_TIMEOUT_S).result(GRAB_TIMEOUT_S + 1.0)
-        if not done.ok or done.data is None:
-            self.set_status(DeviceStatus.HARDWARE_ERROR, f"document camera: {done.detail or done.code}")
-            raise DeviceError(ResultCode.DEVICE_NOT_READY, f"document camera gave no frame: {done.detail or done.code}")
-        return done.data.image
+        failures = 0
+        while True:
+            done = self._camera.grab(GRAB_TIMEOUT_S).result(GRAB_TIMEOUT_S + 1.0)
+            if done.ok and done.data is not None:
+                if self.status is not DeviceStatus.ONLINE:
+                    self.set_status(DeviceStatus.ONLINE, "frames again")
+                return done.data.image
+            failures += 1
+            detail = done.detail or str(done.code)
+            if failures >= GRAB_FAILURES:  # a stream hiccup is ridden out; a dead camera is not
+                self.set_status(DeviceStatus.HARDWARE_ERROR, f"document camera: {detail}")
+                raise DeviceError(ResultCode.DEVICE_NOT_READY, f"document camera gave no frame: {detail}")
 
     def _capture(self, cmd: Command[PageResult], read_codes: bool) -> PageResult:
         tracker = SteadyTracker(self.cfg.steady_frames, self.cfg.steady_motion)
