@@ -84,6 +84,8 @@ class LockerBoardSim(SimDevice):
         self.plugged = False
         self.requests = 0
         self.replies = 0
+        self.gaps: list[float] = []  # silence on the line before each request (s), for tests
+        self._line_free_at = 0.0
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -167,6 +169,9 @@ class LockerBoardSim(SimDevice):
 
     def _answer(self, port: PtyPort, request: bytes, arrived: float) -> None:
         self.requests += 1
+        if self._line_free_at:
+            self.gaps.append(arrived - self._line_free_at)
+        self._line_free_at = arrived + len(request) * byte_time(self.baud)
         with self._lock:
             address, reply = self.firmware.handle(request, self.boards)
             board = self.boards.get(address) if address is not None else None
@@ -183,6 +188,7 @@ class LockerBoardSim(SimDevice):
         try:
             port.write_paced(junk + reply)
             self.replies += 1
+            self._line_free_at = time.perf_counter()
         except OSError:
             pass
 

@@ -163,6 +163,15 @@ class BusSupervisor:
 
     # -- owner thread -------------------------------------------------------------------------
     def _run(self) -> None:
+        while True:
+            try:
+                self._loop()
+                return
+            except Exception:  # a bug in one round must not leave the cabinet unsupervised
+                log.exception("bus supervisor: unexpected error; continuing")
+                time.sleep(self.poll_interval_s)
+
+    def _loop(self) -> None:
         next_poll = self._mono()
         while True:
             with self._cond:
@@ -235,7 +244,9 @@ class BusSupervisor:
         door.expected_until = self._mono() + self.not_opened_after_s  # set BEFORE the pulse
         result = self.bus.open_lock(board, lock, was_open=was_open)
         self._last_open = time.monotonic()
-        if result.result in ("unreachable", "already_open"):
+        if result.result == "opened":
+            self._poll_board(board)  # see the door spring open now, not at the next poll round
+        elif result.result in ("unreachable", "already_open"):
             door.expected_until = None
         elif result.result == "not_opened":
             door.expected_until = None
@@ -276,7 +287,7 @@ class BusSupervisor:
         b.last_error = str(exc)
         if b.failures >= self.unknown_after and not b.unknown:
             b.unknown = True
-            self._emit("board_unreachable", board, 0, str(exc), kind=exc.kind, failures=b.failures)
+            self._emit("board_unreachable", board, 0, str(exc), error=exc.kind, failures=b.failures)
             for (bd, lock), door in self._doors.items():
                 if bd == board:
                     door.state = "unknown"

@@ -21,6 +21,7 @@ class Door:
     sensor: str | None = None  # None = works; "open"/"closed" = broken wire reading that value
     item: bool = False  # kerong infrared: something in the compartment
     releases: int = 0
+    released_at: list[float] = field(default_factory=list)  # monotonic time of each pulse
 
     def reads_open(self) -> bool:
         if self.sensor is not None:
@@ -51,6 +52,7 @@ class SimBoard:
         """Pulse one latch; True when the latch let go."""
         door = self.door(lock)
         door.releases += 1
+        door.released_at.append(time.monotonic())
         if door.jammed:
             return False
         if not door.stuck and not door.open:

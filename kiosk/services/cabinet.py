@@ -187,16 +187,17 @@ class CabinetService:
             with self.store.transaction() as conn:
                 used = conn.execute("SELECT id, compartment, outcome FROM intents WHERE purpose = 'pickup' "
                                     "AND auth_id = ?", (auth_id,)).fetchone()
-                if used is not None:
-                    self.audit.append(actor, "cabinet.pickup_refused", cid, auth=auth_id, earlier_intent=used["id"],
-                                      why="authorisation already used")
-                    raise AuthorisationUsed(
-                        f"authorisation already used (intent {used['id']}, {used['compartment']}: "
-                        f"{used['outcome'] or 'unfinished'}); a new authorisation from staff is needed")
-                c = self._require(conn, cid, "loaded")
-                intent_id = self._journal(conn, c, "pickup", actor, auth_id=auth_id)
+                if used is None:
+                    c = self._require(conn, cid, "loaded")
+                    intent_id = self._journal(conn, c, "pickup", actor, auth_id=auth_id)
         except sqlite3.IntegrityError:  # a concurrent use of the same authorisation
-            raise AuthorisationUsed("authorisation already used") from None
+            used = {"id": None, "compartment": cid, "outcome": None}
+        if used is not None:
+            self.audit.append(actor, "cabinet.pickup_refused", cid, auth=auth_id, earlier_intent=used["id"],
+                              why="authorisation already used")
+            raise AuthorisationUsed(
+                f"authorisation already used (intent {used['id']}, {used['compartment']}: "
+                f"{used['outcome'] or 'unfinished'}); a new authorisation from staff is needed")
         return self._send(c, intent_id, "pickup", actor)
 
     def technician_open(self, cid: str, reason: str, actor: str) -> ReleaseOutcome:
