@@ -206,6 +206,8 @@ class MqttBackOfficeSim:
             if self._check(kind, body, msg.topic):
                 with self.lock:
                     setattr(self.tracks[station], kind, body)
+                if kind == "health":
+                    self._declare_floor(station, body["outbox"])
         elif kind == "res":
             if self._check("result", body, msg.topic):
                 with self.lock:
@@ -230,7 +232,8 @@ class MqttBackOfficeSim:
                     t.above.add(ev["seq"])
                 if ev["type"] == DROPPED_EVENT:
                     d = ev["data"]
-                    for s in range(max(d.get("from_seq", 0), t.upto + 1), d.get("to_seq", 0) + 1):
+                    # cumulative: every seq <= to_seq not received by now is lost
+                    for s in range(t.upto + 1, min(d.get("to_seq", 0), ev["seq"] - 1) + 1):
                         if s not in t.above:
                             t.above.add(s)
                             t.declared_lost += 1
@@ -242,6 +245,23 @@ class MqttBackOfficeSim:
                 self.db.execute("INSERT OR REPLACE INTO tracks(station, upto, above) VALUES (?,?,?)",
                                 (station, t.upto, json.dumps(sorted(t.above))))
             self.db.execute("COMMIT")
+
+    def _declare_floor(self, station: str, ob: dict[str, Any]) -> None:
+        """Health names the oldest seq the station still holds: anything below it not received
+        was dropped by the station's bound (declared lost, counted), never a gap to wait for."""
+        floor = (ob["first_seq"] - 1) if ob.get("first_seq") else ob["last_seq"]
+        with self.lock:
+            t = self.tracks[station]
+            if floor <= t.upto:
+                return
+            for s in range(t.upto + 1, floor + 1):
+                if s not in t.above:
+                    t.above.add(s)
+                    t.declared_lost += 1
+            while t.upto + 1 in t.above:
+                t.upto += 1
+                t.above.discard(t.upto)
+            t.dirty = True
 
     def _flush(self) -> None:
         now = time.monotonic()

@@ -30,11 +30,13 @@ Public API (stable; cabinet, services and flows call `add()`):
 - `event_id` is a UUIDv7 (time-ordered), `boot_id` identifies this run of the software, `ts` is
   the injected clock's UTC time in ISO 8601 with milliseconds.
 
-Bounds: when the outbox holds `max_events` rows, or rows are older than `max_age_s`, the oldest
-rows are dropped. Drops are never silent: they are counted (persisted totals by reason), logged
-(rate-limited), shown in `stats()` (`dropping` flag for the health snapshot) and announced by an
-`outbox.dropped` event carrying the dropped seq range, so the back office can tell a declared loss
-from a gap.
+Bounds: when the outbox would exceed `max_events` rows, the oldest rows go (a tenth of the bound at
+once, so a long outage does not fill the outbox with notices); rows older than `max_age_s` go too.
+Drops are never silent: they are counted (persisted totals by reason), logged (rate-limited), shown
+in `stats()` (`dropping` flag for the health snapshot) and announced by an `outbox.dropped` event
+`{from_seq, to_seq, count, by_size, by_age}`. Rows only ever leave from the front, so a notice means
+"every seq <= to_seq that you have not received is lost": it is cumulative, and a later notice covers
+an earlier one that was itself dropped. The back office can therefore tell a declared loss from a gap.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class OutboxStats:
         return self.dropped_size + self.dropped_age
 
     def as_health(self) -> dict[str, Any]:
-        return {"pending": self.pending, "last_seq": self.last_seq, "acked_upto": self.acked_upto,
+        return {"pending": self.pending, "first_seq": self.first_seq, "last_seq": self.last_seq, "acked_upto": self.acked_upto,
                 "oldest_ts": self.oldest_ts, "dropped_total": self.dropped_total,
                 "dropped_size": self.dropped_size, "dropped_age": self.dropped_age,
                 "dropping": self.dropping, "max_events": self.max_events}
@@ -238,8 +240,12 @@ class Outbox:
             if self._dropping and remaining <= self.max_events // 2:
                 self._dropping = False
             return 0
-        # one extra slot for the outbox.dropped notice itself
-        drop_upto = base + max(0, remaining + room_for + 1 - self.max_events)
+        # one extra slot for the outbox.dropped notice itself; when full, a tenth of the bound goes
+        # at once (hysteresis), so a long outage yields one notice per chunk, not one per event
+        need = remaining + room_for + 1 - self.max_events
+        if need > 0:
+            need = min(remaining, need + self.max_events // 10)
+        drop_upto = base + max(0, need)
         drop_upto_age = base
         n_age = drop_upto_age - first + 1
         n_size = drop_upto - drop_upto_age

@@ -141,6 +141,7 @@ class FleetLink:
         self._last_sent = 0
         self._last_progress = time.monotonic()
         self._last_rewind = 0.0
+        self._last_floor_health = 0.0
         self._next_health = 0.0
         self._thread: threading.Thread | None = None
         self._worker: threading.Thread | None = None
@@ -373,11 +374,18 @@ class FleetLink:
             self._last_progress = time.monotonic()
         if self._last_sent < self._base:
             self._last_sent = self._base
+        if body["upto_seq"] < self._base and time.monotonic() - self._last_floor_health > 1.0:
+            # the back office waits for seqs this station dropped: tell it the floor now (health)
+            self._last_floor_health = time.monotonic()
+            self._publish_health()
         if body.get("missing") and min(body["missing"]) <= self._last_sent \
                 and time.monotonic() - self._last_rewind > min(1.0, self.s.ack_timeout_s):
             self._rewind("the back office reports missing seqs")
 
     def _rewind(self, why: str) -> None:
+        first = self.outbox.stats().first_seq
+        if first is not None and first - 1 > self._base:  # rows dropped by the bound meanwhile
+            self._base = first - 1
         if self._last_sent > self._base:
             self.stats.events_resent += self._last_sent - self._base
             log.info("resending from seq %d: %s", self._base + 1, why)
