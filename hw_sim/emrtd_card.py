@@ -22,7 +22,7 @@ from typing import Any
 
 from hw_sim.control import ControlError, ControlHub, SimDevice
 from hw_sim.emrtd.chip import Chip
-from hw_sim.emrtd.documents import build_files, td3_mrz, test_pki
+from hw_sim.emrtd.documents import build_files, td3_mrz, sim_pki
 from hw_sim.identities import get_identity
 
 VPCD_PORT = 35963
@@ -46,6 +46,7 @@ class VirtualPassport(SimDevice):
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.last_error: str | None = None
+        self.vanish_at: int | None = None
 
     def start(self) -> str:
         """The reader name the driver opens (`pcsc://{name}`)."""
@@ -64,6 +65,7 @@ class VirtualPassport(SimDevice):
         if photo_format not in ("jpeg", "jp2"):
             raise ControlError("photo_format must be jpeg or jp2")
         self.cmd_remove()
+        self.vanish_at = None
         mrz = td3_mrz(ident)
         info = mrz[44:54] + mrz[57:64] + mrz[65:72]
         chip = Chip(info, build_files(ident, photo_format))
@@ -107,12 +109,15 @@ class VirtualPassport(SimDevice):
         return self.cmd_state()
 
     def cmd_fault(self, kind: str = "bad_mac", count: int = 1) -> dict[str, Any]:
-        """Inject a fault: bad_mac (next `count` protected responses carry a wrong MAC)."""
+        """Inject a fault: bad_mac (next `count` protected responses carry a wrong MAC), vanish_after (the card leaves the field after `count` more APDUs)."""
         if self.chip is None:
             raise ControlError("insert a passport first")
-        if kind != "bad_mac":
-            raise ControlError(f"unknown fault {kind!r} (known: bad_mac)")
-        self.chip.fault_bad_mac = int(count)
+        if kind == "bad_mac":
+            self.chip.fault_bad_mac = int(count)
+        elif kind == "vanish_after":
+            self.vanish_at = self.chip.apdus + int(count)
+        else:
+            raise ControlError(f"unknown fault {kind!r} (known: bad_mac, vanish_after)")
         return self.cmd_state()
 
     def cmd_state(self) -> dict[str, Any]:
@@ -123,7 +128,7 @@ class VirtualPassport(SimDevice):
 
     def cmd_trust_store(self, directory: str) -> str:
         """Write the test CSCA certificate into `directory` (a trust store for passive auth)."""
-        return str(test_pki().write_trust_store(directory))
+        return str(sim_pki().write_trust_store(directory))
 
     # -- the vpcd link ------------------------------------------------------------------------
     def _serve(self, sock: socket.socket, chip: Chip) -> None:
@@ -146,6 +151,10 @@ class VirtualPassport(SimDevice):
                         continue
                 else:
                     reply = chip.process(payload)
+                    if self.vanish_at is not None and chip.apdus >= self.vanish_at:
+                        self.vanish_at = None
+                        threading.Thread(target=self.cmd_remove, daemon=True).start()
+                        return
                 sock.sendall(len(reply).to_bytes(2, "big") + reply)
         except OSError as exc:
             self.last_error = str(exc)

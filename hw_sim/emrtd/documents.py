@@ -102,7 +102,7 @@ def dg2(identity: SampleIdentity, fmt: str = "jpeg") -> bytes:
 
 # -- test PKI and EF.SOD ----------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TestPki:
+class SimPki:
     csca_key: ec.EllipticCurvePrivateKey
     csca_cert: x509.Certificate
     ds_key: ec.EllipticCurvePrivateKey
@@ -125,7 +125,7 @@ def _name(cn: str) -> x509.Name:
 
 
 @functools.lru_cache(maxsize=1)
-def test_pki() -> TestPki:
+def sim_pki() -> SimPki:
     now = dt.datetime.now(dt.timezone.utc)
     csca_key = ec.generate_private_key(ec.SECP256R1())
     csca_name = _name("hw_sim CSCA")
@@ -139,7 +139,7 @@ def test_pki() -> TestPki:
           .public_key(ds_key.public_key()).serial_number(x509.random_serial_number())
           .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
           .sign(csca_key, hashes.SHA256()))
-    return TestPki(csca_key, csca, ds_key, ds)
+    return SimPki(csca_key, csca, ds_key, ds)
 
 
 class _DgHash(core.Sequence):
@@ -154,8 +154,8 @@ class _Lso(core.Sequence):
     _fields = [("version", core.Integer), ("alg", algos.DigestAlgorithm), ("hashes", _DgHashes)]
 
 
-def ef_sod(data_groups: dict[int, bytes], pki: TestPki | None = None) -> bytes:
-    pki = pki or test_pki()
+def ef_sod(data_groups: dict[int, bytes], pki: SimPki | None = None) -> bytes:
+    pki = pki or sim_pki()
     lso = _Lso({"version": 0, "alg": {"algorithm": "sha256"},
                 "hashes": [{"n": n, "h": hashlib.sha256(v).digest()} for n, v in sorted(data_groups.items())]}).dump()
     attrs = cms.CMSAttributes([

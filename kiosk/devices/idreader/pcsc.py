@@ -36,8 +36,10 @@ from kiosk.devices.worker import OwnerThread
 log = logging.getLogger(__name__)
 
 SELECT_EMRTD = bytes.fromhex("00A4040C07A0000002471001")
+# what pcscd says when the card left (vpcd reports a closed card socket as a failed transaction)
 _REMOVED = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_RESET_CARD,
-            scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_W_UNPOWERED_CARD}
+            scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_W_UNPOWERED_CARD, scard.SCARD_E_NOT_TRANSACTED,
+            scard.SCARD_W_UNRESPONSIVE_CARD}
 
 
 class CardGone(Exception):
@@ -80,6 +82,7 @@ class PcscIdReader(IdReader):
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._present = False
+        self._selected = False  # this read reached the document (a later loss is a removal)
         self.stats = ReadStats()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -193,6 +196,7 @@ class PcscIdReader(IdReader):
                 raise DeviceError(ResultCode.DEVICE_NOT_READY, self.last_error or "no PC/SC reader")
         deadline = time.monotonic() + timeout
         attempts = 0
+        self._selected = False
         while True:
             if cmd.cancel_requested.is_set():
                 raise DeviceError(ResultCode.CANCELED, "canceled")
@@ -204,7 +208,11 @@ class PcscIdReader(IdReader):
             try:
                 return self._read_document(keys)
             except CardGone:
-                raise DeviceError(ResultCode.USER_ERROR, "document removed while being read") from None
+                if self._selected:
+                    raise DeviceError(ResultCode.USER_ERROR, "document removed while being read") from None
+                # presence was stale (the card had just left): wait for a document again
+                attempts -= 1
+                time.sleep(self.poll_interval)
             except SmError as exc:
                 self.count("sm_error")
                 if attempts >= 2:
@@ -237,6 +245,8 @@ class PcscIdReader(IdReader):
                 self.stats.apdus += 1
                 hr, response = scard.SCardTransmit(hcard, proto, list(apdu))
                 _check(hr, "transmit")
+                if len(response) < 2:
+                    raise CardGone("empty response")
                 return bytes(response)
 
             self._select_application(transmit)
@@ -262,6 +272,7 @@ class PcscIdReader(IdReader):
         response = transmit(SELECT_EMRTD)
         if response[-2:] != b"\x90\x00":
             raise DeviceError(ResultCode.INVALID_DATA, f"not an eMRTD: SELECT application answered {response[-2:].hex().upper()}")
+        self._selected = True
 
     def _bac(self, transmit: Any, keys: BacKeys) -> SecureMessaging:
         challenge = transmit(GET_CHALLENGE)
