@@ -180,11 +180,11 @@ class LockerBoardSim(SimDevice):
             junk = self.junk if self.junk and self.rng.random() < self.junk_rate else b""
             if self.corrupt_rate and self.rng.random() < self.corrupt_rate:
                 reply = reply[:-1] + bytes([reply[-1] ^ 0x5A])
-            delay = self.slow_s + self.turnaround_s
         # the request's bytes take their wire time to arrive; then the board turns around
-        due = arrived + len(request) * byte_time(self.baud) + delay
-        while (left := due - time.perf_counter()) > 0:
-            time.sleep(left if left > 0.0003 else 0)
+        # (re-read each time: `set_slow(0)` ends a slow reply that is already waiting)
+        wire = arrived + len(request) * byte_time(self.baud)
+        while (left := wire + self.slow_s + self.turnaround_s - time.perf_counter()) > 0 and not self._stop.is_set():
+            time.sleep(min(left, 0.01) if left > 0.0003 else 0)
         try:
             port.write_paced(junk + reply)
             self.replies += 1

@@ -86,6 +86,7 @@ class SimBoard:
             "status_order": self.status_order, "open_bit": self.open_bit, "feedback": self.feedback,
             "doors": {str(n): ("open" if d.open else "closed") for n, d in self.doors.items()},
             "faults": {str(n): f for n, d in self.doors.items() if (f := _faults(d))},
+            "releases": {str(n): d.releases for n, d in self.doors.items() if d.releases},
         }
 
 

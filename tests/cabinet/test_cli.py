@@ -1,0 +1,106 @@
+"""`kiosk locker ...` and `kiosk cabinet ...` as a technician runs them (subprocess), against the
+emulated boards; JSON shapes exactly as the issue gives them, exit 0 only on success."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hw_sim.locker_board import LockerBoardSim
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def kiosk(*args: str, timeout: float = 30) -> tuple[int, dict, str]:
+    out = subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=timeout)
+    lines = out.stdout.strip().splitlines()
+    return out.returncode, (json.loads(lines[-1]) if lines and "--json" in args else {}), out.stderr
+
+
+def test_locker_scan(sim: LockerBoardSim) -> None:
+    rc, doc, _ = kiosk("locker", "scan", "--port", sim.path, "--protocol", "8a80", "--addresses", "1-8", "--json")
+    assert rc == 0 and doc == {"boards": [{"board": 1}, {"board": 2}]}
+
+
+def test_locker_status_shape_and_settings(sim: LockerBoardSim) -> None:
+    sim.cmd_open_door_by_hand(2, 3)
+    rc, doc, _ = kiosk("locker", "status", "--port", sim.path, "--protocol", "8a80", "--board", "2", "--locks", "8",
+                       "--json")
+    assert rc == 0 and doc == {"board": 2, "locks": {str(n): ("open" if n == 3 else "closed") for n in range(1, 9)}}
+    sim.cmd_set_board_format(1, status_order="first-byte-low", open_bit=0)
+    sim.cmd_open_door_by_hand(1, 20)
+    rc, doc, _ = kiosk("locker", "status", "--port", sim.path, "--protocol", "8a80", "--board", "1",
+                       "--status-order", "first-byte-low", "--open-bit", "0", "--json")
+    assert rc == 0 and [k for k, v in doc["locks"].items() if v == "open"] == ["20"]
+
+
+def test_locker_open_results(sim: LockerBoardSim) -> None:
+    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1")
+    rc, doc, _ = kiosk(*base, "--lock", "3", "--json")
+    assert rc == 0 and doc["result"] == "opened" and set(doc) == {"board", "lock", "result", "ms"}
+    assert doc["board"] == 1 and doc["lock"] == 3 and 5 < doc["ms"] < 200
+    rc, doc, _ = kiosk(*base, "--lock", "3", "--json")
+    assert rc == 0 and doc["result"] == "already_open"
+    sim.cmd_jam_lock(1, 4)
+    rc, doc, err = kiosk(*base, "--lock", "4", "--json")
+    assert rc == 1 and doc["result"] == "not_opened" and "jammed" in err
+
+
+def test_locker_no_reply_is_bounded_and_says_what_to_check(sim: LockerBoardSim) -> None:
+    t0 = time.monotonic()
+    rc, doc, err = kiosk("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "9", "--lock", "1",
+                         "--json")
+    assert rc != 0 and doc["result"] == "no_reply"
+    assert "DIP" in err and "wiring" in err
+    rc, doc, err = kiosk("locker", "status", "--port", sim.path, "--protocol", "8a80", "--board", "9", "--json")
+    assert rc != 0 and doc["result"] == "no_reply" and "power" in err
+    assert time.monotonic() - t0 < 10  # two interpreter starts + bounded waits
+    rc, doc, err = kiosk("locker", "scan", "--port", "/dev/ttyUSB-absent", "--protocol", "kerong-cu", "--json")
+    assert rc != 0 and "plugged in" in err and doc["boards"] == []
+
+
+def test_locker_scan_kerong(ksim: LockerBoardSim) -> None:
+    rc, doc, _ = kiosk("locker", "scan", "--port", ksim.path, "--protocol", "kerong-cu", "--json")
+    assert rc == 0 and doc == {"boards": [{"board": 0}, {"board": 3}]}
+
+
+@pytest.fixture
+def sim_config(tmp_path: Path) -> Path:
+    text = (ROOT / "config" / "sim.toml").read_text()
+    text = text.replace('"var/sim/station.db"', f'"{tmp_path / "station.db"}"')
+    path = tmp_path / "sim.toml"
+    path.write_text(text)
+    return path
+
+
+def test_cabinet_open_and_status_on_the_simulated_station(sim_config: Path) -> None:
+    rc, doc, err = kiosk("cabinet", "open", "A03", "--reason", "door test", "--config", str(sim_config), "--json")
+    assert rc == 0, err
+    assert doc == {"compartment": "A03", "board": 1, "lock": 3, "result": "opened", "intent": 1}
+    rc, doc, _ = kiosk("cabinet", "status", "--config", str(sim_config), "--json")
+    assert rc == 0 and doc["status"] == "online" and doc["bus"] == "ok"
+    assert len(doc["compartments"]) == 32 and [b["state"] for b in doc["boards"]] == ["ok", "ok"]
+    a03 = next(c for c in doc["compartments"] if c["id"] == "A03")
+    assert a03["state"] == "empty" and a03["size"] == "S"
+    # journaled and audited in the station's database
+    import sqlite3
+
+    db = sqlite3.connect(sim_config.parent / "station.db")
+    assert db.execute("SELECT purpose, reason, outcome FROM intents").fetchall() == [("technician", "door test",
+                                                                                       "opened")]
+    assert ("cabinet.release.technician", "A03") in db.execute("SELECT action, subject FROM audit").fetchall()
+
+
+def test_cabinet_open_errors(sim_config: Path, tmp_path: Path) -> None:
+    rc, _, err = kiosk("cabinet", "open", "Z99", "--reason", "x", "--config", str(sim_config))
+    assert rc == 2 and "no compartment 'Z99'" in err
+    bad = tmp_path / "bad.toml"
+    bad.write_text(sim_config.read_text().replace("poll_interval_s = 0.5", "poll_interval_s = -1"))
+    rc, _, err = kiosk("cabinet", "status", "--config", str(bad))
+    assert rc == 2 and "cabinet.poll_interval_s" in err
