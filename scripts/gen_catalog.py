@@ -603,6 +603,10 @@ def build(code, cat, name_zh, name_en, p, *, mats=None, fee=None, keywords=(), s
         materials += [mat("proxy"), mat("agent_id")]
     if station and station["action"] == "print":
         materials = [mat("id")]
+    elif station and materials and materials[0]["name_zh"].endswith("申请表》"):
+        # the station fills the application form in on screen: nothing to bring or scan
+        materials[0] = {**materials[0], "form": "electronic", "note_zh": "在自助终端上在线填写，无需携带",
+                        "note_en": "Filled in on the station's screen; nothing to bring"}
     fee_obj = {"amount_fen": 0, "basis_zh": "", "note_zh": "不收费"}
     if fee:
         fee_obj = {"amount_fen": fee[0], "basis_zh": fee[1], "note_zh": ""}
