@@ -7,8 +7,11 @@ from typing import Any
 
 
 def start_sam_sim(identity: str) -> tuple[str, Any]:
+    from hw_sim.identities import SAMPLE_IDENTITIES
     from hw_sim.sam_module import SamModuleSim
 
+    if identity not in SAMPLE_IDENTITIES:
+        raise ValueError(f"no sample identity {identity!r} (have: {', '.join(SAMPLE_IDENTITIES)})")
     sim = SamModuleSim(identity=identity)
     path = sim.start()
     return f"sam://{path}?baud=115200", sim

@@ -61,8 +61,8 @@ def _read(args: argparse.Namespace) -> int:
 
         try:
             url, sim = start_sam_sim(args.sim_identity)
-        except KeyError as exc:
-            return fail(args, str(exc.args[0]), code=2)
+        except ValueError as exc:
+            return fail(args, str(exc), code=2)
         kwargs["wlt_decoder"] = args.wlt_decoder or "sim"
     elif url.startswith("sam:"):
         kwargs["wlt_decoder"] = args.wlt_decoder
