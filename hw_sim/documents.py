@@ -304,6 +304,7 @@ def code_samples(seed: int = 0) -> list[CodeSample]:
     """The degraded-code set: QR (ASCII and Chinese UTF-8) and Code128, each under blur, noise,
     rotation, perspective, low contrast and small size at several strengths, plus clean ones."""
     rng = np.random.default_rng(seed)
+    W, H = 1000, 700  # noqa: N806 (image size)
     payloads = [("QRCODE", DEFAULT_QR), ("QRCODE", "KQ1:SIM0001-20261122-0043-N"),
                 ("QRCODE", "受理回执 办件编号 SIM0001-20261122-0044-L"), ("QRCODE", "你好，世界"),
                 ("CODE128", DEFAULT_BARCODE), ("CODE128", "GZ0007-20261201-4711-Z")]
@@ -311,25 +312,25 @@ def code_samples(seed: int = 0) -> list[CodeSample]:
 
     def base(kind: str, text: str, module: int) -> np.ndarray:
         if kind == "QRCODE":
-            return _place_code(qr_image(text, box=module), (800, 600))
-        return _place_code(code128_image(text, scale=module // 2 + 1, height=90), (800, 600))
+            return _place_code(qr_image(text, box=module), (W, H))
+        return _place_code(code128_image(text, scale=module // 2 + 1, height=90), (W, H))
 
     for kind, text in payloads:
         out.append(CodeSample(base(kind, text, 4), text, kind, "clean"))
         for sigma in (1.5, 2.5, 3.5):
             out.append(CodeSample(cv2.GaussianBlur(base(kind, text, 4), (0, 0), sigma), text, kind, f"blur{sigma}"))
         for s in (20, 40, 60):
-            img = base(kind, text, 4).astype(np.float32) + rng.normal(0, s, (600, 800))
+            img = base(kind, text, 4).astype(np.float32) + rng.normal(0, s, (H, W))
             out.append(CodeSample(np.clip(img, 0, 255).astype(np.uint8), text, kind, f"noise{s}"))
         for ang in (15, 45, 90, 170):
             img = base(kind, text, 4)
-            m = cv2.getRotationMatrix2D((400, 300), ang, 0.8)
-            out.append(CodeSample(cv2.warpAffine(img, m, (800, 600), borderValue=235), text, kind, f"rot{ang}"))
+            m = cv2.getRotationMatrix2D((W / 2, H / 2), ang, 0.8)
+            out.append(CodeSample(cv2.warpAffine(img, m, (W, H), borderValue=235), text, kind, f"rot{ang}"))
         for t in (0.25, 0.45):
             img = base(kind, text, 4)
-            src = np.float32([[0, 0], [800, 0], [800, 600], [0, 600]])
-            dst = np.float32([[800 * t / 2, 600 * t / 3], [800 * (1 - t / 2), 0], [800, 600], [0, 600 * (1 - t / 4)]])
-            warped = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (800, 600), borderValue=235)
+            src = np.float32([[0, 0], [W, 0], [W, H], [0, H]])
+            dst = np.float32([[W * t / 2, H * t / 3], [W * (1 - t / 2), 0], [W, H], [0, H * (1 - t / 4)]])
+            warped = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (W, H), borderValue=235)
             out.append(CodeSample(warped, text, kind, f"persp{t}"))
         for lo, hi in ((90, 150), (130, 165), (150, 170)):
             img = base(kind, text, 4).astype(np.float32) / 255.0
