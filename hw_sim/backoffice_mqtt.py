@@ -228,6 +228,8 @@ class MqttBackOfficeSim:
                 t.dirty = True
                 if cur.rowcount == 0:
                     t.duplicates += 1
+                else:
+                    self._apply_fact(station, ev)
                 if ev["seq"] > t.upto:
                     t.above.add(ev["seq"])
                 if ev["type"] == DROPPED_EVENT:
@@ -245,6 +247,21 @@ class MqttBackOfficeSim:
                 self.db.execute("INSERT OR REPLACE INTO tracks(station, upto, above) VALUES (?,?,?)",
                                 (station, t.upto, json.dumps(sorted(t.above))))
             self.db.execute("COMMIT")
+
+    def _apply_fact(self, station: str, ev: dict[str, Any]) -> None:
+        """Durable facts the station reports as events (MqttBackOffice.report_status/submit_rating),
+        applied once per event id."""
+        if self.delegate is None or ev["type"] not in ("backoffice.report_status", "backoffice.rating"):
+            return
+        try:
+            if ev["type"] == "backoffice.report_status":
+                d = ev["data"]
+                self.delegate.report_status(d["case_no"], d["status"], d.get("note_zh", ""), d.get("note_en", ""))
+            else:
+                from kiosk.services.backoffice import Rating, from_dict
+                self.delegate.submit_rating(from_dict(Rating, ev["data"]))
+        except Exception as exc:  # a fact the back office cannot apply is logged, still stored
+            log.warning("station %s: %s %s not applied: %s", station, ev["type"], ev["event_id"], exc)
 
     def _declare_floor(self, station: str, ob: dict[str, Any]) -> None:
         """Health names the oldest seq the station still holds: anything below it not received
