@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
+from kiosk.devices.scanner import FEEDBACK_TEXT, PROBLEMS
 from kiosk.flows.base import Flow
 from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows import matters as mx
@@ -609,7 +610,7 @@ class ApplyFlow(IdentifyMixin, Flow):
         return self.state not in ("ecert_fetch", "submit", "receipt", "dropoff_open", "dropoff_close", "done")
 
 
-SCAN_PROBLEMS = ("blur", "glare", "cut_off", "too_dark", "too_small", "skewed")
+SCAN_PROBLEMS = PROBLEMS
 RECEIPT_URL = "https://zwfw.example.gov.cn/q/"
 
 

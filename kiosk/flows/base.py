@@ -141,7 +141,8 @@ class Flow:
             remaining = self.session.remaining()
             if self.session.warning():
                 data["timeout_in"] = max(0, int(remaining + 0.999))
-                actions += (Action("more_time", t("common.more_time"), "secondary"),)
+                vm = replace(vm, body=tuple(vm.body) + (t("flow.timeout_warning", seconds=data["timeout_in"]),))
+                actions += (Action("more_time", t("flow.more_time"), "secondary"),)
             if self.cancellable() and not any(a.id == "cancel" for a in actions):
                 actions += (Action("cancel", t("common.cancel"), "secondary"),)
         return replace(vm, flow=self.name, state=self.state, actions=actions, data=data,
@@ -169,13 +170,13 @@ class Flow:
         """A touch. Returns False (and changes nothing) for an action the state does not offer."""
         if self.ended:
             return False
-        self.session.touch()
-        if action_id == "more_time":
+        if action_id == "more_time":  # the remaining time plus more_time_s
             self.session.more_time()
             self._changed()
             return True
+        self.session.touch()
         if action_id == "cancel" and self.cancellable():
-            self.end("canceled", t("common.canceled"))
+            self.end("canceled", t("flow.canceled"))
             return True
         handler = getattr(self, f"act_{self.state}", None)
         if handler is None:
@@ -184,7 +185,7 @@ class Flow:
             handled = handler(action_id, **args)
         except TypeError as exc:
             log.warning("%s.%s: bad arguments for %s: %s", self.name, self.state, action_id, exc)
-            self.error = t("common.bad_input")
+            self.error = t("flow.bad_input")
             self._changed()
             return False
         except Exception as exc:
@@ -257,7 +258,7 @@ class Flow:
         if self.ended:
             return
         if self.session.expired():
-            self.end("timeout", t("common.timed_out"))
+            self.end("timeout", t("flow.timed_out"))
             return
         ticker = getattr(self, f"tick_{self.state}", None)
         if ticker is not None:
@@ -304,4 +305,4 @@ class Flow:
 
     def _crash(self, where: str, exc: Exception) -> None:
         log.exception("%s: %s failed: %s", self.name, where, exc)
-        self.end("error", t("common.error"))
+        self.end("error", t("flow.error"))

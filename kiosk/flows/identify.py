@@ -102,19 +102,30 @@ class IdentifyMixin:
             self.end("device_unavailable", t("identify.face_unavailable"))
             return
         identity = self.session.identity
-        reference = identity.photo
+        reference = self.session.personal.get("reference")
         if reference is None:
-            try:
-                reference = self.ctx.services.backoffice.reference_photo(applicant_of(identity))
-            except Exception:
-                reference = None
+            reference = self._reference_photo(identity)
             if reference is None:
                 self.end("device_unavailable", t("identify.face.no_reference"))
                 return
+            self.session.personal["reference"] = reference
         if not getattr(self, "_camera_started", False):
             camera.start()
             self._camera_started = True
         self.start("face", face.verify(reference, camera, timeout=self.ctx.settings.get("face_timeout_s", 20.0)))
+
+    def _reference_photo(self, identity: Any) -> Any:
+        """The card's photo, or (when it cannot be decoded) the back office's, as a BGR array."""
+        from kiosk.flows.photo import PhotoError, to_bgr
+
+        try:
+            return to_bgr(identity.photo)
+        except PhotoError:
+            pass
+        try:
+            return to_bgr(self.ctx.services.backoffice.reference_photo(applicant_of(identity)))
+        except Exception:
+            return None
 
     def view_identify_face(self) -> ViewModel:
         actions: tuple[Action, ...] = ()
@@ -135,7 +146,7 @@ class IdentifyMixin:
 
     def on_face_event(self, event: Any) -> bool:
         if self.state == "identify_face" and event.kind == "guidance":
-            key = str(event.data.get("key", ""))
+            key = str(event.data.get("key", "")).removeprefix("face.")
             if key in FACE_GUIDANCE:
                 self.session.personal["face_guidance"] = key
                 return True
@@ -156,6 +167,7 @@ class IdentifyMixin:
             decision = str(verdict.decision)
             if decision == "match":
                 self.session.face_verdict = verdict
+                self.session.personal.pop("reference", None)
                 self.error = None
                 self.release_camera()
                 self.identified()
@@ -190,5 +202,5 @@ class IdentifyMixin:
         raise NotImplementedError
 
 
-FACE_GUIDANCE = ("no_face", "multiple_faces", "too_small", "not_frontal", "too_dark", "hold_still",
-                 "blink", "turn_left", "turn_right", "nod", "move_closer")
+# the verifier's guidance keys (`face.<key>` in its `guidance` events)
+FACE_GUIDANCE = ("look_at_camera", "one_person_only", "center", "move_closer", "blink", "turn_left", "turn_right")

@@ -52,6 +52,22 @@ class _Scripted:
         return [c for c in self.running if not c.done() and not c.cancel_requested.is_set()]
 
 
+_PHOTO: dict[str, bytes] = {}
+
+
+def card_photo(key: str) -> bytes:
+    """A small real JPEG (what a decoded card photo is), made once per identity."""
+    if key not in _PHOTO:
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.new("RGB", (102, 126), (120, 100 + len(key), 90)).save(buf, "JPEG")
+        _PHOTO[key] = buf.getvalue()
+    return _PHOTO[key]
+
+
 def identity(key: str = "obama", today_valid: bool = True) -> IdentityRecord:
     """An IdentityRecord from a shared sample identity (as the SAM reader would return it)."""
     from hw_sim.identities import get_identity
@@ -61,7 +77,7 @@ def identity(key: str = "obama", today_valid: bool = True) -> IdentityRecord:
                           birth_date=s.birth_date, _id_number=s.id_number,
                           id_number_valid=key != "bad_check_digit", address=s.address, issuer=s.issuer,
                           valid_from=s.valid_from, valid_to=s.valid_to, long_term=s.valid_to is None,
-                          photo=b"\xff\xd8sim-photo-" + key.encode(), photo_format="jpeg")
+                          photo=card_photo(key), photo_format="jpeg")
 
 
 class FakeReader(_Scripted, IdReader):

@@ -143,10 +143,28 @@ def _walk(world, name: str, walk: int, n: int):
     if setup:
         setup(world)
     f = FLOWS[name](world.ctx)
+    _check_texts(f)
     for step in steps[:n]:
         step(world, f)
         assert not f.ended, (name, f.history, f.outcome)
+        _check_texts(f)
     return f
+
+
+_KNOWN: dict[str, set[str]] = {}
+
+
+def _check_texts(f) -> None:
+    """Every text the current view shows has a translation in both languages."""
+    from kiosk import i18n
+
+    if not _KNOWN:
+        _KNOWN.update({lang: i18n.message_ids(lang) for lang in ("zh", "en")})
+    vm = f.view()
+    texts = [vm.title, *vm.body, *(a.label for a in vm.actions), *vm.step_labels] + ([vm.error] if vm.error else [])
+    for text in texts:
+        for lang, ids in _KNOWN.items():
+            assert text.key in ids, f"{f.name}.{f.state}: {text.key!r} has no {lang} translation"
 
 
 @pytest.mark.parametrize("name,walk,n", CASES, ids=[f"{a}-{b}-{c}" for a, b, c in CASES])
