@@ -9,6 +9,7 @@
     svc.confirm_closed(c.id, actor="citizen")                            # loaded -> empty
     svc.take_out_of_service("A05", reason="hinge broken", actor="tech:7")
     svc.technician_open("A03", reason="door test", actor="tech:7")
+    svc.holding(case_id) / svc.by_lock(board, lock) / svc.door(cid) / svc.compartments() / svc.intents(cid)
 
 Rules:
 - Every door command is journaled (an `intents` row) BEFORE it is sent and closed with its
@@ -145,6 +146,18 @@ class CabinetService:
         if c is None:
             raise CabinetError(f"no compartment {cid!r}")
         return c
+
+    def holding(self, case_id: str) -> Compartment | None:
+        """The compartment reserved for or loaded with this case, if any."""
+        rows = self.store.query("SELECT * FROM compartments WHERE case_id = ? AND in_map = 1 ORDER BY id", (case_id,))
+        return Compartment.from_row(rows[0]) if rows else None
+
+    def by_lock(self, board: int, lock: int) -> Compartment | None:
+        return compartment_at(self.store.conn, board, lock)
+
+    def door(self, cid: str) -> str:
+        """The door as the latest poll saw it: open | closed | unknown."""
+        return self.cabinet.door_state(*self._address(cid))
 
     def intents(self, cid: str | None = None) -> list[Intent]:
         sql, args = "SELECT * FROM intents ORDER BY id", ()

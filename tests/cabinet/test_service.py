@@ -88,6 +88,8 @@ def test_deposit_then_pickup_once(sim: LockerBoardSim, station: Station) -> None
     station.wait_door(c.id, "closed")
     assert svc.confirm_closed(c.id, "staff:1").state == "loaded"
 
+    assert svc.holding("CASE-9") == svc.get(c.id) and svc.by_lock(c.board, c.lock) == svc.get(c.id)
+    assert svc.door(c.id) == "closed" and svc.holding("CASE-X") is None
     out = svc.release_for_pickup(c.id, "auth-1", "citizen")
     assert out.ok
     with pytest.raises(AuthorisationUsed):
