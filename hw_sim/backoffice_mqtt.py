@@ -60,7 +60,8 @@ class StationTrack:
 class MqttBackOfficeSim:
     def __init__(self, broker: str, password: str, *, username: str = "backoffice", db_path: str = ":memory:",
                  signing_key: Any = None, delegate: BackOffice | None = None, ack_interval_s: float = 0.05,
-                 session_expiry_s: int = 3600, ca_file: str | None = None, validate: bool = True) -> None:
+                 session_expiry_s: int = 3600, ca_file: str | None = None,
+                 client_cert: tuple[str, str] | None = None, validate: bool = True) -> None:
         self.host, self.port, tls = parse_broker(broker)
         self.key = signing_key
         self.delegate = delegate
@@ -87,7 +88,8 @@ class MqttBackOfficeSim:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
         self.client.username_pw_set(username, password)
         if tls:
-            self.client.tls_set(ca_certs=ca_file)
+            self.client.tls_set(ca_certs=ca_file, certfile=client_cert[0] if client_cert else None,
+                                keyfile=client_cert[1] if client_cert else None)
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = lambda c, u, f, rc, p: self._inbox.put(("connect", rc))
         self.client.on_disconnect = lambda c, u, f, rc, p: self._inbox.put(("disconnect", rc))
