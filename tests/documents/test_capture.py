@@ -161,3 +161,43 @@ def test_unknown_camera_url_is_no_device():
     s = create_device("scanner", "camera://document", cfg=cfg)
     s.open()
     assert s.status is DeviceStatus.NO_DEVICE and "nosuch" in s.snapshot()["detail"]
+
+
+def test_scan_code_reads_a_phone_screen_without_a_page():
+    """A QR code on a phone (no sheet of paper) held up after some empty frames."""
+    import cv2
+    from hw_sim.documents import qr_image
+    from kiosk.devices.scanner.payloads import parse_receipt_qr
+
+    desk = next(page_frames("no_page", n=1))
+    phone = desk.copy()
+    cv2.rectangle(phone, (620, 300), (980, 900), (20, 20, 20), -1)  # the phone body
+    qr = cv2.cvtColor(qr_image("KQ1:SIM0001-20261122-0042-P", box=9), cv2.COLOR_GRAY2BGR)
+    phone[400:400 + qr.shape[0], 650:650 + qr.shape[1]] = qr
+    s, events = _scanner(itertools.chain([desk, desk], itertools.repeat(phone)))
+    try:
+        done = s.scan_code(timeout=30).result(40)
+    finally:
+        s.close()
+    assert done.ok
+    assert parse_receipt_qr(done.data.codes[0].text).case.value == "SIM0001-20261122-0042-P"
+    assert _keys(events) == ["no_code", "no_code", "captured"]
+    assert [e.kind for e in events].count("code_read") == 1
+
+
+def test_scan_code_reads_the_case_barcode_on_a_page():
+    s, _ = _scanner(page_frames("good"))
+    try:
+        done = s.scan_code(timeout=30).result(40)
+    finally:
+        s.close()
+    assert done.ok and "SIM0001-20261122-0042-P" in {c.text for c in done.data.codes}
+
+
+def test_scan_code_times_out_on_an_empty_desk():
+    s, events = _scanner(page_frames("no_page"))
+    try:
+        done = s.scan_code(timeout=1.0).result(10)
+    finally:
+        s.close()
+    assert done.code is ResultCode.TIMEOUT and set(_keys(events)) == {"no_code"}

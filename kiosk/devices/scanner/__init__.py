@@ -39,6 +39,7 @@ FEEDBACK_TEXT: dict[str, tuple[str, str]] = {
     "hold_still": ("请保持不动", "Hold still"),
     "page_found": ("已找到页面，请保持不动", "Page found: hold still"),
     "captured": ("已拍摄", "Captured"),
+    "no_code": ("请将二维码或条码对准摄像头", "Hold the QR code or barcode up to the camera"),
 }
 
 PROBLEM_TO_FEEDBACK: dict[str, str] = {
@@ -103,7 +104,14 @@ class DocumentScanner(Device):
         raise NotImplementedError
 
     def capture(self, timeout: float = 60.0) -> Command[PageResult]:
-        """Watch the camera until a good page is steady, then complete with it."""
+        """Watch the camera until a good page is steady, then complete with it (codes read from
+        the corrected page). For material pages."""
+        raise NotImplementedError
+
+    def scan_code(self, timeout: float = 60.0) -> Command[PageResult]:
+        """Watch the camera until a barcode/QR code is read (a receipt, an envelope, a phone
+        screen), then complete with that frame's result; `codes` is never empty on success.
+        Feedback key per frame: `no_code` (or `captured`). Validate the text with `payloads`."""
         raise NotImplementedError
 
     def read_codes(self, image: Any) -> list[Code]:

@@ -5,6 +5,7 @@
 or, for tests and tools, from any iterator of BGR frames. `capture()` runs on the scanner's owner
 thread: every frame is analysed, a `feedback` event says what to do, and the command completes
 with the sharpest page once a good page has been steady for `steady_frames` frames.
+`scan_code()` completes with the first frame in which a barcode or QR code is read.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class CameraDocumentScanner(DocumentScanner):
         self.cfg = cfg
         self.reader = BarcodeReader(cfg.barcode_engines)
         self.analyzer = PageAnalyzer(cfg, self.reader)
-        self.capabilities = frozenset({"capture", "feedback", "barcodes", "perspective"})
+        self.capabilities = frozenset({"capture", "scan_code", "feedback", "barcodes", "perspective"})
         self._camera = camera
         self._own_camera = False
         self._frames: Iterator[Any] | None = iter(frames) if frames is not None else None
@@ -89,6 +90,37 @@ class CameraDocumentScanner(DocumentScanner):
             cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"document scanner is {self.status}"))
             return cmd
         return self._worker.submit("capture", lambda c: self._capture(c, read_codes), timeout=timeout)
+
+    def scan_code(self, timeout: float = 60.0) -> Command[PageResult]:
+        if self._worker is None or self.status is not DeviceStatus.ONLINE:
+            cmd: Command[PageResult] = Command("scan_code")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"document scanner is {self.status}"))
+            return cmd
+        return self._worker.submit("scan_code", self._scan_code, timeout=timeout)
+
+    def _scan_code(self, cmd: Command[PageResult]) -> PageResult:
+        index = 0
+        while True:
+            if cmd.cancel_requested.is_set():
+                raise DeviceError(ResultCode.CANCELED, "code scan canceled")
+            frame = self._next_frame()
+            index += 1
+            self.count("frames")
+            try:
+                # the page (when there is one) is read first: upright and at a known scale
+                result = self.analyzer.analyse(frame, read_codes=True)
+            except ImageError as exc:
+                self.count("bad_frames")
+                log.warning("%s: skipped a bad frame: %s", self.name, exc)
+                continue
+            key = "captured" if result.codes else "no_code"
+            zh, en = FEEDBACK_TEXT[key]
+            self.emit("feedback", key=key, zh=zh, en=en, problems=list(result.problems), steady=0, needed=1,
+                      frame=index)
+            if result.codes:
+                self.count("codes")
+                self.emit("code_read", codes=[{"type": c.type, "text": c.text} for c in result.codes])
+                return result
 
     def _next_frame(self) -> Any:
         if self._frames is not None:
