@@ -28,12 +28,13 @@ _ERRNO_KINDS: dict[int, tuple[str, str]] = {
     _errno.EACCES: ("permission", "no permission to open the port: is the user in the dialout group?"),
     _errno.EPERM: ("permission", "no permission to open the port: is the user in the dialout group?"),
     _errno.EBUSY: ("busy", "the port is owned by another process: stop it (one owner per port)"),
+    _errno.ENOTTY: ("not_a_port", "the path is not a serial port: check the configured device path"),
     _errno.EAGAIN: ("busy", "the port is locked by another process: stop it (one owner per port)"),
 }
 
 
 def classify_errno(err: int | None) -> tuple[str, str]:
-    """(kind, hint) for an OSError's errno: absent | gone | permission | busy | error."""
+    """(kind, hint) for an OSError's errno: absent | gone | permission | busy | not_a_port | error."""
     if err is not None and err in _ERRNO_KINDS:
         return _ERRNO_KINDS[err]
     return "error", "unexpected error on the port: check the adapter, the cable and the logs"

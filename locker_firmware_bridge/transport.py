@@ -119,11 +119,14 @@ class SerialLink:
 
     def _classify(self, exc: Exception) -> Unreachable:
         err = getattr(exc, "errno", None)
-        if err is None and isinstance(exc.__context__, OSError):
-            err = exc.__context__.errno
+        ctx = exc.__context__
+        if err is None and isinstance(ctx, OSError):
+            err = ctx.errno
+        elif err is None and ctx is not None and ctx.args and isinstance(ctx.args[0], int):
+            err = ctx.args[0]  # termios.error(errno, text) is not an OSError
         if err is None and "exclusively lock" in str(exc):
             err = errno.EBUSY  # pyserial's flock failure keeps no errno
-        return Unreachable.from_oserror(self.port, OSError(err, str(exc)))
+        return Unreachable.from_oserror(self.port, OSError(err, os.strerror(err) if err else str(exc)))
 
     def _fail(self, error: Unreachable) -> None:
         if self.state != "unreachable":

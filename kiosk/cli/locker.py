@@ -75,7 +75,8 @@ def _unreachable(args: argparse.Namespace, bus: Any, payload: dict[str, Any]) ->
     if bus.link.state == "unreachable":
         err = bus.link.last_error
         bus.close()
-        return fail(args, f"{err}", {**payload, "result": "no_reply"}, code=2)
+        extra = {"result": "no_reply"} if "board" in payload else {}
+        return fail(args, f"{err}", {**payload, **extra}, code=2)
     return None
 
 

@@ -117,6 +117,15 @@ def test_absent_port_at_start_is_reported_not_raised() -> None:
     link.close()
 
 
+def test_a_path_that_is_not_a_serial_port(tmp_path) -> None:
+    plain = tmp_path / "not-a-tty"
+    plain.write_text("")
+    link = SerialLink(str(plain), 9600)
+    assert link.open() is False and link.last_error is not None
+    assert link.last_error.errno == errno.ENOTTY and "not a serial port" in link.last_error.hint
+    link.close()
+
+
 def test_errno_classification() -> None:
     assert classify_errno(errno.ENOENT)[0] == "absent"
     assert classify_errno(errno.EIO)[0] == "gone"
