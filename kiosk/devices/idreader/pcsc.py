@@ -63,7 +63,8 @@ def _check(hresult: int, where: str) -> None:
 class ReadStats:
     """What the last read cost (for the benchmark)."""
     apdus: int = 0
-    bytes_read: int = 0
+    bytes_read: int = 0  # file content
+    bytes_exchanged: int = 0  # command + response APDUs, as they cross the reader
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -244,6 +245,7 @@ class PcscIdReader(IdReader):
             def transmit(apdu: bytes) -> bytes:
                 self.stats.apdus += 1
                 hr, response = scard.SCardTransmit(hcard, proto, list(apdu))
+                self.stats.bytes_exchanged += len(apdu) + len(response)
                 _check(hr, "transmit")
                 if len(response) < 2:
                     raise CardGone("empty response")
