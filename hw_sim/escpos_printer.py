@@ -54,6 +54,7 @@ class PrinterSim(SimDevice):
         self._live: set[socket.socket] = set()
         self._changed = threading.Condition(self._lock)
         self._ptys: list[Any] = []
+        self._numbered = 0
 
     # -- printer state ------------------------------------------------------------------------
     def status_byte(self, n: int) -> int:
@@ -90,14 +91,16 @@ class PrinterSim(SimDevice):
 
     def _got_receipt(self, receipt: Receipt) -> None:
         with self._lock:
-            index = len(self.receipts) + 1
-            self.receipts.append(receipt)
-        if self.render and self.out_dir is not None:
+            self._numbered += 1
+            index = self._numbered
+            out_dir = self.out_dir if self.render else None
+        if out_dir is not None:  # render before publishing: a listed receipt has its PNG
             try:
-                save_png(receipt, self.out_dir / f"receipt-{index:04d}.png")
+                save_png(receipt, out_dir / f"receipt-{index:04d}.png")
             except Exception as exc:  # a rendering problem must not stop the printer
                 receipt.errors.append(f"render failed: {type(exc).__name__}: {exc}")
         with self._lock:
+            self.receipts.append(receipt)
             self._changed.notify_all()
 
     def parser(self, reply=None) -> EscposParser:  # type: ignore[no-untyped-def]
@@ -129,6 +132,7 @@ class PrinterSim(SimDevice):
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 conn: socket.socket = self.request
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one-byte status replies go out at once
                 with sim._lock:
                     sim.connections += 1
                     sim._live.add(conn)

@@ -93,7 +93,7 @@ def _run(args: argparse.Namespace, kind: str, data: Any, lang: str) -> int:
         fallback = (done.data or {}).get("fallback") or {}
         payload["fallback"] = fallback
         hint = f" (show the receipt on screen instead; QR: {fallback['qr']})" if fallback.get("qr") else ""
-        return fail(args, f"printer not ready: {done.detail}{hint}", payload, code=EXIT_NOT_READY)
+        return fail(args, f"{done.detail}{hint}", payload, code=EXIT_NOT_READY)
     return fail(args, f"{done.code}: {done.detail}", payload)
 
 

@@ -216,6 +216,9 @@ class EscposReceiptPrinter(ReceiptPrinter):
         except Exception as exc:
             status = DeviceStatus.OFFLINE if self.url.scheme == "tcp" else DeviceStatus.NO_DEVICE
             raise PrinterUnavailable(status, f"cannot open printer {self.url.raw}: {_reason(exc)}") from None
+        if isinstance(p.device, socket.socket):
+            # small writes (a status query after a job) must not wait for the previous ACK (Nagle)
+            p.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._p = p
         return p
 

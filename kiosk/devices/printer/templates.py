@@ -256,15 +256,16 @@ def _test_page(d: TestPage, b: _Builder, logo: Raster) -> None:
         b.kv("printer", d.printer_url)
     b.r.add(RULE)
     b.heading("align")
+    both = (lambda label, en: f"{label} {en}") if b.lang == "zh" else (lambda label, _en: label)
     for a in ("left", "center", "right"):
-        b.r.add(Text(f"{t[a]} {a.upper()}", align=a))  # type: ignore[arg-type]
+        b.r.add(Text(both(t[a], a.upper()), align=a))  # type: ignore[arg-type]
     b.heading("sizes")
     for w, h in ((1, 1), (2, 1), (1, 2), (2, 2), (3, 3)):
         b.r.add(Text(f"{w}x{h} 字号 Aa", width=w, height=h))
     b.heading("styles")
-    b.r.add(Text(f"{t['bold']} Bold", bold=True))
-    b.r.add(Text(f"{t['underline']} Underline", underline=True))
-    b.r.add(Text(f"{t['invert']} Inverse", invert=True))
+    b.r.add(Text(both(t["bold"], "Bold"), bold=True))
+    b.r.add(Text(both(t["underline"], "Underline"), underline=True))
+    b.r.add(Text(both(t["invert"], "Inverse"), invert=True))
     b.heading("chinese")
     b.r.add(Text("费用：¥20.00，已缴"))
     b.r.add(Text("（全角括号）「引号」《书名》——破折号……。"))
