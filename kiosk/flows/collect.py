@@ -12,6 +12,7 @@ code_locked, door_not_opened, plus the identification outcomes, timeout, cancele
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
@@ -127,6 +128,7 @@ class CollectFlow(IdentifyMixin, Flow):
         if code_id is not None and not self.ctx.services.codes.consume(code_id):
             self.end("code_used", t("collect.code.used"))
             return
+        self.session.personal["auth"] = f"pickup-code:{code_id}" if code_id else f"identity:{uuid.uuid4().hex}"
         self.session.personal["items"] = items
         self.session.personal["opened"] = []
         self.session.personal["failed"] = []
@@ -162,7 +164,8 @@ class CollectFlow(IdentifyMixin, Flow):
                 self.go("take")
             return
         self.session.personal["opening"] = item["compartment"]
-        self.start("open", self.ctx.services.cabinet.open(item["compartment"], "pickup", "citizen"))
+        auth = f"{self.session.personal['auth']}:{item['compartment']}"
+        self.start("open", self.ctx.services.cabinet.open(item["compartment"], "pickup", "citizen", auth_id=auth))
 
     def view_opening(self) -> ViewModel:
         comp = self.session.personal.get("opening")

@@ -18,6 +18,7 @@ outcomes of the card read, timeout, canceled, error.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
@@ -374,8 +375,9 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         return True
 
     def enter_retrieve_open(self) -> None:
-        self.start("open", self.ctx.services.cabinet.open(self.session.personal["compartment"], "retrieve",
-                                                          f"staff:{self.staff_no()}"))
+        comp = self.session.personal["compartment"]
+        self.start("open", self.ctx.services.cabinet.open(comp, "retrieve", f"staff:{self.staff_no()}",
+                                                          auth_id=f"staff:{self.staff_no()}:{uuid.uuid4().hex}:{comp}"))
 
     def view_retrieve_open(self) -> ViewModel:
         comp = self.session.personal.get("compartment")

@@ -208,6 +208,7 @@ class FakeCabinetPort:
                                "door": "closed"}
         self.jammed: set[str] = set()
         self.opens: list[tuple[str, str, str]] = []
+        self.auths: set[str] = set()
         self.offline = False
 
     def _c(self, cid: str) -> Compartment:
@@ -227,8 +228,11 @@ class FakeCabinetPort:
                 return self._c(cid)
         return None
 
-    def open(self, cid: str, reason: str, actor: str) -> Command[str]:
+    def open(self, cid: str, reason: str, actor: str, auth_id: str | None = None) -> Command[str]:
         self.opens.append((cid, reason, actor))
+        if reason in ("pickup", "retrieve"):
+            assert auth_id and auth_id not in self.auths, "a pickup authorisation opens at most once"
+            self.auths.add(auth_id)
         cmd: Command[str] = Command("release")
         if self.offline:
             cmd.complete(Completion(ResultCode.HARDWARE_ERROR, "no_reply"))
