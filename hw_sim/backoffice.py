@@ -129,6 +129,11 @@ class SimBackOffice(BackOffice, SimDevice):
         self.offline = False
         self.calls: list[str] = []
 
+    @classmethod
+    def from_config(cls, config: Any, clock: Clock | None = None, catalog: Any = None) -> "SimBackOffice":
+        """Built from a `StationConfig` (`[backoffice] approve_after_s`)."""
+        return cls(clock=clock, approve_after_s=config.backoffice.approve_after_s, catalog=catalog)
+
     # ------------------------------------------------------------------ helpers
     def _now_iso(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")

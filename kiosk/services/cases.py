@@ -220,6 +220,22 @@ class CaseStore:
         station_part(station_id)  # fail early on a station id that gives no prefix
         store.migrate("cases")
 
+    @classmethod
+    def from_config(cls, store: Store, hasher: KeyedHasher, config: Any, clock: Clock | None = None,
+                    calendar: WorkCalendar | None = None) -> "CaseStore":
+        """Built from a `StationConfig` (`[station] id` and `timezone`)."""
+        return cls(store, hasher, clock, station_id=config.station.id, timezone=config.station.timezone,
+                   calendar=calendar)
+
+    @staticmethod
+    def _id(id_number: Any) -> str:
+        if not isinstance(id_number, str):
+            raise CaseError("invalid", "ID number must be text")
+        number = normalize_id_number(id_number)
+        if not 6 <= len(number) <= 40:
+            raise CaseError("invalid", "ID number too short or too long")
+        return number
+
     # -- time helpers
     def _now(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")
@@ -241,9 +257,7 @@ class CaseStore:
             raise CaseError("bad_transition", f"a new case starts as submitted, accepted or approved, not {status!r}")
         if not isinstance(matter_code, str) or not re.fullmatch(r"[A-Z]{2}-\d{3}", matter_code):
             raise CaseError("invalid", f"bad matter code {matter_code!r}")
-        number = normalize_id_number(id_number)
-        if len(number) < 6:
-            raise CaseError("invalid", "ID number too short")
+        number = self._id(id_number)
         receipt = dict(receipt or {})
         self._check_no_personal(receipt)
         if promised_days is not None and promised_days < 0:
@@ -362,7 +376,7 @@ class CaseStore:
 
     def for_applicant(self, id_number: str, statuses: tuple[str, ...] | None = None) -> list[Case]:
         """This person's cases, newest first (matched by keyed hash)."""
-        digest = self.hasher.hash_id(id_number)
+        digest = self.hasher.hash_id(self._id(id_number))
         rows = self.store.query("SELECT * FROM cases WHERE applicant_hash = ? ORDER BY created_at DESC, case_no DESC",
                                 (digest,))
         cases = [self._load(r) for r in rows]
@@ -374,7 +388,7 @@ class CaseStore:
 
     def is_applicant(self, case_no: str, id_number: str) -> bool:
         rows = self.store.query("SELECT applicant_hash FROM cases WHERE case_no = ?", (case_no,))
-        return bool(rows) and self.hasher.matches("id", normalize_id_number(id_number), rows[0][0])
+        return bool(rows) and self.hasher.matches("id", self._id(id_number), rows[0][0])
 
     def applicant_hash(self, case_no: str) -> str:
         rows = self.store.query("SELECT applicant_hash FROM cases WHERE case_no = ?", (case_no,))

@@ -20,12 +20,15 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kiosk.core.clock import Clock, SystemClock
 from kiosk.services.audit import AuditLog
 from kiosk.services.keyed_hash import KeyedHasher, normalize_id_number
 from kiosk.services.store import Store, register_migrations
+
+if TYPE_CHECKING:
+    from kiosk.config.services import PickupSection
 
 PURPOSE = "pickup"
 
@@ -105,6 +108,13 @@ class PickupCodes:
         self.window_s = window_s
         self.lockout_s = lockout_s
         store.migrate("pickup_codes")
+
+    @classmethod
+    def from_config(cls, store: Store, hasher: KeyedHasher, audit: AuditLog, clock: Clock | None,
+                    pickup: "PickupSection") -> "PickupCodes":
+        """Built from the `[pickup]` section of the station configuration."""
+        return cls(store, hasher, audit, clock, ttl_s=pickup.code_ttl_h * 3600, max_attempts=pickup.max_attempts,
+                   max_failures=pickup.max_failures, window_s=pickup.window_s, lockout_s=pickup.lockout_s)
 
     def _now(self) -> datetime:
         return self.clock.now()

@@ -146,6 +146,23 @@ def test_new_case_cannot_start_late(cases):
         cases.open("'; DROP TABLE cases", ID, promised_days=1)
     with pytest.raises(CaseError, match="too short"):
         cases.open("PS-001", "12", promised_days=1)
+    with pytest.raises(CaseError, match="must be text"):
+        cases.for_applicant(None)  # type: ignore[arg-type]
+    with pytest.raises(CaseError, match="too long"):
+        cases.open("PS-001", "1" * 41, promised_days=1)
+
+
+def test_built_from_config(store, hasher, clock, sim_config_path, catalog, audit):
+    from hw_sim.backoffice import SimBackOffice
+    from kiosk.config import load_config
+    from kiosk.services.pickup_codes import PickupCodes
+
+    cfg = load_config(sim_config_path)
+    cs = CaseStore.from_config(store, hasher, cfg, clock)
+    assert cs.open("PS-001", ID, promised_days=1).case_no.startswith("SIM0001-")
+    assert SimBackOffice.from_config(cfg, clock, catalog).approve_after_s == cfg.backoffice.approve_after_s
+    codes = PickupCodes.from_config(store, hasher, audit, clock, cfg.pickup)
+    assert codes.ttl_s == cfg.pickup.code_ttl_h * 3600 and codes.max_failures == cfg.pickup.max_failures
 
 
 def test_find_by_applicant_and_pickup(cases):
