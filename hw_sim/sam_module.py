@@ -172,9 +172,12 @@ class SamModuleSim(SimDevice):
                 continue
             buf += chunk
             while True:
+                before = len(buf)
                 buf, reply = self._take_request(buf)
                 if reply is None:
                     break
+                # the request took its wire time to arrive too (the pty delivered it at once)
+                self.port.wire_delay(max(0, before - len(buf)))
                 self._send(reply)
 
     def _take_request(self, buf: bytes) -> tuple[bytes, bytes | None]:
