@@ -65,9 +65,6 @@ class PrinterConfig(Section):
     charset: Literal["gbk", "gb18030"] = Field(default="gbk", description="the printer font's Chinese set")
     status_timeout_s: float = Field(default=1.0, gt=0, le=10, description="wait for a DLE EOT status reply")
     logo: str | None = Field(default=None, description="PNG printed atop receipts (at most 576 dots wide)")
-    charset: Literal["gbk", "gb18030"] = Field(default="gbk", description="the printer font's Chinese set")
-    status_timeout_s: float = Field(default=1.0, gt=0, le=10, description="wait for a DLE EOT status reply")
-    logo: str | None = Field(default=None, description="PNG printed atop receipts (at most 576 dots wide)")
 
 
 class DevicesConfig(Section):
