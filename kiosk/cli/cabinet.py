@@ -39,32 +39,24 @@ class _Station:
 
     def __init__(self, config_path: str) -> None:
         from kiosk.config import load_config
-        from kiosk.devices.registry import create_device
+        from kiosk.devices.cabinet.sim_wiring import wire_cabinet
         from kiosk.services.audit import AuditLog
-        from kiosk.services.cabinet import CabinetService
         from kiosk.services.store import Store
 
-        self.sim = None
-        self.cabinet = None
-        self.store = None
         cfg = load_config(config_path)
-        url = cfg.cabinet.url
-        if "{sim}" in url:
-            from kiosk.devices.cabinet.sim_wiring import start_board_sim
-
-            self.sim, url = start_board_sim(cfg.cabinet)
-        self.cabinet = create_device("cabinet", url, config=cfg.cabinet)
-        self.cabinet.open()
         self.store = Store(cfg.storage.database)
-        self.service = CabinetService(self.store, self.cabinet, cfg.cabinet, AuditLog(self.store))
+        try:
+            self.wired = wire_cabinet(cfg.cabinet, self.store, AuditLog(self.store), start=False)
+        except BaseException:
+            self.store.close()
+            raise
+        self.cabinet = self.wired.device
+        self.service = self.wired.service
+        self.cabinet.open()
 
     def close(self) -> None:
-        if self.cabinet is not None:
-            self.cabinet.close()
-        if self.sim is not None:
-            self.sim.close()
-        if self.store is not None:
-            self.store.close()
+        self.wired.close()
+        self.store.close()
 
 
 def _station(args: argparse.Namespace) -> tuple[_Station | None, int | None]:

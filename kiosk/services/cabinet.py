@@ -22,7 +22,8 @@ Rules:
 - Door events from bus supervision update the door column; `uncommanded_open` and `not_opened`
   flag the compartment and are audited.
 - Door and compartment events go to the back-office outbox in the same transaction as the change
-  (`kiosk.services.outbox.Outbox`; `outbox=None` disables it, the default creates one).
+  (`kiosk.services.outbox.Outbox`; pass the station's instance so the fleet link is woken by
+  each add; `outbox=None` disables it; by default the service makes its own on the same store).
 """
 
 from __future__ import annotations

@@ -226,3 +226,26 @@ def test_reconciliation_with_the_boards_unreachable(sim: LockerBoardSim, tmp_pat
         assert entry["door"] == "unknown" and entry["flagged"]  # uncertain -> staff
     finally:
         st.close()
+
+
+def test_wire_cabinet_for_the_simulated_station(sim_config_path: Path, tmp_path: Path) -> None:
+    from hw_sim.control import ControlHub
+    from kiosk.config import load_config
+    from kiosk.devices.base import DeviceStatus
+    from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+
+    cfg = load_config(sim_config_path)
+    store = Store(tmp_path / "w.db")
+    hub = ControlHub()
+    wired = wire_cabinet(cfg.cabinet, store, hub=hub)
+    try:
+        assert wired.device.status is DeviceStatus.ONLINE and wired.report.flagged == []
+        assert len(wired.service.compartments()) == 32
+        hub.call("cabinet", "open_door_by_hand", board=2, lock=8)
+        deadline = time.monotonic() + 3
+        while wired.service.get("B08").door != "open" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert wired.service.get("B08").attention is not None  # forced door flagged
+    finally:
+        wired.close()
+        store.close()
