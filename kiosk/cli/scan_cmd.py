@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE.pdf", help="write the corrected pages into one A4 PDF")
     p.add_argument("--flatbed", action="store_true", help="images are flatbed scans: the whole image is the page "
                    "when no page edge is found, and cut-off/distance are not judged")
+    p.add_argument("--gray", action="store_true", help="store PDF pages in grey (smaller, still lossless)")
     p.add_argument("--no-codes", action="store_true", help="do not read barcodes/QR codes")
     p.add_argument("--config", metavar="FILE", help="station TOML whose [devices.scanner] thresholds to use")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -72,7 +73,7 @@ def _scan(args: argparse.Namespace) -> int:
         else:
             from kiosk.devices.scanner.pdf import PdfError, write_pdf
             try:
-                write_pdf(pages, args.out)
+                write_pdf(pages, args.out, gray=args.gray)
                 payload["pdf"] = {"file": args.out, "pages": len(pages)}
             except (PdfError, OSError) as exc:
                 payload["pdf_error"] = f"{args.out}: {exc}"

@@ -67,3 +67,13 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 def test_write_is_atomic(tmp_path):
     path = write_pdf([render_page()], tmp_path / "sub" / "a.pdf")
     assert path.exists() and not (tmp_path / "sub" / "a.pdf.part").exists()
+
+
+def test_gray_pages_are_smaller_and_exact(photos, analyzer):
+    page = analyzer.analyse(photos["good"][0]).page
+    color, gray = pages_to_pdf([page]), pages_to_pdf([page], gray=True)
+    assert len(gray) < 0.6 * len(color)
+    pdf = _open(gray)
+    image = next(iter(pdf.pages[0].get_images().values()))
+    back = np.array(pikepdf.PdfImage(image).as_pil_image())
+    assert np.array_equal(back, cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))

@@ -68,7 +68,8 @@ class PageResult:
     metrics: dict[str, float] = field(default_factory=dict)  # blur, glare, paper, area, angle, ...
     page: Any = None  # corrected upright page image (numpy BGR) when found
     codes: list[Code] = field(default_factory=list)
-    ms: float = 0.0
+    ms: float = 0.0  # everything, codes included
+    page_ms: float = 0.0  # find + correct + judge only
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary (no image)."""
@@ -80,6 +81,7 @@ class PageResult:
             "quality": quality,
             "codes": [{"type": c.type, "text": c.text, "engine": c.engine} for c in self.codes],
             "ms": round(self.ms, 1),
+            "page_ms": round(self.page_ms, 1),
         }
 
 

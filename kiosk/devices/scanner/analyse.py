@@ -122,6 +122,7 @@ class PageAnalyzer:
             verdict = merge(geometry, image_verdict)
             res = PageResult(True, [(float(x), float(y)) for x, y in found.corners], verdict.ok,
                              verdict.problems, verdict.metrics, page if with_page else None)
+        res.page_ms = (time.perf_counter() - t0) * 1000.0
         if read_codes:
             # codes are read from the corrected page when there is one (upright, known scale),
             # and from the whole frame otherwise (a phone screen held up, a code without a page)
