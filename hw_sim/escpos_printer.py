@@ -176,8 +176,9 @@ class PrinterSim(SimDevice):
                 try:
                     ready, _, _ = select.select([port.master], [], [], 0.2)
                     if ready:
-                        data = os.read(port.master, 65536)
+                        data = os.read(port.master, 4096)
                         if data:
+                            port.wire_delay(len(data))  # the line delivers the host's bytes at `baud`
                             p.feed(data)
                 except OSError:
                     if port.closed:

@@ -252,7 +252,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
         else:
             self.set_status(DeviceStatus.OFFLINE, state.problem(), paper=state.paper)
 
-    def _read_state(self, retry: bool) -> PrinterState | None:
+    def _read_state(self, retry: bool, timeout: float | None = None) -> PrinterState | None:
         """Connect and read DLE EOT 1..4. None when the backend cannot read or the printer does
         not answer and answers are not required."""
         p = self._connect()
@@ -261,11 +261,11 @@ class EscposReceiptPrinter(ReceiptPrinter):
         try:
             self._drain(p)
             p._raw(b"".join(DLE_EOT + bytes([n]) for n in QUERIES))
-            reply = self._read_bytes(p, len(QUERIES), self.status_timeout)
+            reply = self._read_bytes(p, len(QUERIES), timeout or self.status_timeout)
         except (OSError, ConnectionError) as exc:
             self._drop()
             if retry:  # a stale connection (printer restarted): reconnect once
-                return self._read_state(retry=False)
+                return self._read_state(retry=False, timeout=timeout)
             status = DeviceStatus.OFFLINE if self.url.scheme == "tcp" else DeviceStatus.NO_DEVICE
             raise PrinterUnavailable(status, f"printer {self.url.raw} stopped answering: {exc}") from None
         if len(reply) < len(QUERIES):
@@ -273,7 +273,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
                 self._drop()
                 raise PrinterUnavailable(
                     DeviceStatus.OFFLINE,
-                    f"printer did not answer the status request within {self.status_timeout:g} s "
+                    f"printer did not answer the status request within {timeout or self.status_timeout:g} s "
                     f"({len(reply)} of {len(QUERIES)} bytes)")
             return None
         try:
@@ -367,9 +367,13 @@ class EscposReceiptPrinter(ReceiptPrinter):
             raise self._not_ready(receipt, f"connection lost while printing; the receipt may be incomplete ({exc})") from None
         self.count("printed")
         self.count("bytes", len(job.data))
+        # the status query queues behind the job: on a serial line allow for its transmission time
+        wait = self.status_timeout + 1.0
+        if self.url.scheme == "serial":
+            wait = self.status_timeout + len(job.data) * 10 / self.url.param("baud", 9600, int)
         after: PrinterState | None = None
         try:
-            after = self._read_state(retry=False)
+            after = self._read_state(retry=False, timeout=wait)
         except PrinterUnavailable as exc:
             self.set_status(exc.status, exc.detail, paper="unknown")
             raise self._not_ready(receipt, f"printer stopped answering after the job: {exc.detail}") from None
