@@ -96,3 +96,9 @@ def test_record_never_shows_the_full_number():
     assert record.id_number_masked.count("*") == 10
     record.wipe()
     assert record.id_number == "" and record.name == "" and record.photo is None
+
+
+def test_mask_rules():
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
+    assert mask_id_number("E10000013") == "E1*****13"
+    assert mask_id_number("AB12") == "****"

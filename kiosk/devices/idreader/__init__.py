@@ -19,10 +19,13 @@ BACKENDS: dict[str, str] = {
 
 
 def mask_id_number(value: str) -> str:
-    """`110101199003074258` -> `1101**********4258` (first 4 and last 4 kept)."""
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    """`110101199003074258` -> `1101**********4258` (first 4 and last 4 kept); shorter document
+    numbers (passports) keep the first and last 2 (`E1*****13`), as kiosk.services.keyed_hash does."""
+    if len(value) >= 15:
+        return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    if len(value) >= 6:
+        return value[:2] + "*" * (len(value) - 4) + value[-2:]
+    return "*" * len(value)
 
 
 _PUBLIC_EXTRA = ("passive_auth", "mrz_format", "document_code", "mrz_failed_checks", "photo_decoder")
