@@ -357,6 +357,12 @@ class SimBackOffice(BackOffice, SimDevice):
     def notify(self, notification: Notification) -> NotificationReceipt:
         with self._lock:
             self._enter("notify")
+            params = notification.params
+            if (not isinstance(params, dict) or len(params) > 20
+                    or any(not isinstance(k, str) or not isinstance(v, str) or len(v) > 200 for k, v in params.items())):
+                raise BackofficeError("invalid", "params: at most 20 text values of at most 200 characters")
+            if len(notification.text_zh) > 500 or len(notification.text_en) > 1000:
+                raise BackofficeError("invalid", "notification text too long for an SMS")
             case = self.cases.get(notification.case_no)
             to = case.phone_masked if case else ""
             if case is None:

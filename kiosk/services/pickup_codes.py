@@ -189,6 +189,8 @@ class PickupCodes:
             return CodeCheck("locked", locked_until=until, detail="too many wrong codes; code entry is locked")
         if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isdigit():
             return CodeCheck("malformed", detail="a pickup code is 6 digits")
+        if id_number is not None and (not isinstance(id_number, str) or not 6 <= len(id_number) <= 40):
+            return CodeCheck("malformed", detail="the ID number read from the card is not usable")
         digest = self.hasher.hash(PURPOSE, code)
         now = self._iso(self._now())
         rows = self.store.query(

@@ -181,6 +181,16 @@ def test_sms_with_pickup_code_is_readable(bo):
     assert exc.value.code == "not_found"
 
 
+@pytest.mark.parametrize("params,text", [({"code": "1" * 201}, ""), ({str(i): "x" for i in range(21)}, ""),
+                                         ({"code": 123456}, ""), ({}, "长" * 501)])
+def test_hostile_notifications_refused(bo, params, text):
+    submit(bo, 1, "PS-001")
+    with pytest.raises(BackofficeError) as exc:
+        bo.notify(Notification(case_no(1), "pickup_code", params=params, text_zh=text))
+    assert exc.value.code == "invalid"
+    assert bo.cmd_last_sms() is None
+
+
 def test_ratings_validated(bo):
     bo.submit_rating(Rating(case_no(1), 5, ("fast",), "很方便"))
     assert bo.cmd_ratings()[0]["score"] == 5

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk.cli import main as kiosk_main
 from kiosk.services.catalog import DEFAULT_DIR, CatalogError, load_catalog, pinyin_keys
@@ -135,6 +137,14 @@ def test_search_hostile_text_finds_nothing_or_something_without_failing(catalog,
     assert isinstance(hits, list)
     if not text.strip(" （）、"):
         assert hits == []
+
+
+@given(text=st.text(max_size=30))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_search_any_text_is_ranked_and_bounded(catalog, text):
+    hits = catalog.search(text, limit=7)
+    assert len(hits) <= 7
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
 
 
 def test_search_non_string_is_empty(catalog):

@@ -138,3 +138,11 @@ def test_purge_removes_old_codes(codes, clock):
     fresh = codes.issue(["C-2"])
     assert codes.purge(30) == 1
     assert codes.verify(fresh.code).ok
+
+
+@pytest.mark.parametrize("id_number", [123, b"11010119610804013X", "", "1" * 200])
+def test_unusable_id_number_is_malformed_not_a_crash(codes, hasher, id_number):
+    issued = codes.issue(["C-1"], applicant_hash=hasher.hash_id(ID), id_card_required=True)
+    assert codes.verify(issued.code, id_number=id_number).outcome == "malformed"  # type: ignore[arg-type]
+    assert codes.verify(issued.code, id_number=ID).ok  # and no attempt was counted against it
+    assert codes.verify(issued.code, id_number=ID).attempts_left == 3
