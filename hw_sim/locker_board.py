@@ -186,9 +186,12 @@ class LockerBoardSim(SimDevice):
         while (left := wire + self.slow_s + self.turnaround_s - time.perf_counter()) > 0 and not self._stop.is_set():
             time.sleep(min(left, 0.01) if left > 0.0003 else 0)
         try:
+            started = time.perf_counter()
             port.write_paced(junk + reply)
             self.replies += 1
-            self._line_free_at = time.perf_counter()
+            # the line is free once the last byte's wire time has passed (the schedule, not the
+            # moment this thread got to note it, which can be late on a loaded machine)
+            self._line_free_at = started + len(junk + reply) * byte_time(self.baud)
         except OSError:
             pass
 
