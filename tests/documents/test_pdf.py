@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pikepdf
 import pytest
-from PIL import Image
 
 from hw_sim.documents import render_page
 from kiosk.devices.scanner.pdf import A4_PT, PdfError, material_pdfs, pages_to_pdf, write_pdf
