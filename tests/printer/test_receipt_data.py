@@ -85,3 +85,17 @@ def test_long_values_wrap_inside_the_paper(sim, printer):
     r = sim.wait_receipts(1)[0]
     assert not any(l.overflow for l in r.lines)
     assert r.errors == []
+
+
+def test_station_formats_are_accepted():
+    """Case numbers, masked IDs and QR URLs as the station's services produce them."""
+    from datetime import date
+
+    from kiosk.services.cases import format_case_number
+    from kiosk.services.keyed_hash import mask_id_number
+
+    case_no = format_case_number("sim-0001", date(2026, 11, 22), 12)
+    for id_number in ("11010119900307123X", "E12345678", "AB1234567CD", "G1234"):
+        data = _with("application", case_number=case_no, applicant_id_masked=mask_id_number(id_number),
+                     query_url=f"https://zwfw.example.gov.cn/q/{case_no}")
+        assert parse_receipt("application", data).applicant_id_masked == mask_id_number(id_number)

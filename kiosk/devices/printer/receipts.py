@@ -17,7 +17,7 @@ KINDS = ("application", "pickup", "deposit_slip", "test_page")
 LANGS = ("zh", "en")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_MASKED_ID = re.compile(r"^[0-9A-Za-z]{0,6}\*{4,}[0-9Xx]{0,4}$")
+_MASKED_ID = re.compile(r"^[0-9A-Za-z]{0,6}\*{4,}[0-9A-Za-z]{0,4}$")
 _MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$")
 
