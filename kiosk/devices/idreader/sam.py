@@ -69,6 +69,8 @@ class SamIdReader(IdReader):
         self._stop.clear()
         try:
             self._owner.call(self._connect, timeout=self.reply_timeout * 4 + 2)
+        except DeviceError as exc:
+            self.set_status(DeviceStatus.HARDWARE_ERROR, exc.detail, card="absent")
         except Exception as exc:  # open must never raise: the status says what is wrong
             self.set_status(DeviceStatus.HARDWARE_ERROR, f"{type(exc).__name__}: {exc}", card="absent")
         self._poller = threading.Thread(target=self._poll_loop, name=f"{self.name}-poll", daemon=True)
