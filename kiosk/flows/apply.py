@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.devices.scanner import FEEDBACK_TEXT, PROBLEMS
+from kiosk.devices.scanner.payloads import RECEIPT_QR_PREFIX, RECEIPT_URL_PREFIX, PayloadError, parse_any
 from kiosk.flows.base import Flow
 from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows import matters as mx
@@ -611,7 +612,7 @@ class ApplyFlow(IdentifyMixin, Flow):
 
 
 SCAN_PROBLEMS = PROBLEMS
-RECEIPT_URL = "https://zwfw.example.gov.cn/q/"
+RECEIPT_URL = RECEIPT_URL_PREFIX
 
 
 def receipt_qr(case_no: str) -> str:
@@ -620,14 +621,17 @@ def receipt_qr(case_no: str) -> str:
 
 
 def case_from_qr(text: str) -> str | None:
-    """The case number in a scanned receipt QR (or a bare case number); None for anything else."""
-    from kiosk.services.cases import is_valid_case_number
-
+    """The case number in a scanned receipt QR or envelope barcode (untrusted text, checked by
+    `kiosk.devices.scanner.payloads`); None for anything else. Lower case is accepted (keypad)."""
     if not isinstance(text, str) or len(text) > 200:
         return None
-    candidate = text[len(RECEIPT_URL):] if text.startswith(RECEIPT_URL) else text
-    candidate = candidate.strip().upper()
-    return candidate if is_valid_case_number(candidate) else None
+    candidate = text.strip()
+    if not candidate.startswith((RECEIPT_URL_PREFIX, RECEIPT_QR_PREFIX)):
+        candidate = candidate.upper()
+    try:
+        return str(parse_any(candidate).case)
+    except PayloadError:
+        return None
 
 
 def _pages_bytes(pages: list[Any]) -> bytes:
