@@ -114,7 +114,7 @@ class FleetLink:
                  processor: CommandProcessor | None = None,
                  health_source: Callable[[], dict[str, Any]] | None = None,
                  desired_handler: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 desired_key: Any = None, rng: random.Random | None = None) -> None:
+                 desired_key: Any = None, rng: random.Random | None = None, external_loop: bool = False) -> None:
         self.s = settings
         self.kid = settings.kiosk_id
         self.outbox = outbox
@@ -124,6 +124,7 @@ class FleetLink:
         self.desired_handler = desired_handler
         self.desired_key = desired_key
         self.rng = rng or random.Random()
+        self.external_loop = external_loop
         self.stats = LinkStats()
         self.state = "online"  # or "maintenance" (what `status` says while connected)
         self._host, self._port, self._tls = parse_broker(settings.broker)
@@ -142,6 +143,7 @@ class FleetLink:
         self._last_progress = time.monotonic()
         self._last_rewind = 0.0
         self._last_floor_health = 0.0
+        self._want_drain = True
         self._next_health = 0.0
         self._thread: threading.Thread | None = None
         self._worker: threading.Thread | None = None
@@ -229,6 +231,17 @@ class FleetLink:
                 time.sleep(0.05)
         self._shutdown()
 
+    def tick(self) -> None:
+        """External-loop mode (`external_loop=True`): one non-blocking step, called by the owner of a
+        selector that serves many links on one thread (hw_sim.fleet_sim); the owner calls
+        `client.loop_read()` when the link's socket is readable."""
+        try:
+            self._step()
+        except Exception as exc:
+            self.stats.handler_errors += 1
+            self.stats.last_error = f"{exc.__class__.__name__}: {exc}"
+            log.exception("fleet link step failed; continuing")
+
     def _step(self) -> None:
         now = time.monotonic()
         if self._phase == "down":
@@ -236,17 +249,27 @@ class FleetLink:
                 self._connect()
             else:
                 self._handle_inbox()
-                time.sleep(min(0.05, max(0.0, self._next_attempt - now)))
+                if not self.external_loop:
+                    time.sleep(min(0.05, max(0.0, self._next_attempt - now)))
                 return
-        busy = self._phase == "up" and (not self._outq.empty() or self.outbox.new_event.is_set()
-                                          or self._last_sent - self._base < self.s.drain_batch and self._has_more())
-        rc = self.client.loop(timeout=0.0 if busy else 0.05)
-        if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN) and self._phase != "down":
-            self._inbox.put(("disconnect", rc))
+        if self.outbox.new_event.is_set():
+            self.outbox.new_event.clear()
+            self._want_drain = True
+        if self.external_loop:
+            self.client.loop_misc()
+            if self.client.want_write():
+                self.client.loop_write()
+        else:
+            busy = self._phase == "up" and (not self._outq.empty() or self._want_drain)
+            rc = self.client.loop(timeout=0.0 if busy else 0.05)
+            if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN) and self._phase != "down":
+                self._inbox.put(("disconnect", rc))
         self._handle_inbox()
         if self._phase == "connecting" and time.monotonic() - self._connect_started > self.s.connect_timeout_s:
             self._lost(f"no CONNACK within {self.s.connect_timeout_s} s", established=False)
         if self._phase == "up":
+            if self.external_loop:
+                self._run_jobs_inline()
             self._flush_outq()
             self._drain()
             self._check_ack_timeout()
@@ -272,10 +295,11 @@ class FleetLink:
             self.client.disconnect()  # closes the socket if one is open
         except Exception:
             pass
-        try:
-            self.client.loop(timeout=0.0)
-        except Exception:
-            pass
+        if not self.external_loop:
+            try:
+                self.client.loop(timeout=0.0)
+            except Exception:
+                pass
         if was_up or established:
             self.stats.disconnects += 1
             self._attempt = 0
@@ -326,6 +350,7 @@ class FleetLink:
         st = self.outbox.stats()
         self._base = (st.first_seq - 1) if st.first_seq else st.last_seq
         self._last_sent = self._base  # resend everything not yet acknowledged by the back office
+        self._want_drain = True
         self._last_progress = time.monotonic()
         self._next_health = 0.0
         self._connected.set()
@@ -372,6 +397,7 @@ class FleetLink:
         if upto > self._base:
             self._base = upto
             self._last_progress = time.monotonic()
+            self._want_drain = True
         if self._last_sent < self._base:
             self._last_sent = self._base
         if body["upto_seq"] < self._base and time.monotonic() - self._last_floor_health > 1.0:
@@ -390,21 +416,24 @@ class FleetLink:
             self.stats.events_resent += self._last_sent - self._base
             log.info("resending from seq %d: %s", self._base + 1, why)
             self._last_sent = self._base
+        self._want_drain = True
         self._last_progress = self._last_rewind = time.monotonic()
 
     def _check_ack_timeout(self) -> None:
         if self._last_sent > self._base and time.monotonic() - self._last_progress > self.s.ack_timeout_s:
             self._rewind(f"no ack for {self.s.ack_timeout_s} s")
 
-    def _has_more(self) -> bool:
-        return bool(self.outbox.pending(self._last_sent, 1))
-
     def _drain(self) -> None:
-        self.outbox.new_event.clear()
+        """Publish outbox rows after the last one sent, while the window beyond the last ack has
+        room. Runs only when something changed (new event, ack progress, rewind, connect), so an
+        idle link costs no SQL."""
+        if not self._want_drain:
+            return
         room = self.s.drain_batch - (self._last_sent - self._base)
         while room > 0:
             events = self.outbox.pending(self._last_sent, min(room, 200))
             if not events:
+                self._want_drain = False
                 return
             for ev in events:
                 info = self.client.publish(topics.event(self.kid, ev.type),
@@ -414,6 +443,7 @@ class FleetLink:
                 self._last_sent = ev.seq
                 self.stats.events_published += 1
                 room -= 1
+        self._want_drain = False  # window full: the next ack re-arms it
 
     def _flush_outq(self) -> None:
         for _ in range(500):
@@ -466,6 +496,13 @@ class FleetLink:
         props = Properties(PacketTypes.PUBLISH)
         props.CorrelationData = corr or str(res.get("cmd_id") or "").encode()
         self.publish(topics.result(self.kid), json.dumps(res, ensure_ascii=False).encode(), 1, False, props)
+
+    def _run_jobs_inline(self) -> None:
+        """External-loop mode has no worker thread: commands run here (sim targets are instant)."""
+        while not self._jobs.empty():
+            job = self._jobs.get_nowait()
+            if job is not None and self.processor is not None:
+                self._queue_res(self.processor.execute(job), job.cmd_id.encode())
 
     def _work(self) -> None:
         while True:
