@@ -156,7 +156,7 @@ class PrinterSim(SimDevice):
 
         self._server = Server((self.host, self.port), Handler)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="printer-sim", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="printer-sim", daemon=True).start()
         return f"{self.host}:{self.port}"
 
     def start_serial(self, baud: int = 115200) -> str:

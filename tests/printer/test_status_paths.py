@@ -3,6 +3,8 @@ DLE EOT from the simulator, end in clear completions with a screen fallback."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from kiosk.devices.base import DeviceStatus, ResultCode
@@ -95,3 +97,15 @@ def test_status_bytes_decode(replies, expected):
 def test_status_byte_noise_is_rejected():
     with pytest.raises(StatusByteError, match="not a status byte"):
         decode({1: 0x00})
+
+
+def test_background_poll_notices_recovery_without_printing(sim, open_printer):
+    p = open_printer(f"tcp://{sim.address}?poll=0.1", status_timeout_s=0.5)
+    sim.cmd_set_paper("out")
+    assert p.check_status().result(5).data["paper"] == "out"
+    sim.cmd_set_paper("ok")
+    deadline = time.monotonic() + 5
+    while p.status is not DeviceStatus.ONLINE and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert p.status is DeviceStatus.ONLINE and p.class_status["paper"] == "ok"
+    assert sim.receipts == []

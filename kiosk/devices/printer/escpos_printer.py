@@ -3,7 +3,8 @@
 URLs: `tcp://host:9100` (Network) · `serial:///dev/ttyS0?baud=9600` (Serial) · `usb://04b8:0202`
 (Usb, needs pyusb) · `file:///dev/usb/lp0` (File) · `cups://QUEUE` (CupsPrinter with pycups, else
 the `lp` command). Common parameters: `charset=gbk|gb18030`, `status_timeout=1.0`,
-`require_status=1|0`, `timeout=3` (connect/write seconds).
+`require_status=1|0`, `timeout=3` (connect/write seconds), `poll=5` (background status
+re-read interval in seconds, 0 = off; readable backends only).
 
 Before each job the printer's real-time status (DLE EOT 1..4) is read where the backend has a
 read channel (tcp, serial, usb); paper out, a jam, an open cover or an offline printer end the job
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
+import threading
 import time
 from typing import Any
 
@@ -128,6 +130,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
         connect_timeout_s: float | None = None,
         station_name: dict[str, str] | None = None,
         logo_path: str | None = None,
+        poll_interval_s: float | None = None,
     ) -> None:
         super().__init__(name)
         self.url = url
@@ -152,6 +155,13 @@ class EscposReceiptPrinter(ReceiptPrinter):
         self._owner: OwnerThread | None = None
         self._class_status = {"paper": "unknown"}
         self.last_state: PrinterState | None = None
+        # re-read the status in the background so a reloaded roll or a printer switched back on
+        # shows up without a print attempt (only where status can be read)
+        self.poll_interval = (poll_interval_s if poll_interval_s is not None
+                              else url.param("poll", 5.0, float)) if self.readable else 0.0
+        self._poll_stop = threading.Event()
+        self._poll_thread: threading.Thread | None = None
+        self._poll_pending: Command[Any] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def open(self) -> None:
@@ -161,8 +171,25 @@ class EscposReceiptPrinter(ReceiptPrinter):
             self._owner.call(self._probe, timeout=self.connect_timeout + 4 * self.status_timeout + 2)
         except Exception as exc:  # open never raises: the status says what is wrong
             self.set_status(DeviceStatus.HARDWARE_ERROR, f"{type(exc).__name__}: {exc}")
+        if self.poll_interval > 0 and self._poll_thread is None:
+            self._poll_stop.clear()
+            self._poll_thread = threading.Thread(target=self._poll_loop, name=f"poll-{self.name}", daemon=True)
+            self._poll_thread.start()
+
+    def _poll_loop(self) -> None:
+        while not self._poll_stop.wait(self.poll_interval):
+            owner = self._owner
+            if owner is None:
+                return
+            if self._poll_pending is not None and not self._poll_pending.done():
+                continue  # the previous probe is still queued behind a print
+            self._poll_pending = owner.submit("poll", lambda _c: self._probe())
 
     def close(self) -> None:
+        self._poll_stop.set()
+        if self._poll_thread is not None:
+            self._poll_thread.join(2.0)
+            self._poll_thread = None
         if self._owner is not None:
             try:
                 self._owner.call(self._drop, timeout=self.connect_timeout + 1)
