@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
 
 CITY = "临江市"
@@ -21,6 +22,127 @@ HALL_ZH = "临江市民中心（滨江大道188号）"
 HALL_EN = "Linjiang Citizen Centre, 188 Binjiang Avenue"
 SUPERVISION_ZH = "12345政务服务便民热线；临江市政务服务管理办公室监督电话；政务服务“好差评”系统"
 SUPERVISION_PHONE = "0576-88120345"
+SUPERVISION_EN = "12345 government service hotline; Linjiang Government Services Office supervision line; the government service rating system"
+HOURS_ZH = "周一至周五 9:00-12:00，13:30-17:00（法定节假日除外）；自助服务站24小时开放"
+HOURS_EN = "Mon-Fri 9:00-12:00 and 13:30-17:00 (closed on public holidays); the self-service station is open 24 hours"
+
+LAW_EN = {
+    "《不动产登记暂行条例》": "Interim Regulations on Real Estate Registration",
+    "《不动产登记暂行条例实施细则》": "Implementing Rules of the Interim Regulations on Real Estate Registration",
+    "《不动产登记资料查询暂行办法》": "Interim Measures for Searching Real Estate Registration Records",
+    "《个体工商户税收定期定额征收管理办法》": "Measures for Fixed-Amount Tax Collection from Individual Businesses",
+    "《中华人民共和国个人所得税法》": "Individual Income Tax Law of the PRC",
+    "《中华人民共和国个人所得税法实施条例》": "Regulations for the Implementation of the Individual Income Tax Law of the PRC",
+    "《中华人民共和国个人独资企业法》": "Law of the PRC on Sole Proprietorship Enterprises",
+    "《中华人民共和国企业所得税法》": "Enterprise Income Tax Law of the PRC",
+    "《中华人民共和国公司法》": "Company Law of the PRC",
+    "《中华人民共和国农村土地承包法》": "Law of the PRC on Land Contract in Rural Areas",
+    "《中华人民共和国农民专业合作社法》": "Law of the PRC on Farmers' Specialised Cooperatives",
+    "《中华人民共和国出境入境管理法》": "Exit and Entry Administration Law of the PRC",
+    "《中华人民共和国印花税法》": "Stamp Tax Law of the PRC",
+    "《中华人民共和国发票管理办法》": "Measures of the PRC for the Administration of Invoices",
+    "《中华人民共和国发票管理办法实施细则》": "Implementing Rules of the Measures of the PRC for the Administration of Invoices",
+    "《中华人民共和国合伙企业法》": "Partnership Enterprise Law of the PRC",
+    "《中华人民共和国土地管理法》": "Land Administration Law of the PRC",
+    "《中华人民共和国城镇土地使用税暂行条例》": "Interim Regulations of the PRC on Urban Land Use Tax",
+    "《中华人民共和国增值税法》": "Value-Added Tax Law of the PRC",
+    "《中华人民共和国外商投资法》": "Foreign Investment Law of the PRC",
+    "《中华人民共和国契税法》": "Deed Tax Law of the PRC",
+    "《中华人民共和国居民身份证法》": "Resident Identity Card Law of the PRC",
+    "《中华人民共和国市场主体登记管理条例》": "Regulations of the PRC on the Administration of Market Entity Registration",
+    "《中华人民共和国市场主体登记管理条例实施细则》": "Implementing Rules of the Regulations of the PRC on the Administration of Market Entity Registration",
+    "《中华人民共和国户口登记条例》": "Regulations of the PRC on Household Registration",
+    "《中华人民共和国房产税暂行条例》": "Interim Regulations of the PRC on Property Tax",
+    "《中华人民共和国普通护照和出入境通行证签发管理办法》": "Measures of the PRC for Issuing Ordinary Passports and Exit-Entry Permits",
+    "《中华人民共和国民法典》": "Civil Code of the PRC",
+    "《中华人民共和国海域使用管理法》": "Law of the PRC on the Administration of Sea Area Use",
+    "《中华人民共和国环境保护税法》": "Environmental Protection Tax Law of the PRC",
+    "《中华人民共和国社会保险法》": "Social Insurance Law of the PRC",
+    "《中华人民共和国税收征收管理法》": "Law of the PRC on the Administration of Tax Collection",
+    "《中华人民共和国税收征收管理法实施细则》": "Implementing Rules of the Law of the PRC on the Administration of Tax Collection",
+    "《中华人民共和国药品管理法》": "Drug Administration Law of the PRC",
+    "《中华人民共和国车辆购置税法》": "Vehicle Purchase Tax Law of the PRC",
+    "《中华人民共和国道路交通安全法》": "Road Traffic Safety Law of the PRC",
+    "《中华人民共和国食品安全法》": "Food Safety Law of the PRC",
+    "《中国公民民族成份登记管理办法》": "Measures for the Registration of Ethnicity of Chinese Citizens",
+    "《人力资源社会保障部 财政部关于失业保险支持参保职工提升职业技能有关问题的通知》": "Notice of the MOHRSS and the MOF on Unemployment Insurance Support for Insured Workers' Skills",
+    "《企业信息公示暂行条例》": "Interim Regulations on Enterprise Information Disclosure",
+    "《住房公积金个人住房贷款业务规范》": "Business Standard for Housing Provident Fund Personal Housing Loans",
+    "《住房公积金管理条例》": "Regulations on the Administration of Housing Provident Funds",
+    "《住房公积金统计管理办法》": "Measures for Housing Provident Fund Statistics",
+    "《促进个体工商户发展条例》": "Regulations on Promoting the Development of Individual Businesses",
+    "《保安服务管理条例》": "Regulations on the Administration of Security Services",
+    "《全国住房公积金异地转移接续业务操作规程》": "Operating Rules for Transferring Housing Provident Funds between Cities",
+    "《公安机关办理无犯罪记录证明工作规定》": "Provisions on Issuing No-Criminal-Record Certificates by Public Security Organs",
+    "《关于职工基本养老保险遗属待遇有关问题的通知》": "Notice on Survivors' Benefits of Employee Basic Pension Insurance",
+    "《医疗保障基金使用监督管理条例》": "Regulations on Supervising the Use of Medical Security Funds",
+    "《医疗保障经办政务服务事项清单》": "List of Medical Security Government Services",
+    "《医疗器械监督管理条例》": "Regulations on the Supervision and Administration of Medical Devices",
+    "《医疗机构医疗保障定点管理暂行办法》": "Interim Measures for Designating Medical Institutions for Medical Security",
+    "《印铸刻字业暂行管理规则》": "Interim Rules on the Printing, Casting and Engraving Trade",
+    "《危险化学品安全管理条例》": "Regulations on the Safety Administration of Hazardous Chemicals",
+    "《国务院关于建立统一的城乡居民基本养老保险制度的意见》": "Opinions of the State Council on a Unified Basic Pension Insurance for Rural and Urban Residents",
+    "《国务院关于渐进式延迟法定退休年龄的办法》": "Measures of the State Council on Gradually Raising the Statutory Retirement Age",
+    "《国务院办公厅关于全面推进生育保险和职工基本医疗保险合并实施的意见》": "Opinions of the General Office of the State Council on Merging Maternity and Employee Medical Insurance",
+    "《国务院对确需保留的行政审批项目设定行政许可的决定》": "Decision of the State Council on Administrative Licences for Approval Items to Be Retained",
+    "《国家医保局 财政部关于扩大长期护理保险制度试点的指导意见》": "Guiding Opinions of the NHSA and the MOF on Extending the Long-Term Care Insurance Pilot",
+    "《国家医保局 财政部关于进一步做好基本医疗保险跨省异地就医直接结算工作的通知》": "Notice of the NHSA and the MOF on Direct Settlement of Inter-Provincial Medical Care",
+    "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》": "Notice of the NDRC and the MOF on Resident ID Card Fees",
+    "《国家税务总局关于进一步做好个人所得税纳税记录开具工作的通知》": "Notice of the STA on Issuing Individual Income Tax Payment Records",
+    "《城乡养老保险制度衔接暂行办法》": "Interim Measures for Linking Urban and Rural Pension Insurance Schemes",
+    "《城镇企业职工基本养老保险关系转移接续暂行办法》": "Interim Measures for Transferring Urban Employees' Basic Pension Insurance",
+    "《基本医疗保险用药管理暂行办法》": "Interim Measures for the Administration of Medicines under Basic Medical Insurance",
+    "《增值税一般纳税人登记管理办法》": "Measures for the Registration of General VAT Taxpayers",
+    "《大型群众性活动安全管理条例》": "Regulations on the Safety of Large-Scale Public Events",
+    "《失业保险条例》": "Regulations on Unemployment Insurance",
+    "《娱乐场所管理条例》": "Regulations on the Administration of Entertainment Venues",
+    "《就业服务与就业管理规定》": "Provisions on Employment Services and Employment Management",
+    "《居住证暂行条例》": "Interim Regulations on Residence Permits",
+    "《工伤保险条例》": "Regulations on Work-Related Injury Insurance",
+    "《旅馆业治安管理办法》": "Measures for Public Security Administration of the Hotel Trade",
+    "《机动车登记规定》": "Provisions on Motor Vehicle Registration",
+    "《流动就业人员基本医疗保障关系转移接续暂行办法》": "Interim Measures for Transferring Basic Medical Insurance of Mobile Workers",
+    "《烟花爆竹安全管理条例》": "Regulations on the Safety Administration of Fireworks and Firecrackers",
+    "《社会保险个人权益记录管理办法》": "Measures for the Administration of Personal Social Insurance Records",
+    "《社会保险费征缴暂行条例》": "Interim Regulations on the Collection of Social Insurance Contributions",
+    "《社会保障卡管理办法》": "Measures for the Administration of Social Security Cards",
+    "《税务登记管理办法》": "Measures for the Administration of Tax Registration",
+    "《税收减免管理办法》": "Measures for the Administration of Tax Reductions and Exemptions",
+    "《税收完税证明管理办法》": "Measures for the Administration of Tax Payment Certificates",
+    "《药品经营和使用质量监督管理办法》": "Measures for Quality Supervision of Drug Trading and Use",
+    "《零售药店医疗保障定点管理暂行办法》": "Interim Measures for Designating Retail Pharmacies for Medical Security",
+    "《食品经营许可和备案管理办法》": "Measures for Food Business Licensing and Filing",
+}
+
+_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def zh_number(text: str) -> int:
+    """Chinese numerals up to 9999: 二百三十九 -> 239, 十七 -> 17."""
+    total, current = 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        else:
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (current or 1) * unit
+            current = 0
+    return total + current
+
+
+def article_en(zh: str) -> str:
+    """第五十七条、第五十八条 -> Art. 57, Art. 58; 第三章 -> Chapter 3; document numbers kept."""
+    if not zh:
+        return ""
+    out = re.sub(r"第([零一二三四五六七八九十百千]+)条", lambda m: f"Art. {zh_number(m.group(1))}", zh)
+    out = re.sub(r"第([零一二三四五六七八九十百千]+)章", lambda m: f"Chapter {zh_number(m.group(1))}", out)
+    out = re.sub(r"第([零一二三四五六七八九十百千]+)项", lambda m: f"item {zh_number(m.group(1))}", out)
+    out = out.replace("至", " to ").replace("、", ", ").replace("〔", "[").replace("〕", "] ").replace("号", "")
+    out = out.replace("发改价格", "NDRC Pricing ")
+    if re.search(r"[\u4e00-\u9fff]", out):
+        raise ValueError(f"article {zh!r} not translated: {out!r}")
+    return out
+
 
 # material key -> (name_zh, name_en, form, pages, ecert_type or None)
 MAT: dict[str, tuple[str, str, str, int, str | None]] = {
@@ -116,37 +238,44 @@ CATS = [
          authority_zh=f"{CITY}社会保险事业管理中心", authority_en="Linjiang Social Insurance Administration Centre",
          place_zh=f"{HALL_ZH}二楼 社会保险综合窗口（B区201-216号）",
          place_en=f"{HALL_EN}, 2F, social insurance counters B201-B216",
-         enquiry="12333", online_zh="浙里办APP“社保”专区、国家社会保险公共服务平台"),
+         enquiry="12333", online_zh="浙里办APP“社保”专区、国家社会保险公共服务平台",
+         online_en="Zheliban app (social insurance section); national social insurance public service platform"),
     dict(code="medical_insurance", prefix="MI", name_zh="医疗保障", name_en="Medical insurance", icon="medical",
          authority_zh=f"{CITY}医疗保障事业管理服务中心", authority_en="Linjiang Medical Security Service Centre",
          place_zh=f"{HALL_ZH}二楼 医保服务窗口（C区221-230号）",
          place_en=f"{HALL_EN}, 2F, medical insurance counters C221-C230",
-         enquiry="0576-88130393", online_zh="国家医保服务平台APP、医保电子凭证"),
+         enquiry="0576-88130393", online_zh="国家医保服务平台APP、医保电子凭证",
+         online_en="National medical insurance service app; medical insurance e-voucher"),
     dict(code="housing_fund", prefix="HF", name_zh="住房公积金", name_en="Housing provident fund", icon="house",
          authority_zh=f"{CITY}住房公积金管理中心", authority_en="Linjiang Housing Provident Fund Management Centre",
          place_zh=f"{HALL_ZH}三楼 住房公积金服务窗口（D区301-312号）",
          place_en=f"{HALL_EN}, 3F, housing fund counters D301-D312",
-         enquiry="12329", online_zh="住房公积金网上服务大厅、手机公积金APP"),
+         enquiry="12329", online_zh="住房公积金网上服务大厅、手机公积金APP",
+         online_en="Housing fund online service hall; housing fund mobile app"),
     dict(code="real_estate", prefix="RE", name_zh="不动产登记", name_en="Real estate registration", icon="deed",
          authority_zh=f"{CITY}不动产登记中心", authority_en="Linjiang Real Estate Registration Centre",
          place_zh=f"{HALL_ZH}三楼 不动产登记综合窗口（E区321-340号）",
          place_en=f"{HALL_EN}, 3F, real estate counters E321-E340",
-         enquiry="0576-88140210", online_zh="不动产登记“一网通办”平台"),
+         enquiry="0576-88140210", online_zh="不动产登记“一网通办”平台",
+         online_en="Real estate registration one-stop online platform"),
     dict(code="public_security", prefix="PS", name_zh="户籍与公安", name_en="Household registration and public security",
          icon="police", authority_zh=f"{CITY}公安局", authority_en="Linjiang Public Security Bureau",
          place_zh=f"{HALL_ZH}一楼 公安综合窗口（A区101-118号）",
          place_en=f"{HALL_EN}, 1F, public security counters A101-A118",
-         enquiry="0576-88150110", online_zh="公安“互联网+政务服务”平台"),
+         enquiry="0576-88150110", online_zh="公安“互联网+政务服务”平台",
+         online_en="Public security \"Internet + government services\" platform"),
     dict(code="market_entity", prefix="ME", name_zh="市场主体", name_en="Market entities", icon="shop",
          authority_zh=f"{CITY}市场监督管理局", authority_en="Linjiang Administration for Market Regulation",
          place_zh=f"{HALL_ZH}四楼 企业开办综合窗口（F区401-420号）",
          place_en=f"{HALL_EN}, 4F, business start-up counters F401-F420",
-         enquiry="12315", online_zh="企业开办“一网通办”平台、全程电子化登记系统"),
+         enquiry="12315", online_zh="企业开办“一网通办”平台、全程电子化登记系统",
+         online_en="Business start-up one-stop online platform; fully electronic registration system"),
     dict(code="tax", prefix="TX", name_zh="税务", name_en="Tax", icon="tax",
          authority_zh=f"国家税务总局{CITY}税务局", authority_en="Linjiang Municipal Tax Service, State Taxation Administration",
          place_zh=f"{HALL_ZH}四楼 税务综合窗口（G区431-450号）",
          place_en=f"{HALL_EN}, 4F, tax counters G431-G450",
-         enquiry="12366", online_zh="电子税务局、个人所得税APP"),
+         enquiry="12366", online_zh="电子税务局、个人所得税APP",
+         online_en="Electronic tax bureau; individual income tax app"),
 ]
 CAT = {c["code"]: c for c in CATS}
 
@@ -241,18 +370,30 @@ PROFILES: dict[str, dict] = {
 }
 
 # Fees: (amount in fen, basis)
-FEE_RE_REG = (8000, "《国家发展改革委 财政部关于不动产登记收费标准等有关问题的通知》（发改价格规〔2016〕2559号）：住宅类不动产登记费每件80元")
-FEE_RE_NONHOME = (55000, "《国家发展改革委 财政部关于不动产登记收费标准等有关问题的通知》（发改价格规〔2016〕2559号）：非住宅类不动产登记费每件550元")
-FEE_RE_CERT = (1000, "《财政部 国家发展改革委关于不动产登记收费有关政策问题的通知》（财税〔2016〕79号）：证书工本费每本10元")
-FEE_ID = (2000, "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》（发改价格〔2003〕2322号）：换领、补领每证20元")
-FEE_ID_TEMP = (1000, "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》（发改价格〔2003〕2322号）：临时居民身份证每证10元")
-FEE_PASSPORT = (12000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：普通护照每本120元")
-FEE_HKMO = (6000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：往来港澳通行证（电子）每证60元")
-FEE_HKMO_ENDORSE = (1500, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：往来港澳通行证签注每件15元")
-FEE_TW = (6000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：往来台湾通行证每证60元")
-FEE_DRIVE = (1000, "《国家发展改革委 财政部关于降低住房转让手续费受理商标注册费等部分行政事业性收费标准的通知》：机动车驾驶证工本费每证10元")
-FEE_PLATE = (10000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》：机动车号牌工本费每副100元（大型汽车）")
-FEE_SSCARD = (2000, "《浙江省物价局 浙江省财政厅关于社会保障卡补（换）卡收费标准的通知》：非质量原因补换卡每张20元")
+FEE_RE_REG = (8000, "《国家发展改革委 财政部关于不动产登记收费标准等有关问题的通知》（发改价格规〔2016〕2559号）：住宅类不动产登记费每件80元",
+              "NDRC and MOF notice on real estate registration fees (NDRC Pricing [2016] 2559): residential registration 80 yuan per case")
+FEE_RE_NONHOME = (55000, "《国家发展改革委 财政部关于不动产登记收费标准等有关问题的通知》（发改价格规〔2016〕2559号）：非住宅类不动产登记费每件550元",
+                  "NDRC and MOF notice on real estate registration fees (NDRC Pricing [2016] 2559): non-residential registration 550 yuan per case")
+FEE_RE_CERT = (1000, "《财政部 国家发展改革委关于不动产登记收费有关政策问题的通知》（财税〔2016〕79号）：证书工本费每本10元",
+               "MOF and NDRC notice on real estate registration fee policy (Cai Shui [2016] 79): certificate fee 10 yuan each")
+FEE_ID = (2000, "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》（发改价格〔2003〕2322号）：换领、补领每证20元",
+          "NDRC and MOF notice on resident ID card fees (NDRC Pricing [2003] 2322): renewal or reissue 20 yuan")
+FEE_ID_TEMP = (1000, "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》（发改价格〔2003〕2322号）：临时居民身份证每证10元",
+               "NDRC and MOF notice on resident ID card fees (NDRC Pricing [2003] 2322): temporary ID card 10 yuan")
+FEE_PASSPORT = (12000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：普通护照每本120元",
+                "NDRC and MOF notice on lowering certain administrative fees (NDRC Pricing [2019] 914): ordinary passport 120 yuan")
+FEE_HKMO = (6000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：往来港澳通行证（电子）每证60元",
+            "NDRC and MOF notice on lowering certain administrative fees (NDRC Pricing [2019] 914): Hong Kong and Macao permit 60 yuan")
+FEE_HKMO_ENDORSE = (1500, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：往来港澳通行证签注每件15元",
+                    "NDRC and MOF notice on lowering certain administrative fees (NDRC Pricing [2019] 914): Hong Kong and Macao endorsement 15 yuan each")
+FEE_TW = (6000, "《国家发展改革委 财政部关于降低部分行政事业性收费标准的通知》（发改价格〔2019〕914号）：往来台湾通行证每证60元",
+          "NDRC and MOF notice on lowering certain administrative fees (NDRC Pricing [2019] 914): Taiwan travel permit 60 yuan")
+FEE_DRIVE = (1000, "机动车驾驶证工本费（国家发展改革委、财政部核定标准）：每证10元",
+             "Driving licence fee approved by the NDRC and the MOF: 10 yuan per licence")
+FEE_PLATE = (10000, "机动车号牌工本费（国家发展改革委、财政部核定标准）：汽车号牌每副100元",
+             "Number plate fee approved by the NDRC and the MOF: 100 yuan per pair of car plates")
+FEE_SSCARD = (2000, "《浙江省物价局 浙江省财政厅关于社会保障卡补（换）卡收费标准的通知》：非质量原因补换卡每张20元",
+              "Zhejiang Price Bureau and Finance Department notice on social security card replacement fees: 20 yuan per card not replaced for a quality defect")
 
 # --------------------------------------------------------------------------- guide-only matters
 # (name_zh, name_en, profile, extras)
@@ -465,14 +606,14 @@ G["public_security"] = [
     ("出生日期更正", "Correction of date of birth", "ps_hukou", {"statutory": 30, "promised": 20}),
     ("户口簿补领、换领", "Reissue or replacement of a household register", "ps_hukou_now", {"mats": ["id", "photo"]}),
     ("户口簿分户", "Splitting a household register", "ps_hukou", {"mats": ["id", "hukou", "property"]}),
-    ("居民身份证首次申领", "First application for a resident ID card", "ps_idcard", {"fee": (2000, "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》（发改价格〔2003〕2322号）：申领每证20元（16周岁以下免收）"), "keywords": ["身份证", "办身份证"]}),
+    ("居民身份证首次申领", "First application for a resident ID card", "ps_idcard", {"fee": (2000, "《国家发展改革委 财政部关于居民身份证收费标准及有关问题的通知》（发改价格〔2003〕2322号）：申领每证20元（16周岁以下免收）", "NDRC and MOF notice on resident ID card fees (NDRC Pricing [2003] 2322): 20 yuan (free under 16)"), "keywords": ["身份证", "办身份证"]}),
     ("居民身份证到期换领", "Renewal of an expiring resident ID card", "ps_idcard", {"fee": FEE_ID, "keywords": ["身份证到期", "身份证"]}),
     ("居民身份证挂失补领", "Reissue of a lost resident ID card", "ps_idcard", {"fee": FEE_ID, "keywords": ["身份证丢失", "身份证"]}),
     ("临时居民身份证申领", "Application for a temporary resident ID card", "ps_idcard", {"type": "instant", "promised": 0, "statutory": 3, "fee": FEE_ID_TEMP}),
     ("居民身份证异地受理", "Application for an ID card outside one's registered place", "ps_idcard", {"fee": FEE_ID}),
     ("居住证申领", "Application for a residence permit", "ps_permit", {}),
     ("居住证签注", "Annual endorsement of a residence permit", "ps_permit", {"type": "instant", "promised": 0, "mats": ["permit", "rent"]}),
-    ("居住证补领、换领", "Reissue or replacement of a residence permit", "ps_permit", {"fee": (2000, "《居住证暂行条例》第十八条：换领、补领居住证收取工本费，每证20元")}),
+    ("居住证补领、换领", "Reissue or replacement of a residence permit", "ps_permit", {"fee": (2000, "《居住证暂行条例》第十八条：换领、补领居住证收取工本费，每证20元", "Interim Regulations on Residence Permits, Art. 18: replacement or reissue 20 yuan")}),
     ("居住登记", "Residence registration", "ps_permit", {"type": "instant", "promised": 0, "mats": ["id", "rent"]}),
     ("普通护照签发", "Issue of an ordinary passport", "ps_exit", {"fee": FEE_PASSPORT, "keywords": ["护照"]}),
     ("普通护照换发、补发", "Renewal or reissue of an ordinary passport", "ps_exit", {"fee": FEE_PASSPORT, "keywords": ["护照"]}),
@@ -607,30 +748,29 @@ def build(code, cat, name_zh, name_en, p, *, mats=None, fee=None, keywords=(), s
         # the station fills the application form in on screen: nothing to bring or scan
         materials[0] = {**materials[0], "form": "electronic", "note_zh": "在自助终端上在线填写，无需携带",
                         "note_en": "Filled in on the station's screen; nothing to bring"}
-    fee_obj = {"amount_fen": 0, "basis_zh": "", "note_zh": "不收费"}
+    fee_obj = {"amount_fen": 0, "basis_zh": "", "basis_en": "", "note_zh": "不收费", "note_en": "Free of charge"}
     if fee:
-        fee_obj = {"amount_fen": fee[0], "basis_zh": fee[1], "note_zh": ""}
+        fee_obj = {"amount_fen": fee[0], "basis_zh": fee[1], "basis_en": fee[2], "note_zh": "", "note_en": ""}
     statutory = p["statutory"]
     promised = p["promised"] if p["type"] == "promised" else 0
     if statutory and promised > statutory:
         statutory = promised
-    hours = "周一至周五 9:00-12:00，13:30-17:00（法定节假日除外）；自助服务站24小时开放"
     out = {
         "code": code, "category": cat, "name_zh": name_zh, "name_en": name_en,
         "audience": p.get("audience", "person"),
-        "legal_basis": [{"law_zh": law, "article_zh": art} for law, art in p["basis"]],
+        "legal_basis": [{"law_zh": law, "law_en": LAW_EN[law], "article_zh": art, "article_en": article_en(art)}
+                        for law, art in p["basis"]],
         "authority_zh": p.get("authority_zh", c["authority_zh"]),
         "authority_en": p.get("authority_en", c["authority_en"]),
         "type": p["type"], "statutory_days": statutory, "promised_days": promised,
         "place_zh": c["place_zh"] if station is None else f"本自助服务站；亦可到{c['place_zh']}办理",
         "place_en": c["place_en"] if station is None else f"This self-service station; or {c['place_en']}",
-        "hours_zh": hours,
-        "conditions_zh": p.get("conditions_zh", ""),
+        "hours_zh": HOURS_ZH, "hours_en": HOURS_EN,
         "materials": materials,
         "fee": fee_obj,
-        "supervision_zh": SUPERVISION_ZH, "supervision_phone": SUPERVISION_PHONE,
+        "supervision_zh": SUPERVISION_ZH, "supervision_en": SUPERVISION_EN, "supervision_phone": SUPERVISION_PHONE,
         "enquiry_phone": c["enquiry"] if code.endswith(("0", "2", "4", "6", "8")) else phone(code + "enq"),
-        "online_zh": c["online_zh"],
+        "online_zh": c["online_zh"], "online_en": c["online_en"],
         "keywords": list(keywords),
         "station": station,
     }

@@ -70,7 +70,9 @@ class Category(_Strict):
 
 class LegalBasis(_Strict):
     law_zh: str = Field(min_length=2, description="《中华人民共和国社会保险法》")
+    law_en: str = ""  # "Social Insurance Law of the PRC" (required in shipped data)
     article_zh: str = ""  # "第五十八条"
+    article_en: str = ""  # "Art. 58"
 
     @field_validator("law_zh")
     @classmethod
@@ -105,7 +107,9 @@ class Material(_Strict):
 class Fee(_Strict):
     amount_fen: int = Field(default=0, ge=0, le=10_000_000, description="fee in fen (1 yuan = 100 fen)")
     basis_zh: str = ""
+    basis_en: str = ""
     note_zh: str = ""
+    note_en: str = ""
 
     @model_validator(mode="after")
     def _basis_when_charged(self) -> "Fee":
@@ -160,13 +164,17 @@ class Matter(_Strict):
     place_zh: str = Field(min_length=2)
     place_en: str = Field(min_length=2)
     hours_zh: str = "周一至周五 9:00-12:00，13:30-17:00（法定节假日除外）"
+    hours_en: str = "Mon-Fri 9:00-12:00 and 13:30-17:00 (closed on public holidays)"
     conditions_zh: str = ""
+    conditions_en: str = ""
     materials: list[Material] = Field(default_factory=list)
     fee: Fee = Fee()
     supervision_zh: str = Field(min_length=2, description="where to complain (监督投诉渠道)")
+    supervision_en: str = ""
     supervision_phone: str
     enquiry_phone: str
     online_zh: str = ""  # where to apply online, if anywhere
+    online_en: str = ""
     keywords: list[str] = Field(default_factory=list)
     station: StationService | None = None
 
@@ -377,6 +385,24 @@ def _format(path: Path, exc: ValidationError, matters: list | None = None) -> st
     return "\n".join(lines)
 
 
+def english_gaps(m: Matter) -> list[str]:
+    """Keys of a matter whose Chinese text has no English counterpart (a citizen may read either)."""
+    gaps = []
+    pairs = [("hours", m.hours_zh, m.hours_en), ("conditions", m.conditions_zh, m.conditions_en),
+             ("supervision", m.supervision_zh, m.supervision_en), ("online", m.online_zh, m.online_en),
+             ("fee.basis", m.fee.basis_zh, m.fee.basis_en), ("fee.note", m.fee.note_zh, m.fee.note_en)]
+    for i, b in enumerate(m.legal_basis):
+        pairs += [(f"legal_basis[{i}].law", b.law_zh, b.law_en), (f"legal_basis[{i}].article", b.article_zh, b.article_en)]
+    for i, mt in enumerate(m.materials):
+        pairs.append((f"materials[{i}].note", mt.note_zh, mt.note_en))
+    if m.station:
+        pairs.append(("station.note", m.station.note_zh, m.station.note_en))
+    for key, zh, en in pairs:
+        if zh and not en:
+            gaps.append(f"{key}_en")
+    return gaps
+
+
 def _read_json(path: Path) -> object:
     try:
         raw = path.read_bytes()
@@ -429,6 +455,11 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
                 raise CatalogError(f"{key}.code: must start with {prefixes[c.code]}- in category {c.code}")
             if m.code in where:
                 raise CatalogError(f"{key}.code: {m.code} is already used in {where[m.code]}")
+            gaps = english_gaps(m)
+            if gaps:
+                raise CatalogError(f"{key}.{gaps[0]}: missing: the Chinese text has no English "
+                                   f"counterpart (every text a citizen sees exists in both)"
+                                   + (f"; also {', '.join(gaps[1:])}" if gaps[1:] else ""))
             where[m.code] = path
             matters.append(m)
     extra = sorted(p.name for p in d.glob("*.json") if p.stem not in seen and p.name != CATEGORIES_FILE)

@@ -213,7 +213,7 @@ def test_promised_longer_than_statutory_refused(cat_dir):
 def test_broken_json_gives_line_and_column(cat_dir):
     f = cat_dir / "medical_insurance.json"
     text = f.read_text(encoding="utf-8")
-    f.write_text(text[:500] + "}" + text[500:], encoding="utf-8")
+    f.write_text(text.replace('"matters": [', '"matters": [}', 1), encoding="utf-8")
     with pytest.raises(CatalogError, match=r"medical_insurance.json: not valid JSON: .* line \d+ column \d+"):
         load_catalog(cat_dir)
 
@@ -238,6 +238,17 @@ def test_duplicate_code_and_wrong_category(cat_dir):
     _edit(cat_dir / "tax.json", lambda d: d["matters"][1].update(code="TX-002"))
     _edit(cat_dir / "tax.json", lambda d: d["matters"][2].update(category="housing_fund"))
     with pytest.raises(CatalogError, match=r"matters\[2\] \(TX-003\)\.category: 'housing_fund' does not match"):
+        load_catalog(cat_dir)
+
+
+def test_every_chinese_text_has_english(catalog, cat_dir):
+    from kiosk.services.catalog import english_gaps
+
+    assert all(english_gaps(m) == [] for m in catalog.matters)
+    assert all(b.law_en and "PRC" in b.law_en for m in catalog.matters for b in m.legal_basis
+               if b.law_zh.startswith("《中华人民共和国"))
+    _edit(cat_dir / "tax.json", lambda d: d["matters"][4]["legal_basis"][0].update(law_en=""))
+    with pytest.raises(CatalogError, match=r"matters\[4\] \(TX-005\)\.legal_basis\[0\]\.law_en: missing"):
         load_catalog(cat_dir)
 
 
