@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     sh = csub.add_parser("show", help="the service guide of one matter")
     sh.add_argument("code")
+    sh.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the guide (default zh)")
     _common(sh)
     sh.set_defaults(func=_show)
 
@@ -86,6 +87,9 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         emit(args, m.model_dump())
         return 0
+    if args.lang == "en":
+        emit(args, {}, _guide_en(m))
+        return 0
     type_zh = "即办件" if m.type == "instant" else "承诺件"
     lines = [
         f"{m.code}  {m.name_zh}", f"      {m.name_en}",
@@ -115,6 +119,32 @@ def _show(args: argparse.Namespace) -> int:
                      f"取件需身份证: {'是' if s.id_card_at_pickup else '否'}")
     emit(args, {}, "\n".join(lines))
     return 0
+
+
+def _guide_en(m: Matter) -> str:
+    how = {"print": "print at this station", "apply": "apply at this station", "drop_off": "drop off papers here"}
+    lines = [
+        f"{m.code}  {m.name_en}",
+        f"How            {how[m.station.action] if m.station else 'guidance only: apply at the place below'}",
+        f"Type           {m.type} (statutory limit {m.statutory_days} working days, promised {m.promised_days})",
+        f"Authority      {m.authority_en}",
+        f"Place          {m.place_en}",
+        f"Hours          {m.hours_en}",
+        "Legal basis    " + "; ".join(f"{b.law_en} {b.article_en}".strip() for b in m.legal_basis),
+        "Materials",
+    ]
+    for i, mt in enumerate(m.materials, 1):
+        ecert = f", an e-certificate ({mt.ecert_type}) can replace it" if mt.ecert_replaceable else ""
+        opt = "" if mt.required else " (if applicable)"
+        lines.append(f"  {i:>2}. {mt.name_en}{opt}  {mt.form.replace('_', ' ')} x{mt.pages}{ecert}")
+    lines.append(f"Fee            {'free' if m.fee.free else f'{m.fee.yuan} yuan ({m.fee.basis_en})'}")
+    lines.append(f"Enquiries      {m.enquiry_phone}")
+    lines.append(f"Complaints     {m.supervision_en}  {m.supervision_phone}")
+    if m.online_en:
+        lines.append(f"Online         {m.online_en}")
+    if m.station:
+        lines.append(f"At the station {m.station.note_en}")
+    return "\n".join(lines)
 
 
 def _list(args: argparse.Namespace) -> int:

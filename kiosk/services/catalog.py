@@ -265,6 +265,8 @@ class Catalog:
         self._by_code = {m.code: m for m in matters}
         self._by_category: dict[str, list[Matter]] = {c.code: [] for c in categories}
         for m in matters:
+            if m.category not in self._by_category:
+                raise CatalogError(f"matter {m.code}: category {m.category!r} is not among the categories")
             self._by_category[m.category].append(m)
         self._index: list[_Entry] = []
         for m in matters:

@@ -157,6 +157,13 @@ def test_pinyin_keys_drop_punctuation():
     assert pinyin_keys("SI-001 证明")[0] == "si001zm"
 
 
+def test_catalog_built_in_code_checks_categories():
+    from kiosk.services.catalog import Catalog
+
+    with pytest.raises(CatalogError, match="category 'tax' is not among the categories"):
+        Catalog([], [load_catalog().get("TX-001")])
+
+
 def test_browse_by_category_lists_station_items_first(catalog):
     items = catalog.in_category("public_security")
     n = len(catalog.station_items("public_security"))
@@ -291,6 +298,10 @@ def test_cli_show_and_list(capsys):
     assert kiosk_main(["catalog", "show", "re-002"]) == 0
     text = capsys.readouterr().out
     assert "不动产权证书补发" in text and "10.00 元" in text and "取件需身份证: 是" in text
+    assert kiosk_main(["catalog", "show", "RE-002", "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    assert "Reissue of a lost real estate title certificate" in text and "10.00 yuan (MOF and NDRC" in text
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in text)  # nothing left in Chinese
     assert kiosk_main(["catalog", "list", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["total"] == 317 and out["station_items"] == 16
