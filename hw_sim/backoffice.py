@@ -25,7 +25,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -576,7 +576,3 @@ def _render_png(lines: list[str]) -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
-
-
-def parse_time(iso: str) -> datetime:  # convenience for tests reading timelines
-    return datetime.fromisoformat(iso)
