@@ -301,6 +301,19 @@ class CaseStore:
                          (case_no, when, status, note_zh, note_en, actor))
         return self.get(case_no)
 
+    def add_note(self, case_no: str, note_zh: str, note_en: str, actor: str = "station") -> Case:
+        """A timeline entry without a status change (e.g. drop-off papers collected by staff)."""
+        self._check_no_personal({"zh": note_zh, "en": note_en})
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT status FROM cases WHERE case_no = ?", (case_no,)).fetchone()
+            if row is None:
+                raise CaseError("not_found", f"no case {case_no!r}")
+            now = self._now()
+            conn.execute("INSERT INTO case_timeline(case_no, at, status, note_zh, note_en, actor) VALUES (?,?,?,?,?,?)",
+                         (case_no, now, row[0], note_zh, note_en, actor))
+            conn.execute("UPDATE cases SET updated_at = ? WHERE case_no = ?", (now, case_no))
+        return self.get(case_no)
+
     def set_compartment(self, case_no: str, compartment: str | None) -> Case:
         return self._update(case_no, compartment=compartment)
 

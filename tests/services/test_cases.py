@@ -139,6 +139,17 @@ def test_timeline_follows_allowed_moves(cases):
     assert exc.value.reason == "not_found"
 
 
+def test_note_without_status_change(cases):
+    c = cases.open("MI-002", ID, promised_days=20, dropoff_compartment="A07")
+    c = cases.add_note(c.case_no, "纸质材料已由工作人员取走", "Papers collected by staff", actor="staff:S***1")
+    assert c.status == "submitted" and [e.status for e in c.timeline] == ["submitted", "submitted"]
+    assert c.timeline[-1].note_en == "Papers collected by staff"
+    assert cases.set_dropoff_compartment(c.case_no, None).dropoff_compartment is None
+    with pytest.raises(CaseError) as exc:
+        cases.add_note(c.case_no, f"身份证{ID}", "x")
+    assert exc.value.reason == "personal_data"
+
+
 def test_new_case_cannot_start_late(cases):
     with pytest.raises(CaseError, match="starts as"):
         cases.open("PS-001", ID, promised_days=1, status="deposited")
