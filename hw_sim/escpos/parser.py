@@ -309,7 +309,8 @@ class EscposParser:
                 self._end_line()
             full = m in (0, 48, 65, 97, 103)
             if self.current.items or self.current.errors or self.current.lost:
-                self._finish("full" if full else "partial")
+                # a printer out of paper (or jammed, or open) does not cut either
+                self._finish(None if self.not_ready() else ("full" if full else "partial"))
             return n
         if c == b"v":
             return self._raster(buf, pos, at)

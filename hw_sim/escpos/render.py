@@ -129,7 +129,7 @@ def render(receipt: Receipt) -> PILImage.Image:
     notes = list(receipt.errors[:8])
     if receipt.lost:
         notes.insert(0, f"not printed: {receipt.lost}")
-    if receipt.cut is None:
+    if receipt.cut is None and not receipt.lost:
         notes.append("no cut received")
     note_h = (22 * len(notes) + 16) if notes else 0
     paper_w = PAPER_DOTS + 2 * MARGIN

@@ -68,7 +68,7 @@ def test_paper_running_out_mid_receipt_is_reported(sim, printer):
     assert "while printing" in done.detail and "incomplete" in done.detail
     assert done.data["fallback"]["qr"] == QR
     (r,) = sim.wait_receipts(1)
-    assert r.lost == "paper out" and len(r.lines) == 6 and r.qr == []
+    assert r.lost == "paper out" and len(r.lines) == 6 and r.qr == [] and r.cut is None
 
 
 def test_check_status_command(sim, printer):
