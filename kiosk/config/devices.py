@@ -26,10 +26,10 @@ class CameraConfig(Section):
 
 class FaceConfig(Section):
     url: str = "local://"
-    # cosine similarity of FaceNet embeddings; measured on the shared faces with card-photo
-    # degradation (bench/face.py): same-person min 0.54, different-person max 0.43
-    match_threshold: float = Field(default=0.50, ge=-1, le=1)
-    retry_band: float = Field(default=0.05, ge=0, le=1, description="scores in [threshold - band, threshold) give retry")
+    # similarity = 1 - Euclidean distance of dlib ResNet descriptors; on the shared faces with
+    # card-photo degradation (bench/face.py): same-person min 0.40, different-person max 0.31
+    match_threshold: float = Field(default=0.36, ge=-1, le=1)
+    retry_band: float = Field(default=0.03, ge=0, le=1, description="scores in [threshold - band, threshold) give retry")
     challenge_timeout_s: float = Field(default=8.0, gt=0)
     challenges: tuple[Literal["blink", "turn_left", "turn_right"], ...] = Field(
         default=("blink", "turn_left", "turn_right"), min_length=1)
@@ -44,6 +44,7 @@ class ScannerConfig(Section):
     find_width_px: int = Field(default=800, ge=200, le=2000, description="frame width the page finder works on")
     quality_width_px: int = Field(default=600, ge=200, le=2000, description="page width blur and glare are measured on")
     min_page_contrast: float = Field(default=25.0, ge=1, le=255, description="paper vs. background grey levels")
+    max_paper_saturation: float = Field(default=70.0, ge=0, le=255, description="median HSV saturation above which a bright region is not paper")
     blur_min: float = Field(default=150.0, ge=0, description="variance of the Laplacian below which a page is blurred")
     glare_clip_level: int = Field(default=250, ge=200, le=255, description="grey level counted as clipped")
     glare_above_paper: float = Field(default=15.0, ge=0, le=255, description="a glare pixel is this much brighter than the paper")

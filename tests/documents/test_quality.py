@@ -162,3 +162,28 @@ def test_shared_photos_do_not_crash(testdata, analyzer):
 
 def test_all_kinds_are_covered():
     assert set(EXPECTED) | {"no_page"} == set(KINDS)
+
+
+@pytest.mark.parametrize("rotation", [90.0, -90.0, 60.0, 45.0])
+def test_sideways_page_is_corrected_to_portrait_without_stretching(rotation, analyzer):
+    frame, truth = page_photo("good", rotation=rotation, distance=1.4)
+    res = analyzer.analyse(frame, read_codes=True)
+    assert res.page_found and res.ok, res.problems
+    found = {tuple(np.round(c)) for c in res.corners}
+    for c in truth.corners:  # the same four corners, whatever their labels
+        assert min(np.hypot(c[0] - f[0], c[1] - f[1]) for f in found) < 6.0
+    c = np.array(res.corners)
+    top, left = np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[3] - c[0])
+    assert top < left  # the short edge is the top of the portrait page
+    assert "SIM0001-20261122-0042-P" in {x.text for x in res.codes}
+
+
+def test_shared_face_photos_are_not_pages(testdata, analyzer):
+    from hw_sim.documents import shared_photos
+    from kiosk.devices.scanner.analyse import load_image
+    photos = shared_photos()
+    assert len(photos) >= 10
+    found_ok = [p.name for p in photos if analyzer.analyse(load_image(p)).ok]
+    assert found_ok == []  # never a capturable page
+    found = [p.name for p in photos if analyzer.analyse(load_image(p)).page_found]
+    assert len(found) <= 1, found  # a bright white wall may look like paper; faces do not

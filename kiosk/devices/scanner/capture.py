@@ -11,14 +11,17 @@ with the sharpest page once a good page has been steady for `steady_frames` fram
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+import numpy as np
 
 from kiosk.config.devices import ScannerConfig
 from kiosk.devices.base import Command, Completion, DeviceError, DeviceStatus, ResultCode
 from kiosk.devices.registry import DeviceUrl, create_device
 from kiosk.devices.scanner import FEEDBACK_TEXT, Code, DocumentScanner, PageResult
-from kiosk.devices.scanner.analyse import ImageError, PageAnalyzer
+from kiosk.devices.scanner.analyse import ImageError, PageAnalyzer, rectify
 from kiosk.devices.scanner.barcodes import BarcodeReader
 from kiosk.devices.scanner.feedback import SteadyTracker
 from kiosk.devices.worker import OwnerThread
@@ -143,6 +146,7 @@ class CameraDocumentScanner(DocumentScanner):
 
     def _capture(self, cmd: Command[PageResult], read_codes: bool) -> PageResult:
         tracker = SteadyTracker(self.cfg.steady_frames, self.cfg.steady_motion)
+        recent: deque[tuple[PageResult, Any]] = deque(maxlen=self.cfg.steady_frames + 1)
         index = 0
         while True:
             if cmd.cancel_requested.is_set():
@@ -151,18 +155,22 @@ class CameraDocumentScanner(DocumentScanner):
             index += 1
             self.count("frames")
             try:
-                result = self.analyzer.analyse(frame, with_page=True)
+                # judged per frame; the full-size page is made only for the frame that is captured
+                result = self.analyzer.analyse(frame, with_page=False)
             except ImageError as exc:  # a malformed frame is skipped, not fatal
                 self.count("bad_frames")
                 log.warning("%s: skipped a bad frame: %s", self.name, exc)
                 continue
+            recent.append((result, frame))
             step = tracker.update(result, frame.shape)
             zh, en = FEEDBACK_TEXT[step.key]
             self.emit("feedback", key=step.key, zh=zh, en=en, problems=list(result.problems),
                       steady=step.steady, needed=self.cfg.steady_frames, frame=index)
             if step.captured is not None:
                 page = step.captured
-                if read_codes and page.page is not None:
+                shot = next(f for r, f in recent if r is page)
+                page.page = rectify(shot, np.asarray(page.corners, np.float32), self.cfg.page_width_px)
+                if read_codes:
                     page.codes = self.reader.read(page.page)
                 self.count("captures")
                 self.emit("page_captured", problems=list(page.problems),

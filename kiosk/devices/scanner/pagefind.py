@@ -5,6 +5,8 @@ working width, Otsu's threshold separates the two, a morphological close fills t
 largest region that is bright enough against its surroundings is taken. Its convex hull is reduced
 to four sides; each side is then refitted as a straight line through the outline points along it,
 and the corners are the lines' intersections (sub-pixel, and robust to rounded or torn corners).
+A sheet that lies sideways is labelled so it is corrected to portrait without stretching; a
+strongly coloured bright region (skin, a poster) is not taken for paper.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ def order_corners(pts: np.ndarray) -> np.ndarray:
     pts = pts[np.argsort(ang)]  # clockwise in image coordinates (y down), starting near -pi (left)
     start = int(np.argmin(pts[:, 0] + pts[:, 1]))
     return np.roll(pts, -start, axis=0)
+
+
+def upright(corners: np.ndarray) -> np.ndarray:
+    """Corners of a page lying sideways, re-labelled so the short edges are top and bottom: the
+    page is corrected to portrait without stretching (it comes out turned by 90 degrees)."""
+    c = corners
+    horizontal = np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])
+    vertical = np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])
+    return np.roll(c, 1, axis=0) if horizontal > vertical else c
 
 
 def _quad_from_hull(hull: np.ndarray) -> np.ndarray | None:
@@ -81,7 +92,7 @@ def _refine_sides(contour: np.ndarray, quad: np.ndarray, tol: float) -> np.ndarr
 
 
 def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25.0,
-              min_area: float = 0.02) -> FoundPage | None:
+              min_area: float = 0.02, max_saturation: float = 70.0) -> FoundPage | None:
     """The page in a BGR (or grey) frame, or None when there is no page-like bright quadrilateral."""
     if frame is None or frame.ndim not in (2, 3) or frame.shape[0] < 16 or frame.shape[1] < 16:
         raise ValueError("not an image: expected an HxW or HxWx3 uint8 array of at least 16x16")
@@ -111,6 +122,10 @@ def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25
     contrast = inside - float(np.median(outside_px))
     if contrast < min_contrast:
         return None
+    if small.ndim == 3:
+        sat = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1]
+        if float(np.median(sat[region > 0])) > max_saturation:
+            return None  # paper is white or grey; a bright coloured region (skin, a poster) is not a page
     hull = cv2.convexHull(contour)
     if area / max(cv2.contourArea(hull), 1.0) < 0.85:
         return None  # ragged bright region (a lamp, a face), not a sheet of paper
@@ -119,7 +134,7 @@ def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25
         return None
     quad = order_corners(quad)
     quad = _refine_sides(contour, quad, tol=max(2.0, sw / 250))
-    quad = order_corners(quad)
+    quad = upright(order_corners(quad))
     if cv2.contourArea(quad.reshape(-1, 1, 2)) < 0.8 * area:
         return None
     edge = 2
