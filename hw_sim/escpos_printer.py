@@ -26,7 +26,7 @@ from typing import Any
 
 from hw_sim.control import ControlError, ControlHub, SimDevice
 from hw_sim.escpos.model import Receipt
-from hw_sim.escpos.parser import EscposParser
+from hw_sim.escpos.parser import KEEP_RECEIPTS, EscposParser
 from hw_sim.escpos.render import save_png
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class PrinterSim(SimDevice):
                 receipt.errors.append(f"render failed: {type(exc).__name__}: {exc}")
         with self._lock:
             self.receipts.append(receipt)
+            if len(self.receipts) > KEEP_RECEIPTS:  # a long-running simulator keeps the newest
+                del self.receipts[0]
             self._changed.notify_all()
 
     def parser(self, reply=None) -> EscposParser:  # type: ignore[no-untyped-def]

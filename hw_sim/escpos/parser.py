@@ -23,6 +23,8 @@ COLUMNS = 48
 DEFAULT_LINE_DOTS = 30
 MAX_RASTER_BYTES = 1 << 20  # one GS v 0 image
 MAX_ERRORS = 40
+MAX_LINE_COLUMNS = 100 * COLUMNS
+KEEP_RECEIPTS = 1000
 _PRINTABLE = re.compile(rb"[\x20-\x7f]+")
 _CODEPAGES = {0: "cp437", 2: "cp850", 16: "cp1252", 17: "cp866", 19: "cp858"}
 _EC = {48: "L", 49: "M", 50: "Q", 51: "H"}
@@ -145,10 +147,15 @@ class EscposParser:
         r = self.current
         r.cut = cut
         self.receipts.append(r)
+        if len(self.receipts) > KEEP_RECEIPTS:
+            del self.receipts[0]
         self.current = Receipt()
         self.on_receipt(r)
 
     def _char(self, ch: str, cols: int) -> None:
+        if self._line_cols >= MAX_LINE_COLUMNS:  # bounded memory for a stream that never sends LF
+            self.error(f"line longer than {MAX_LINE_COLUMNS} columns without a line feed; broken here")
+            self._end_line()
         if self._line_style is None:
             self._line_style = dict(align=self.align, width=self.width, height=self.height, bold=self.bold,
                                     underline=self.underline, invert=self.invert)

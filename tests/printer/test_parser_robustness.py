@@ -120,3 +120,11 @@ def test_status_requests_are_answered_in_order():
 def test_error_list_is_bounded():
     p = _parse(b"\x01" * 10000)
     assert len(p.receipts[0].errors) <= 43
+
+
+def test_endless_line_without_line_feed_is_bounded():
+    p = _parse(b"A" * 20000 + b"\x1dV\x00")
+    (r,) = p.receipts
+    assert sum(len(t) for t in r.texts) == 20000
+    assert max(len(t) for t in r.texts) <= 4800
+    assert any("without a line feed" in e for e in r.errors)
