@@ -152,7 +152,7 @@ def test_slow_serial_line_allows_for_the_job_transmission_time(sim, open_printer
     """At 38400 baud a 3 KB receipt takes ~0.8 s on the wire; the status query after it queues
     behind the job and must not be mistaken for a silent printer."""
     path = sim.start_serial(baud=38400)
-    p = open_printer(f"serial://{path}?baud=38400", status_timeout_s=0.3)
+    p = open_printer(f"serial://{path}?baud=38400", status_timeout_s=0.5)
     done = p.print_document("pickup", sample("pickup")).result(15)
     assert done.ok, done.detail
     assert sim.wait_receipts(1)[0].cut == "full"
