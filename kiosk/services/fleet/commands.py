@@ -7,11 +7,12 @@ hands its bytes to `CommandProcessor.receive()` BEFORE it acknowledges the MQTT 
 later on the command worker (`execute()`), which calls the station through a `CommandTarget` and
 stores the outcome; the outcome also goes to the outbox as a `command.result` event.
 
-Checks, in order, each with the `reason` the `res` message carries: `malformed` (not JSON, not an
-object, schema violation, topic/name mismatch, lifetime over 1 day), `unknown_command`, `bad_args`,
-`unsigned`, `no_key` (the station has no back-office key configured), `bad_signature`,
-`wrong_station`, then a stored `cmd_id`: same content -> status `duplicate` with the stored
-result, different content -> `replayed`; then `expired` / `not_yet_valid` by the injected clock.
+Checks, in order, each with the `reason` the `res` message carries: `malformed` (over 64 KiB, not
+JSON, not an object), `unknown_command`, `malformed` (name differs from the topic), `unsigned`,
+`malformed`/`bad_args` (schema), `malformed` (lifetime over 1 day), `no_key` (the station has no
+back-office key configured), `bad_signature`, `wrong_station`, then a stored `cmd_id`: same content
+-> status `duplicate` with the stored result, different content -> `replayed`; then `expired` /
+`not_yet_valid` by the injected clock.
 Every rejection is audited (`fleet.command.rejected`). A command still `accepted` when the station
 restarts is marked `failed` ("interrupted"), never re-run: a compartment opens at most once.
 """
