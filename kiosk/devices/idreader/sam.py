@@ -14,6 +14,7 @@ status `no_device`, never an exception; the poller reconnects when the port come
 from __future__ import annotations
 
 import logging
+import termios
 import threading
 import time
 from typing import Any
@@ -131,7 +132,7 @@ class SamIdReader(IdReader):
                 last = str(exc)
                 log.warning("%s: bad reply to %02X %02X (%s), retrying", self.name, cmd[0], cmd[1], exc)
                 continue
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, termios.error) as exc:  # unplugged / pty gone
                 self._disconnect()
                 self.set_status(DeviceStatus.NO_DEVICE, f"{self.port} lost: {exc}", card="absent")
                 raise PortGone(str(exc)) from None
