@@ -10,7 +10,7 @@ Control commands (hw_sim.control): insert(identity=key), remove(), fault(kind=..
 clear_faults(), state(), identities().
 Faults: `checksum` (next `count` replies carry a wrong CHK), `no_card` (find/select say no card
 while set), `slow` (every reply delayed `seconds`), `truncate` (next `count` replies cut short),
-`noise` (garbage bytes before the next `count` replies), `status` (next `count` read-base-info
+`noise` (garbage bytes before the next `count` replies), `bad_len` (an impossible LEN), `status` (next `count` read-base-info
 replies carry SW3 = `sw3`), `silent` (the module stops answering).
 
 `python -m hw_sim.sam_module [--identity KEY] [--control SOCKET]` prints the pty path and runs.
@@ -36,7 +36,7 @@ FIELD_CHARS = (  # (attribute or literal, characters) in card order; 128 UTF-16 
     ("name", 15), ("sex", 1), ("nation", 2), ("birth", 8), ("address", 35), ("id", 18),
     ("issuer", 15), ("from", 8), ("to", 8), ("reserved", 18),
 )
-FAULTS = ("checksum", "no_card", "slow", "truncate", "noise", "status", "silent")
+FAULTS = ("checksum", "no_card", "slow", "truncate", "noise", "status", "silent", "bad_len")
 
 
 def _xor(data: bytes) -> int:
@@ -126,7 +126,7 @@ class SamModuleSim(SimDevice):
         return self.cmd_state()
 
     def cmd_fault(self, kind: str, count: int = 1, seconds: float = 0.0, sw3: int = 0x41) -> dict[str, Any]:
-        """Inject a fault: checksum|truncate|noise|status (next `count` replies), no_card|silent (until cleared), slow (`seconds` per reply)."""
+        """Inject a fault: checksum|truncate|noise|bad_len|status (next `count` replies), no_card|silent (until cleared), slow (`seconds` per reply)."""
         if kind not in FAULTS:
             raise ControlError(f"unknown fault {kind!r} (known: {', '.join(FAULTS)})")
         with self._lock:
@@ -254,6 +254,8 @@ class SamModuleSim(SimDevice):
             reply = reply[:-1] + bytes([reply[-1] ^ 0x5A])
         if self._consume("truncate"):
             reply = reply[: max(8, len(reply) // 2)]
+        if self._consume("bad_len"):  # a LEN no module would send
+            reply = reply[:5] + b"\xff\xff" + reply[7:]
         try:
             self.port.write_paced(reply)
         except OSError:

@@ -102,7 +102,7 @@ def test_card_arriving_during_the_read(sam_sim, reader_for):
     assert completion.ok and completion.data.sex == "F"
 
 
-@pytest.mark.parametrize("kind", ["checksum", "truncate", "noise"])
+@pytest.mark.parametrize("kind", ["checksum", "truncate", "noise", "bad_len"])
 def test_transport_faults_are_retried(sam_sim, reader_for, kind):
     reader = reader_for(retries=2)
     sam_sim.cmd_insert(identity="obama")
@@ -259,3 +259,22 @@ def test_full_number_never_logged(sam_sim, reader_for, caplog):
     assert caplog.records, "the read should log something"
     assert ident.id_number not in caplog.text
     assert ident.id_number not in repr(record) and ident.id_number not in str(reader.snapshot())
+
+
+def test_emulator_answers_hostile_requests_like_a_module(sam_sim):
+    """Raw frames from the host side of the pty: bad checksum -> 10, bad LEN -> 11, unknown -> 21."""
+    import serial
+
+    from kiosk.devices.idreader import sam_frames as sf
+
+    port = serial.Serial(sam_sim.path, 115200, timeout=0.05)
+    try:
+        good = sf.build_request(sf.SAM_STATUS)
+        for request, sw3 in ((good[:-1] + bytes([good[-1] ^ 1]), 0x10),
+                             (sf.PREAMBLE + b"\x00\x01\x00", 0x11),
+                             (sf.build_request((0x77, 0x01)), 0x21),
+                             (b"line noise" + good, 0x90)):
+            port.write(request)
+            assert sf.read_reply(port.read, 1.0).sw3 == sw3
+    finally:
+        port.close()
