@@ -290,6 +290,8 @@ class ApplyFlow(IdentifyMixin, Flow):
     # -- one-time notice ----------------------------------------------------------------------
     def _missing(self) -> list[Any]:
         assert self.matter is not None
+        if mx.action(self.matter) == "drop_off" and self.ctx.devices.cabinet is not None:
+            return []  # what is not scanned goes into the compartment as paper
         attached = self.session.personal.get("attached", {})
         return [m for i, m in mx.materials(self.matter) if m.required and i not in attached
                 and m.form != "electronic"]

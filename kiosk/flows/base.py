@@ -225,7 +225,7 @@ class Flow:
             if event.flow_token != self.token:
                 return False
             cmd = self._pending.get(event.tag)
-            if cmd is None or cmd.result(0) is not event.completion:
+            if cmd is None or not cmd.done() or cmd.result(0) is not event.completion:
                 return False  # a command replaced or canceled meanwhile
             del self._pending[event.tag]
             handler = getattr(self, f"done_{event.tag}", None)

@@ -188,6 +188,9 @@ class IdentifyMixin:
             self.error = t("identify.face.retry")
         if self._face_tries >= FACE_TRIES:
             self.end("face_mismatch", t("identify.face.mismatch"))
+            return
+        # the person is still in front of the camera: check again at once (the error says why)
+        self.go("identify_face")
 
     def release_camera(self) -> None:
         cam = self.ctx.devices.camera

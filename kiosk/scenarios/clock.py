@@ -1,0 +1,25 @@
+"""A real-time clock that a scenario can move forward (idle timeouts, approvals, payments)
+without waiting: flows and services see real time plus an offset; device threads keep real time."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from kiosk.core.clock import SystemClock
+
+
+class OffsetClock(SystemClock):
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return super().now() + timedelta(seconds=self._offset)
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += float(seconds)

@@ -1,0 +1,138 @@
+"""The scripted visits (`kiosk scenario --list`). Sample people come from `hw_sim.identities`:
+`obama` is the citizen, `biden` a staff member (PIN 246810), `rose_leslie` a technician
+(PIN 135790); the face camera shows the card holder unless a step says otherwise."""
+
+from __future__ import annotations
+
+from kiosk.scenarios.model import Scenario, act, advance, close_door, page, scan_pages, sim, tick, wait, wait_idle
+
+STAFF_PIN = "246810"
+TECH_PIN = "135790"
+
+
+def _identify(person: str = "obama", face: bool = True) -> list[dict]:
+    steps = [wait("identify_card"), sim("id_reader", "insert", identity=person)]
+    if face:
+        steps += [wait("identify_face"), sim("camera", "set_person", identity=person)]
+    return steps
+
+
+def _staff(person: str = "biden", pin: str = STAFF_PIN) -> list[dict]:
+    return _identify(person, face=False) + [wait("staff_pin"), act("pin", pin=pin)]
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def _add(s: Scenario) -> None:
+    SCENARIOS[s.name] = s
+
+
+_add(Scenario(
+    "apply", "Apply for an individual business licence: card + face, e-certificate, scan 2 pages, receipt",
+    "apply", tuple([
+        act("search", query="gtgsh"), act("select", code="ME-001"), wait("guide"), act("start"),
+        *_identify(), wait("ecert_consent"), act("consent"),
+        wait("scan"), scan_pages(2), wait("scan"),
+        act("skip"), act("skip"),
+        wait("done", 30), act("finish"),
+    ]), "completed"))
+
+_add(Scenario(
+    "apply-missing-material", "Apply without the required proof of premises: one-time notice of what is missing",
+    "apply", tuple([
+        act("select", code="ME-001"), wait("guide"), act("start"), *_identify(),
+        wait("ecert_consent"), act("decline"),
+        wait("scan"), act("skip"), act("skip"), act("skip"), act("skip"),
+        wait("missing"), act("finish"), wait("ended"),
+    ]), "missing_material"))
+
+_add(Scenario(
+    "query", "Check progress by scanning the receipt QR code", "query", tuple([
+        act("scan_receipt"), wait("scan_receipt"), page(qr="{receipt_qr}"),
+        wait("timeline", 30), act("finish"),
+    ]), "completed", setup="submitted_case"))
+
+_add(Scenario(
+    "collect", "Collect a result with ID card + face: door opens, closed, confirmed, rated, receipt",
+    "collect", tuple([
+        act("identify"), *_identify(), wait("take", 30), close_door(), wait("confirm"), act("taken"),
+        wait("rating"), act("rate", score=5, tags=["fast", "easy"]), wait("done"), act("finish"),
+    ]), "completed", setup="deposited_result"))
+
+_add(Scenario(
+    "collect-by-code", "Collect with the SMS pickup code (this item also needs the ID card)",
+    "collect", tuple([
+        act("code"), wait("code_entry"), act("code", code="{code}"), *_identify(face=False),
+        wait("take", 30), close_door(), wait("confirm"), act("taken"), wait("rating"), act("skip"),
+        wait("done"), act("finish"),
+    ]), "completed", setup="deposited_result"))
+
+_add(Scenario(
+    "collect-wrong-person", "Someone else's ID card with a right pickup code: the door stays shut",
+    "collect", tuple([
+        act("code"), wait("code_entry"), act("code", code="{code}"), *_identify("biden", face=False),
+        wait("ended"),
+    ]), "wrong_person", setup="deposited_result"))
+
+_add(Scenario(
+    "collect-photo-attack", "The card holder's printed photo held up to the camera: refused and audited",
+    "collect", tuple([
+        act("identify"), wait("identify_card"), sim("camera", "show", source="printed_photo"),
+        sim("id_reader", "insert", identity="obama"), wait("ended", 60),
+    ]), "fraud_attempt", setup="deposited_result"))
+
+_add(Scenario(
+    "deposit", "Staff deposit: card + PIN, scan the envelope barcode, compartment opens, closed, citizen notified",
+    "deposit", tuple([
+        *_staff(), wait("scan_envelope"), page(barcode="{case_no}"), wait("deposit_close", 30), close_door(),
+        wait("deposit_done", 30), act("finish"),
+    ]), "completed", setup="result_ready"))
+
+_add(Scenario(
+    "drop-off", "Apply for a residence permit by drop-off: paper originals into a compartment",
+    "apply", tuple([
+        act("select", code="PS-003"), wait("guide"), act("start"), *_identify(), wait("ecert_consent"),
+        act("consent"), wait("scan"), act("skip"), act("skip"), act("skip"), act("skip"),
+        wait("dropoff_offer", 30), act("dropoff"), wait("dropoff_close", 30), close_door(), wait("done"),
+        act("finish"),
+    ]), "completed"))
+
+_add(Scenario(
+    "timeout-midway", "The citizen walks away after identifying: the visit ends and nothing personal remains",
+    "apply", tuple([
+        act("select", code="PS-002"), wait("guide"), act("start"), *_identify(), wait("ecert_consent"),
+        advance(45), tick(), wait("ecert_consent"), advance(20), tick(), wait("ended"),
+    ]), "timeout"))
+
+_add(Scenario(
+    "printer-out-of-paper", "A certificate print with the printer out of paper: receipt shown as a QR code",
+    "apply", tuple([
+        sim("printer", "set_paper", state="out"), act("select", code="PS-002"), wait("guide"), act("start"),
+        *_identify(), wait("ecert_consent"), act("consent"), wait("receipt_on_screen", 30), act("continue"),
+        wait("done"), act("finish"),
+    ]), "completed"))
+
+_add(Scenario(
+    "door-jammed", "The compartment's lock is jammed: the door does not open, staff are told",
+    "collect", tuple([
+        sim("cabinet", "jam_lock", board="{board}", lock="{lock}"), act("identify"), *_identify(),
+        wait("ended", 40),
+    ]), "door_not_opened", setup="deposited_result"))
+
+_add(Scenario(
+    "board-offline", "The lock board holding the result stops answering: no door opens, the station degrades",
+    "collect", tuple([
+        sim("cabinet", "set_board_offline", board="{board}"), act("identify"), *_identify(),
+        wait("ended", 40),
+    ]), "door_not_opened", setup="deposited_result"))
+
+_add(Scenario(
+    "commission", "Technician commissioning: self-test, bus scan, four doors, test page, camera, link, bundle",
+    "commission", tuple([
+        *_staff("rose_leslie", TECH_PIN), wait("selftest"), act("next"), wait("bus_scan"), act("next"),
+        wait("door_test"), wait_idle(), act("next"), wait("printer_test"),
+        wait_idle(), act("next"), wait("camera_check"), wait_idle(),
+        act("next"), wait("link_check"), wait_idle(), act("next"), wait("export"),
+        act("next"), wait("report"), act("finish"),
+    ]), "completed", flow_args={"doors": ["A01", "A12", "A24", "B08"]}))

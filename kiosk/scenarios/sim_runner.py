@@ -1,0 +1,216 @@
+"""Run a scripted visit on a station: real flows and services, devices driven through the
+simulators' control API (or the instant devices), and a transcript of every state with the
+words the screen shows.
+
+    runner = ScenarioRunner(station, HubControls(hub, station), clock)
+    result = runner.run(SCENARIOS["collect"])   # {"scenario", "outcome", "ok", "states", "ms", "transcript"}
+
+`ms` is the wall time of the visit itself (setup excluded). A step that cannot be done (a state
+never reached, an unknown simulator command) stops the run with outcome `stuck:<state>` or
+`error:<why>` and the transcript says where.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from typing import Any
+
+from kiosk.flows.texts import render
+from kiosk.scenarios.model import Scenario, fill
+from kiosk.scenarios.sim_setups import SETUPS
+
+log = logging.getLogger(__name__)
+_page_ids = itertools.count(1)
+
+
+class ScenarioError(Exception):
+    pass
+
+
+class HubControls:
+    """The simulator side of a scenario on the simulated station (`kiosk.sim_station`)."""
+
+    def __init__(self, hub: Any, station: Any) -> None:
+        self.hub = hub
+        self.station = station
+
+    def call(self, device: str, cmd: str, **args: Any) -> Any:
+        return self.hub.call(device, cmd, **args)
+
+    def close_doors(self, locks: list[tuple[int, int]]) -> None:
+        for board, lock in locks:
+            self.hub.call("cabinet", "close_door", board=board, lock=lock)
+
+    def show_page(self, qr: str | None = None, barcode: str | None = None) -> None:
+        from hw_sim.documents import page_frames, render_page
+
+        kw = {}
+        if qr:
+            kw["qr_text"] = qr
+        if barcode:
+            kw["barcode_text"] = barcode
+        image = render_page(**kw)
+        frames: list[Any] = []
+
+        def factory() -> list[Any]:
+            if not frames:
+                frames.extend(page_frames("good", n=4, page_image=image))
+            return frames
+
+        name = f"scenario_page_{next(_page_ids)}"
+        cam = self.hub.get("document_camera")
+        cam.register_source(name, factory)
+        self.hub.call("document_camera", "show", source=name)
+
+    def good_page(self) -> None:
+        self.hub.call("document_camera", "show", source="page_good")
+
+    def no_page(self) -> None:
+        self.hub.call("document_camera", "show", source="no_page")
+
+    def reset(self) -> None:
+        """Every simulator back to normal between scenarios."""
+        for device, cmd, args in (("camera", "set_person", {"identity": "obama"}), ("camera", "show", {"source": "holder"}),
+                                  ("document_camera", "show", {"source": "no_page"}),
+                                  ("printer", "set_paper", {"state": "ok"}), ("printer", "jam", {"on": False}),
+                                  ("printer", "offline", {"on": False}), ("cabinet", "reset_faults", {}),
+                                  ("cabinet", "close_all", {}), ("backoffice", "online", {})):
+            try:
+                self.hub.call(device, cmd, **args)
+            except Exception as exc:
+                log.debug("reset %s.%s: %s", device, cmd, exc)
+
+
+class ScenarioRunner:
+    def __init__(self, station: Any, controls: Any, clock: Any = None, lang: str = "zh",
+                 poll_s: float = 0.002, tick_s: float = 0.1) -> None:
+        self.station = station
+        self.controls = controls
+        self.clock = clock
+        self.lang = lang
+        self.poll_s = poll_s
+        self.tick_s = tick_s
+
+    # -- one visit ----------------------------------------------------------------------------
+    def run(self, scenario: Scenario, echo: Any = None) -> dict[str, Any]:
+        st = self.station
+        self.controls.reset()
+        context = SETUPS[scenario.setup](st, self.controls) if scenario.setup else {}
+        states: list[str] = []
+        transcript: list[str] = []
+
+        def note(line: str) -> None:
+            transcript.append(line)
+            if echo:
+                echo(line)
+
+        last_error: list[Any] = [None]
+
+        def on_change(flow: Any) -> None:
+            if states and states[-1] == flow.state and flow.error is not None and flow.error != last_error[0]:
+                note(f"  ! {render(flow.error, self.lang)}")
+            last_error[0] = flow.error
+            if not states or states[-1] != flow.state:
+                states.append(flow.state)
+                vm = flow.view()
+                body = " / ".join(render(b, self.lang) for b in vm.body)
+                step = f" ({vm.step}/{vm.steps})" if vm.step else ""
+                err = f"  ! {render(vm.error, self.lang)}" if vm.error else ""
+                note(f"  [{flow.state}]{step} {render(vm.title, self.lang)}" + (f" — {body}" if body else "") + err)
+
+        t0 = time.perf_counter()
+        flow = st.start_flow(scenario.flow, **fill(dict(scenario.flow_args), context))
+        flow.on_change(on_change)
+        on_change(flow)
+        outcome: str | None = None
+        try:
+            for raw in scenario.steps:
+                step = fill(dict(raw), context)
+                self._step(step, note)
+                st.pump()
+            if not flow.ended:
+                self._wait_for(lambda: flow.ended, 5.0, "ended")
+            outcome = flow.outcome
+        except ScenarioError as exc:
+            outcome = str(exc)
+            note(f"  !! {exc}")
+        finally:
+            if not flow.ended:
+                flow.end("canceled")
+        ms = (time.perf_counter() - t0) * 1000
+        return {"scenario": scenario.name, "outcome": outcome, "expected": scenario.expect,
+                "ok": outcome == scenario.expect, "states": states, "ms": round(ms, 1), "transcript": transcript}
+
+    # -- steps --------------------------------------------------------------------------------
+    def _step(self, step: dict[str, Any], note: Any) -> None:
+        st = self.station
+        flow = st.flow
+        if "act" in step:
+            note(f"  > {step['act']} {step.get('args') or ''}".rstrip())
+            if not flow.act(step["act"], **step.get("args", {})):
+                raise ScenarioError(f"error:action {step['act']!r} not offered in {flow.state}")
+        elif "sim" in step:
+            device, cmd = step["sim"]
+            note(f"  ~ {device}.{cmd} {step.get('args') or ''}".rstrip())
+            try:
+                self.controls.call(device, cmd, **step.get("args", {}))
+            except Exception as exc:
+                raise ScenarioError(f"error:sim {device}.{cmd}: {exc}") from None
+        elif "wait" in step:
+            target = step["wait"]
+            self._wait_for(lambda: flow.state == target or (flow.ended and target != "ended"),
+                           step.get("timeout", 30.0), target)
+            if flow.state != target:
+                raise ScenarioError(f"stuck:{flow.state}:{flow.outcome} (waiting for {target})")
+        elif "wait_idle" in step:
+            self._wait_for(lambda: not flow._pending, step.get("timeout", 30.0), f"{flow.state} idle")
+        elif "page" in step:
+            note(f"  ~ document camera sees a page {step['page']}")
+            self.controls.show_page(**step["page"])
+        elif "scan" in step:
+            for i in range(int(step["scan"])):
+                self._wait_for(lambda: flow.pending("page"), 10.0, "capture running")
+                cmd = flow._pending["page"]
+                note(f"  ~ document camera sees page {i + 1}")
+                self.controls.good_page()
+                self._wait_for(cmd.done, 20.0, "page captured", pump=False)
+                self.controls.no_page()
+                st.pump()
+        elif "door" in step:
+            data = flow.view().data
+            comps = data.get("compartments") or ([data["compartment"]] if data.get("compartment") else [])
+            locks = []
+            for cid in comps:
+                c = st.services.cabinet.get(cid)
+                if c is not None:
+                    locks.append((c.board, c.lock))
+            note(f"  ~ closes door {', '.join(comps)}")
+            self.controls.close_doors(locks)
+        elif "advance" in step:
+            note(f"  ~ {step['advance']} s pass")
+            self.clock.advance(step["advance"])
+        elif "tick" in step:
+            st.tick()
+        else:
+            raise ScenarioError(f"error:unknown step {step}")
+
+    def _wait_for(self, cond: Any, timeout: float, what: str, pump: bool = True) -> None:
+        st = self.station
+        deadline = time.monotonic() + timeout
+        next_tick = time.monotonic() + self.tick_s
+        while True:
+            if pump:
+                st.pump()
+            if cond():
+                return
+            now = time.monotonic()
+            if now > deadline:
+                flow = st.flow
+                raise ScenarioError(f"stuck:{flow.state}" + (f":{flow.outcome}" if flow.ended else "") +
+                                    f" (waiting {timeout:g} s for {what})")
+            if pump and now >= next_tick:
+                st.tick()
+                next_tick = now + self.tick_s
+            time.sleep(self.poll_s)

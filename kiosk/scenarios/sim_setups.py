@@ -1,0 +1,65 @@
+"""Seed data a scripted visit needs, made through the station's real services (and the
+simulators' control calls where a person would act): a submitted case, a result ready for
+deposit, a result waiting in the cabinet with its pickup code. Each returns the context that
+fills the scenario's `{placeholders}`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hw_sim.identities import get_identity
+from kiosk.flows.apply import receipt_qr
+from kiosk.services.backoffice import Applicant, CaseSubmission
+
+CITIZEN = "obama"
+
+
+def submitted_case(station: Any, controls: Any, matter: str = "ME-001", person: str = CITIZEN) -> dict[str, Any]:
+    """A case applied for earlier at this station (and known to the back office)."""
+    ident = get_identity(person)
+    m = station.catalog.get(matter)
+    case = station.services.cases.open(matter, ident.id_number, promised_days=m.promised_days or None)
+    bo = station.services.backoffice
+    bo.submit_case(CaseSubmission(case.case_no, matter, station.config.station.id,
+                                  Applicant(ident.id_number, ident.name_zh, case.applicant_masked),
+                                  submitted_at=station.clock.now().isoformat(timespec="seconds")))
+    station.services.cases.merge_report(bo.case_status(case.case_no))
+    return {"case_no": case.case_no, "receipt_qr": receipt_qr(case.case_no)}
+
+
+def result_ready(station: Any, controls: Any, matter: str = "PS-001", person: str = CITIZEN) -> dict[str, Any]:
+    """A case whose result the back office has issued: staff may deposit it."""
+    ctx = submitted_case(station, controls, matter, person)
+    controls.call("backoffice", "ready", case_no=ctx["case_no"], size="S")
+    station.services.cases.merge_report(station.services.backoffice.case_status(ctx["case_no"]))
+    return ctx
+
+
+def deposited_result(station: Any, controls: Any, matter: str = "PS-001", person: str = CITIZEN) -> dict[str, Any]:
+    """A result in a compartment, the citizen holding its pickup code (as staff would leave it)."""
+    ctx = result_ready(station, controls, matter, person)
+    svc = station.cabinet_service
+    case_no = ctx["case_no"]
+    comp = svc.reserve("S", case_no, actor="staff:S001")
+    out = svc.release_for_deposit(comp.id, actor="staff:S001")
+    if not out.ok:
+        raise RuntimeError(f"setup: {comp.id} did not open for the deposit ({out.result})")
+    controls.close_doors([(comp.board, comp.lock)])
+    deadline = time.monotonic() + 10
+    while svc.door(comp.id) != "closed":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"setup: {comp.id} never read closed")
+        time.sleep(0.01)
+    svc.confirm_closed(comp.id, actor="staff:S001")
+    cases = station.services.cases
+    cases.set_compartment(case_no, comp.id)
+    cases.set_status(case_no, "deposited", actor="staff:S001")
+    m = station.catalog.get(matter)
+    needs_id = bool(m.station and m.station.id_card_at_pickup)
+    issued = station.services.codes.issue([case_no], applicant_hash=cases.applicant_hash(case_no),
+                                          id_card_required=needs_id)
+    return {**ctx, "code": issued.code, "compartment": comp.id, "board": comp.board, "lock": comp.lock}
+
+
+SETUPS = {"submitted_case": submitted_case, "result_ready": result_ready, "deposited_result": deposited_result}
