@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import pytest
 
 from hw_sim.documents import KINDS, page_photo, qr_image, render_page
@@ -187,3 +189,28 @@ def test_shared_face_photos_are_not_pages(testdata, analyzer):
     assert found_ok == []  # never a capturable page
     found = [p.name for p in photos if analyzer.analyse(load_image(p)).page_found]
     assert len(found) <= 1, found  # a bright white wall may look like paper; faces do not
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    import struct
+    import zlib
+    from kiosk.devices.scanner.analyse import decode_image
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
+    with pytest.raises(ImageError, match="too large"):
+        decode_image(png, "bomb.png")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(h=st.integers(16, 300), w=st.integers(16, 300), seed=st.integers(0, 2**32 - 1), gray=st.booleans())
+def test_random_images_never_crash(analyzer, h, w, seed, gray):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (h, w) if gray else (h, w, 3), dtype=np.uint8)
+    if seed % 3 == 0:
+        img[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = 255  # a bright block: sometimes page-like
+    res = analyzer.analyse(img, read_codes=True)
+    assert isinstance(res.problems, list) and (res.corners is None or len(res.corners) == 4)

@@ -47,8 +47,12 @@ def load_image(path: str | Path) -> np.ndarray:
 def decode_image(data: bytes, name: str = "<image>") -> np.ndarray:
     if not data:
         raise ImageError(f"{name}: empty file")
+    _check_declared_size(data, name)
     buf = np.frombuffer(data, np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        raise ImageError(f"{name}: not a readable image ({str(exc).strip().splitlines()[-1][:120]})") from None
     if img is None or img.size == 0:
         raise ImageError(f"{name}: not a readable image (corrupt, truncated, or not JPEG/PNG/BMP/TIFF/WebP)")
     if img.shape[0] * img.shape[1] > MAX_IMAGE_PIXELS:
@@ -56,6 +60,27 @@ def decode_image(data: bytes, name: str = "<image>") -> np.ndarray:
     if img.shape[0] < 16 or img.shape[1] < 16:
         raise ImageError(f"{name}: image too small ({img.shape[1]}x{img.shape[0]})")
     return img
+
+
+def _check_declared_size(data: bytes, name: str) -> None:
+    """Refuse an image whose header declares a huge size before decoding it (a decompression bomb
+    would otherwise allocate gigabytes). Pillow reads only the header here."""
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+    except Image.DecompressionBombError:
+        raise ImageError(f"{name}: image too large (declared size beyond Pillow's safety limit)") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        return  # OpenCV gets its turn (and gives the clear error if it cannot read it either)
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ImageError(f"{name}: image too large ({w}x{h})")
 
 
 def page_size(width: int) -> tuple[int, int]:
