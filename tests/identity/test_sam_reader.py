@@ -278,3 +278,13 @@ def test_emulator_answers_hostile_requests_like_a_module(sam_sim):
             assert sf.read_reply(port.read, 1.0).sw3 == sw3
     finally:
         port.close()
+
+
+def test_a_waiting_read_can_be_canceled(sam_sim, reader_for):
+    reader = reader_for()
+    cmd = reader.read(timeout=10)
+    time.sleep(0.2)
+    cmd.cancel()
+    assert cmd.result(3).code is ResultCode.CANCELED
+    sam_sim.cmd_insert(identity="obama")
+    assert reader.read(timeout=2).result(4).ok  # the owner thread is free again
