@@ -79,6 +79,7 @@ class LockerBoardSim(SimDevice):
         self.junk_rate = 0.0
         self.corrupt_rate = 0.0
         self.slow_s = 0.0
+        self.slow_only: str | None = None  # "open" | "status": slow down only those replies
         self.auto_close_s: float | None = None
         self.port: PtyPort | None = None
         self.plugged = False
@@ -183,7 +184,14 @@ class LockerBoardSim(SimDevice):
         # the request's bytes take their wire time to arrive; then the board turns around
         # (re-read each time: `set_slow(0)` ends a slow reply that is already waiting)
         wire = arrived + len(request) * byte_time(self.baud)
-        while (left := wire + self.slow_s + self.turnaround_s - time.perf_counter()) > 0 and not self._stop.is_set():
+        is_open = self.firmware.is_open(request)
+
+        def slow() -> float:
+            if self.slow_only is None or (self.slow_only == "open") == is_open:
+                return self.slow_s
+            return 0.0
+
+        while (left := wire + slow() + self.turnaround_s - time.perf_counter()) > 0 and not self._stop.is_set():
             time.sleep(min(left, 0.01) if left > 0.0003 else 0)
         try:
             started = time.perf_counter()
@@ -286,10 +294,13 @@ class LockerBoardSim(SimDevice):
                 self.rng.seed(seed)
         return self.corrupt_rate
 
-    def cmd_set_slow(self, ms: float) -> float:
-        """Delay every reply by `ms` milliseconds (slow firmware)."""
+    def cmd_set_slow(self, ms: float, only: str | None = None) -> float:
+        """Delay replies by `ms` milliseconds (slow firmware); `only`: "open" or "status" replies."""
+        if only not in (None, "open", "status"):
+            raise ControlError('cabinet.set_slow: only must be "open", "status" or null')
         with self._lock:
             self.slow_s = max(0.0, float(ms)) / 1000
+            self.slow_only = only
         return self.slow_s * 1000
 
     def cmd_set_board_offline(self, board: int, offline: bool = True) -> bool:
@@ -343,6 +354,7 @@ class LockerBoardSim(SimDevice):
         """Clear every injected fault (doors keep their position)."""
         with self._lock:
             self.junk, self.junk_rate, self.corrupt_rate, self.slow_s = b"", 0.0, 0.0, 0.0
+            self.slow_only = None
             for b in self.boards.values():
                 b.offline = False
                 for d in b.doors.values():

@@ -212,8 +212,9 @@ class BusSupervisor:
             fut.set_exception(exc)
 
     def _poll_round(self) -> None:
+        # asked for explicitly (start-up, reconciliation): worth the bounded status retries
         for board in list(self.bus.boards):
-            self._poll_board(board)
+            self._poll_board(board, retries=self.bus.status_retries)
         self._check_timers(self._mono())
         self._round_done()
 
@@ -257,9 +258,10 @@ class BusSupervisor:
     def _apply_status(self, status: BoardStatus) -> None:
         now = self._mono()
         b = self._boards.setdefault(status.board, _Board())
-        if b.unknown:
-            self._emit("board_reachable", status.board, 0, "the board answers again")
+        was_unknown = b.unknown
         b.failures, b.unknown, b.last_ok, b.last_error = 0, False, now, ""
+        if was_unknown:  # state first, then the event: a listener sees the new state
+            self._emit("board_reachable", status.board, 0, "the board answers again")
         for lock, is_open in status.locks.items():
             door = self._doors.setdefault((status.board, lock), _Door())
             new = "open" if is_open else "closed"

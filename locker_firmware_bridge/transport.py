@@ -69,8 +69,10 @@ class SerialLink:
         self.baud = baud
         self.gap_s = max(min_gap(baud), gap_s or 0.0)
         self.reply_timeout_s = reply_timeout_s
-        # a pause of this long inside a reply means the reply is over
-        self.quiet_s = quiet_s if quiet_s is not None else max(8 * char_time(baud), 0.01)
+        # a pause of this long inside a reply means the reply is over. Generous on purpose: USB
+        # serial adapters deliver bytes in bursts (FTDI latency timer: 16 ms), and a valid frame
+        # ends the wait at once anyway, so only garbage pays for it.
+        self.quiet_s = quiet_s if quiet_s is not None else max(20 * char_time(baud), 0.05)
         self.reconnect_cooldown_s = reconnect_cooldown_s
         self._monotonic = monotonic
         self._serial = None

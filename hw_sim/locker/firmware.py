@@ -24,6 +24,10 @@ class Firmware8A80:
     default_order = "last-byte-low"
     heads = (0x8A, 0x80, 0x90, 0x9A, 0x9B)
 
+    @staticmethod
+    def is_open(req: bytes) -> bool:
+        return req[0] in (0x8A, 0x90)
+
     def take_request(self, buf: bytes) -> tuple[bytes | None, int]:
         i = 0
         while i < len(buf):
@@ -90,6 +94,10 @@ def _frame8(*body: int) -> bytes:
 class FirmwareKerong:
     name = "kerong-cu"
     default_order = "first-byte-low"
+
+    @staticmethod
+    def is_open(req: bytes) -> bool:
+        return req[2] in (0x31, 0x33)
 
     def take_request(self, buf: bytes) -> tuple[bytes | None, int]:
         i = 0

@@ -28,7 +28,7 @@ def ksim() -> Iterator[LockerBoardSim]:
 
 
 def make_bus(path: str, protocol: str = "8a80", boards: list[BoardSettings] | None = None, **kw: object) -> LockerBus:
-    kw.setdefault("reply_timeout_s", 0.05)
+    kw.setdefault("reply_timeout_s", 0.1)
     kw.setdefault("reconnect_cooldown_s", 0.2)
     bus = LockerBus.create(path, protocol, boards or [BoardSettings(1, 24), BoardSettings(2, 8)], **kw)
     bus.link.open()
@@ -51,6 +51,6 @@ def small_cabinet_config(url: str = "serial://{sim}?protocol=8a80&baud=9600", **
         compartments=[{"id": f"A0{i + 1}", "board": 1, "lock": i + 1, "size": s} for i, s in enumerate(sizes)]
         + [{"id": "B01", "board": 2, "lock": 1, "size": "M"}],
         **{"poll_interval_s": 0.05, "not_opened_after_s": 0.5, "left_open_after_s": 0.5,
-           "unknown_after_failed_polls": 2, "open_pacing_s": 0.05, "reply_timeout_s": 0.05,
+           "unknown_after_failed_polls": 2, "open_pacing_s": 0.05, "reply_timeout_s": 0.1,
            "reconnect_cooldown_s": 0.2, **timing},
     )

@@ -42,7 +42,7 @@ def main(phase: str, port: str, db: str, sock: str) -> int:
     while cab.door_state(c.board, c.lock) != "closed":
         time.sleep(0.01)
     svc.confirm_closed(c.id, "staff:1")
-    ctl.call("cabinet", "set_slow", ms=20000)
+    ctl.call("cabinet", "set_slow", ms=20000, only="open")  # polls still answer
     print("RELEASING", flush=True)
     svc.release_for_pickup(c.id, "auth-crash", "citizen")
     print("NOT KILLED", flush=True)

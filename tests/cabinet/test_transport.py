@@ -65,14 +65,14 @@ def test_some_corrupt_replies_are_absorbed_by_the_retries(sim: LockerBoardSim, b
 def test_slow_replies(sim: LockerBoardSim, bus) -> None:
     sim.cmd_set_slow(25)
     assert bus.read_status(1).ms >= 25  # slower than usual but within the reply timeout
-    sim.cmd_set_slow(150)
+    sim.cmd_set_slow(300)
     t0 = time.perf_counter()
     with pytest.raises(NoReply):
         bus.read_status(1, retries=0)
-    assert time.perf_counter() - t0 < 0.2  # bounded by the reply timeout, not by the board
+    assert time.perf_counter() - t0 < 0.25  # bounded by the reply timeout, not by the board
     r = bus.open_lock(1, 6)
     assert r.result == "no_reply"
-    time.sleep(0.4)  # the board works through its backlog
+    time.sleep(0.8)  # the board works through its backlog
     assert sim.releases(1, 6) == 1
     sim.cmd_set_slow(0)
     assert bus.read_status(1).locks[6] is True  # the late reply was drained, the state is fresh

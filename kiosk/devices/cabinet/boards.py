@@ -122,9 +122,9 @@ class BoardsCabinet(Cabinet):
     # -- events and status --------------------------------------------------------------------
     def _on_door_event(self, event: DoorEvent) -> None:
         kind = EVENT_KINDS.get(event.kind, event.kind)
-        self.emit(kind, board=event.board, lock=event.lock, detail=event.detail, **event.data)
         if event.kind in ("board_unreachable", "board_reachable"):
-            self._update_status()
+            self._update_status()  # before the event, so its listeners see the new status
+        self.emit(kind, board=event.board, lock=event.lock, detail=event.detail, **event.data)
 
     def _update_status(self) -> None:
         link = self.bus.link
