@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -46,6 +47,26 @@ class CabinetConfig(Section):
     status_retries: int = Field(default=2, ge=0, le=5, description="extra attempts of a status read (opens: never)")
     bus_gap_s: float | None = Field(default=None, gt=0, le=1, description="silent gap between frames (>= 3.5 chars)")
     reconnect_cooldown_s: float = Field(default=2.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _boards_fit_the_protocol(self) -> "CabinetConfig":
+        # the protocol's address and lock ranges (reference/locker-protocols.md §1, §2)
+        params = dict(parse_qsl(urlsplit(self.url).query))
+        protocol = params.get("protocol", "8a80")
+        limits = {"8a80": (1, 32, 50), "kerong-cu": (0, 15, 16)}
+        if protocol not in limits:
+            raise ValueError(f"url: protocol={protocol!r} is not a lock-board protocol (allowed: 8a80, kerong-cu)")
+        if "baud" in params and not params["baud"].isdigit():
+            raise ValueError(f"url: baud={params['baud']!r} is not a number")
+        lo, hi, max_locks = limits[protocol]
+        for b in self.boards:
+            if not lo <= b.address <= hi:
+                raise ValueError(f"board {b.address}: {protocol} board addresses are {lo}-{hi}")
+            if b.locks > max_locks:
+                raise ValueError(f"board {b.address}: {protocol} boards have at most {max_locks} locks")
+        if len({b.address for b in self.boards}) != len(self.boards):
+            raise ValueError("[[cabinet.boards]]: a board address is listed twice")
+        return self
 
     @model_validator(mode="after")
     def _map_is_consistent(self) -> "CabinetConfig":

@@ -31,3 +31,4 @@ def test_only_sim_wiring_imports_hw_sim() -> None:
     for path in mine:
         if "from hw_sim" in path.read_text() or "import hw_sim" in path.read_text():
             assert "sim" in path.stem or "wiring" in path.stem, path
+
