@@ -164,6 +164,14 @@ def test_unplug_while_running(boards_sim: LockerBoardSim, cabinet) -> None:
     assert cab.release(1, 7).result(3).data == "opened"
 
 
+def test_commands_before_open_complete_at_once(boards_sim: LockerBoardSim) -> None:
+    cfg = small_cabinet_config()
+    cab = open_cabinet(cfg.url.replace("{sim}", boards_sim.path), config=cfg)
+    done = cab.release(1, 1).result(0.5)
+    assert done.code is ResultCode.DEVICE_NOT_READY and boards_sim.releases(1, 1) == 0
+    assert cab.refresh().result(0.5).code is ResultCode.DEVICE_NOT_READY
+
+
 def test_bad_urls_are_clear_errors() -> None:
     cfg = small_cabinet_config()
     with pytest.raises(ValueError, match="unknown lock-board protocol"):

@@ -74,6 +74,10 @@ class BoardsCabinet(Cabinet):
     # -- commands -----------------------------------------------------------------------------
     def release(self, board: int, lock: int) -> Command[str]:
         cmd: Command[str] = Command(f"release {board}/{lock}")
+        if not self._opened:
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "the cabinet is not open (call open() first)",
+                                    "unreachable"))
+            return cmd
         self.count("releases")
         fut = self.supervisor.release(board, lock)
         fut.add_done_callback(lambda f: cmd.complete(self._completion(f)))
@@ -84,6 +88,9 @@ class BoardsCabinet(Cabinet):
 
     def refresh(self) -> Command[dict]:
         cmd: Command[dict] = Command("refresh")
+        if not self._opened:
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "the cabinet is not open (call open() first)"))
+            return cmd
 
         def done(f: Future[Any]) -> None:
             if f.exception() is not None:
