@@ -56,7 +56,7 @@ class ScannerConfig(Section):
     min_side_ratio: float = Field(default=0.6, gt=0, le=1, description="shorter/longer of opposite page edges below which a page is too skewed")
     steady_frames: int = Field(default=3, ge=1, le=60, description="good frames in a row that complete a capture")
     steady_motion: float = Field(default=0.006, gt=0, lt=1, description="largest corner movement between steady frames, fraction of the frame diagonal")
-    barcode_engines: tuple[str, ...] = Field(default=("zxingcpp", "pyzbar", "opencv_aruco", "opencv"),
+    barcode_engines: tuple[str, ...] = Field(default=("zxingcpp", "zxingcpp_rot", "pyzbar", "opencv_aruco", "opencv"),
                                              description="barcode engines in fallback order")
 
 

@@ -128,3 +128,16 @@ def test_type_names_are_normalised():
     assert normalise_type("QRCode") == "QRCODE"
     assert normalise_type("CODE_128") == "CODE128"
     assert normalise_type("EAN_13") == "EAN13"
+
+
+def test_tilted_code128_is_rescued_by_the_rotated_engine():
+    from kiosk.devices.scanner.barcodes import _rotated
+    tilted = _rotated(_on_paper(code128_image(DEFAULT_BARCODE, scale=2, height=60), pad=60), 25.0)
+    assert read_with("zxingcpp", tilted) == [] and read_with("pyzbar", tilted) == []
+    assert [c.text for c in read_with("zxingcpp_rot", tilted)] == [DEFAULT_BARCODE]
+    assert [c.text for c in BarcodeReader().read(tilted)] == [DEFAULT_BARCODE]
+
+
+def test_default_order_matches_config():
+    from kiosk.devices.scanner.analyse import default_config
+    assert BarcodeReader().order == default_config().barcode_engines

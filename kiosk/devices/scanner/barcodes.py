@@ -8,6 +8,7 @@ Engines (each `fn(gray) -> list[Code]`):
 - `opencv`: `cv2.QRCodeDetector` (multi) + `cv2.barcode.BarcodeDetector` (1-D codes; in OpenCV
   5.0 it decodes EAN/UPC only, which the station does not use, so it adds nothing after filtering).
 - `opencv_aruco`: `cv2.QRCodeDetectorAruco` (multi) + `cv2.barcode.BarcodeDetector`.
+- `zxingcpp_rot`: zxing-cpp on copies turned by +-20/+-40 degrees (tilted 1-D codes).
 
 `BarcodeReader(order)` tries the engines in order and stops at the first that finds a code, so
 it always decodes at least what its first engine decodes; the order comes from bench/barcodes.py.
@@ -114,8 +115,34 @@ def read_opencv_aruco(gray: np.ndarray) -> list[Code]:
     return _read_opencv_qr(cv2.QRCodeDetectorAruco(), gray, "opencv_aruco") + _read_opencv_1d(gray, "opencv_aruco")
 
 
+ROTATIONS = (20.0, -20.0, 40.0, -40.0)
+
+
+def _rotated(gray: np.ndarray, angle: float) -> np.ndarray:
+    """`gray` turned by `angle` degrees on a canvas large enough to keep all of it."""
+    h, w = gray.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(gray, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def read_zxingcpp_rotated(gray: np.ndarray) -> list[Code]:
+    """zxing-cpp on the image turned by +-20 and +-40 degrees: 1-D codes with short bars are only
+    read by scan lines that cross every bar, so a tilted envelope barcode needs this (QR codes
+    are read at any angle already). Meant as the last link of the chain: it costs 4 reads."""
+    for angle in ROTATIONS:
+        codes = [Code(c.type, c.text, "zxingcpp_rot") for c in read_zxingcpp(_rotated(gray, angle))]
+        if codes:
+            return codes
+    return []
+
+
 ENGINES: dict[str, Callable[[np.ndarray], list[Code]]] = {
     "zxingcpp": read_zxingcpp,
+    "zxingcpp_rot": read_zxingcpp_rotated,
     "pyzbar": read_pyzbar,
     "opencv": read_opencv,
     "opencv_aruco": read_opencv_aruco,
@@ -149,7 +176,7 @@ def read_with(engine: str, image: np.ndarray) -> list[Code]:
 class BarcodeReader:
     """The station's fallback chain: engines in order until one finds a code."""
 
-    def __init__(self, order: Sequence[str] = ("zxingcpp", "pyzbar", "opencv_aruco", "opencv")) -> None:
+    def __init__(self, order: Sequence[str] = ("zxingcpp", "zxingcpp_rot", "pyzbar", "opencv_aruco", "opencv")) -> None:
         unknown = [e for e in order if e not in ENGINES]
         if unknown:
             raise ValueError(f"unknown barcode engine(s) {', '.join(unknown)} (known: {', '.join(ENGINES)})")
