@@ -44,7 +44,7 @@ class ScannerConfig(Section):
     find_width_px: int = Field(default=800, ge=200, le=2000, description="frame width the page finder works on")
     quality_width_px: int = Field(default=600, ge=200, le=2000, description="page width blur and glare are measured on")
     min_page_contrast: float = Field(default=25.0, ge=1, le=255, description="paper vs. background grey levels")
-    max_paper_saturation: float = Field(default=70.0, ge=0, le=255, description="median HSV saturation above which a bright region is not paper")
+    max_paper_saturation: float = Field(default=90.0, ge=0, le=255, description="median HSV saturation above which a bright region is not paper")
     blur_min: float = Field(default=150.0, ge=0, description="variance of the Laplacian below which a page is blurred")
     glare_clip_level: int = Field(default=250, ge=200, le=255, description="grey level counted as clipped")
     glare_above_paper: float = Field(default=15.0, ge=0, le=255, description="a glare pixel is this much brighter than the paper")

@@ -214,3 +214,11 @@ def test_random_images_never_crash(analyzer, h, w, seed, gray):
         img[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = 255  # a bright block: sometimes page-like
     res = analyzer.analyse(img, read_codes=True)
     assert isinstance(res.problems, list) and (res.corners is None or len(res.corners) == 4)
+
+
+@pytest.mark.parametrize("tint", [(255, 225, 200), (200, 235, 255), (215, 255, 215)])
+def test_pale_coloured_paper_is_a_page(tint, analyzer):
+    """Household-register pages and forms are often pale blue, yellow or green."""
+    page = render_page().astype(np.float32) * (np.array(tint, np.float32) / 255.0)
+    res = analyzer.analyse(page_photo("good", page_image=page.astype(np.uint8))[0])
+    assert res.page_found and res.ok, (res.problems, res.metrics)

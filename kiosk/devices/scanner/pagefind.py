@@ -92,7 +92,7 @@ def _refine_sides(contour: np.ndarray, quad: np.ndarray, tol: float) -> np.ndarr
 
 
 def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25.0,
-              min_area: float = 0.02, max_saturation: float = 70.0) -> FoundPage | None:
+              min_area: float = 0.02, max_saturation: float = 90.0) -> FoundPage | None:
     """The page in a BGR (or grey) frame, or None when there is no page-like bright quadrilateral."""
     if frame is None or frame.ndim not in (2, 3) or frame.shape[0] < 16 or frame.shape[1] < 16:
         raise ValueError("not an image: expected an HxW or HxWx3 uint8 array of at least 16x16")
