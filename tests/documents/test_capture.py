@@ -201,3 +201,14 @@ def test_scan_code_times_out_on_an_empty_desk():
     finally:
         s.close()
     assert done.code is ResultCode.TIMEOUT and set(_keys(events)) == {"no_code"}
+
+
+def test_closing_the_scanner_ends_a_running_capture():
+    s, events = _scanner(page_frames("far"))
+    cmd = s.capture(timeout=60)
+    while len(_keys(events)) < 1:
+        threading.Event().wait(0.01)
+    s.close()
+    done = cmd.result(5)
+    assert done.code is ResultCode.CANCELED
+    assert s.status is DeviceStatus.OFFLINE

@@ -44,6 +44,7 @@ class CameraDocumentScanner(DocumentScanner):
         self._own_camera = False
         self._frames: Iterator[Any] | None = iter(frames) if frames is not None else None
         self._worker: OwnerThread | None = None
+        self._running: set[Command[PageResult]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
@@ -70,6 +71,9 @@ class CameraDocumentScanner(DocumentScanner):
         self.set_status(DeviceStatus.ONLINE)
 
     def close(self) -> None:
+        for cmd in list(self._running):  # a capture in progress ends (canceled) instead of running on
+            cmd.cancel()
+            cmd.complete(Completion(ResultCode.CANCELED, "document scanner closed"))
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
@@ -92,14 +96,19 @@ class CameraDocumentScanner(DocumentScanner):
             cmd: Command[PageResult] = Command("capture")
             cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"document scanner is {self.status}"))
             return cmd
-        return self._worker.submit("capture", lambda c: self._capture(c, read_codes), timeout=timeout)
+        return self._track(self._worker.submit("capture", lambda c: self._capture(c, read_codes), timeout=timeout))
+
+    def _track(self, cmd: Command[PageResult]) -> Command[PageResult]:
+        self._running.add(cmd)
+        cmd.add_done_callback(lambda _c: self._running.discard(cmd))
+        return cmd
 
     def scan_code(self, timeout: float = 60.0) -> Command[PageResult]:
         if self._worker is None or self.status is not DeviceStatus.ONLINE:
             cmd: Command[PageResult] = Command("scan_code")
             cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"document scanner is {self.status}"))
             return cmd
-        return self._worker.submit("scan_code", self._scan_code, timeout=timeout)
+        return self._track(self._worker.submit("scan_code", self._scan_code, timeout=timeout))
 
     def _scan_code(self, cmd: Command[PageResult]) -> PageResult:
         index = 0
