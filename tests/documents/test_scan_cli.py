@@ -80,3 +80,17 @@ def test_pdf_without_any_page_fails(python, tmp_path):
     assert p.returncode == 1
     assert "no page" in json.loads(p.stdout)["pdf_error"]
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_station_config_thresholds_are_used(python, images, sim_config_path, tmp_path):
+    text = sim_config_path.read_text()
+    assert "[devices.scanner]" in text
+    strict = tmp_path / "strict.toml"
+    strict.write_text(text.replace("[devices.scanner]", "[devices.scanner]\nblur_min = 100000.0", 1))
+    p = _run(python, images["good"], "--config", strict, "--json", "--no-codes")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["images"][0]["quality"]["problems"] == ["blur"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[devices.scanner]", "[devices.scanner]\nblur_minimum = 3", 1))
+    p = _run(python, images["good"], "--config", bad)
+    assert p.returncode == 1 and "blur_minimum" in p.stderr
