@@ -170,6 +170,11 @@ class Outbox:
         """Bounds from `[fleet] outbox_max_events / outbox_max_age_s`."""
         return cls(store, clock, max_events=fleet.outbox_max_events, max_age_s=fleet.outbox_max_age_s)
 
+    @property
+    def dropping(self) -> bool:
+        """True from the first drop until the backlog is back under half the bound (no SQL)."""
+        return self._dropping
+
     def add_listener(self, callback: Any) -> None:
         """`callback()` runs (on the adding thread) after each add; keep it tiny (set an Event)."""
         self._listeners.append(callback)

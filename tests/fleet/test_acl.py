@@ -59,7 +59,7 @@ def test_a_station_cannot_publish_as_or_read_for_another(broker, make_station, m
         evil.c.publish(topic, json.dumps(body), qos=1).wait_for_publish(2)
     # meanwhile the back office commands A and A produces events
     st_a.emit(5)
-    cmd = bo.send_command(A, "set_maintenance", {"on": True})
+    cmd = bo.send_command(A, "notify_update", {"version": "0.2.0"})
     bo.wait_result(cmd["cmd_id"], "done")
     assert bo.wait_upto(A, 5, 10)
     time.sleep(0.3)
@@ -72,7 +72,7 @@ def test_a_station_cannot_publish_as_or_read_for_another(broker, make_station, m
     assert fake_event["event_id"] not in bo.event_ids(A)
     assert bo.track(A).status["state"] == "online"
     assert bo.results.get("x") is None
-    assert [c[0] for c in st_a.target.calls] == ["set_maintenance"]
+    assert [c[0] for c in st_a.target.calls] == ["notify_update"]
     evil.close()
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
-import paho.mqtt.client as mqtt
+import pytest
 
-from kiosk.services.fleet import contract, topics
 from tests.fleet.conftest import PASSWORDS, STATIONS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait(pred, timeout=10.0, step=0.02):
@@ -125,3 +127,101 @@ def test_signed_desired_settings_are_applied_and_reported(broker, make_station, 
     assert wait(lambda: (bo.track(st.kiosk_id).reported or {}).get("version") == 4, 5)
     assert bo.track(st.kiosk_id).reported["errors"] == ["desired settings not applied: missing or bad signature"]
     assert bo.track(st.kiosk_id).reported["settings"] == {}
+
+
+def test_maintenance_command_changes_the_retained_status(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    cmd = bo.send_command(st.kiosk_id, "set_maintenance", {"on": True})
+    bo.wait_result(cmd["cmd_id"], "done")
+    assert wait(lambda: (bo.track(st.kiosk_id).status or {}).get("state") == "maintenance", 5)
+    cmd = bo.send_command(st.kiosk_id, "set_maintenance", {"on": False})
+    bo.wait_result(cmd["cmd_id"], "done")
+    assert wait(lambda: (bo.track(st.kiosk_id).status or {}).get("state") == "online", 5)
+
+
+def test_health_says_at_once_when_the_outbox_starts_dropping(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    bo.stop()  # no acks: the outbox fills
+    st = make_station(broker, max_events=100, heartbeat_s=3600)
+    assert st.link.wait_connected(5)
+    bo.start()
+    assert wait(lambda: bo.track(st.kiosk_id).health is not None, 5)
+    assert bo.track(st.kiosk_id).health["outbox"]["dropping"] is False
+    bo.stop()
+    st.emit(150)
+    bo.start()
+    assert wait(lambda: (bo.track(st.kiosk_id).health or {}).get("outbox", {}).get("dropping") is True, 5)
+    assert bo.track(st.kiosk_id).health["outbox"]["dropped_total"] > 0
+
+
+def test_a_failing_health_source_or_handler_never_kills_the_link(broker, make_station, make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker, heartbeat_s=0.2)
+    st.link.health_source = lambda: 1 / 0
+    st.link.desired_handler = lambda s: (_ for _ in ()).throw(RuntimeError("bad patch"))
+    assert st.link.wait_connected(5)
+    assert wait(lambda: "health_source" in ((bo.track(st.kiosk_id).health or {}).get("devices") or {}), 5)
+    bo.set_desired(st.kiosk_id, 9, {"config": {"ui": {"language": "en"}}})
+    assert wait(lambda: (bo.track(st.kiosk_id).reported or {}).get("version") == 9, 5)
+    assert "RuntimeError: bad patch" in bo.track(st.kiosk_id).reported["errors"][0]
+    # garbage on the station's own topics (as the back office could send): logged, link lives
+    for topic, body in [("ack", b"not json"), ("ack", b'{"upto_seq": "x"}'), ("desired", b"[]"),
+                        ("rpc/res", b"\xff"), ("cmd/open_compartment", b"")]:
+        bo._outq.put((f"k/v1/{st.kiosk_id}/{topic}", body, 1, False, None))
+    st.emit(5)
+    assert bo.wait_upto(st.kiosk_id, 5, 5)
+    assert st.link.connected and st.link.stats.handler_errors == 0
+    assert not bo.contract_violations
+
+
+def test_desired_via_target_applies_through_the_command_target():
+    from kiosk.services.fleet.setup import desired_via_target
+    from tests.fleet.conftest import RecordingTarget
+    t = RecordingTarget()
+    applied = desired_via_target(t)({"maintenance": True, "config": {"session": {"idle_timeout_s": 90}},
+                                     "update": {"version": "0.2.0"}})
+    assert [c[0] for c in t.calls] == ["set_maintenance", "apply_config", "notify_update"]
+    assert applied["maintenance"] is True and applied["update"] == {"version": "0.2.0"}
+
+
+def test_build_link_from_config_and_choose_backoffice(tmp_path, command_key, broker):
+    import tomllib
+
+    from kiosk.config import ConfigError, parse_config
+    from kiosk.core.clock import FakeClock
+    from kiosk.services.audit import AuditLog
+    from kiosk.services.fleet import signing
+    from kiosk.services.fleet.backoffice_mqtt import MqttBackOffice
+    from kiosk.services.fleet.setup import build_link, choose_backoffice
+    from kiosk.services.outbox import Outbox
+    from kiosk.services.store import Store
+    from tests.fleet.conftest import RecordingTarget
+
+    data = tomllib.loads((ROOT / "config" / "sim.toml").read_text())
+    store = Store(tmp_path / "s.db")
+    clock = FakeClock()
+    outbox, audit = Outbox(store, clock), AuditLog(store, clock)
+    in_process = object()
+    cfg = parse_config(data)
+    assert build_link(cfg, store, outbox, audit, RecordingTarget(), clock) is None  # make run: no broker
+    assert choose_backoffice(cfg, None, outbox, in_process) is in_process
+    pw = tmp_path / "pw"
+    pw.write_text(PASSWORDS[STATIONS[0]] + "\n")
+    data["station"]["id"] = STATIONS[0]
+    data["fleet"] = {"broker": broker.url, "password_file": str(pw), "reconnect_spread_s": 0.5,
+                     "command_public_key": signing.public_hex(command_key), "outbox_max_events": 1000}
+    data["backoffice"] = {"mode": "mqtt"}
+    cfg = parse_config(data)
+    link = build_link(cfg, store, outbox, audit, RecordingTarget(), clock)
+    assert link.s.username == STATIONS[0] and link.s.password == PASSWORDS[STATIONS[0]]
+    assert isinstance(choose_backoffice(cfg, link, outbox, in_process), MqttBackOffice)
+    link.start()
+    try:
+        assert link.wait_connected(5)
+    finally:
+        link.stop()
+    data["fleet"] = {"broker": broker.url, "reconect_spread_s": 1}  # typo: a clear error, not ignored
+    with pytest.raises(ConfigError, match="reconect_spread_s: unknown key"):
+        parse_config(data)

@@ -144,6 +144,7 @@ class FleetLink:
         self._last_rewind = 0.0
         self._last_floor_health = 0.0
         self._want_drain = True
+        self._reported_dropping = False
         self._next_health = 0.0
         self._thread: threading.Thread | None = None
         self._worker: threading.Thread | None = None
@@ -273,8 +274,8 @@ class FleetLink:
             self._flush_outq()
             self._drain()
             self._check_ack_timeout()
-            if time.monotonic() >= self._next_health:
-                self._publish_health()
+            if time.monotonic() >= self._next_health or self.outbox.dropping != self._reported_dropping:
+                self._publish_health()  # at once when the outbox starts (or stops) dropping
 
     def _connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)
@@ -458,12 +459,18 @@ class FleetLink:
         devices: dict[str, Any] = {}
         if self.health_source is not None:
             try:
-                devices = self.health_source()
+                raw = self.health_source()
+                devices = {str(k): v if isinstance(v, dict) else {"value": v} for k, v in dict(raw).items()}
             except Exception as exc:
                 devices = {"health_source": {"status": "hardware_error", "detail": str(exc)[:200]}}
+        stats = self.outbox.stats()
+        self._reported_dropping = stats.dropping
+        if stats.dropping:
+            log.warning("outbox is dropping events: %d dropped in total, %d pending (bound %d)",
+                        stats.dropped_total, stats.pending, stats.max_events)
         body = {"ts": self.clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "boot_id": self.outbox.boot_id, "devices": devices,
-                "outbox": self.outbox.stats().as_health(),
+                "outbox": stats.as_health(),
                 "link": {"connects": self.stats.connects, "disconnects": self.stats.disconnects,
                          "resent": self.stats.events_resent}}
         self.client.publish(topics.health(self.kid), json.dumps(body).encode(), qos=1, retain=True)
@@ -502,7 +509,13 @@ class FleetLink:
         while not self._jobs.empty():
             job = self._jobs.get_nowait()
             if job is not None and self.processor is not None:
-                self._queue_res(self.processor.execute(job), job.cmd_id.encode())
+                res = self.processor.execute(job)
+                self._after_job(job, res)
+                self._queue_res(res, job.cmd_id.encode())
+
+    def _after_job(self, job: Job, res: dict[str, Any]) -> None:
+        if job.name == "set_maintenance" and res.get("status") == "done":
+            self.set_state("maintenance" if job.args.get("on") else "online")  # retained status follows
 
     def _work(self) -> None:
         while True:
@@ -511,6 +524,7 @@ class FleetLink:
                 return
             try:
                 res = self.processor.execute(job)  # type: ignore[union-attr]
+                self._after_job(job, res)
                 self._queue_res(res, job.cmd_id.encode())
             except Exception:
                 log.exception("command worker: %s failed", job.cmd_id)

@@ -34,7 +34,28 @@ def build_link(cfg: Any, store: Store, outbox: Outbox, audit: AuditLog, target: 
     processor = CommandProcessor(store, cfg.station.id, key, target, audit, clock, outbox=outbox,
                                  max_skew_s=fleet.command_max_skew_s)
     return FleetLink(LinkSettings.from_config(cfg.station.id, fleet), outbox, clock=clock, processor=processor,
-                     health_source=health_source, desired_handler=desired_handler, desired_key=key)
+                     health_source=health_source, desired_handler=desired_handler or desired_via_target(target),
+                     desired_key=key)
+
+
+def desired_via_target(target: CommandTarget) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Apply a signed `desired` settings document through the same CommandTarget as commands;
+    returns what was applied (it goes into `reported`)."""
+
+    def apply(settings: dict[str, Any]) -> dict[str, Any]:
+        applied: dict[str, Any] = {}
+        if "maintenance" in settings:
+            target.set_maintenance(bool(settings["maintenance"]))
+            applied["maintenance"] = bool(settings["maintenance"])
+        if settings.get("config"):
+            target.apply_config(settings["config"])
+            applied["config"] = settings["config"]
+        if settings.get("update"):
+            target.notify_update(settings["update"])
+            applied["update"] = settings["update"]
+        return applied
+
+    return apply
 
 
 def choose_backoffice(cfg: Any, link: FleetLink | None, outbox: Outbox, in_process: BackOffice,
