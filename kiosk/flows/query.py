@@ -85,10 +85,9 @@ class QueryFlow(IdentifyMixin, Flow):
             return
         case_no = None
         if c.ok and c.data is not None:
-            for code in c.data.codes:
-                case_no = case_from_qr(code.text)
-                if case_no:
-                    break
+            found = [n for n in (case_from_qr(code.text) for code in c.data.codes) if n]
+            known = [n for n in found if self.ctx.services.cases.find(n) is not None]
+            case_no = (known or found or [None])[0]
         if case_no is None:
             self._scan_tries += 1
             self.error = t("query.scan.no_code") if c.ok else t("query.scan.failed")

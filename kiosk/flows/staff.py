@@ -164,11 +164,12 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         if c.code is ResultCode.CANCELED:
             return
         if c.ok and c.data is not None:
-            for code in c.data.codes:
-                case_no = case_from_qr(code.text)
-                if case_no:
-                    self._case_found(case_no)
-                    return
+            found = [n for n in (case_from_qr(code.text) for code in c.data.codes) if n]
+            if found:
+                # an envelope may carry several codes: take one this station knows
+                known = [n for n in found if self.ctx.services.cases.find(n) is not None]
+                self._case_found((known or found)[0])
+                return
             self.error = t("deposit.scan.no_code")
         else:
             self.error = t("deposit.scan.failed")

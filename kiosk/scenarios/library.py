@@ -63,31 +63,32 @@ _add(Scenario(
 _add(Scenario(
     "collect-by-code", "Collect with the SMS pickup code (this item also needs the ID card)",
     "collect", tuple([
-        act("code"), wait("code_entry"), act("code", code="{code}"), *_identify(face=False),
+        act("code"), wait("code_entry"), act("code", code="{code}"), *_identify("mongol", face=False),
         wait("take", 30), close_door(), wait("confirm"), act("taken"), wait("rating"), act("skip"),
         wait("done"), act("finish"),
-    ]), "completed", setup="deposited_result"))
+    ]), "completed", setup="deposited_result", setup_args={"person": "mongol"}))
 
 _add(Scenario(
     "collect-wrong-person", "Someone else's ID card with a right pickup code: the door stays shut",
     "collect", tuple([
-        act("code"), wait("code_entry"), act("code", code="{code}"), *_identify("biden", face=False),
+        act("code"), wait("code_entry"), act("code", code="{code}"), *_identify("obama", face=False),
         wait("ended"),
-    ]), "wrong_person", setup="deposited_result"))
+    ]), "wrong_person", setup="deposited_result", setup_args={"person": "jino"}))
 
 _add(Scenario(
     "collect-photo-attack", "The card holder's printed photo held up to the camera: refused and audited",
     "collect", tuple([
-        act("identify"), wait("identify_card"), sim("camera", "show", source="printed_photo"),
-        sim("id_reader", "insert", identity="obama"), wait("ended", 60),
-    ]), "fraud_attempt", setup="deposited_result"))
+        act("identify"), wait("identify_card"), sim("camera", "set_person", identity="tibetan_long_term"),
+        sim("camera", "show", source="printed_photo"), sim("id_reader", "insert", identity="tibetan_long_term"),
+        wait("ended", 60),
+    ]), "fraud_attempt", setup="deposited_result", setup_args={"person": "tibetan_long_term"}))
 
 _add(Scenario(
     "deposit", "Staff deposit: card + PIN, scan the envelope barcode, compartment opens, closed, citizen notified",
     "deposit", tuple([
         *_staff(), wait("scan_envelope"), page(barcode="{case_no}"), wait("deposit_close", 30), close_door(),
         wait("deposit_done", 30), act("finish"),
-    ]), "completed", setup="result_ready"))
+    ]), "completed", setup="result_ready", setup_args={"person": "foreign_origin"}))
 
 _add(Scenario(
     "drop-off", "Apply for a residence permit by drop-off: paper originals into a compartment",
@@ -116,16 +117,16 @@ _add(Scenario(
 _add(Scenario(
     "door-jammed", "The compartment's lock is jammed: the door does not open, staff are told",
     "collect", tuple([
-        sim("cabinet", "jam_lock", board="{board}", lock="{lock}"), act("identify"), *_identify(),
+        sim("cabinet", "jam_lock", board="{board}", lock="{lock}"), act("identify"), *_identify("kit_harington"),
         wait("ended", 40),
-    ]), "door_not_opened", setup="deposited_result"))
+    ]), "door_not_opened", setup="deposited_result", setup_args={"person": "kit_harington"}))
 
 _add(Scenario(
     "board-offline", "The lock board holding the result stops answering: no door opens, the station degrades",
     "collect", tuple([
-        sim("cabinet", "set_board_offline", board="{board}"), act("identify"), *_identify(),
+        sim("cabinet", "set_board_offline", board="{board}"), act("identify"), *_identify("alex_lacamoire"),
         wait("ended", 40),
-    ]), "door_not_opened", setup="deposited_result"))
+    ]), "door_not_opened", setup="deposited_result", setup_args={"person": "alex_lacamoire"}))
 
 _add(Scenario(
     "commission", "Technician commissioning: self-test, bus scan, four doors, test page, camera, link, bundle",

@@ -36,9 +36,11 @@ class Scenario:
     expect: str
     setup: str | None = None
     flow_args: dict[str, Any] = field(default_factory=dict)
+    setup_args: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "flow": self.flow, "setup": self.setup,
+                "setup_args": dict(self.setup_args),
                 "flow_args": dict(self.flow_args), "steps": [dict(s) for s in self.steps], "expect": self.expect}
 
 
@@ -82,6 +84,8 @@ def fill(value: Any, context: dict[str, Any]) -> Any:
     """Replace `{name}` placeholders in strings (recursively) with the setup's context values."""
     if isinstance(value, str):
         for k, v in context.items():
+            if value == "{" + k + "}":
+                return v  # a whole-value placeholder keeps its type (a board number stays an int)
             value = value.replace("{" + k + "}", str(v))
         return value
     if isinstance(value, list):

@@ -46,11 +46,12 @@ class HubControls:
     def show_page(self, qr: str | None = None, barcode: str | None = None) -> None:
         from hw_sim.documents import page_frames, render_page
 
-        kw = {}
-        if qr:
-            kw["qr_text"] = qr
-        if barcode:
-            kw["barcode_text"] = barcode
+        from kiosk.flows.apply import case_from_qr, receipt_qr
+
+        # a page carries both codes of one case (as the station prints them)
+        barcode = barcode or (case_from_qr(qr) if qr else None)
+        qr = qr or (receipt_qr(barcode) if barcode else None)
+        kw = {"qr_text": qr, "barcode_text": barcode}
         image = render_page(**kw)
         frames: list[Any] = []
 
@@ -97,7 +98,7 @@ class ScenarioRunner:
     def run(self, scenario: Scenario, echo: Any = None) -> dict[str, Any]:
         st = self.station
         self.controls.reset()
-        context = SETUPS[scenario.setup](st, self.controls) if scenario.setup else {}
+        context = SETUPS[scenario.setup](st, self.controls, **scenario.setup_args) if scenario.setup else {}
         states: list[str] = []
         transcript: list[str] = []
 
