@@ -250,3 +250,31 @@ def test_bad_station_id():
     from kiosk.services.keyed_hash import KeyedHasher
     with pytest.raises(CaseError, match="no case-number prefix"):
         CaseStore(Store(":memory:"), KeyedHasher(b"k" * 32), station_id="---")
+
+
+def test_concurrent_opens_get_distinct_numbers(db_path, hasher, clock):
+    """Two connections (as two processes would have) and several threads: no number twice."""
+    import threading
+
+    from kiosk.services.store import Store
+
+    stores = [Store(db_path), Store(db_path)]
+    css = [CaseStore(s, hasher, clock) for s in stores]
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def work(cs):
+        for _ in range(15):
+            n = cs.open("PS-001", ID, promised_days=1).case_no
+            with lock:
+                got.append(n)
+
+    threads = [threading.Thread(target=work, args=(css[i % 2],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 60 and len(set(got)) == 60
+    assert sorted(parse_case_number(n).seq for n in got) == list(range(1, 61))
+    for s in stores:
+        s.close()

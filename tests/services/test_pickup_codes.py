@@ -146,3 +146,31 @@ def test_unusable_id_number_is_malformed_not_a_crash(codes, hasher, id_number):
     assert codes.verify(issued.code, id_number=id_number).outcome == "malformed"  # type: ignore[arg-type]
     assert codes.verify(issued.code, id_number=ID).ok  # and no attempt was counted against it
     assert codes.verify(issued.code, id_number=ID).attempts_left == 3
+
+
+def test_concurrent_consume_opens_once(db_path, hasher, clock):
+    """Two connections race to use the same code: exactly one wins."""
+    import threading
+
+    from kiosk.services.audit import AuditLog
+    from kiosk.services.store import Store
+
+    stores = [Store(db_path) for _ in range(4)]
+    pcs = [PickupCodes(s, hasher, AuditLog(s, clock), clock) for s in stores]
+    issued = pcs[0].issue(["C-1"])
+    barrier = threading.Barrier(len(pcs))
+    wins: list[bool] = []
+
+    def go(pc):
+        barrier.wait()
+        wins.append(pc.consume(issued.code_id))
+
+    threads = [threading.Thread(target=go, args=(pc,)) for pc in pcs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [False, False, False, True]
+    assert [r.action for r in AuditLog(stores[0], clock).records()].count("pickup_code.used") == 1
+    for s in stores:
+        s.close()
