@@ -59,6 +59,7 @@ def test_rotated_page_corners_in_order(rotation, analyzer):
     assert res.ok, res.problems
     err = np.hypot(*(np.array(res.corners) - np.array(truth.corners)).T)
     assert err.max() < 6.0
+    assert res.metrics["sideways"] == 0.0
 
 
 def test_cut_off_page_corners_inside_frame_match(photos, analyzer):
@@ -177,6 +178,7 @@ def test_sideways_page_is_corrected_to_portrait_without_stretching(rotation, ana
     c = np.array(res.corners)
     top, left = np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[3] - c[0])
     assert top < left  # the short edge is the top of the portrait page
+    assert res.metrics["sideways"] == 1.0
     assert "SIM0001-20261122-0042-P" in {x.text for x in res.codes}
 
 

@@ -160,6 +160,7 @@ class PageAnalyzer:
             qpage = quality_view(frame, found.corners, self.cfg.quality_width_px)
             image_verdict = judge_image(qpage, self.thresholds, self.cfg.quality_width_px)
             verdict = merge(geometry, image_verdict)
+            verdict.metrics["sideways"] = float(found.sideways)
             page = rectify(frame, found.corners, self.cfg.page_width_px) if with_page or read_codes else None
             res = PageResult(True, [(float(x), float(y)) for x, y in found.corners], verdict.ok,
                              verdict.problems, verdict.metrics, page)

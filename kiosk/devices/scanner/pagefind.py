@@ -23,6 +23,7 @@ class FoundPage:
     area_frac: float  # page area / frame area
     touches_edge: bool  # the page region reaches the frame border (cut off)
     contrast: float  # paper minus background, grey levels
+    sideways: bool = False  # the sheet lies sideways: corrected to portrait, turned by 90 degrees
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -134,7 +135,9 @@ def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25
         return None
     quad = order_corners(quad)
     quad = _refine_sides(contour, quad, tol=max(2.0, sw / 250))
-    quad = upright(order_corners(quad))
+    ordered = order_corners(quad)
+    quad = upright(ordered)
+    sideways = not np.array_equal(quad, ordered)
     if cv2.contourArea(quad.reshape(-1, 1, 2)) < 0.8 * area:
         return None
     edge = 2
@@ -142,7 +145,7 @@ def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25
     touches = bool(np.any(hp[:, 0] <= edge) or np.any(hp[:, 1] <= edge)
                    or np.any(hp[:, 0] >= sw - 1 - edge) or np.any(hp[:, 1] >= sh - 1 - edge))
     corners = (quad + 0.5) / scale - 0.5
-    return FoundPage(corners.astype(np.float32), float(area / (sw * sh)), touches, contrast)
+    return FoundPage(corners.astype(np.float32), float(area / (sw * sh)), touches, contrast, sideways)
 
 
 def full_image_page(frame: np.ndarray) -> FoundPage:
