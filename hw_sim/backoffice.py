@@ -369,10 +369,11 @@ class SimBackOffice(BackOffice, SimDevice):
                 raise BackofficeError("not_found", f"no case {notification.case_no!r}: no phone number known")
             nid = "SMS" + uuid.uuid4().hex[:12].upper()
             text_zh = notification.text_zh or _sms_text(notification)
+            text_en = notification.text_en or _sms_text_en(notification)
             self.notifications.append({
                 "id": nid, "at": self._now_iso(), "to": to, "case_no": notification.case_no,
                 "kind": notification.kind, "params": dict(notification.params), "text_zh": text_zh,
-                "text_en": notification.text_en,
+                "text_en": text_en,
             })
             return NotificationReceipt(nid, True, to)
 
@@ -562,6 +563,19 @@ def _sms_text(n: Notification) -> str:
     if n.kind == "expiring":
         return f"【政务服务】您的办件{n.case_no}办理结果即将逾期，请尽快领取。"
     return f"【政务服务】您的办件{n.case_no}有新的进展。"
+
+
+def _sms_text_en(n: Notification) -> str:
+    p = n.params
+    if n.kind == "pickup_code":
+        return (f"[Gov Services] The result of case {n.case_no} is in compartment {p.get('compartment', '')} at "
+                f"{p.get('station_en', 'the 24-hour self-service station')}. Pickup code {p.get('code', '')}, "
+                f"valid {p.get('expires_en', 'for 7 days')}.")
+    if n.kind == "dropoff_received":
+        return f"[Gov Services] The papers of case {n.case_no} have been received."
+    if n.kind == "expiring":
+        return f"[Gov Services] The result of case {n.case_no} will soon be moved to the counter; please collect it."
+    return f"[Gov Services] There is news about case {n.case_no}."
 
 
 def _render_png(lines: list[str]) -> bytes:

@@ -175,6 +175,7 @@ def test_sms_with_pickup_code_is_readable(bo):
     assert receipt.accepted and receipt.to_masked.startswith("138****")
     sms = bo.cmd_last_sms()
     assert sms["params"]["code"] == "493021" and "493021" in sms["text_zh"] and "A03" in sms["text_zh"]
+    assert "493021" in sms["text_en"] and "compartment A03" in sms["text_en"]
     assert sms["case_no"] == case_no(1)
     with pytest.raises(BackofficeError) as exc:
         bo.notify(Notification(case_no(9), "pickup_code"))
