@@ -133,3 +133,23 @@ def test_expiry_follows_the_injected_clock_and_restart_never_reruns(proc, comman
     assert proc.rec.calls == []
     again = proc2.receive("set_maintenance", json.dumps(cmd2).encode())
     assert again.response["status"] == "duplicate" and again.response["original_status"] == "failed"
+
+
+def test_a_command_that_cannot_be_stored_is_not_acknowledged_and_comes_back(broker, make_station,
+                                                                            make_backoffice):
+    bo = make_backoffice(broker)
+    st = make_station(broker, ack_timeout_s=1.0)
+    assert st.link.wait_connected(5)
+    with st.store.transaction() as conn:  # the command table becomes unusable (disk trouble)
+        conn.execute("ALTER TABLE fleet_commands RENAME TO fleet_commands_broken")
+    cmd = bo.send_command(st.kiosk_id, "open_compartment", {"compartment": "A05", "reason": "x"})
+    deadline = time.monotonic() + 5
+    while st.link.stats.unstored_commands == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert st.link.stats.unstored_commands == 1 and st.target.calls == []
+    assert not bo.results.get(cmd["cmd_id"])  # no answer: it was neither stored nor acknowledged
+    with st.store.transaction() as conn:
+        conn.execute("ALTER TABLE fleet_commands_broken RENAME TO fleet_commands")
+    # the link starts a new session; the broker redelivers the unacknowledged command; it runs once
+    assert bo.wait_result(cmd["cmd_id"], "done", timeout=10)["status"] == "done"
+    assert st.target.calls == [("open_compartment", ("A05", "x"))]

@@ -13,7 +13,9 @@ JSON, not an object), `unknown_command`, `malformed` (name differs from the topi
 back-office key configured), `bad_signature`, `wrong_station`, then a stored `cmd_id`: same content
 -> status `duplicate` with the stored result, different content -> `replayed`; then `expired` /
 `not_yet_valid` by the injected clock.
-Every rejection is audited (`fleet.command.rejected`). A command still `accepted` when the station
+Every rejection is audited (`fleet.command.rejected`). If the database cannot store a command,
+`receive()` raises `sqlite3.Error` and the link does not acknowledge the message: the broker
+redelivers it on the next session. A command still `accepted` when the station
 restarts is marked `failed` ("interrupted"), never re-run: a compartment opens at most once.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -112,6 +115,8 @@ class CommandProcessor:
         corr = correlation.decode("utf-8", "replace")[:64] if correlation else None
         try:
             return self._receive(topic_name, payload, corr)
+        except sqlite3.Error:
+            raise  # could not store it: the link must NOT acknowledge it, so the broker redelivers
         except Exception as exc:  # never let a hostile payload reach the link as an exception
             log.exception("command processing failed")
             return self._reject(corr, "malformed", f"could not process the command: {exc.__class__.__name__}",

@@ -25,6 +25,7 @@ import json
 import logging
 import queue
 import random
+import sqlite3
 import ssl
 import threading
 import time
@@ -105,6 +106,7 @@ class LinkStats:
     acks: int = 0
     commands: int = 0
     handler_errors: int = 0
+    unstored_commands: int = 0
     last_error: str = ""
     reconnect_delays: list[float] = field(default_factory=list)
 
@@ -145,6 +147,7 @@ class FleetLink:
         self._last_floor_health = 0.0
         self._want_drain = True
         self._reported_dropping = False
+        self._restart_session_at = 0.0
         self._next_health = 0.0
         self._thread: threading.Thread | None = None
         self._worker: threading.Thread | None = None
@@ -268,6 +271,10 @@ class FleetLink:
         self._handle_inbox()
         if self._phase == "connecting" and time.monotonic() - self._connect_started > self.s.connect_timeout_s:
             self._lost(f"no CONNACK within {self.s.connect_timeout_s} s", established=False)
+        if self._phase == "up" and self._restart_session_at and time.monotonic() >= self._restart_session_at:
+            self._restart_session_at = 0.0
+            self._lost("reconnecting to get an unstored command redelivered", established=True)
+            return
         if self._phase == "up":
             if self.external_loop:
                 self._run_jobs_inline()
@@ -360,6 +367,7 @@ class FleetLink:
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         parsed = topics.parse(msg.topic)
+        acknowledge = True
         try:
             if parsed is None or parsed[0] != self.kid:
                 log.warning("message on foreign topic %r ignored", msg.topic[:120])
@@ -377,9 +385,19 @@ class FleetLink:
                     cb(msg.payload, corr)
             else:
                 log.warning("message on unexpected topic %r ignored", msg.topic[:120])
+        except sqlite3.Error as exc:
+            acknowledge = False  # not stored: no PUBACK, the broker redelivers on the next session
+            self.stats.unstored_commands += 1
+            log.error("command on %s could not be stored (%s); not acknowledged", msg.topic[:120], exc)
+            self._schedule_session_restart()
         finally:
-            if msg.qos > 0:
+            if msg.qos > 0 and acknowledge:
                 self.client.ack(msg.mid, msg.qos)  # after the command (if any) is stored
+
+    def _schedule_session_restart(self) -> None:
+        """An unacknowledged message is redelivered only in a new session: reconnect soon (the
+        outbox and the session survive; nothing is lost by it)."""
+        self._restart_session_at = time.monotonic() + min(5.0, self.s.ack_timeout_s)
 
     def _on_ack(self, payload: bytes) -> None:
         try:
