@@ -222,7 +222,11 @@ def mat(key: str, required: bool = True, pages: int | None = None, form: str | N
 
 
 def form(name_zh: str, name_en: str) -> dict:
-    return {"name_zh": f"《{name_zh}申请表》", "name_en": f"Application form: {name_en}"[:120], "form": "original",
+    base = re.sub(r"（[^）]*）$", "", name_zh)
+    if base.endswith("申请材料投递"):
+        base = base.removesuffix("申请材料投递") + "申请"
+    title = f"{base}书" if base.endswith("登记申请") else f"{base}表" if base.endswith(("申请", "申报", "备案", "申领", "报告")) else f"{base}申请表"
+    return {"name_zh": f"《{title}》", "name_en": f"Application form: {name_en}"[:120], "form": "original",
             "pages": 1, "required": True, "ecert_replaceable": False, "ecert_type": None}
 
 
@@ -361,7 +365,7 @@ PROFILES: dict[str, dict] = {
     # tax
     "tx_reg": dict(type="instant", statutory=30, promised=0, basis=[(L_TX, "第十五条、第十六条"), ("《税务登记管理办法》", "第十条")], mats=["license", "id"], audience="legal_entity"),
     "tx_invoice": dict(type="instant", statutory=5, promised=0, basis=[("《中华人民共和国发票管理办法》", "第十五条、第十六条"), ("《中华人民共和国发票管理办法实施细则》", "")], mats=["id", "contract"], audience="both"),
-    "tx_declare": dict(type="instant", statutory=0, promised=0, basis=[(L_TX, "第二十五条"), (L_TX2, "第三十二条")], mats=["id", "tax_form"], audience="both"),
+    "tx_declare": dict(type="instant", statutory=0, promised=0, basis=[(L_TX, "第二十五条"), (L_TX2, "第三十二条")], mats=["id"], audience="both"),
     "tx_refund": dict(type="promised", statutory=30, promised=10, basis=[(L_TX, "第五十一条"), (L_TX2, "第七十八条")], mats=["id", "tax_form", "invoice_tax", "bank"], audience="both"),
     "tx_cert": dict(type="instant", statutory=0, promised=0, basis=[("《税收完税证明管理办法》", "第二条、第四条"), ("《国家税务总局关于进一步做好个人所得税纳税记录开具工作的通知》", "")], mats=["id"]),
     "tx_pref": dict(type="instant", statutory=10, promised=0, basis=[(L_TX, "第三十三条"), ("《税收减免管理办法》", "第六条")], mats=["id", "tax_form"], audience="both"),
@@ -744,7 +748,7 @@ def build(code, cat, name_zh, name_en, p, *, mats=None, fee=None, keywords=(), s
         materials += [mat("proxy"), mat("agent_id")]
     if station and station["action"] == "print":
         materials = [mat("id")]
-    elif station and materials and materials[0]["name_zh"].endswith("申请表》"):
+    elif station and materials and materials[0]["name_zh"].endswith("表》"):
         # the station fills the application form in on screen: nothing to bring or scan
         materials[0] = {**materials[0], "form": "electronic", "note_zh": "在自助终端上在线填写，无需携带",
                         "note_en": "Filled in on the station's screen; nothing to bring"}
