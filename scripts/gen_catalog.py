@@ -748,7 +748,7 @@ def build(code, cat, name_zh, name_en, p, *, mats=None, fee=None, keywords=(), s
         materials += [mat("proxy"), mat("agent_id")]
     if station and station["action"] == "print":
         materials = [mat("id")]
-    elif station and materials and materials[0]["name_zh"].endswith("表》"):
+    elif station and materials and materials[0]["name_zh"].startswith("《"):
         # the station fills the application form in on screen: nothing to bring or scan
         materials[0] = {**materials[0], "form": "electronic", "note_zh": "在自助终端上在线填写，无需携带",
                         "note_en": "Filled in on the station's screen; nothing to bring"}
