@@ -39,6 +39,8 @@ def test_named_station_items_exist(catalog):
     drop = [m for m in catalog.station_items() if m.station.action == "drop_off"]
     assert drop and all(m.station.dropoff_compartment for m in drop)
     assert any(not m.fee.free for m in catalog.station_items()), "one station item must exercise payment"
+    for m in catalog.station_items():  # forms are filled on the screen, never brought along
+        assert all(mt.form == "electronic" for mt in m.materials if mt.name_zh.startswith("《")), m.code
 
 
 def test_every_matter_is_a_complete_guide(catalog):
