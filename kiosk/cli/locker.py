@@ -64,6 +64,7 @@ def _bus(args: argparse.Namespace, board: int | None = None) -> Any:
     codec = get_codec(args.protocol)
     boards = []
     if board is not None:
+        codec.check_address(board)  # a bad --board is a usage error, before the port is touched
         locks = args.locks or min(24, codec.max_locks)
         boards.append(BoardSettings(board, locks, args.status_order, args.open_bit, args.feedback))
     bus = LockerBus.create(args.port, args.protocol, boards, args.baud, reply_timeout_s=args.timeout_ms / 1000)

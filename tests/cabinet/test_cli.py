@@ -65,6 +65,14 @@ def test_locker_no_reply_is_bounded_and_says_what_to_check(sim: LockerBoardSim) 
     assert rc != 0 and "plugged in" in err and doc["boards"] == []
 
 
+def test_locker_board_address_outside_the_protocol_is_a_clean_usage_error(sim: LockerBoardSim) -> None:
+    for action, extra in (("status", ()), ("open", ("--lock", "1"))):
+        rc, doc, err = kiosk("locker", action, "--port", sim.path, "--protocol", "8a80", "--board", "99", *extra,
+                             "--json")
+        assert rc == 2 and doc["board"] == 99 and "outside 1-32" in doc["error"]
+        assert "Traceback" not in err
+
+
 def test_locker_scan_kerong(ksim: LockerBoardSim) -> None:
     rc, doc, _ = kiosk("locker", "scan", "--port", ksim.path, "--protocol", "kerong-cu", "--json")
     assert rc == 0 and doc == {"boards": [{"board": 0}, {"board": 3}]}
