@@ -72,7 +72,9 @@ def test_slow_replies(sim: LockerBoardSim, bus) -> None:
     assert time.perf_counter() - t0 < 0.25  # bounded by the reply timeout, not by the board
     r = bus.open_lock(1, 6)
     assert r.result == "no_reply"
-    time.sleep(0.8)  # the board works through its backlog
+    deadline = time.monotonic() + 5  # the board works through its backlog
+    while sim.releases(1, 6) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert sim.releases(1, 6) == 1
     sim.cmd_set_slow(0)
     assert bus.read_status(1).locks[6] is True  # the late reply was drained, the state is fresh
@@ -94,10 +96,10 @@ def test_unplug_gives_unreachable_then_reconnects_after_cooldown(sim: LockerBoar
         bus.read_status(1)
     assert info.value.errno in (errno.EIO, errno.ENXIO, errno.ENOENT, errno.EBADF)
     assert bus.link.state == "unreachable" and "cable" in info.value.hint + "adapter"
-    t0 = time.perf_counter()
-    with pytest.raises(Unreachable):  # within the cooldown: fails at once, no reopen attempt
+    first = info.value
+    with pytest.raises(Unreachable) as info:  # within the cooldown: no reopen attempt, the same error
         bus.read_status(1)
-    assert time.perf_counter() - t0 < 0.02
+    assert info.value is first and bus.link.state == "unreachable"
     time.sleep(0.25)
     with pytest.raises(Unreachable) as info:  # after the cooldown, still unplugged: ENOENT
         bus.read_status(1)
