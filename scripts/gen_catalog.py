@@ -373,6 +373,74 @@ PROFILES: dict[str, dict] = {
     "tx_prop": dict(type="instant", statutory=0, promised=0, basis=[("《中华人民共和国契税法》", "第九条、第十条"), ("《中华人民共和国印花税法》", "")], mats=["id", "contract", "property"]),
 }
 
+# profile -> (受理条件, conditions in English)
+CONDITIONS: dict[str, tuple[str, str]] = {
+    "si_reg": ("在本市依法设立的用人单位及其职工，或在本市灵活就业的人员", "Employers set up in the city and their staff, or persons flexibly employed in the city"),
+    "si_change": ("已在本市办理社会保险登记的单位或个人，登记信息发生变化", "Employers or persons registered for social insurance in the city whose details have changed"),
+    "si_transfer": ("参保人员跨统筹地区就业，且已在转入地参保", "Insured persons who have moved to work in another pooling area and are insured there"),
+    "si_pension": ("达到法定退休年龄或符合相应条件，且累计缴费满15年", "Persons who have reached the statutory retirement age (or meet the conditions) with at least 15 years of contributions"),
+    "si_survivor": ("参保人员或退休人员因病或非因工死亡，由其遗属申请", "Survivors of an insured person or pensioner who died of illness or not at work"),
+    "si_injury": ("职工在工作时间和工作场所内因工作原因受到事故伤害或患职业病", "Employees injured by an accident at work or suffering an occupational disease"),
+    "si_injury_pay": ("已认定为工伤的职工或其近亲属", "Employees with a recognised work injury, or their close relatives"),
+    "si_unemp": ("失业前单位和本人已缴纳失业保险费满1年，非因本人意愿中断就业，并已办理失业登记", "At least 1 year of unemployment contributions, job lost involuntarily, registered as unemployed"),
+    "si_subsidy": ("在本市参加失业保险的职工或符合条件的企业", "Employees insured against unemployment in the city, or eligible employers"),
+    "si_card": ("在本市参加社会保险的人员", "Persons insured in the city's social insurance"),
+    "si_card_now": ("本人持有本市发放的社会保障卡", "Holders of a social security card issued by the city"),
+    "si_query": ("在本市参加社会保险的人员本人", "The insured person in person"),
+    "si_rural": ("年满16周岁（不含在校学生），未参加职工基本养老保险的本市户籍居民", "Residents with local household registration aged 16 or over (not students) without employee pension insurance"),
+    "si_fee": ("在本市参加社会保险的用人单位或个人", "Employers or persons insured in the city"),
+    "mi_reg": ("符合本市基本医疗保险参保条件的单位、职工或居民", "Employers, employees or residents eligible for the city's basic medical insurance"),
+    "mi_transfer": ("参保人员跨统筹地区流动就业或居住", "Insured persons who move to work or live in another pooling area"),
+    "mi_refund": ("参保人员发生符合规定的医疗费用且未能直接结算", "Insured persons with eligible medical costs that could not be settled directly"),
+    "mi_remote": ("参保人员异地长期居住、工作或转诊就医", "Insured persons living, working or referred for treatment in another place"),
+    "mi_special": ("参保人员经定点医疗机构确诊患有规定病种或需使用规定药品", "Insured persons diagnosed by a designated hospital with a listed condition or needing a listed medicine"),
+    "mi_maternity": ("参加职工基本医疗保险（生育保险）的参保人员", "Persons insured under employee medical (maternity) insurance"),
+    "mi_query": ("本市基本医疗保险参保人员本人", "The person insured under the city's basic medical insurance"),
+    "mi_org": ("依法设立、正式运营满3个月的医疗机构或零售药店", "Lawfully established medical institutions or retail pharmacies operating for at least 3 months"),
+    "hf_open": ("在本市依法设立的单位", "Employers lawfully established in the city"),
+    "hf_change": ("已在本市住房公积金管理中心开户的单位或职工", "Employers or employees with a housing fund account at the Linjiang centre"),
+    "hf_withdraw": ("住房公积金账户状态正常，且符合相应提取情形的缴存职工", "Depositors with an account in good standing who meet the withdrawal condition"),
+    "hf_loan": ("连续足额缴存住房公积金满6个月，购买、建造、翻建、大修自住住房", "At least 6 months of continuous full deposits, buying or building an owner-occupied home"),
+    "hf_loan_change": ("住房公积金贷款未结清的借款人", "Borrowers with an outstanding housing fund loan"),
+    "hf_query": ("住房公积金缴存职工本人或缴存单位", "The depositor in person or the depositing employer"),
+    "hf_transfer": ("在异地缴存住房公积金，现在本市缴存的职工", "Employees who deposited elsewhere and now deposit in the city"),
+    "re_first": ("权属来源合法、界址清楚、面积准确的不动产权利人", "Right holders of real estate with lawful title, clear boundaries and surveyed area"),
+    "re_transfer": ("不动产已登记，因买卖、赠与、继承等发生权利转移", "Registered real estate whose rights pass by sale, gift, inheritance or the like"),
+    "re_change": ("已登记的不动产，权利人姓名、坐落、面积、用途等发生变更", "Registered real estate whose holder's name, location, area or use has changed"),
+    "re_mortgage": ("以已登记的不动产设立、变更或转移抵押权", "Creating, changing or transferring a mortgage over registered real estate"),
+    "re_cancel": ("不动产权利消灭或抵押债务已清偿", "The real estate right has ended or the secured debt has been repaid"),
+    "re_query": ("不动产权利人本人、利害关系人或其委托代理人", "The right holder, an interested party, or their agent"),
+    "re_inherit": ("被继承人死亡，继承人或受遗赠人已确定", "The deceased's heirs or legatees have been determined"),
+    "re_court": ("人民法院、仲裁委员会的生效法律文书确定不动产权利", "An effective court or arbitration ruling determines the real estate right"),
+    "re_reissue": ("不动产权证书或登记证明遗失、灭失或破损，且已公告", "The certificate is lost, destroyed or damaged, and the loss has been announced"),
+    "ps_hukou": ("符合本市户籍管理规定的相应落户、迁移或变更条件", "Meeting the city's household registration conditions for settling, moving or changing details"),
+    "ps_hukou_now": ("本市户籍人员或其户内成员", "Persons registered in a household in the city, or members of that household"),
+    "ps_idcard": ("本市户籍居民，16周岁以上应当申领，未满16周岁可以申领", "Residents registered in the city: required from 16, optional under 16"),
+    "ps_permit": ("在本市居住半年以上，有合法稳定就业、合法稳定住所或连续就读之一", "Living in the city for over six months with stable work, a stable home or continuous study"),
+    "ps_exit": ("中国公民因私出境，且不属于法律规定不准出境的情形", "Chinese citizens travelling privately who are not barred from leaving by law"),
+    "ps_record": ("本市户籍人员或在本市居住的人员，为本人申请", "Persons registered or living in the city, applying for themselves"),
+    "ps_permit_biz": ("依法取得营业执照，经营场所符合治安、消防安全要求", "Holding a business licence; premises meet public-security and fire-safety requirements"),
+    "ps_event": ("预计参加人数在1000人以上的活动承办者", "Organisers of events expecting 1,000 or more participants"),
+    "ps_traffic": ("机动车所有人或驾驶人本人", "The vehicle owner or the driver in person"),
+    "me_set": ("名称、住所、经营范围等符合法律法规规定，股东、发起人资格符合要求", "Name, address and scope comply with the law; shareholders and founders are eligible"),
+    "me_change": ("已登记的市场主体，登记事项发生变更", "Registered market entities whose registered details have changed"),
+    "me_cancel": ("市场主体决议解散或被依法撤销，已完成清算", "Market entities resolved to dissolve or revoked by law, with liquidation completed"),
+    "me_filing": ("已登记的市场主体，备案事项发生变化", "Registered market entities whose filed details have changed"),
+    "me_indiv": ("有经营能力的自然人或家庭，经营场所符合规定", "Natural persons or families able to run a business, with compliant premises"),
+    "me_food": ("已取得营业执照，场所、设备、人员和制度符合食品安全要求", "Holding a business licence; premises, equipment, staff and rules meet food-safety requirements"),
+    "me_drug": ("已取得营业执照，配备执业药师，场所和设施符合规定", "Holding a business licence, with a licensed pharmacist and compliant premises"),
+    "me_query": ("任何单位或个人（查询内部档案需为企业或其授权人员）", "Anyone (internal files: the company or its authorised person)"),
+    "me_coop": ("5名以上成员，80%以上为农民，有符合规定的章程和住所", "At least 5 members, 80% of them farmers, with compliant articles and address"),
+    "tx_reg": ("在本市从事生产、经营的纳税人或扣缴义务人", "Taxpayers or withholding agents doing business in the city"),
+    "tx_invoice": ("已办理税务登记或临时从事经营活动的纳税人", "Taxpayers with tax registration or doing business temporarily"),
+    "tx_declare": ("负有纳税申报义务的纳税人或扣缴义务人", "Taxpayers or withholding agents required to file a return"),
+    "tx_refund": ("多缴税款或符合退税政策规定的纳税人", "Taxpayers who overpaid or qualify for a refund policy"),
+    "tx_cert": ("已缴纳税款的纳税人本人", "The taxpayer who paid the tax, in person"),
+    "tx_pref": ("符合税收优惠政策规定条件的纳税人", "Taxpayers meeting the conditions of a tax preference"),
+    "tx_iit": ("取得综合所得或经营所得的居民个人", "Resident individuals with comprehensive or business income"),
+    "tx_prop": ("在本市承受土地、房屋权属或购置应税车辆的单位和个人", "Entities and persons acquiring land, houses or taxable vehicles in the city"),
+}
+
 # Fees: (amount in fen, basis)
 FEE_RE_REG = (8000, "《国家发展改革委 财政部关于不动产登记收费标准等有关问题的通知》（发改价格规〔2016〕2559号）：住宅类不动产登记费每件80元",
               "NDRC and MOF notice on real estate registration fees (NDRC Pricing [2016] 2559): residential registration 80 yuan per case")
@@ -731,7 +799,7 @@ G["tax"] = [
 
 def station_item(code, cat, name_zh, name_en, profile, action, *, mats=None, dropoff=False, id_at_pickup=False,
                  via_cabinet=False, size=None, fee=None, keywords=(), note_zh="", note_en="", **over):
-    p = dict(PROFILES[profile])
+    p = dict(PROFILES[profile], profile=profile)
     p.update(over)
     return build(code, cat, name_zh, name_en, p, mats=mats, fee=fee, keywords=keywords,
                  station=dict(action=action, dropoff_compartment=dropoff, id_card_at_pickup=id_at_pickup,
@@ -770,6 +838,7 @@ def build(code, cat, name_zh, name_en, p, *, mats=None, fee=None, keywords=(), s
         "place_zh": c["place_zh"] if station is None else f"本自助服务站；亦可到{c['place_zh']}办理",
         "place_en": c["place_en"] if station is None else f"This self-service station; or {c['place_en']}",
         "hours_zh": HOURS_ZH, "hours_en": HOURS_EN,
+        "conditions_zh": CONDITIONS[p["profile"]][0], "conditions_en": CONDITIONS[p["profile"]][1],
         "materials": materials,
         "fee": fee_obj,
         "supervision_zh": SUPERVISION_ZH, "supervision_en": SUPERVISION_EN, "supervision_phone": SUPERVISION_PHONE,
@@ -855,7 +924,7 @@ def generate() -> dict[str, dict]:
         n = len(matters)
         for name_zh, name_en, profile, extra in G[c["code"]]:
             n += 1
-            p = dict(PROFILES[profile])
+            p = dict(PROFILES[profile], profile=profile)
             p.update({k: v for k, v in extra.items() if k not in ("mats", "fee", "keywords")})
             if "type" in extra and extra["type"] == "instant":
                 p["promised"] = 0

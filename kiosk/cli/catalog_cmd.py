@@ -98,6 +98,7 @@ def _show(args: argparse.Namespace) -> int:
         f"实施机构   {m.authority_zh}",
         f"办理地点   {m.place_zh}",
         f"办理时间   {m.hours_zh}",
+        f"受理条件   {m.conditions_zh or '—'}",
         "设定依据   " + "；".join(b.law_zh + b.article_zh for b in m.legal_basis),
         "申请材料",
     ]
@@ -130,6 +131,7 @@ def _guide_en(m: Matter) -> str:
         f"Authority      {m.authority_en}",
         f"Place          {m.place_en}",
         f"Hours          {m.hours_en}",
+        f"Who may apply  {m.conditions_en or '-'}",
         "Legal basis    " + "; ".join(f"{b.law_en} {b.article_en}".strip() for b in m.legal_basis),
         "Materials",
     ]

@@ -50,6 +50,7 @@ def test_every_matter_is_a_complete_guide(catalog):
         codes.add(m.code)
         assert m.legal_basis and all(b.law_zh.startswith("《") for b in m.legal_basis)
         assert m.authority_zh and m.place_zh and m.enquiry_phone and m.supervision_phone
+        assert m.conditions_zh and m.conditions_en
         assert m.promised_days <= max(m.statutory_days, m.promised_days)
         if m.type == "instant":
             assert m.promised_days == 0
