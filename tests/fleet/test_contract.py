@@ -86,3 +86,14 @@ def test_what_the_station_sends_validates(broker, make_station, make_backoffice)
     for res in bo.results[cmd["cmd_id"]]:
         contract.validate("result", res)
     assert not bo.contract_violations
+
+
+def test_command_target_and_outbox_import_no_mqtt_library():
+    """Flows implement CommandTarget and call the outbox; neither may drag paho in (layer rule)."""
+    import subprocess
+    import sys
+    code = ("import sys, kiosk.services.outbox, kiosk.services.fleet.commands; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('paho', 'kivy', 'serial', 'cv2', 'hw_sim')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
