@@ -35,6 +35,10 @@ from locker_firmware_bridge.errors import LinkError
 log = logging.getLogger(__name__)
 
 
+class ReleaseCancelled(Exception):
+    """The caller withdrew a queued release before its pulse was sent (nothing went to the board)."""
+
+
 @dataclass(frozen=True)
 class DoorEvent:
     kind: str
@@ -134,9 +138,12 @@ class BusSupervisor:
             self._cond.notify_all()
         return fut
 
-    def release(self, board: int, lock: int) -> Future[OpenResult]:
-        """One paced pulse of one lock; the `opened`/`not_opened` event follows from the polls."""
-        return self.submit(lambda: self._release(board, lock))
+    def release(self, board: int, lock: int, cancelled: Callable[[], bool] | None = None) -> Future[OpenResult]:
+        """One paced pulse of one lock; the `opened`/`not_opened` event follows from the polls.
+        `cancelled`: asked right before the pulse; if it says True the pulse is not sent and the
+        future fails with `ReleaseCancelled` (a caller that gave up waiting must not have its
+        door open later, unjournaled)."""
+        return self.submit(lambda: self._release(board, lock, cancelled))
 
     def release_many(self, targets: list[tuple[int, int]]) -> list[Future[OpenResult]]:
         """Several locks, `open_pacing_s` apart (each its own pulse, each its own result)."""
@@ -236,10 +243,12 @@ class BusSupervisor:
         self._apply_status(status)
         return status
 
-    def _release(self, board: int, lock: int) -> OpenResult:
+    def _release(self, board: int, lock: int, cancelled: Callable[[], bool] | None = None) -> OpenResult:
         wait = self._last_open + self.open_pacing_s - time.monotonic()
         if wait > 0:
             time.sleep(wait)
+        if cancelled is not None and cancelled():
+            raise ReleaseCancelled(f"release of board {board} lock {lock} cancelled before the pulse: not sent")
         door = self._doors.setdefault((board, lock), _Door())
         was_open = door.state == "open"
         door.expected_until = self._mono() + self.not_opened_after_s  # set BEFORE the pulse

@@ -69,7 +69,7 @@ class AuthorisationUsed(CabinetError):
 class ReleaseOutcome:
     compartment: str
     intent_id: int
-    result: str  # opened | already_open | not_opened | no_reply | unreachable | timeout
+    result: str  # opened | already_open | not_opened | no_reply | unreachable | not_sent | timeout
     detail: str = ""
 
     @property
@@ -366,7 +366,16 @@ class CabinetService:
             result = completion.data if isinstance(completion.data, str) else str(completion.code)
             detail = completion.detail
         except TimeoutError:
-            result, detail = "timeout", f"no result within {self.release_timeout_s:g} s; the door may have opened"
+            # withdraw the queued pulse so the door cannot open later behind the journal's back;
+            # if it is already on the wire, its real result follows within a moment
+            cmd.cancel()
+            try:
+                completion = cmd.result(1.0)
+                result = completion.data if isinstance(completion.data, str) else str(completion.code)
+                detail = completion.detail
+            except TimeoutError:
+                result, detail = "timeout", (f"no result within {self.release_timeout_s:g} s; the release was "
+                                             "withdrawn but may already have been sent: look at the door")
         with self.store.transaction() as conn:
             conn.execute("UPDATE intents SET closed_at = ?, outcome = ?, detail = ? WHERE id = ?",
                          (self._now(), result, detail, intent_id))

@@ -249,3 +249,35 @@ def test_wire_cabinet_for_the_simulated_station(sim_config_path: Path, tmp_path:
     finally:
         wired.close()
         store.close()
+
+
+def test_release_given_up_on_is_withdrawn_not_pulsed_later(sim: LockerBoardSim, station: Station) -> None:
+    """The service stops waiting after `release_timeout_s`; a pulse still queued behind a busy bus
+    must then never go out (the journal already says it did not happen)."""
+    svc = station.svc
+    c = svc.reserve("S", "CASE-T", "staff")
+    gate = threading.Event()
+    station.cab.supervisor.submit(lambda: gate.wait(10))  # the bus owner is busy
+    svc.release_timeout_s = 0.2
+    try:
+        out = svc.release_for_deposit(c.id, "staff")
+    finally:
+        gate.set()
+    assert not out.ok and out.result == "timeout" and "withdrawn" in out.detail
+    assert station.cab.refresh().result(5).ok  # the queue has drained past the withdrawn release
+    assert sim.releases(c.board, c.lock) == 0 and not sim.door_open(c.board, c.lock)
+    assert svc.intents(c.id)[-1].outcome == "timeout"
+
+
+def test_cancelled_release_completes_not_sent(sim: LockerBoardSim, station: Station) -> None:
+    from kiosk.devices.base import ResultCode
+
+    gate = threading.Event()
+    station.cab.supervisor.submit(lambda: gate.wait(10))
+    cmd = station.cab.release(1, 2)
+    cmd.cancel()
+    gate.set()
+    done = cmd.result(5)
+    assert done.code is ResultCode.CANCELED and done.data == "not_sent"
+    assert station.cab.release(1, 3).result(5).data == "opened"  # the bus carries on
+    assert sim.releases(1, 2) == 0 and sim.releases(1, 3) == 1

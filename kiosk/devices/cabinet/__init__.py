@@ -7,7 +7,8 @@ lock numbers 1-based.
 Commands (each ends in exactly one `Completion`; a release is NEVER retried by the device):
 - `release(board, lock) -> Command[str]`: one pulse. success with data "opened" | "already_open";
   otherwise `hardware_error` with data "not_opened" | "no_reply", or `device_not_ready` with
-  data "unreachable". `detail` says what happened and what to check.
+  data "unreachable", or `canceled` with data "not_sent" when `cmd.cancel()` came before the
+  pulse left (a caller that stopped waiting). `detail` says what happened and what to check.
 - `release_many([(board, lock), ...]) -> list[Command[str]]`: paced pulses, one result each.
 - `refresh() -> Command[dict]`: poll every board now; data = `doors()`.
 Queries: `door_state(board, lock)` -> "open" | "closed" | "unknown" (latest poll);

@@ -24,6 +24,7 @@ from kiosk.devices.registry import DeviceUrl, parse_url
 from locker_firmware_bridge import BoardSettings, BusSupervisor, DoorEvent, LockerBus, OpenResult
 from locker_firmware_bridge.codec import get_codec
 from locker_firmware_bridge.errors import ProtocolError
+from locker_firmware_bridge.supervision import ReleaseCancelled
 
 
 class BoardsCabinet(Cabinet):
@@ -79,7 +80,7 @@ class BoardsCabinet(Cabinet):
                                     "unreachable"))
             return cmd
         self.count("releases")
-        fut = self.supervisor.release(board, lock)
+        fut = self.supervisor.release(board, lock, cancelled=cmd.cancel_requested.is_set)
         fut.add_done_callback(lambda f: cmd.complete(self._completion(f)))
         return cmd
 
@@ -105,6 +106,8 @@ class BoardsCabinet(Cabinet):
         if fut.cancelled():
             return Completion(ResultCode.CANCELED, "the cabinet was closed before the release ran")
         exc = fut.exception()
+        if isinstance(exc, ReleaseCancelled):
+            return Completion(ResultCode.CANCELED, str(exc), "not_sent")
         if exc is not None:
             return Completion(ResultCode.HARDWARE_ERROR, f"{type(exc).__name__}: {exc}", "no_reply")
         r = fut.result()
