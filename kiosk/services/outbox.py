@@ -22,6 +22,9 @@ Public API (stable; cabinet, services and flows call `add()`):
     outbox.enforce_bounds()                   # age bound; also done on every add()
     outbox.new_event                          # threading.Event set after each add (the link waits on it)
 
+Several `Outbox` objects may be made on the same store (each service may make its own): they share
+the rows, the seq, the boot id and the wake-up signal.
+
 - `type`: 1-64 characters `[a-z0-9][a-z0-9_.-]*` (it becomes the MQTT topic level `evt/{type}`).
 - `data`: a JSON object (dict) of at most 64 KiB encoded; no personal data (masked values only).
 - `add()` raises `OutboxError` when called outside a transaction or with a bad type / data; the
@@ -49,6 +52,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +135,7 @@ class OutboxStats:
                 "dropping": self.dropping, "max_events": self.max_events}
 
 
+_SHARED: weakref.WeakKeyDictionary[Store, tuple[str, threading.Event, list[Any]]] = weakref.WeakKeyDictionary()
 _uuid_lock = threading.Lock()
 _uuid_last = [0, 0]  # last ms, counter
 
@@ -158,9 +163,13 @@ class Outbox:
         self.clock = clock or SystemClock()
         self.max_events = int(max_events)
         self.max_age_s = float(max_age_s)
-        self.boot_id = boot_id or uuid7(int(self.clock.now().timestamp() * 1000))
-        self.new_event = threading.Event()
-        self._listeners: list[Any] = []
+        # every Outbox on the same store (cabinet, cases, the link...) shares one wake-up signal,
+        # one listener list and one boot id, so an event added through any of them wakes the link
+        shared = _SHARED.get(store)
+        if shared is None:
+            shared = _SHARED[store] = (boot_id or uuid7(int(self.clock.now().timestamp() * 1000)),
+                                       threading.Event(), [])
+        self.boot_id, self.new_event, self._listeners = shared
         self._last_drop_log = -1e18
         self._dropping = False
         store.migrate("outbox")

@@ -163,3 +163,14 @@ def test_database_without_the_table_is_migrated(tmp_path):
     assert s.version("outbox") == 1
     with pytest.raises(sqlite3.IntegrityError):
         s.conn.execute("INSERT INTO outbox_meta(id, last_seq, acked_upto, dropped_size, dropped_age) VALUES (2,0,0,0,0)")
+
+
+def test_outboxes_on_one_store_share_seq_boot_and_wakeup(store):
+    link_side = Outbox(store, FakeClock())
+    cabinet_side = Outbox(store, FakeClock())  # another service made its own
+    link_side.new_event.clear()
+    ev = cabinet_side.add_now("door.opened", {"compartment": "A01"})
+    assert link_side.new_event.is_set()
+    assert ev.boot_id == link_side.boot_id
+    assert link_side.add_now("x", {}).seq == ev.seq + 1
+    assert [e.seq for e in link_side.pending()] == [ev.seq, ev.seq + 1]

@@ -148,6 +148,7 @@ class FleetLink:
         self._want_drain = True
         self._reported_dropping = False
         self._restart_session_at = 0.0
+        self._last_drain_check = 0.0
         self._next_health = 0.0
         self._thread: threading.Thread | None = None
         self._worker: threading.Thread | None = None
@@ -259,6 +260,10 @@ class FleetLink:
         if self.outbox.new_event.is_set():
             self.outbox.new_event.clear()
             self._want_drain = True
+        elif now - self._last_drain_check >= 1.0:  # safety net: an add that woke nobody waits <= 1 s
+            self._want_drain = True
+        if self._want_drain:
+            self._last_drain_check = now
         if self.external_loop:
             self.client.loop_misc()
             if self.client.want_write():
