@@ -15,7 +15,10 @@ to arrive at the baud rate, and its bytes leave at the baud rate (`hw_sim.wire.P
 Control commands (`hub.call("cabinet", CMD, ...)` or `python -m hw_sim.ctl SOCKET cabinet CMD k=v`):
 close_door, close_all, open_door_by_hand, jam_lock, stick_door, break_sensor, set_item,
 set_junk, set_corrupt_rate, set_slow, set_board_offline, unplug, replug, set_board_format,
-set_auto_close, reset_faults, status.
+set_auto_close, set_echo, reset_faults, status.
+`set_echo on=true` (or `echo=1` in a `{sim}` URL, `--echo` here) makes the emulated adapter hand
+the host its own request bytes back, as an RS485 adapter without echo suppression does; like the
+board format it is hardware, so `reset_faults` keeps it.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class LockerBoardSim(SimDevice):
         self.slow_s = 0.0
         self.slow_only: str | None = None  # "open" | "status": slow down only those replies
         self.auto_close_s: float | None = None
+        self.echo = False  # the adapter hands the host's own bytes back
         self.port: PtyPort | None = None
         self.plugged = False
         self.requests = 0
@@ -99,7 +103,9 @@ class LockerBoardSim(SimDevice):
         baud = int(params["baud"]) if "baud" in params else None
         boards = [SimBoard(b.address, b.locks, getattr(b, "status_order", None), int(getattr(b, "open_bit", 1)),
                            getattr(b, "feedback", "closing")) for b in cabinet.boards]
-        return cls(protocol, boards, baud, **kw)
+        sim = cls(protocol, boards, baud, **kw)
+        sim.echo = params.get("echo", "0").lower() in ("1", "true", "yes", "on")
+        return sim
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> str:
@@ -155,6 +161,11 @@ class LockerBoardSim(SimDevice):
             except OSError:
                 time.sleep(0.01)  # unplugged under us
                 continue
+            if self.echo:  # the adapter repeats the host's bytes as they pass
+                try:
+                    os.write(port.master, data)
+                except OSError:
+                    pass
             if not buf:
                 first_at = time.perf_counter()
             buf += data
@@ -350,6 +361,12 @@ class LockerBoardSim(SimDevice):
             self.auto_close_s = None if seconds is None else max(0.0, float(seconds))
         return self.auto_close_s
 
+    def cmd_set_echo(self, on: bool = True) -> bool:
+        """The USB-RS485 adapter echoes the host's own bytes back (no echo suppression)."""
+        with self._lock:
+            self.echo = bool(on)
+        return self.echo
+
     def cmd_reset_faults(self) -> str:
         """Clear every injected fault (doors keep their position)."""
         with self._lock:
@@ -371,7 +388,7 @@ class LockerBoardSim(SimDevice):
                 "protocol": self.protocol, "baud": self.baud, "port": self.link, "plugged": self.plugged,
                 "requests": self.requests, "replies": self.replies,
                 "junk": self.junk.hex(" ").upper(), "junk_rate": self.junk_rate,
-                "corrupt_rate": self.corrupt_rate, "slow_ms": self.slow_s * 1000,
+                "corrupt_rate": self.corrupt_rate, "slow_ms": self.slow_s * 1000, "echo": self.echo,
                 "boards": [b.snapshot() for b in self.boards.values()],
             }
 
@@ -394,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--open-bit", type=int, choices=[0, 1])
     p.add_argument("--feedback", choices=["closing", "opening"])
     p.add_argument("--auto-close", type=float, help="doors close by themselves after this many seconds")
+    p.add_argument("--echo", action="store_true", help="the adapter echoes the host's bytes back")
     args = p.parse_args(argv)
     try:
         sim = LockerBoardSim(args.protocol, args.boards, args.baud, link=args.link)
@@ -404,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         sim.cmd_set_board_format(b.address, args.status_order, args.open_bit, args.feedback)
     if args.auto_close is not None:
         sim.cmd_set_auto_close(args.auto_close)
+    sim.cmd_set_echo(args.echo)
     hub = ControlHub()
     hub.add(sim)
     path = sim.start()

@@ -8,6 +8,11 @@
 - A reply ends when the codec finds a valid frame (header + fields + checksum), or when the line
   stays quiet for `quiet_s` after the last byte (then: `BadReply`), never at an assumed length.
   Junk before the header is skipped. Nothing at all within `reply_timeout_s`: `NoReply`.
+- `echo=True` for an RS485 adapter that hands the host its own bytes back (no echo
+  suppression): the copy of the request is dropped before the reply is looked for. Without it an
+  echoed 8a80 open (`8A 01 01 11 9B`) would read as the board's "not opened" reply, and an
+  echoed status request as an all-closed 8-lock board. If the first bytes are not our request
+  (an adapter that does not echo after all), every byte counts as reply.
 - An unusable port (absent, unplugged, busy, no permission) gives `Unreachable` (kind by errno)
   and the link's `state` becomes "unreachable"; the next exchange after `reconnect_cooldown_s`
   tries to reopen it. Opening never raises for an absent port.
@@ -61,6 +66,7 @@ class SerialLink:
         reply_timeout_s: float = 0.1,
         quiet_s: float | None = None,
         reconnect_cooldown_s: float = 1.0,
+        echo: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if baud <= 0:
@@ -74,6 +80,7 @@ class SerialLink:
         # ends the wait at once anyway, so only garbage pays for it.
         self.quiet_s = quiet_s if quiet_s is not None else max(20 * char_time(baud), 0.05)
         self.reconnect_cooldown_s = reconnect_cooldown_s
+        self.echo = echo
         self._monotonic = monotonic
         self._serial = None
         self._fd: int | None = None
@@ -82,7 +89,8 @@ class SerialLink:
         self._next_attempt = 0.0
         self.state = "closed"  # closed | connected | unreachable
         self.last_error: Unreachable | None = None
-        self.counters = {"exchanges": 0, "no_reply": 0, "bad_reply": 0, "junk_bytes": 0, "reconnects": 0}
+        self.counters = {"exchanges": 0, "no_reply": 0, "bad_reply": 0, "junk_bytes": 0, "reconnects": 0,
+                         "echo_bytes": 0, "echo_missing": 0}
 
     # -- ownership and connection -------------------------------------------------------------
     def open(self) -> bool:
@@ -189,6 +197,7 @@ class SerialLink:
             _write_all(fd, request)
             wire = len(request) * char_time(self.baud)
             buf = bytearray()
+            echo_pending = self.echo  # our own request is still to come back first
             first_deadline = start + wire + timeout
             last_byte = 0.0
             while True:
@@ -205,6 +214,19 @@ class SerialLink:
                     raise OSError(errno.EIO, "end of file on the port")
                 buf += chunk
                 last_byte = time.perf_counter()
+                if echo_pending:
+                    n = min(len(request), len(buf))
+                    if bytes(buf[:n]) != request[:n]:  # not our echo: every byte is the reply's
+                        echo_pending = False
+                        self.counters["echo_missing"] += 1
+                    elif n < len(request):
+                        continue  # our echo so far (a reply may share its first bytes: keep them)
+                    else:
+                        del buf[:n]
+                        echo_pending = False
+                        self.counters["echo_bytes"] += n
+                        if not buf:
+                            continue  # the reply's own timeout still runs from the request
                 found = find(bytes(buf))
                 if found is not None:
                     self._last_activity = time.perf_counter()

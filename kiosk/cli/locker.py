@@ -1,6 +1,6 @@
 """`kiosk locker scan|status|open`: talk to lock-control boards directly (technician, commissioning).
 
-    kiosk locker scan   --port PORT --protocol P [--baud B] [--addresses 1-8] [--json]
+    kiosk locker scan   --port PORT --protocol P [--baud B] [--echo] [--addresses 1-8] [--json]
         -> {"boards": [{"board": 1}, ...]}
     kiosk locker status --port PORT --protocol P --board N [--locks 24]
                         [--status-order last-byte-low|first-byte-low] [--open-bit 1|0] [--json]
@@ -26,6 +26,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", required=True, choices=["8a80", "kerong-cu"])
     p.add_argument("--baud", type=int, help="default: 9600 (8a80), 19200 (kerong-cu)")
     p.add_argument("--timeout-ms", type=float, default=100.0, help="wait for a reply's first byte (default 100)")
+    p.add_argument("--echo", action="store_true", help="the RS485 adapter echoes our own bytes: drop them")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
@@ -67,7 +68,8 @@ def _bus(args: argparse.Namespace, board: int | None = None) -> Any:
         codec.check_address(board)  # a bad --board is a usage error, before the port is touched
         locks = args.locks or min(24, codec.max_locks)
         boards.append(BoardSettings(board, locks, args.status_order, args.open_bit, args.feedback))
-    bus = LockerBus.create(args.port, args.protocol, boards, args.baud, reply_timeout_s=args.timeout_ms / 1000)
+    bus = LockerBus.create(args.port, args.protocol, boards, args.baud, reply_timeout_s=args.timeout_ms / 1000,
+                           echo=args.echo)
     bus.link.open()
     return bus
 

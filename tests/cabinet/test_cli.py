@@ -73,6 +73,13 @@ def test_locker_board_address_outside_the_protocol_is_a_clean_usage_error(sim: L
         assert "Traceback" not in err
 
 
+def test_locker_open_through_an_echoing_adapter(sim: LockerBoardSim) -> None:
+    sim.cmd_set_echo(True)
+    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1", "--lock", "5", "--json")
+    rc, doc, _ = kiosk(*base, "--echo")
+    assert rc == 0 and doc["result"] == "opened" and sim.door_open(1, 5)
+
+
 def test_locker_scan_kerong(ksim: LockerBoardSim) -> None:
     rc, doc, _ = kiosk("locker", "scan", "--port", ksim.path, "--protocol", "kerong-cu", "--json")
     assert rc == 0 and doc == {"boards": [{"board": 0}, {"board": 3}]}

@@ -281,3 +281,22 @@ def test_cancelled_release_completes_not_sent(sim: LockerBoardSim, station: Stat
     assert done.code is ResultCode.CANCELED and done.data == "not_sent"
     assert station.cab.release(1, 3).result(5).data == "opened"  # the bus carries on
     assert sim.releases(1, 2) == 0 and sim.releases(1, 3) == 1
+
+
+def test_echoing_adapter_configured_in_the_url(tmp_path: Path) -> None:
+    """`echo=1` in the cabinet URL: the emulated adapter echoes and the device drops the echo."""
+    from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+
+    cfg = small_cabinet_config("serial://{sim}?protocol=8a80&baud=9600&echo=1")
+    store = Store(tmp_path / "e.db")
+    wired = wire_cabinet(cfg, store)
+    try:
+        assert wired.sim.echo and wired.device.bus.link.echo
+        out = wired.service.technician_open("A02", reason="echo test", actor="tech")
+        assert out.result == "opened" and wired.sim.door_open(1, 2)
+        assert wired.device.bus.link.counters["echo_bytes"] > 0
+    finally:
+        wired.close()
+        store.close()
+    with pytest.raises(ValueError, match="echo="):
+        open_cabinet("serial:///dev/null?protocol=8a80&echo=maybe", config=cfg)

@@ -25,6 +25,40 @@ def test_open_status_and_scan(sim: LockerBoardSim, bus) -> None:
     assert bus.scan(range(1, 6)) == [1, 2]
 
 
+def test_echoing_adapter_without_the_echo_setting_misreads_the_bus(sim: LockerBoardSim, bus) -> None:
+    """Why `echo` exists: the copy of our own request looks like a reply."""
+    sim.cmd_set_echo(True)
+    assert bus.open_lock(1, 2).result == "not_opened"  # the echo, taken for the board's reply
+    deadline = time.monotonic() + 5
+    while not sim.door_open(1, 2) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sim.door_open(1, 2)  # yet the door did open
+    sim.cmd_set_board_offline(2)
+    assert bus.read_status(2).locks == {n: False for n in range(1, 9)}  # a dead board "answers"
+
+
+def test_echo_setting_drops_our_own_bytes(sim: LockerBoardSim) -> None:
+    sim.cmd_set_echo(True)
+    bus = make_bus(sim.path, echo=True)
+    try:
+        r = bus.open_lock(1, 2)
+        assert r.result == "opened" and sim.door_open(1, 2)
+        assert bus.read_status(1).locks[2] is True and bus.read_status(2).attempts == 1
+        assert bus.link.counters["echo_bytes"] == 15 and bus.link.counters["echo_missing"] == 0
+        sim.cmd_set_board_offline(2)
+        with pytest.raises(NoReply, match="board 2"):  # only our echo came back: no reply
+            bus.read_status(2, retries=0)
+        sim.cmd_set_slow(60)  # a reply that starts well after the echo is still waited for
+        assert bus.read_status(1, retries=0).locks[2] is True
+        sim.cmd_set_slow(0)
+        assert bus.scan(range(1, 6)) == [1]
+        sim.cmd_set_echo(False)  # the setting on a bus whose adapter does not echo: still works
+        assert bus.read_status(1, retries=0).locks[2] is True
+        assert bus.link.counters["echo_missing"] == 1
+    finally:
+        bus.close()
+
+
 def test_silent_gap_between_frames_is_at_least_3_5_chars(sim: LockerBoardSim, bus) -> None:
     for _ in range(5):
         bus.read_status(1)

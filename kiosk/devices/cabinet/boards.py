@@ -7,7 +7,8 @@
     cabinet.close()
 
 `open_cabinet(url, config=CabinetConfig | None, boards=[BoardSettings...], **timing)`: URL params
-`protocol` (8a80 | kerong-cu, default 8a80) and `baud` (default: the protocol's). Board settings
+`protocol` (8a80 | kerong-cu, default 8a80), `baud` (default: the protocol's) and `echo=1` for an
+RS485 adapter that echoes the host's own bytes (the bus's setting: every frame on it is echoed). Board settings
 and timing come from the `[cabinet]` config when given, else from keyword arguments.
 One `BusSupervisor` thread owns the port: it polls every board and runs the releases between
 polls; its door events become `DeviceEvent`s (see `kiosk.devices.cabinet`).
@@ -41,12 +42,16 @@ class BoardsCabinet(Cabinet):
         if not url.target:
             raise ValueError(f"{url.raw}: no serial port path (expected serial:///dev/ttyUSB1?protocol=...)")
         baud = url.param("baud", codec.default_baud, int)
+        echo_text = url.param("echo", "0").lower()
+        if echo_text not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+            raise ValueError(f"{url.raw}: echo={echo_text!r}: allowed 1 (the adapter echoes our bytes) or 0")
+        echo = echo_text in ("1", "true", "yes", "on")
         for b in boards:
             codec.check_address(b.address)
         self.url = url
         self.protocol = protocol
         self.bus = LockerBus.create(url.target, protocol, boards, baud, reply_timeout_s=reply_timeout_s,
-                                    gap_s=bus_gap_s, reconnect_cooldown_s=reconnect_cooldown_s)
+                                    gap_s=bus_gap_s, reconnect_cooldown_s=reconnect_cooldown_s, echo=echo)
         self.bus.status_retries = status_retries
         self.supervisor = BusSupervisor(
             self.bus, poll_interval_s=poll_interval_s, left_open_after_s=left_open_after_s,
