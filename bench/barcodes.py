@@ -49,7 +49,7 @@ def greedy_order(results: dict[str, tuple]) -> list[str]:
     while left:
         best = max(left, key=lambda e: (len(left[e][3] - covered), -left[e][1]))
         if order and not left[best][3] - covered:
-            order += sorted(left, key=lambda e: left[e][1])
+            order += sorted(left, key=lambda e: (-left[e][0], left[e][1]))
             break
         order.append(best)
         covered |= left.pop(best)[3]
