@@ -135,6 +135,7 @@ class FleetLink:
         self._rpc_listeners: list[Callable[[bytes, bytes | None], None]] = []
         self._stop = threading.Event()
         self._abort = False
+        self._gen = 0
         self._connected = threading.Event()
         self._phase = "down"  # down | connecting | up
         self._attempt = 0
@@ -210,12 +211,9 @@ class FleetLink:
             c.tls_set(ca_certs=self.s.ca_file, certfile=self.s.cert_file, keyfile=self.s.key_file,
                       cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         c.max_inflight_messages_set(max(20, min(self.s.drain_batch, 1000)))
-        will = Properties(PacketTypes.WILLMESSAGE)
-        will.WillDelayInterval = self.s.will_delay_s
-        c.will_set(topics.status(self.kid), self._status_payload("offline", reason="will"), qos=1, retain=True,
-                   properties=will)
-        c.on_connect = lambda cl, ud, flags, rc, props: self._inbox.put(("connect", (rc, flags)))
-        c.on_disconnect = lambda cl, ud, flags, rc, props: self._inbox.put(("disconnect", rc))
+        # tagged with the connection generation: a late callback of an old connection is ignored
+        c.on_connect = lambda cl, ud, flags, rc, props: self._inbox.put(("connect", (rc, flags, self._gen)))
+        c.on_disconnect = lambda cl, ud, flags, rc, props: self._inbox.put(("disconnect", (rc, self._gen)))
         c.on_message = lambda cl, ud, msg: self._inbox.put(("message", msg))
         return c
 
@@ -272,7 +270,7 @@ class FleetLink:
             busy = self._phase == "up" and (not self._outq.empty() or self._want_drain)
             rc = self.client.loop(timeout=0.0 if busy else 0.05)
             if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN) and self._phase != "down":
-                self._inbox.put(("disconnect", rc))
+                self._inbox.put(("disconnect", (rc, self._gen)))
         self._handle_inbox()
         if self._phase == "connecting" and time.monotonic() - self._connect_started > self.s.connect_timeout_s:
             self._lost(f"no CONNACK within {self.s.connect_timeout_s} s", established=False)
@@ -293,7 +291,12 @@ class FleetLink:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.s.session_expiry_s
         self._phase = "connecting"
+        self._gen += 1
         self._connect_started = time.monotonic()
+        will = Properties(PacketTypes.WILLMESSAGE)
+        will.WillDelayInterval = self.s.will_delay_s
+        self.client.will_set(topics.status(self.kid), self._status_payload("offline", reason="will"), qos=1,
+                             retain=True, properties=will)  # ts = when this connection was made
         try:
             self.client.connect(self._host, self._port, keepalive=self.s.keepalive_s, clean_start=False,
                                 properties=props)
@@ -336,10 +339,13 @@ class FleetLink:
                 return
             try:
                 if kind == "connect":
-                    self._on_connected(*item)
+                    rc, flags, gen = item
+                    if gen == self._gen and self._phase == "connecting":
+                        self._on_connected(rc, flags)
                 elif kind == "disconnect":
-                    if self._phase != "down":
-                        self._lost(f"disconnected (rc={item})", established=self._phase == "up")
+                    rc, gen = item
+                    if gen == self._gen and self._phase != "down":
+                        self._lost(f"disconnected (rc={rc})", established=self._phase == "up")
                 elif kind == "message":
                     self._on_message(item)
                 elif kind == "republish_status" and self._phase == "up":
