@@ -288,3 +288,26 @@ def test_a_waiting_read_can_be_canceled(sam_sim, reader_for):
     assert cmd.result(3).code is ResultCode.CANCELED
     sam_sim.cmd_insert(identity="obama")
     assert reader.read(timeout=2).result(4).ok  # the owner thread is free again
+
+
+def test_read_before_open_and_after_close_completes_not_ready(sam_sim):
+    """A command ends in a completion, never an exception; a second open() leaks no threads."""
+    import threading
+
+    from kiosk.devices.idreader import MrzKey
+    from kiosk.devices.idreader.pcsc import PcscIdReader
+
+    for reader in (SamIdReader(sam_sim.path, wlt_decoder="sim"), PcscIdReader("any")):
+        mrz = MrzKey("E10000013", "610804", "310520")
+        assert reader.read(mrz, timeout=1).result(0.5).code is ResultCode.DEVICE_NOT_READY
+    reader = SamIdReader(sam_sim.path, wlt_decoder="sim", poll_interval=0.05)
+    before = threading.active_count()
+    reader.open()
+    opened = threading.active_count()
+    reader.open()
+    assert threading.active_count() == opened > before
+    sam_sim.cmd_insert(identity="obama")
+    assert reader.read(timeout=2).result(4).ok
+    reader.close()
+    assert reader.read(timeout=1).result(0.5).code is ResultCode.DEVICE_NOT_READY
+    assert wait_for(lambda: threading.active_count() <= before)

@@ -23,7 +23,7 @@ from typing import Any
 
 from smartcard import scard
 
-from kiosk.devices.base import Command, DeviceError, DeviceStatus, ResultCode
+from kiosk.devices.base import Command, Completion, DeviceError, DeviceStatus, ResultCode
 from kiosk.devices.idreader import IdentityRecord, IdReader, MrzKey
 from kiosk.devices.idreader.emrtd import lds, tlv
 from kiosk.devices.idreader.emrtd.bac import GET_CHALLENGE, BacError, BacKeys, BacTerminal
@@ -88,6 +88,8 @@ class PcscIdReader(IdReader):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def open(self) -> None:
+        if self._owner is not None:  # already open: a second owner and poller would leak
+            return
         self._owner = OwnerThread(f"{self.name}-pcsc")
         self._stop.clear()
         try:
@@ -107,6 +109,7 @@ class PcscIdReader(IdReader):
             except Exception:
                 pass
             self._owner.stop()
+            self._owner = None
         self.set_status(DeviceStatus.OFFLINE, "closed")
 
     def _connect_context(self) -> None:
@@ -181,8 +184,12 @@ class PcscIdReader(IdReader):
 
     # -- the read command ---------------------------------------------------------------------
     def read(self, mrz: MrzKey | None = None, timeout: float = 30.0) -> Command[IdentityRecord]:
-        assert self._owner is not None, "open() the reader first"
-        return self._owner.submit("read", lambda cmd: self._read_body(cmd, mrz, timeout), timeout=timeout)
+        owner = self._owner
+        if owner is None:  # a command always ends in a completion, never in an exception
+            cmd: Command[IdentityRecord] = Command("read")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "the reader is not open (call open() first)"))
+            return cmd
+        return owner.submit("read", lambda cmd: self._read_body(cmd, mrz, timeout), timeout=timeout)
 
     def _read_body(self, cmd: Command[Any], mrz: MrzKey | None, timeout: float) -> IdentityRecord:
         if mrz is None:

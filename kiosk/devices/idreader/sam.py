@@ -21,7 +21,7 @@ from typing import Any
 
 import serial
 
-from kiosk.devices.base import Command, DeviceError, DeviceStatus, ResultCode
+from kiosk.devices.base import Command, Completion, DeviceError, DeviceStatus, ResultCode
 from kiosk.devices.idreader import IdentityRecord, IdReader, MrzKey
 from kiosk.devices.idreader import sam_frames as sf
 from kiosk.devices.idreader.cn_id import TEXT_LENGTH, CardDataError, parse_text
@@ -66,6 +66,8 @@ class SamIdReader(IdReader):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def open(self) -> None:
+        if self._owner is not None:  # already open: a second owner and poller would leak
+            return
         self._owner = OwnerThread(f"{self.name}-sam")
         self._stop.clear()
         try:
@@ -87,6 +89,7 @@ class SamIdReader(IdReader):
             except Exception:
                 pass
             self._owner.stop()
+            self._owner = None
         self.set_status(DeviceStatus.OFFLINE, "closed")
 
     def _connect(self) -> None:
@@ -187,8 +190,12 @@ class SamIdReader(IdReader):
 
     # -- the read command -----------------------------------------------------------------------
     def read(self, mrz: MrzKey | None = None, timeout: float = 30.0) -> Command[IdentityRecord]:
-        assert self._owner is not None, "open() the reader first"
-        return self._owner.submit("read", lambda cmd: self._read_body(cmd, timeout), timeout=timeout)
+        owner = self._owner
+        if owner is None:  # a command always ends in a completion, never in an exception
+            cmd: Command[IdentityRecord] = Command("read")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "the reader is not open (call open() first)"))
+            return cmd
+        return owner.submit("read", lambda cmd: self._read_body(cmd, timeout), timeout=timeout)
 
     def _read_body(self, cmd: Command[Any], timeout: float) -> IdentityRecord:
         self._reading.set()
