@@ -102,3 +102,14 @@ def test_mask_rules():
     assert mask_id_number("11010519491231002X") == "1101**********002X"
     assert mask_id_number("E10000013") == "E1*****13"
     assert mask_id_number("AB12") == "****"
+
+
+def test_mrz_key_never_shows_the_document_number_or_birth_date():
+    from kiosk.devices.idreader import MrzKey
+
+    ident = get_identity("obama")
+    key = MrzKey(ident.passport_number, "610804", "310520")
+    for text in (repr(key), str(key), f"{key}", repr([key]), repr({"mrz": key})):
+        assert ident.passport_number not in text and "610804" not in text
+    assert key.document_number == ident.passport_number and key.birth_date == "610804"  # fields intact
+    assert mask_id_number(ident.passport_number) in repr(key)

@@ -39,6 +39,14 @@ class MrzKey:
     birth_date: str  # YYMMDD
     expiry_date: str  # YYMMDD
 
+    def __repr__(self) -> str:
+        # the document number is the passport's ID number and the birth date is personal: a
+        # traceback or log line that shows this key must not show them
+        return f"MrzKey(document_number={mask_id_number(self.document_number)!r}, birth_date='******', " \
+               f"expiry_date={self.expiry_date!r})"
+
+    __str__ = __repr__
+
 
 @dataclass(eq=False)
 class IdentityRecord:
