@@ -52,10 +52,11 @@ class BackofficeError(Exception):
 class Applicant:
     """The person, as the back office needs them for one call. Held in memory only for the call:
     the station never writes `id_number` or `name` to disk (the fleet transport sends them over
-    TLS and keeps them out of its outbox)."""
+    TLS and keeps them out of its outbox). Both are left out of `repr()`, so a log line or a
+    traceback that shows a submission shows only the masked number."""
 
-    id_number: str
-    name: str
+    id_number: str = field(repr=False)
+    name: str = field(repr=False)
     id_masked: str
     phone_masked: str | None = None
 

@@ -299,3 +299,11 @@ def test_hostile_payloads_refused_with_the_field_named(payload, where):
     with pytest.raises(BackofficeError) as exc:
         from_dict(SubmitReceipt, payload)
     assert exc.value.code == "invalid" and where in str(exc.value)
+
+
+def test_applicant_repr_hides_the_full_id_number_and_name():
+    """A submission logged with %r or shown in a traceback must not carry the person's data."""
+    person = Applicant("440305198612260512", "路人甲", "4403**********0512")
+    for text in (repr(person), str(person), repr([person]), f"{person!r}"):
+        assert "440305198612260512" not in text and "路人甲" not in text
+        assert "4403**********0512" in text
