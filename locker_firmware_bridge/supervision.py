@@ -306,11 +306,14 @@ class BusSupervisor:
 
     def _check_timers(self, now: float) -> None:
         for (board, lock), door in self._doors.items():
-            if door.expected_until is not None and now >= door.expected_until and door.state != "open":
+            if door.expected_until is not None and now >= door.expected_until:
+                # the release is over either way; one left pending on a door that was open all
+                # along (no closed -> open change to clear it) would excuse a later forced opening
                 door.expected_until = None
-                self._emit("not_opened", board, lock,
-                           f"released but not open within {self.not_opened_after_s:g} s (jam or absent user)",
-                           door=door.state)
+                if door.state != "open":
+                    self._emit("not_opened", board, lock,
+                               f"released but not open within {self.not_opened_after_s:g} s (jam or absent user)",
+                               door=door.state)
             if (door.state == "open" and not door.left_open_sent
                     and now - door.since >= self.left_open_after_s):
                 door.left_open_sent = True

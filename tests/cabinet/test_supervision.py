@@ -178,3 +178,25 @@ def test_bad_urls_are_clear_errors() -> None:
         open_cabinet("serial:///dev/ttyUSB1?protocol=modbus", config=cfg)
     with pytest.raises(ValueError, match="baud"):
         open_cabinet("serial:///dev/ttyUSB1?protocol=8a80&baud=fast", config=cfg)
+
+
+def test_a_release_pending_on_an_open_door_expires_so_a_later_forced_open_still_alarms(
+        boards_sim: LockerBoardSim, cabinet) -> None:
+    cab, rec = cabinet
+    boards_sim.cmd_open_door_by_hand(1, 3)
+    rec.wait_for("uncommanded_open", board=1, lock=3)
+    boards_sim.cmd_set_slow(300, only="open")
+    assert cab.release(1, 3).result(3).data == "no_reply"  # pulse sent, reply lost, door open throughout
+    boards_sim.cmd_set_slow(0)
+    door = cab.supervisor._doors[(1, 3)]
+    deadline = time.monotonic() + 5  # not_opened_after_s = 0.5: the pending release expires
+    while door.expected_until is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert door.expected_until is None
+    boards_sim.cmd_close_door(1, 3)
+    rec.wait_for("door_closed", board=1, lock=3)
+    boards_sim.cmd_open_door_by_hand(1, 3)
+    deadline = time.monotonic() + 3
+    while rec.kinds(1, 3).count("uncommanded_open") < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert rec.kinds(1, 3).count("uncommanded_open") == 2 and "door_opened" not in rec.kinds(1, 3)
