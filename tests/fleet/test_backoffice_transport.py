@@ -92,3 +92,27 @@ def test_hostile_response_is_invalid_not_a_crash(wired):
     assert got and got[0].code == "invalid"
     mbo._on_response(b"\x00garbage", b"nobody")  # unknown / garbage: ignored
     assert st.link.connected
+
+
+def test_a_case_submitted_over_mqtt_is_approved_and_its_result_announced(broker, make_station, make_backoffice):
+    from kiosk.services.backoffice import CaseSubmission, SubmittedFile
+    delegate = SimBackOffice(approve_after_s=3600)
+    bo = make_backoffice(broker, delegate=delegate)
+    st = make_station(broker)
+    assert st.link.wait_connected(5)
+    mbo = MqttBackOffice(st.link, st.outbox, timeout_s=3.0)
+    ident = get_identity("obama")
+    sub = CaseSubmission(case_no="SH01-20261122-0001-7", matter_code="SI-003", station_id=st.kiosk_id,
+                         applicant=Applicant(ident.id_number, ident.name_zh, "1101**********0134"),
+                         files=(SubmittedFile("居民身份证", "scan", "application/pdf", b"%PDF-1.4 test"),),
+                         submitted_at="2026-11-22T03:00:00+00:00")
+    receipt = mbo.submit_case(sub)
+    assert receipt.accepted and receipt.status == "accepted"
+    assert mbo.submit_case(sub) == receipt  # idempotent on case_no across the transport
+    assert delegate.cases["SH01-20261122-0001-7"].status == "accepted"
+    delegate.cmd_approve("SH01-20261122-0001-7")  # the officer approves; the result goes via the cabinet
+    report = mbo.case_status("SH01-20261122-0001-7")
+    assert report.status in ("approved", "result_ready")
+    assert [t.status for t in report.timeline][:2] == ["submitted", "accepted"]
+    kinds = {e.kind for e in mbo.poll_events()}
+    assert kinds & {"case_status", "result_ready"}
