@@ -4,7 +4,10 @@
 submitted on Friday with a 1-day promise is due on Monday). The built-in calendar knows the
 mainland public holidays and the weekend make-up working days (调休) of 2026; extend it with
 `WorkCalendar(extra_holidays=..., extra_workdays=...)` when the State Council publishes the next
-year's notice.
+year's notice. For a year no notice covers, the fixed-date statutory holidays (元旦 1 January,
+劳动节 1-2 May, 国庆节 1-3 October; 全国年节及纪念日放假办法 as amended in 2024) still count, so a
+promise made in late December never lands on New Year's Day; the lunar holidays and 调休 of
+such a year are unknown until the notice is added.
 """
 
 from __future__ import annotations
@@ -32,16 +35,25 @@ MAKEUP_WORKDAYS_2026: set[date] = {
 }
 
 
+# (month, day) of the statutory holidays whose date is fixed in the Gregorian calendar
+FIXED_STATUTORY: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+BUILTIN_YEARS = frozenset({2026})
+
+
 class WorkCalendar:
     def __init__(self, extra_holidays: set[date] | None = None, extra_workdays: set[date] | None = None,
                  builtin: bool = True) -> None:
         self.holidays = (set(HOLIDAYS_2026) if builtin else set()) | set(extra_holidays or ())
         self.workdays = (set(MAKEUP_WORKDAYS_2026) if builtin else set()) | set(extra_workdays or ())
+        # years whose holidays are listed in full (a notice): no fixed-date fallback there
+        self.known_years = (set(BUILTIN_YEARS) if builtin else set()) | {d.year for d in extra_holidays or ()}
 
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
             return True
         if day in self.holidays:
+            return False
+        if day.year not in self.known_years and (day.month, day.day) in FIXED_STATUTORY:
             return False
         return day.weekday() < 5
 
