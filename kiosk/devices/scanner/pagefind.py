@@ -104,6 +104,11 @@ def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25
     sh, sw = gray.shape
     gray = cv2.GaussianBlur(gray, (5, 5), 0)
     thresh, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    sat = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1] if small.ndim == 3 else None
+    if sat is not None:
+        # coloured bright pixels are not paper: a hand holding the sheet stays out of its outline
+        # (it would otherwise join the page to the frame edge and read as "cut off")
+        mask[cv2.GaussianBlur(sat, (5, 5), 0) > max_saturation] = 0
     k = max(3, (sw // 80) | 1)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
@@ -123,8 +128,7 @@ def find_page(frame: np.ndarray, work_width: int = 800, min_contrast: float = 25
     contrast = inside - float(np.median(outside_px))
     if contrast < min_contrast:
         return None
-    if small.ndim == 3:
-        sat = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1]
+    if sat is not None:
         if float(np.median(sat[region > 0])) > max_saturation:
             return None  # paper is white or grey; a bright coloured region (skin, a poster) is not a page
     hull = cv2.convexHull(contour)
