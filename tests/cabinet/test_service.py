@@ -300,3 +300,19 @@ def test_echoing_adapter_configured_in_the_url(tmp_path: Path) -> None:
         store.close()
     with pytest.raises(ValueError, match="echo="):
         open_cabinet("serial:///dev/null?protocol=8a80&echo=maybe", config=cfg)
+
+
+def test_failed_wiring_closes_the_emulator_it_started(tmp_path: Path) -> None:
+    from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+
+    cfg = small_cabinet_config("serial://{sim}?protocol=8a80&baud=9600&echo=maybe")
+    store = Store(tmp_path / "f.db")
+    try:
+        with pytest.raises(ValueError, match="echo="):
+            wire_cabinet(cfg, store)
+        deadline = time.monotonic() + 3
+        while any(t.name == "locker-sim" for t in threading.enumerate()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not any(t.name == "locker-sim" for t in threading.enumerate())
+    finally:
+        store.close()

@@ -57,9 +57,14 @@ def wire_cabinet(cabinet_config: Any, store: Any, audit: Any = None, *, outbox: 
         sim, url = start_board_sim(cabinet_config)
         if hub is not None:
             hub.add(sim)
-    device = create_device("cabinet", url, config=cabinet_config)
-    kw: dict[str, Any] = {} if outbox == "auto" else {"outbox": outbox}
-    service = CabinetService(store, device, cabinet_config, audit, clock=clock, **kw)
+    try:
+        device = create_device("cabinet", url, config=cabinet_config)
+        kw: dict[str, Any] = {} if outbox == "auto" else {"outbox": outbox}
+        service = CabinetService(store, device, cabinet_config, audit, clock=clock, **kw)
+    except BaseException:
+        if sim is not None:  # its pty and thread would outlive the failed wiring
+            sim.close()
+        raise
     wired = WiredCabinet(device, service, sim)
     if start:
         device.open()
