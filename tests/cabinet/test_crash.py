@@ -23,6 +23,7 @@ def test_sigkill_mid_pickup_release_then_reconcile(tmp_path: Path) -> None:
     link, sock, db = tmp_path / "ttyLOCK", tmp_path / "sim.sock", tmp_path / "station.db"
     sim = subprocess.Popen([sys.executable, "-m", "hw_sim.locker_board", "--boards", "1:8,2:8", "--link", str(link),
                             "--control", str(sock)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child: subprocess.Popen | None = None
     try:
         assert sim.stdout is not None and sim.stdout.readline().strip() == str(link)
         ctl = ControlClient(sock)
@@ -56,5 +57,8 @@ def test_sigkill_mid_pickup_release_then_reconcile(tmp_path: Path) -> None:
         assert releases() == 2  # the restart did not pulse the lock again
         print("reconciliation after SIGKILL:", json.dumps(result["report"], indent=1))
     finally:
+        if child is not None and child.poll() is None:  # a failed assertion must not leave it running
+            child.kill()
+            child.wait(10)
         sim.terminate()
         sim.wait(10)
