@@ -21,18 +21,31 @@ from typing import Any
 from kiosk.cli._output import emit, fail
 
 
+def _positive(cast: type) -> object:
+    """An argparse type: a number above zero (a bad value is a usage error, exit 2)."""
+    def parse(text: str) -> object:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be above zero")
+        return value
+    return parse
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB1")
     p.add_argument("--protocol", required=True, choices=["8a80", "kerong-cu"])
-    p.add_argument("--baud", type=int, help="default: 9600 (8a80), 19200 (kerong-cu)")
-    p.add_argument("--timeout-ms", type=float, default=100.0, help="wait for a reply's first byte (default 100)")
+    p.add_argument("--baud", type=_positive(int), help="default: 9600 (8a80), 19200 (kerong-cu)")
+    p.add_argument("--timeout-ms", type=_positive(float), default=100.0, help="wait for a reply's first byte (default 100)")
     p.add_argument("--echo", action="store_true", help="the RS485 adapter echoes our own bytes: drop them")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def _board_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", type=int, required=True)
-    p.add_argument("--locks", type=int, default=None, help="locks on the board (default 24 / 16 for kerong-cu)")
+    p.add_argument("--locks", type=_positive(int), default=None, help="locks on the board (default 24 / 16 for kerong-cu)")
     p.add_argument("--status-order", choices=["last-byte-low", "first-byte-low"])
     p.add_argument("--open-bit", type=int, choices=[0, 1], default=1)
     p.add_argument("--feedback", choices=["closing", "opening"], default="closing")
@@ -45,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     scan = lsub.add_parser("scan", help="which board addresses answer")
     _common(scan)
     scan.add_argument("--addresses", help="e.g. 1-8 or 1,3,5 (default: every address of the protocol)")
-    scan.add_argument("--timeout-per-board-ms", type=float, default=50.0)
+    scan.add_argument("--timeout-per-board-ms", type=_positive(float), default=50.0)
     scan.set_defaults(func=_scan)
     status = lsub.add_parser("status", help="door state of every lock of one board")
     _common(status)

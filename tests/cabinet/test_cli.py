@@ -80,6 +80,13 @@ def test_locker_open_through_an_echoing_adapter(sim: LockerBoardSim) -> None:
     assert rc == 0 and doc["result"] == "opened" and sim.door_open(1, 5)
 
 
+@pytest.mark.parametrize("option", [("--baud", "-5"), ("--baud", "0"), ("--locks", "0"), ("--timeout-ms", "-1"),
+                                    ("--baud", "fast")])
+def test_locker_numbers_must_be_positive(sim: LockerBoardSim, option: tuple[str, str]) -> None:
+    rc, _, err = kiosk("locker", "status", "--port", sim.path, "--protocol", "8a80", "--board", "1", *option)
+    assert rc == 2 and option[0] in err and "Traceback" not in err
+
+
 def test_locker_scan_kerong(ksim: LockerBoardSim) -> None:
     rc, doc, _ = kiosk("locker", "scan", "--port", ksim.path, "--protocol", "kerong-cu", "--json")
     assert rc == 0 and doc == {"boards": [{"board": 0}, {"board": 3}]}
