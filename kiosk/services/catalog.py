@@ -332,7 +332,7 @@ class Catalog:
         return [SearchHit(h[4], h[0], h[5]) for h in hits[: max(0, limit)]]  # type: ignore[arg-type]
 
 
-def _rank(e: _Entry, t: str) -> tuple[int, str] | None:
+def _rank(e: _Entry, t: str, split: bool = True) -> tuple[int, str] | None:
     """(rank, how) of one search term against one matter; None when it does not match."""
     code = e.matter.code.lower()
     if t == e.name or t == code or t == code.replace("-", "") or t == e.name_en:
@@ -354,6 +354,12 @@ def _rank(e: _Entry, t: str) -> tuple[int, str] | None:
         return 4, "keyword"
     if len(t) >= 3 and (t in e.name_en or (t.isascii() and t in e.full)):
         return 5, "substring"
+    if split and not t.isascii() and 4 <= len(t) <= 16:
+        # two Chinese words typed without a space (公积金提取 = 公积金 + 提取, in any order in the
+        # name): each half of at least two characters must match on its own (one split only)
+        for i in range(2, len(t) - 1):
+            if _rank(e, t[:i], False) is not None and _rank(e, t[i:], False) is not None:
+                return 6, "substring"
     return None
 
 

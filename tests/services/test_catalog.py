@@ -100,6 +100,19 @@ def test_search_chinese_exact_prefix_substring_order(catalog):
     assert "substring" in kinds and kinds.index("prefix") < kinds.index("substring")
 
 
+def test_search_two_words_typed_without_a_space(catalog):
+    """公积金提取 is how a citizen types 公积金 提取; the words stand in the other order in the
+    official names (购买自住住房提取住房公积金), so a plain substring finds only a keyword."""
+    joined = {h.matter.code for h in catalog.search("公积金提取", limit=50)}
+    spaced = {h.matter.code for h in catalog.search("公积金 提取", limit=50)}
+    assert joined == spaced and len(joined) >= 8
+    assert all("提取" in catalog.get(c).name_zh for c in joined)
+    hits = catalog.search("公积金提取")
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
+    # a half that matches nothing still finds nothing
+    assert catalog.search("公积金火箭") == []
+
+
 def test_search_pinyin_initials_and_full(catalog):
     assert catalog.search("sbjf")[0].matter.name_zh in ("社会保险个人缴费明细", "社会保险个人参保证明")
     assert catalog.search("wfzjl")[0].matter.name_zh == "无犯罪记录证明"
