@@ -34,7 +34,7 @@ class FaceConfig(Section):
     challenges: tuple[Literal["blink", "turn_left", "turn_right"], ...] = Field(
         default=("blink", "turn_left", "turn_right"), min_length=1)
     min_face_px: int = Field(default=64, ge=20, le=2000, description="smaller live faces get face.move_closer")
-    passive_min_share: float = Field(default=0.3, gt=0, le=1, description="share of frames with attack cues that makes a fraud_attempt")
+    passive_min_share: float = Field(default=0.5, gt=0, le=1, description="share of frames with attack cues that makes a fraud_attempt")
 
 
 class ScannerConfig(Section):
@@ -54,6 +54,7 @@ class ScannerConfig(Section):
     edge_margin: float = Field(default=0.004, ge=0, lt=0.2, description="page within this fraction of the frame edge is cut off")
     max_corner_angle_deg: float = Field(default=25.0, gt=0, lt=90, description="corner angle away from 90 deg beyond which a page is too skewed")
     min_side_ratio: float = Field(default=0.6, gt=0, le=1, description="shorter/longer of opposite page edges below which a page is too skewed")
+    detect_upside_down: bool = Field(default=True, description="turn a page whose text lines are right-aligned (upside down) the right way up")
     steady_frames: int = Field(default=3, ge=1, le=60, description="good frames in a row that complete a capture")
     steady_motion: float = Field(default=0.006, gt=0, lt=1, description="largest corner movement between steady frames, fraction of the frame diagonal")
     barcode_engines: tuple[str, ...] = Field(default=("zxingcpp", "zxingcpp_rot", "pyzbar", "opencv_aruco", "opencv"),

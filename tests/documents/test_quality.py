@@ -236,3 +236,23 @@ def test_a_hand_holding_the_page_is_not_paper(analyzer):
     res = analyzer.analyse(frame)
     assert res.page_found and res.problems == [], res.problems
     assert np.hypot(*(np.array(res.corners) - np.array(truth.corners)).T).max() < 6.0
+
+
+@pytest.mark.parametrize("rotation", [180.0, 175.0, -90.0, 90.0])
+def test_upside_down_and_sideways_pages_come_out_the_right_way_up(rotation, analyzer):
+    frame, _ = page_photo("good", rotation=rotation, distance=1.4 if abs(rotation) == 90 else 1.0)
+    res = analyzer.analyse(frame)
+    assert res.ok, res.problems
+    gray = res.page.mean(axis=2)
+    top, bottom = gray[: gray.shape[0] // 6], gray[-gray.shape[0] // 4:]
+    assert bottom.mean() < top.mean()  # codes at the bottom, title at the top
+    assert gray[60:120].mean() > gray[120:180].mean()
+
+
+def test_upside_down_detection_can_be_switched_off(photos):
+    frame, _ = page_photo("good", rotation=180.0)
+    cfg = default_config().model_copy(update={"detect_upside_down": False})
+    res = PageAnalyzer(cfg).analyse(frame)
+    gray = res.page.mean(axis=2)
+    assert gray[: gray.shape[0] // 6].mean() < gray[-gray.shape[0] // 4:].mean()  # left as found: upside down
+    assert res.metrics["upside_down"] == 0.0

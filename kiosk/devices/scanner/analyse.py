@@ -15,6 +15,7 @@ import numpy as np
 
 from kiosk.config.devices import ScannerConfig
 from kiosk.devices.scanner import PageResult
+from kiosk.devices.scanner.orientation import looks_upside_down
 from kiosk.devices.scanner.pagefind import FoundPage, find_page, full_image_page
 from kiosk.devices.scanner.quality import Thresholds, Verdict, judge_geometry, judge_image, merge
 
@@ -161,6 +162,10 @@ class PageAnalyzer:
             image_verdict = judge_image(qpage, self.thresholds, self.cfg.quality_width_px)
             verdict = merge(geometry, image_verdict)
             verdict.metrics["sideways"] = float(found.sideways)
+            turned = self.cfg.detect_upside_down and looks_upside_down(cv2.cvtColor(qpage, cv2.COLOR_BGR2GRAY))
+            if turned:  # relabel the corners so the corrected page comes out the right way up
+                found.corners = np.roll(found.corners, 2, axis=0)
+            verdict.metrics["upside_down"] = float(turned)
             page = rectify(frame, found.corners, self.cfg.page_width_px) if with_page or read_codes else None
             res = PageResult(True, [(float(x), float(y)) for x, y in found.corners], verdict.ok,
                              verdict.problems, verdict.metrics, page)

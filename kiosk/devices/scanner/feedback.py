@@ -43,7 +43,10 @@ class SteadyTracker:
         moving = False
         if result.corners and self._prev:
             diag = math.hypot(frame_shape[1], frame_shape[0])
-            shift = max(math.hypot(a[0] - b[0], a[1] - b[1]) for a, b in zip(result.corners, self._prev))
+            # the same four corners under any labelling (a page judged upside down or sideways in
+            # one frame and not the next has not moved)
+            shift = min(max(math.hypot(a[0] - b[0], a[1] - b[1]) for a, b in zip(result.corners, self._prev[k:] + self._prev[:k]))
+                        for k in range(4))
             moving = shift > self.steady_motion * diag
         self._prev = result.corners
         if result.ok and not moving:
