@@ -14,6 +14,7 @@ that ends inside a command each add a clear message to the receipt's `errors` an
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from hw_sim.escpos.model import Feed, Image, Line, QrCode, Receipt
@@ -231,7 +232,17 @@ class EscposParser:
         self._need(buf, pos, 2, "a double-byte character")
         t = buf[pos + 1]
         if 0x40 <= t <= 0xFE and t != 0x7F:
-            ch = bytes(buf[pos:pos + 2]).decode("gb18030", errors="replace")
+            # the font is GBK (or GB18030 with --gb18030): codes outside it and the user-defined
+            # areas have no glyph, so they print blank, and the receipt says so
+            try:
+                ch = bytes(buf[pos:pos + 2]).decode("gb18030" if self.four_byte else "gbk")
+            except UnicodeDecodeError:
+                ch = ""
+            if not ch or unicodedata.category(ch) == "Co":
+                font = "GB18030" if self.four_byte else "GBK"
+                self.error(f"double-byte code {b:02x} {t:02x} has no glyph in this printer's {font} font; "
+                           "printed blank", at)
+                ch = "\ufffd"
             self._char(ch, 2)
             return 2
         if 0x30 <= t <= 0x39:

@@ -68,3 +68,46 @@ def test_columns_and_wrap():
     assert not any(line.startswith(("，", "。")) for line in lines)
     assert "".join(lines).replace(" ", "") == "身份证复印件，户口簿原件及复印件。Marriagecertificatecopies"
     assert pad_between("左", "右", 10) == "左      右"
+
+
+# --------------------------------------------------------------------------- rare name characters
+
+
+def test_characters_a_gbk_font_lacks_are_replaced_and_reported():
+    """䶮 has a two-byte GB18030 code (FE9F) but none in GBK, where FE9F is a user-defined code
+    without a glyph: sent as FE9F it would print blank and nobody would know."""
+    enc = encode_text("王*䶮")
+    assert enc.data == "王*".encode("gbk") + bytes.fromhex("a1f5") and enc.replaced == ["䶮"]
+    four = encode_text("李*㛃")  # CJK extension A, four bytes in GB18030
+    assert four.data.endswith(bytes.fromhex("a1f5")) and four.replaced == ["㛃"]
+    # a printer whose font is GB18030 gets the real codes
+    assert encode_text("王*䶮", "gb18030").data.endswith(bytes.fromhex("fe9f"))
+    assert encode_text("李*㛃", "gb18030").data.endswith(bytes.fromhex("8230b731"))
+
+
+@pytest.mark.parametrize("charset", ["gbk", "gb18030"])
+def test_private_use_characters_are_never_sent(charset):
+    """ID systems put rare name characters in the private use area; GB18030 maps them to its
+    user-defined rows (AAA1...), which print blank on any printer."""
+    enc = encode_text("张\ue000明", charset)
+    assert enc.replaced == ["\ue000"] and enc.data == "张".encode("gbk") + bytes.fromhex("a1f5") + "明".encode("gbk")
+
+
+def test_printer_sim_reports_codes_its_gbk_font_lacks():
+    gbk = EscposParser()
+    gbk.feed(ESC_INIT + CHINESE_ON + "王".encode("gbk") + bytes.fromhex("fe9f aaa1") + b"\n\x1dV\x00")
+    (r,) = gbk.receipts
+    assert r.texts == ["王\ufffd\ufffd"] and len(r.errors) == 2 and "no glyph" in r.errors[0]
+    wide = EscposParser(four_byte_gb18030=True)
+    wide.feed(ESC_INIT + CHINESE_ON + bytes.fromhex("fe9f") + b"\n\x1dV\x00")
+    assert wide.receipts[0].texts == ["䶮"] and wide.receipts[0].errors == []
+
+
+def test_rare_name_character_on_a_printed_receipt_is_reported(sim, printer):
+    from kiosk.devices.printer.samples import sample
+
+    data = dict(sample("application"), applicant_name_masked="王*䶮")
+    done = printer.print_document("application", data).result(10)
+    assert done.ok and done.data["replaced"] == ["䶮"] and "□" in done.data["detail"]
+    (receipt,) = sim.wait_receipts(1)
+    assert receipt.errors == [] and any(t.endswith("王*□") for t in receipt.texts)

@@ -5,10 +5,12 @@ sequence 81 30 84 36 that a GBK printer prints as garbage) and sends a string wi
 its code-page guesser (so `，` becomes `?`). Here every character is mapped explicitly:
 
 - ASCII stays one byte; it prints the same in the printer's Chinese mode (FS &);
-- everything else becomes a two-byte GBK code, after mapping characters that have no two-byte
+- everything else becomes a two-byte GBK code (Python's `gbk` table, which is what a GBK font
+  holds: `䶮` has a two-byte GB18030 code but no GBK one), after mapping characters that have no two-byte
   code to their full-width or look-alike equivalents (`¥` -> `￥` A3A4, `•` -> `·`);
 - with `charset="gb18030"` (a printer with a GB18030 font) four-byte codes are allowed too;
-- anything left is printed as `□` (A1F5) and reported, never as a silent `?`.
+- anything left (private-use characters included) is printed as `□` (A1F5) and reported,
+  never as a silent `?` or a blank.
 
 `columns()` counts print columns: one for ASCII, two for a double-byte character, matching the
 printer's Font A cell (12 x 24 dots for ASCII, 24 x 24 for Chinese).
@@ -51,8 +53,12 @@ def _char_bytes(ch: str, charset: str) -> bytes | None:
         if ch == "\t" or ch >= " ":
             return ch.encode("ascii")
         return None  # control characters never reach the printer from text
+    if unicodedata.category(ch) == "Co":
+        return None  # private use: the code lands in a user-defined area that has no glyph
     try:
-        b = ch.encode("gb18030")
+        # a GBK font has exactly the codec's table: not the 80-odd characters (䶮, ⺁, €) GB18030
+        # later gave two-byte codes that GBK left in its user-defined area
+        b = ch.encode("gbk" if charset == "gbk" else "gb18030")
     except UnicodeEncodeError:
         return None
     if len(b) == 2 or (charset == "gb18030" and len(b) == 4):
