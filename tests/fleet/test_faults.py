@@ -117,7 +117,7 @@ def test_hours_offline_with_injected_clock_then_replay(broker, make_station, mak
     from kiosk.core.clock import FakeClock
     clock = FakeClock()
     broker.kill9()  # the site's uplink is down for 8 hours
-    st = make_station(broker, clock=clock, max_events=300)
+    st = make_station(broker, clock=clock, max_events=300, db=":memory:")  # bounds, not fsync, under test
     st.outbox.max_age_s = 6 * 3600
     for minute in range(8 * 60):
         st.emit(2, "heartbeat")

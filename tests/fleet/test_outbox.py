@@ -115,8 +115,9 @@ def test_size_bound_drops_oldest_counts_and_announces(store):
     assert not box.stats().dropping
 
 
-def test_hours_offline_with_injected_clock_stay_within_bound(store):
+def test_hours_offline_with_injected_clock_stay_within_bound():
     clock = FakeClock()
+    store = Store(":memory:")  # the bound logic, not fsync, is under test here
     box = Outbox(store, clock, max_events=200, max_age_s=3600)
     produced = 0
     for _minute in range(8 * 60):  # 8 hours offline, 3 events a minute
