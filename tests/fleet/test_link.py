@@ -225,3 +225,38 @@ def test_build_link_from_config_and_choose_backoffice(tmp_path, command_key, bro
     data["fleet"] = {"broker": broker.url, "reconect_spread_s": 1}  # typo: a clear error, not ignored
     with pytest.raises(ConfigError, match="reconect_spread_s: unknown key"):
         parse_config(data)
+
+
+def test_only_the_link_thread_publishes(broker, make_station, make_backoffice):
+    import threading
+    bo = make_backoffice(broker)
+    st = make_station(broker, start=False)
+    seen: list[str] = []
+    real = st.link.client.publish
+
+    def spy(*a, **kw):
+        seen.append(threading.current_thread().name)
+        return real(*a, **kw)
+    st.link.client.publish = spy
+    st.link.start()
+    assert st.link.wait_connected(5)
+    st.emit(20)
+    cmd = bo.send_command(st.kiosk_id, "set_maintenance", {"on": True})  # its answer comes from the worker
+    bo.wait_result(cmd["cmd_id"], "done")
+    assert bo.wait_upto(st.kiosk_id, st.outbox.stats().last_seq, 5)
+    assert seen and set(seen) == {f"fleet-link-{st.kiosk_id}"}
+
+
+def test_session_persists_a_command_sent_while_the_station_is_away(broker, make_station, make_backoffice, tmp_path):
+    bo = make_backoffice(broker)
+    db = tmp_path / "away.db"
+    st = make_station(broker, db=db)
+    assert st.link.wait_connected(5)
+    st.link.abort()  # gone (power cut); its MQTT 5 session (SessionExpiryInterval set) stays
+    cmd = bo.send_command(st.kiosk_id, "notify_update", {"version": "0.3.0"})
+    time.sleep(0.3)
+    assert not bo.results.get(cmd["cmd_id"])
+    st.store.close()
+    back = make_station(broker, db=db)  # the station restarts on the same database
+    assert bo.wait_result(cmd["cmd_id"], "done", timeout=10)
+    assert back.target.calls == [("notify_update", ({"version": "0.3.0"},))]
