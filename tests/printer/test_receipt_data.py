@@ -99,3 +99,36 @@ def test_station_formats_are_accepted():
         data = _with("application", case_number=case_no, applicant_id_masked=mask_id_number(id_number),
                      query_url=f"https://zwfw.example.gov.cn/q/{case_no}")
         assert parse_receipt("application", data).applicant_id_masked == mask_id_number(id_number)
+
+
+def test_case_numbers_of_a_long_station_id_print(sim, printer):
+    """A station id may have 40 characters (config); its case numbers are then 56 long and must
+    still print (they were refused as invalid_data above 32), wrapped inside the paper."""
+    from datetime import date
+
+    from kiosk.services.cases import format_case_number
+
+    case_no = format_case_number("guangzhoutianhezhujiangxinchengzhan24h01", date(2026, 11, 22), 7)
+    assert len(case_no) == 56
+    for kind in ("application", "pickup", "deposit_slip"):
+        done = printer.print_document(kind, _with(kind, case_number=case_no)).result(10)
+        assert done.ok, done.detail
+    receipts = sim.wait_receipts(3)
+    for r in receipts:
+        assert r.errors == [] and not any(line.overflow for line in r.lines)
+        assert case_no in "".join(r.texts).replace(" ", "")
+    assert receipts[2].qr == [f"CASE:{case_no}"]
+
+
+def test_data_that_is_not_an_object_is_a_completion_not_an_exception(sim, printer):
+    """print_document must answer with a completion whatever the caller passes."""
+    from kiosk.devices.printer.receipts import ApplicationReceipt
+
+    for data in ("SQ20261122-000123", None, 42):
+        done = printer.print_document("application", data).result(5)
+        assert done.code is ResultCode.INVALID_DATA and "data must be an object" in done.detail
+    model = ApplicationReceipt.model_validate(sample("application"))
+    assert printer.print_document("application", model).result(10).ok
+    wrong_kind = printer.print_document("pickup", model).result(5)  # not printed as an application
+    assert wrong_kind.code is ResultCode.INVALID_DATA
+    assert len(sim.wait_receipts(1)) == 1

@@ -202,15 +202,17 @@ class EscposReceiptPrinter(ReceiptPrinter):
     # -- commands -----------------------------------------------------------------------------
     def print_document(self, kind: str, data: dict[str, Any] | Any, lang: str = "zh") -> Command[dict[str, Any]]:
         owner = self._require_owner()
+        failure: Exception | None = None
         try:
             receipt: Receipt | None = build_receipt(kind, data, lang, station_name=self.station_name, logo=self.logo)
-            problem = ""
         except ReceiptDataError as exc:
-            receipt, problem = None, str(exc)
+            receipt, failure = None, DeviceError(ResultCode.INVALID_DATA, str(exc))
+        except Exception as exc:  # the caller gets a completion, never an exception
+            receipt, failure = None, exc
 
         def body(cmd: Command[Any]) -> dict[str, Any]:
             if receipt is None:
-                raise DeviceError(ResultCode.INVALID_DATA, problem)
+                raise failure  # type: ignore[misc]
             return self._print(receipt, cmd)
 
         return owner.submit(f"print {kind}", body, timeout=self.connect_timeout + 30)

@@ -19,6 +19,9 @@ LANGS = ("zh", "en")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MASKED_ID = re.compile(r"^[0-9A-Za-z]{0,6}\*{4,}[0-9A-Za-z]{0,4}$")
 _MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
+# as long as the station's own case numbers get (kiosk.services.cases: a station id of up to 40
+# characters + date + sequence + check character)
+CASE_NUMBER = r"^[A-Z0-9][A-Z0-9-]{5,63}$"
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$")
 
 
@@ -62,7 +65,7 @@ class Material(_Data):
 
 
 class ApplicationReceipt(_Data):
-    case_number: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{5,31}$")
+    case_number: str = Field(pattern=CASE_NUMBER)
     service_item: str = Field(min_length=1, max_length=100)
     applicant_id_masked: str = Field(description="e.g. 110101********1234; a full number is refused")
     applicant_name_masked: str | None = Field(default=None, max_length=20)
@@ -103,7 +106,7 @@ class ApplicationReceipt(_Data):
 
 
 class PickupReceipt(_Data):
-    case_number: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{5,31}$")
+    case_number: str = Field(pattern=CASE_NUMBER)
     compartment: str = Field(pattern=r"^[A-Z]\d{2}$")
     items: list[str] = Field(min_length=1, max_length=20)
     picked_up_at: datetime
@@ -124,7 +127,7 @@ class PickupReceipt(_Data):
 
 
 class DepositSlip(_Data):
-    case_number: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{5,31}$")
+    case_number: str = Field(pattern=CASE_NUMBER)
     compartment: str = Field(pattern=r"^[A-Z]\d{2}$")
     staff_id: str = Field(pattern=r"^[A-Za-z0-9-]{2,16}$")
     deposited_at: datetime

@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.devices.printer.chinese_text import columns, pad_between, wrap
 from kiosk.devices.printer.layout import COLUMNS, Cut, Feed, Qr, Raster, Receipt, Text
 from kiosk.devices.printer.receipts import (
+    MODELS,
     ApplicationReceipt,
     DepositSlip,
     PickupReceipt,
@@ -182,8 +183,9 @@ def _money(fee: Decimal) -> str:
 def _application(d: ApplicationReceipt, b: _Builder) -> None:
     t = b.t
     b.r.add(Text(t["case_number"], align="center"))
-    b.r.add(Text(d.case_number, align="center", width=2 if columns(d.case_number) <= COLUMNS // 2 else 1,
-                 height=2, bold=True))
+    width = 2 if columns(d.case_number) <= COLUMNS // 2 else 1
+    for part in wrap(d.case_number, COLUMNS // width):
+        b.r.add(Text(part, align="center", width=width, height=2, bold=True))
     b.r.add(Feed(1))
     b.kv("service_item", d.service_item)
     if d.applicant_name_masked:
@@ -292,7 +294,9 @@ def build_receipt(
 ) -> Receipt:
     """Validate `data` and lay out receipt `kind` in `lang`. Raises ReceiptDataError."""
     check_lang(lang)
-    model = data if not isinstance(data, dict) else parse_receipt(kind, data)
+    # an already validated model is taken only for its own kind; anything else is validated (and
+    # refused with ReceiptDataError when it is not a dict)
+    model = data if kind in MODELS and type(data) is MODELS[kind] else parse_receipt(kind, data)
     station = getattr(model, "station_name", None) or (station_name or DEFAULT_STATION).get(lang) \
         or DEFAULT_STATION[lang]
     if logo is None:
