@@ -6,7 +6,9 @@ What it shows is a named frame source, switched at run time by the control comma
 `show(source=...)`. Built-in sources (synthetic scenes: see hw_sim/faces/synth.py):
 - `holder`: the current identity (`set_person(identity=KEY)`) as a cooperating live person who
   keeps going through still / blink / turn left / turn right (any challenge is answered within
-  one 1.76 s cycle); `holder_still`, `holder_blink`, `holder_turn_left`, `holder_turn_right`
+  one 2.8 s cycle, with no wiring needed); `holder_reactive` holds still and performs an
+  action when told to (`act(action=blink|turn_left|turn_right)`, as a person reading the
+  screen would: the simulated station forwards the verifier's `challenge` event); `holder_still`, `holder_blink`, `holder_turn_left`, `holder_turn_right`
   repeat one action only;
 - `impostor`: another person (a different `person` of the sample identities), cooperating;
 - `printed_photo`, `phone_screen`: the card photo held up on paper / on a phone;
@@ -70,6 +72,7 @@ class CameraSim(SimDevice):
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self.frames_sent = 0
+        self._pending_action: tuple[str, float] | None = None
         if builtin_sources:
             self._register_builtin()
         if source in self._sources:
@@ -93,9 +96,21 @@ class CameraSim(SimDevice):
         return self._cache[k]
 
     def _live_photo(self, identity_key: str) -> np.ndarray:
-        ident = get_identity(identity_key)
-        paths = ident.face_paths()
-        return synth.read_image(paths[1] if len(paths) > 1 else paths[0])
+        """The most frontal of the identity's live photos (face_files[1:]; [0] if it has one)."""
+        k = ("live_photo", identity_key)
+        if k not in self._cache:
+            paths = get_identity(identity_key).face_paths()
+            candidates = [synth.read_image(p) for p in (paths[1:] or paths[:1])]
+
+            def off_centre(img: np.ndarray) -> float:
+                lm = synth.landmarks(img)
+                if lm is None:
+                    return 9.0
+                left, right, nose = lm[0:3, 0].mean(), lm[14:17, 0].mean(), lm[30, 0]
+                return abs((nose - left) / (right - left + 1e-6) - 0.5)
+
+            self._cache[k] = [min(candidates, key=off_centre)]
+        return self._cache[k][0]
 
     def _card_photo(self) -> tuple[np.ndarray, np.ndarray]:
         photo = synth.read_image(get_identity(self._identity).face_paths()[0])
@@ -124,7 +139,8 @@ class CameraSim(SimDevice):
         self.register_source("holder", live("coop", synth.COOPERATIVE_CYCLE, me))
         self.register_source("holder_still", live("still", (("still", 10),), me))
         for action in ("blink", "turn_left", "turn_right"):
-            self.register_source(f"holder_{action}", live(action, (("still", 8), (action, 10 if action == "blink" else 12)), me))
+            self.register_source(f"holder_{action}", live(action, (("still", 16), (action, 8 if action == "blink" else 10)), me))
+        self.register_source("holder_reactive", self._reactive)
         self.register_source("impostor", live("coop", synth.COOPERATIVE_CYCLE, self._impostor_key))
 
         def attack(kind: str) -> FrameFactory:
@@ -151,6 +167,25 @@ class CameraSim(SimDevice):
         self.register_source("two_people", still(lambda: testdata_faces_dir() / "multi_two_people.jpg"))
         self.register_source("partial_face", still(lambda: testdata_faces_dir() / "edge_obama_partial.jpg"))
         self.register_source("nobody", lambda: self._moving([synth.background()], 4))
+
+    def _reactive(self) -> Iterator[np.ndarray]:
+        rng = np.random.default_rng(5)
+        key = self._identity
+        photo = self._live_photo(key)
+        lm = synth.landmarks(photo)
+        if lm is None:
+            raise ControlError(f"no face in the live photo of {key}")
+        still, flm = self._cached("reactive_still", lambda: list(synth.frame_person(photo, lm)))
+        while True:
+            pending = self._pending_action
+            if pending is not None and time.monotonic() >= pending[1]:
+                self._pending_action = None
+                action = pending[0]
+                n = 8 if action == "blink" else 10
+                frames = self._cached(f"reactive_{action}", lambda: synth.action_frames(still, flm, action, n))
+                for f in frames:
+                    yield synth.jitter(f, rng)
+            yield synth.jitter(still, rng)
 
     def _select(self, name: str) -> None:
         if name not in self._sources:
@@ -294,6 +329,13 @@ class CameraSim(SimDevice):
             raise ControlError(str(exc.args[0])) from None
         if self._source:
             self._select(self._source)
+        return self.cmd_status()
+
+    def cmd_act(self, action: str, delay_s: float = 0.4) -> dict[str, Any]:
+        """The reactive holder performs blink|turn_left|turn_right after delay_s (reaction time)."""
+        if action not in ("blink", "turn_left", "turn_right"):
+            raise ControlError(f"unknown action {action!r} (blink, turn_left, turn_right)")
+        self._pending_action = (action, time.monotonic() + float(delay_s))
         return self.cmd_status()
 
     def cmd_sources(self) -> list[str]:

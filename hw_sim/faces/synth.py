@@ -18,6 +18,7 @@ honestly; they are not a substitute for a presentation-attack data set.
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -26,6 +27,7 @@ import cv2
 import numpy as np
 
 W, H = 640, 480
+_LANDMARK_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -54,11 +56,12 @@ def landmarks(img: np.ndarray) -> np.ndarray | None:
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     scale = min(1.0, 800 / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale) if scale < 1 else gray
-    rects = det(small, 1)
-    if not rects:
-        return None
-    r = max(rects, key=lambda r: r.area())
-    shape = sp(small, r)
+    with _LANDMARK_LOCK:  # dlib's detector is not safe to share between threads
+        rects = det(small, 1)
+        if not rects:
+            return None
+        r = max(rects, key=lambda r: r.area())
+        shape = sp(small, r)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32) / scale
 
 
@@ -74,32 +77,43 @@ def frame_person(img: np.ndarray, lm: np.ndarray, face_frac: float = 0.32, size:
 
 
 def blink(img: np.ndarray, lm: np.ndarray, openness: float) -> np.ndarray:
-    """Close both eyes to `openness` (1 open, 0 closed) by drawing the upper eyelid down."""
+    """Close both eyes to `openness` (1 open, 0 closed): the eye opening above the moving lid
+    line is inpainted from the surrounding skin (OpenCV's Telea inpainting) and a dark lash line
+    is drawn along the lid edge."""
     if openness >= 0.99:
         return img
-    out = img.copy()
+    mask = np.zeros(img.shape[:2], np.uint8)
+    lids = []
     for eye in (lm[36:42], lm[42:48]):
         x0, x1 = eye[:, 0].min(), eye[:, 0].max()
-        top = eye[1:3, 1].mean()
-        bottom = eye[4:6, 1].mean()
         ew = x1 - x0
-        # eyelid colour: the skin just below the eye, a little darker
-        sy0 = int(bottom + 0.2 * ew)
-        patch = img[sy0:sy0 + max(3, int(0.25 * ew)), int(x0 + 0.15 * ew):int(x1 - 0.15 * ew)]
-        skin = np.median(patch.reshape(-1, 3), axis=0) * 0.9 if patch.size else np.array([90, 110, 140])
-        upper = top - 0.12 * ew
-        lid_y = upper + (1 - openness) * ((bottom + 0.06 * ew) - upper)
-        cx = (x0 + x1) / 2
-        pts = np.array([[x0 - 0.1 * ew, upper], [x1 + 0.1 * ew, upper],
-                        [x1 + 0.1 * ew, lid_y], [cx, lid_y + 0.1 * ew * (1 - openness)], [x0 - 0.1 * ew, lid_y]], dtype=np.int32)
-        mask = np.zeros(img.shape[:2], np.uint8)
-        cv2.fillPoly(mask, [pts], 255)
-        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * ew)).astype(np.float32)[..., None] / 255.0
-        lid = np.empty_like(img)
-        lid[:] = skin.astype(np.uint8)
-        out = (out * (1 - mask) + lid * mask).astype(np.uint8)
-        if openness < 0.5:  # lashes along the closed lid
-            cv2.line(out, (int(x0), int(lid_y)), (int(x1), int(lid_y)), (30, 30, 40), max(1, int(0.04 * ew)), cv2.LINE_AA)
+        poly = eye.copy()
+        c = poly.mean(axis=0)
+        poly = (poly - c) * np.float32([1.15, 1.6]) + c  # the whole opening with its lash rim
+        lower = np.array([eye[0], eye[5], eye[4], eye[3]], np.float32)
+        upper = np.array([eye[0], eye[1], eye[2], eye[3]], np.float32)
+        # the lid edge: from the upper lid (open) down to just above the lower lid (closed)
+        edge = upper + (1 - openness) * (lower - np.float32([0, 0.06 * ew]) - upper)
+        cover = np.zeros_like(mask)
+        cv2.fillPoly(cover, [poly.astype(np.int32)], 255)
+        below = np.zeros_like(mask)
+        band = np.vstack([edge, [[x1 + ew, edge[-1, 1] + 3 * ew], [x0 - ew, edge[0, 1] + 3 * ew]]])
+        cv2.fillPoly(below, [band.astype(np.int32)], 255)
+        mask |= cover & ~below  # only the part above the lid edge is covered by the lid
+        lids.append((edge, ew))
+    out = cv2.inpaint(img, mask, 5, cv2.INPAINT_TELEA)
+    # an eyelid is skin: lift the inpainted area towards the cheek's colour (inpainting alone
+    # carries the dark lashes and socket shadow into it)
+    x0, x1 = int(lm[36:48, 0].min()), int(lm[36:48, 0].max())
+    cy = int(lm[36:48, 1].mean())
+    ew = (lm[39, 0] - lm[36, 0] + lm[45, 0] - lm[42, 0]) / 2
+    cheek = img[int(cy + 0.6 * ew):int(cy + 1.0 * ew), x0:x1].reshape(-1, 3)
+    if cheek.size:
+        skin = np.median(cheek, axis=0).astype(np.float32)
+        soft = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.08 * ew)).astype(np.float32)[..., None] / 255.0
+        out = (out * (1 - 0.6 * soft) + skin * 0.6 * soft).astype(np.uint8)
+    for edge, ew in lids:
+        cv2.polylines(out, [edge.astype(np.int32)], False, (30, 25, 30), max(2, int(round(0.07 * ew))), cv2.LINE_AA)
     return out
 
 
@@ -128,12 +142,21 @@ def turn(img: np.ndarray, lm: np.ndarray, degrees: float) -> np.ndarray:
     return (warped * mask + img * (1 - mask)).astype(np.uint8)
 
 
+@lru_cache(maxsize=8)
+def _noise_bank(shape: tuple[int, ...], sigma: float) -> tuple[np.ndarray, ...]:
+    """A few frames of sensor noise, made once: drawing fresh noise per frame costs more CPU
+    than the rest of the simulated camera together."""
+    rng = np.random.default_rng(99)
+    return tuple(rng.normal(0, sigma, shape).astype(np.int16) for _ in range(7))
+
+
 def jitter(img: np.ndarray, rng: np.random.Generator, shift: float = 2.5, noise: float = 2.0) -> np.ndarray:
     """Hand-held camera: a small random shift, and sensor noise."""
     m = np.float32([[1, 0, rng.normal(0, shift)], [0, 1, rng.normal(0, shift)]])
     out = cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REPLICATE)
     if noise:
-        out = cv2.add(out, rng.normal(0, noise, out.shape).astype(np.int16), dtype=cv2.CV_8U)
+        bank = _noise_bank(out.shape, float(noise))
+        out = cv2.add(out, bank[int(rng.integers(len(bank)))], dtype=cv2.CV_8U)
     return out
 
 
@@ -235,8 +258,8 @@ def phone_screen(photo: np.ndarray, lm: np.ndarray, rng: np.random.Generator, n:
         yield jitter(frame, rng, shift=0.8, noise=2.0)
 
 
-# the cooperative holder's cycle: (action, frames); at 25 fps one cycle is 1.76 s
-COOPERATIVE_CYCLE = (("still", 6), ("blink", 6), ("still", 6), ("turn_left", 10), ("still", 6), ("turn_right", 10))
+# the cooperative holder's cycle: (action, frames); at 25 fps one cycle is 2.8 s
+COOPERATIVE_CYCLE = (("still", 14), ("blink", 8), ("still", 14), ("turn_left", 10), ("still", 14), ("turn_right", 10))
 
 
 def action_frames(frame: np.ndarray, lm: np.ndarray, action: str, n: int) -> list[np.ndarray]:

@@ -84,7 +84,7 @@ def test_cli_verify(python, tmp_path, card_photos, testdata):
     ref = tmp_path / "ref.jpg"
     cv2.imwrite(str(ref), card_photos("obama"))
     rc, out, _ = run_cli(python, "--reference", str(ref), "--live", str(testdata / "faces" / "obama_3.jpg"))
-    assert rc == 0 and out["decision"] == "match" and out["faces"] == 1 and out["score"] > 0.5 and out["ms"] > 0
+    assert rc == 0 and out["decision"] == "match" and out["faces"] == 1 and out["score"] > 0.36 and out["ms"] > 0
     rc, out, _ = run_cli(python, "--reference", str(ref), "--live", str(testdata / "faces" / "multi_two_people.jpg"))
     assert rc == 4 and out == {**out, "decision": "retry", "faces": 2, "reason": "multiple_faces", "score": None}
     corrupt = tmp_path / "corrupt.jpg"

@@ -14,6 +14,7 @@ catch and what they do not.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ def border_cue(image: np.ndarray, face: Face) -> float:
     H, W = image.shape[:2]
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 25, 75)
-    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=60, minLineLength=int(BORDER_MIN_LEN * w), maxLineGap=6)
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=50, minLineLength=int(BORDER_MIN_LEN * w), maxLineGap=12)
     if lines is None or np.asarray(lines).size < 4:
         return 0.0
     fx0, fy0, fx1, fy1 = x, y, x + w, y + h
@@ -80,8 +81,10 @@ def border_cue(image: np.ndarray, face: Face) -> float:
                 sides.add("top")
             elif overlaps and fy1 + 0.05 * h < my < fy1 + 1.5 * h:
                 sides.add("bottom")
+    # a frame around the face: at least three sides, two of them opposite (a door frame or a
+    # shelf behind a live person gives one or two)
     pairs = int({"left", "right"} <= sides) + int({"top", "bottom"} <= sides)
-    return pairs + 0.25 * len(sides) if pairs else 0.25 * len(sides)
+    return 0.25 * len(sides) + (0.5 if pairs and len(sides) >= 3 else 0.0)
 
 
 def glare_cue(image: np.ndarray, face: Face) -> float:
@@ -109,7 +112,8 @@ def spoof_score(cues: dict[str, float]) -> float:
 class PassiveVote:
     """Collects per-frame scores; the check calls it an attack when enough frames agree."""
 
-    min_share: float = 0.3
+    min_share: float = 0.5
+    min_frames: int = 6
     scores: list[float] = field(default_factory=list)
     cues: list[dict[str, float]] = field(default_factory=list)
 
@@ -125,7 +129,7 @@ class PassiveVote:
 
     @property
     def is_attack(self) -> bool:
-        return len(self.scores) >= 3 and self.attack_share >= self.min_share
+        return len(self.scores) >= self.min_frames and self.attack_share >= self.min_share
 
     def summary(self) -> dict[str, Any]:
         means = {k: round(float(np.mean([c[k] for c in self.cues])), 3) for k in ("moire", "border", "glare")} if self.cues else {}
@@ -137,15 +141,17 @@ class ChallengeTracker:
     """Judges one active challenge from a stream of faces (the same person, frame after frame).
 
     The baseline (open-eye EAR, frontal yaw) comes from the first `baseline_frames` faces; a blink
-    is the EAR falling below `blink_drop` x baseline and recovering above `blink_recover` x
+    is the EAR falling below `blink_drop` x baseline (real blinks fall to about 0.5 x) and recovering above `blink_recover` x
     baseline; a turn is the yaw moving `turn_delta` from the baseline in the asked direction
     (turning to the person's left moves the nose to image-right in an unmirrored camera image)."""
 
     kind: str
-    baseline_frames: int = 3
-    blink_drop: float = 0.7
-    blink_recover: float = 0.85
-    turn_delta: float = 0.05
+    baseline_frames: int = 4
+    still_s: float = 0.4
+    _window: list[tuple[float, float, float]] = field(default_factory=list)
+    blink_drop: float = 0.75
+    blink_recover: float = 0.9
+    turn_delta: float = 0.04
     _ears: list[float] = field(default_factory=list)
     _yaws: list[float] = field(default_factory=list)
     _closed: bool = False
@@ -157,14 +163,38 @@ class ChallengeTracker:
             raise ValueError(f"unknown challenge {self.kind!r} (known: {', '.join(CHALLENGES)})")
 
     @property
+    def baseline(self) -> tuple[float, float]:
+        """(EAR, yaw) of the steady face."""
+        return float(np.median(self._ears)), float(np.median(self._yaws))
+
+    def steady(self, face: Face) -> bool:
+        """Eyes open and facing the camera as in the baseline (a frame fit for an embedding)."""
+        ear, yaw = self.baseline
+        return face.ear >= 0.92 * ear and abs(face.yaw - yaw) <= 0.03
+
+    @property
+    def window_frames(self) -> int:
+        """How many recent faces agree (while the baseline is not set yet)."""
+        return len(self._window)
+
+    @property
     def ready(self) -> bool:
         return len(self._ears) >= self.baseline_frames
 
-    def add(self, face: Face) -> bool:
+    def add(self, face: Face, ts: float | None = None) -> bool:
+        """Feed the next face (`ts`: the frame's monotonic time); True once the challenge is met."""
         ear, yaw = face.ear, face.yaw
         if not self.ready:
-            self._ears.append(ear)
-            self._yaws.append(yaw)
+            # the baseline: at least `baseline_frames` faces over at least `still_s` seconds that
+            # agree (the person holds still); a window that catches a movement slides on
+            self._window.append((ear, yaw, time.monotonic() if ts is None else ts))
+            w = self._window
+            while len(w) > 1 and (max(f[1] for f in w) - min(f[1] for f in w) > 0.035
+                                  or min(f[0] for f in w) < 0.88 * max(f[0] for f in w)):
+                w.pop(0)
+            if len(w) >= self.baseline_frames and w[-1][2] - w[0][2] >= self.still_s:
+                self._ears = [f[0] for f in w]
+                self._yaws = [f[1] for f in w]
             return False
         base_ear = float(np.median(self._ears))
         base_yaw = float(np.median(self._yaws))

