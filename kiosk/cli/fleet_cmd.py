@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -192,7 +193,11 @@ def _command(args: argparse.Namespace) -> int:
     for a in answers:
         lines.append(f"  {a.get('status')}: {a.get('reason', '') + ': ' if a.get('reason') else ''}{a.get('detail', '')}")
     emit(args, payload, "\n".join(lines))
-    return 0 if last.get("status") in ("done", "duplicate", "accepted") else 2
+    if last.get("status") == "accepted":
+        print(f"kiosk: {args.station} accepted the command but gave no result within {args.wait} s "
+              f"(it is stored there and will run once)", file=sys.stderr)
+        return 3
+    return 0 if last.get("status") in ("done", "duplicate") else 2
 
 
 def _broker(args: argparse.Namespace) -> int:
