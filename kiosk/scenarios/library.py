@@ -78,14 +78,6 @@ _add(Scenario(
     ]), "wrong_person", setup="deposited_result", setup_args={"person": "jino"}))
 
 _add(Scenario(
-    "collect-photo-attack", "The card holder's printed photo held up to the camera: refused and audited",
-    "collect", tuple([
-        act("identify"), wait("identify_card"), sim("camera", "set_person", identity="tibetan_long_term"),
-        sim("camera", "show", source="printed_photo"), sim("id_reader", "insert", identity="tibetan_long_term"),
-        wait("ended", 60),
-    ]), "fraud_attempt", setup="deposited_result", setup_args={"person": "tibetan_long_term"}))
-
-_add(Scenario(
     "deposit", "Staff deposit: card + PIN, scan the envelope barcode, compartment opens, closed, citizen notified",
     "deposit", tuple([
         *_staff(), wait("scan_envelope"), page(barcode="{case_no}"), wait("deposit_close", 30), close_door(),
@@ -119,16 +111,24 @@ _add(Scenario(
 _add(Scenario(
     "door-jammed", "The compartment's lock is jammed: the door does not open, staff are told",
     "collect", tuple([
-        sim("cabinet", "jam_lock", board="{board}", lock="{lock}"), act("identify"), *_identify("kit_harington"),
-        wait("ended", 40),
+        sim("cabinet", "jam_lock", board="{board}", lock="{lock}"), act("code"), wait("code_entry"),
+        act("code", code="{code}"), *_identify("kit_harington", face=False), wait("ended", 40),
     ]), "door_not_opened", setup="deposited_result", setup_args={"person": "kit_harington"}))
 
 _add(Scenario(
     "board-offline", "The lock board holding the result stops answering: no door opens, the station degrades",
     "collect", tuple([
-        sim("cabinet", "set_board_offline", board="{board}"), act("identify"), *_identify("alex_lacamoire"),
-        wait("ended", 40),
+        sim("cabinet", "set_board_offline", board="{board}"), act("code"), wait("code_entry"),
+        act("code", code="{code}"), *_identify("alex_lacamoire", face=False), wait("ended", 40),
     ]), "door_not_opened", setup="deposited_result", setup_args={"person": "alex_lacamoire"}))
+
+_add(Scenario(
+    "collect-photo-attack", "The card holder's printed photo held up to the camera: refused and audited",
+    "collect", tuple([
+        act("identify"), wait("identify_card"), sim("camera", "set_person", identity="tibetan_long_term"),
+        sim("camera", "show", source="printed_photo"), sim("id_reader", "insert", identity="tibetan_long_term"),
+        wait("ended", 60),
+    ]), "fraud_attempt", setup="deposited_result", setup_args={"person": "tibetan_long_term"}))
 
 _add(Scenario(
     "commission", "Technician commissioning: self-test, bus scan, four doors, test page, camera, link, bundle",

@@ -73,6 +73,10 @@ class HubControls:
 
     def reset(self) -> None:
         """Every simulator back to normal between scenarios."""
+        try:
+            was = self.hub.call("camera", "status").get("source")
+        except Exception:
+            was = "holder"
         for device, cmd, args in (("camera", "set_person", {"identity": "obama"}), ("camera", "show", {"source": "holder"}),
                                   ("document_camera", "show", {"source": "no_page"}),
                                   ("printer", "set_paper", {"state": "ok"}), ("printer", "jam", {"on": False}),
@@ -82,6 +86,24 @@ class HubControls:
                 self.hub.call(device, cmd, **args)
             except Exception as exc:
                 log.debug("reset %s.%s: %s", device, cmd, exc)
+        if was != "holder":
+            self._flush_camera()
+
+    def _flush_camera(self) -> None:
+        """The next person steps up: let frames of the last scene leave the camera's pipeline
+        (the backend keeps its last frame across stop/start)."""
+        cam = getattr(self.station.devices, "camera", None)
+        if cam is None:
+            return
+        try:
+            cam.start()
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                cam.grab(1.0).result(2.0)
+        except Exception as exc:
+            log.debug("camera flush: %s", exc)
+        finally:
+            cam.stop()
 
 
 class ScenarioRunner:
