@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import socket
 import socketserver
 import sys
@@ -55,6 +56,9 @@ class PrinterSim(SimDevice):
         self._changed = threading.Condition(self._lock)
         self._ptys: list[Any] = []
         self._numbered = 0
+        self._render_queue: queue.Queue[tuple[Receipt, Path | None] | None] = queue.Queue()
+        self._render_thread: threading.Thread | None = None
+        self._render_pending = 0
 
     # -- printer state ------------------------------------------------------------------------
     def status_byte(self, n: int) -> int:
@@ -90,15 +94,40 @@ class PrinterSim(SimDevice):
                     self.paper, self._lines_until_out = "out", None
 
     def _got_receipt(self, receipt: Receipt) -> None:
+        """Called by the parser on the connection's thread. Rendering the PNG takes tens of
+        milliseconds (more on a loaded machine), and a real printer answers DLE EOT in real time
+        while it prints, so the PNG is drawn on a render thread and the connection goes on
+        parsing; the receipt is listed once its PNG exists (in order)."""
         with self._lock:
             self._numbered += 1
             index = self._numbered
             out_dir = self.out_dir if self.render else None
-        if out_dir is not None:  # render before publishing: a listed receipt has its PNG
-            try:
-                save_png(receipt, out_dir / f"receipt-{index:04d}.png")
-            except Exception as exc:  # a rendering problem must not stop the printer
-                receipt.errors.append(f"render failed: {type(exc).__name__}: {exc}")
+            if out_dir is None and not self._render_pending:
+                self._publish(receipt)
+                return
+            self._render_pending += 1
+            if self._render_thread is None or not self._render_thread.is_alive():
+                self._render_thread = threading.Thread(target=self._render_loop, name="printer-sim-render",
+                                                       daemon=True)
+                self._render_thread.start()
+        self._render_queue.put((receipt, out_dir / f"receipt-{index:04d}.png" if out_dir else None))
+
+    def _render_loop(self) -> None:
+        while True:
+            item = self._render_queue.get()
+            if item is None:
+                return
+            receipt, png = item
+            if png is not None:
+                try:
+                    save_png(receipt, png)
+                except Exception as exc:  # a rendering problem must not stop the printer
+                    receipt.errors.append(f"render failed: {type(exc).__name__}: {exc}")
+            with self._lock:
+                self._render_pending -= 1
+                self._publish(receipt)
+
+    def _publish(self, receipt: Receipt) -> None:
         with self._lock:
             self.receipts.append(receipt)
             if len(self.receipts) > KEEP_RECEIPTS:  # a long-running simulator keeps the newest
@@ -214,6 +243,11 @@ class PrinterSim(SimDevice):
         for port in self._ptys:
             port.close()
         self._ptys.clear()
+        thread = self._render_thread
+        if thread is not None:  # finish the PNGs of what was printed, then stop
+            self._render_queue.put(None)
+            thread.join(10)
+            self._render_thread = None
 
     # -- control commands ---------------------------------------------------------------------
     def cmd_set_paper(self, state: str, after_lines: int | None = None) -> dict[str, Any]:

@@ -109,3 +109,25 @@ def test_background_poll_notices_recovery_without_printing(sim, open_printer):
         time.sleep(0.02)
     assert p.status is DeviceStatus.ONLINE and p.class_status["paper"] == "ok"
     assert sim.receipts == []
+
+
+def test_status_is_answered_while_the_simulator_draws_the_png(sim, open_printer, monkeypatch):
+    """A real printer answers DLE EOT at once while it prints. The simulator draws each PNG off
+    the connection's thread, so a slow render (a loaded CI machine) never looks like a silent
+    printer to the status read after the job."""
+    import hw_sim.escpos_printer as sim_module
+
+    real_save = sim_module.save_png
+
+    def slow_save(receipt, path):
+        time.sleep(2.0)
+        real_save(receipt, path)
+
+    monkeypatch.setattr(sim_module, "save_png", slow_save)
+    p = open_printer(f"tcp://{sim.address}", status_timeout_s=0.3)
+    for kind in ("pickup", "deposit_slip"):
+        done = p.print_document(kind, sample(kind)).result(10)
+        assert done.ok, done.detail
+    first, second = sim.wait_receipts(2, timeout=15)
+    assert first.texts[1] == "取件回执" and second.qr == [f"CASE:{sample('deposit_slip')['case_number']}"]
+    assert first.png.endswith("receipt-0001.png") and second.png.endswith("receipt-0002.png")
