@@ -135,7 +135,18 @@ class OutboxStats:
                 "dropping": self.dropping, "max_events": self.max_events}
 
 
-_SHARED: weakref.WeakKeyDictionary[Store, tuple[str, threading.Event, list[Any]]] = weakref.WeakKeyDictionary()
+class _Shared:
+    """What every Outbox on one store shares (they are views of the same table)."""
+
+    def __init__(self, boot_id: str) -> None:
+        self.boot_id = boot_id
+        self.new_event = threading.Event()
+        self.listeners: list[Any] = []
+        self.dropping = False
+        self.last_drop_log = -1e18
+
+
+_SHARED: weakref.WeakKeyDictionary[Store, _Shared] = weakref.WeakKeyDictionary()
 _uuid_lock = threading.Lock()
 _uuid_last = [0, 0]  # last ms, counter
 
@@ -167,11 +178,9 @@ class Outbox:
         # one listener list and one boot id, so an event added through any of them wakes the link
         shared = _SHARED.get(store)
         if shared is None:
-            shared = _SHARED[store] = (boot_id or uuid7(int(self.clock.now().timestamp() * 1000)),
-                                       threading.Event(), [])
-        self.boot_id, self.new_event, self._listeners = shared
-        self._last_drop_log = -1e18
-        self._dropping = False
+            shared = _SHARED[store] = _Shared(boot_id or uuid7(int(self.clock.now().timestamp() * 1000)))
+        self._shared = shared
+        self.boot_id, self.new_event, self._listeners = shared.boot_id, shared.new_event, shared.listeners
         store.migrate("outbox")
 
     @classmethod
@@ -182,7 +191,7 @@ class Outbox:
     @property
     def dropping(self) -> bool:
         """True from the first drop until the backlog is back under half the bound (no SQL)."""
-        return self._dropping
+        return self._shared.dropping
 
     def add_listener(self, callback: Any) -> None:
         """`callback()` runs (on the adding thread) after each add; keep it tiny (set an Event)."""
@@ -251,8 +260,8 @@ class Outbox:
         base = max(by_age or 0, first - 1)
         remaining = last - base
         if base < first and remaining + room_for <= self.max_events:
-            if self._dropping and remaining <= self.max_events // 2:
-                self._dropping = False
+            if self._shared.dropping and remaining <= self.max_events // 2:
+                self._shared.dropping = False
             return 0
         # one extra slot for the outbox.dropped notice itself; when full, a tenth of the bound goes
         # at once (hysteresis), so a long outage yields one notice per chunk, not one per event
@@ -268,13 +277,13 @@ class Outbox:
         conn.execute(
             "UPDATE outbox_meta SET dropped_size = dropped_size + ?, dropped_age = dropped_age + ?, "
             "last_drop_ts = ? WHERE id = 1", (n_size, n_age, ts))
-        self._dropping = True
+        self._shared.dropping = True
         notice = {"from_seq": first, "to_seq": drop_upto, "count": n_age + n_size,
                   "by_size": n_size, "by_age": n_age}
         self._insert(conn, DROPPED_EVENT, notice, json.dumps(notice, sort_keys=True), self.clock.now())
         mono = self.clock.monotonic()
-        if mono - self._last_drop_log >= LOG_EVERY_S:
-            self._last_drop_log = mono
+        if mono - self._shared.last_drop_log >= LOG_EVERY_S:
+            self._shared.last_drop_log = mono
             totals = conn.execute("SELECT dropped_size + dropped_age FROM outbox_meta WHERE id = 1").fetchone()[0]
             log.warning("outbox bound reached: dropped seq %d..%d (%d by size, %d by age); %d dropped in total",
                         first, drop_upto, n_size, n_age, totals)
@@ -303,8 +312,8 @@ class Outbox:
             deleted = conn.execute("DELETE FROM outbox_events WHERE seq <= ?", (upto_seq,)).rowcount
             conn.execute("UPDATE outbox_meta SET acked_upto = ? WHERE id = 1", (upto_seq,))
             remaining = last - upto_seq
-        if self._dropping and remaining <= self.max_events // 2:
-            self._dropping = False
+        if self._shared.dropping and remaining <= self.max_events // 2:
+            self._shared.dropping = False
         return deleted
 
     def stats(self) -> OutboxStats:
@@ -315,5 +324,5 @@ class Outbox:
             oldest = (conn.execute("SELECT ts FROM outbox_events WHERE seq = ?", (first,)).fetchone()[0]
                       if first is not None else None)
         pending = 0 if first is None else meta[0] - first + 1
-        return OutboxStats(pending, first, meta[0], meta[1], oldest, meta[2], meta[3], self._dropping,
+        return OutboxStats(pending, first, meta[0], meta[1], oldest, meta[2], meta[3], self._shared.dropping,
                            self.max_events, self.max_age_s)

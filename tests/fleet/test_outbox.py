@@ -175,3 +175,11 @@ def test_outboxes_on_one_store_share_seq_boot_and_wakeup(store):
     assert ev.boot_id == link_side.boot_id
     assert link_side.add_now("x", {}).seq == ev.seq + 1
     assert [e.seq for e in link_side.pending()] == [ev.seq, ev.seq + 1]
+
+
+def test_dropping_flag_is_shared_by_outboxes_on_one_store(store):
+    a = Outbox(store, FakeClock(), max_events=10)
+    b = Outbox(store, FakeClock(), max_events=10)
+    for i in range(15):
+        b.add_now("e", {"i": i})
+    assert a.dropping and a.stats().dropping and a.stats().dropped_total > 0
