@@ -82,7 +82,8 @@ def _run(args: argparse.Namespace, kind: str, data: Any, lang: str) -> int:
     payload = {"ok": done.ok, "code": str(done.code), "kind": kind, "lang": lang, "printer": args.printer}
     if done.ok:
         info = done.data or {}
-        payload.update(bytes=info.get("bytes"), paper=info.get("paper"), qr=info.get("qr"), detail=info.get("detail"))
+        payload.update(bytes=info.get("bytes"), paper=info.get("paper"), qr=info.get("qr"),
+                       replaced=info.get("replaced", []), detail=info.get("detail"))
         emit(args, payload, f"{args.printer}: {kind} receipt printed ({info.get('bytes')} bytes, "
                             f"paper {info.get('paper')}); {info.get('detail')}")
         return 0

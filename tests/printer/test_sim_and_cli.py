@@ -104,7 +104,20 @@ def test_cli_bad_inputs(tmp_path, capsys, sim):
     assert "application receipt data:" in captured.err and json.loads(captured.out)["code"] == "invalid_data"
     assert kiosk_main(["print", "test", "--printer", "lpt://x"]) == 2
     assert "no printer backend for lpt://" in capsys.readouterr().err
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]", encoding="utf-8")  # valid JSON, not an object: exit 2, no traceback
+    assert kiosk_main(["print", "receipt", "--printer", url, "--data", str(listed)]) == 2
+    assert "data must be an object, not list" in capsys.readouterr().err
     assert sim.receipts == []
+
+
+def test_cli_json_names_characters_printed_as_box(tmp_path, capsys, sim):
+    f = tmp_path / "rare.json"
+    f.write_text(json.dumps(dict(sample("application"), applicant_name_masked="王*䶮"), ensure_ascii=False),
+                 encoding="utf-8")
+    assert kiosk_main(["print", "receipt", "--printer", f"tcp://{sim.address}", "--data", str(f), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["replaced"] == ["䶮"] and "□" in doc["detail"]
 
 
 def test_cli_prints_pickup_receipt_in_process(tmp_path, capsys, sim):
