@@ -131,3 +131,10 @@ def test_status_is_answered_while_the_simulator_draws_the_png(sim, open_printer,
     first, second = sim.wait_receipts(2, timeout=15)
     assert first.texts[1] == "取件回执" and second.qr == [f"CASE:{sample('deposit_slip')['case_number']}"]
     assert first.png.endswith("receipt-0001.png") and second.png.endswith("receipt-0002.png")
+
+
+@pytest.mark.parametrize("s3, problem", [(0x32, "unrecoverable printer error"),
+                                         (0x52, "print head overheated (recovers by itself)")])
+def test_an_error_bit_stops_printing_even_when_the_online_bit_says_online(s3, problem):
+    state = decode({1: 0x12, 2: 0x12, 3: s3, 4: 0x12})
+    assert state.online and not state.ready and state.problem() == problem

@@ -30,7 +30,9 @@ class PrinterState:
 
     @property
     def ready(self) -> bool:
-        return self.online and self.paper in ("ok", "low", "unknown") and not self.jammed and not self.cover_open
+        # an error bit counts even if the printer still says online (not every firmware sets both)
+        return (self.online and self.paper in ("ok", "low", "unknown") and not self.jammed
+                and not self.cover_open and not self.error)
 
     def problem(self, lang: str = "en") -> str:
         """A one-line reason the printer cannot print ('' when it can)."""
