@@ -7,7 +7,8 @@ working days (`kiosk.services.workdays`), the compartment holding its result, an
 
 Case numbers are readable and checkable: `SIM0001-20261122-0042-K` = station (its id without
 '-', upper-case), local date, sequence of the day, and a check character (Luhn mod 36 over the
-other characters) that catches any single mistyped character and any swap of neighbours.
+other characters) that catches any single mistyped character and any swap of neighbours but
+`0`<->`Z` (Luhn mod N's blind pair; Z can only occur in the station part).
 """
 
 from __future__ import annotations
