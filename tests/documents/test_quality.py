@@ -141,7 +141,8 @@ def test_problems_listed_in_fix_order(analyzer):
 
 
 @pytest.mark.parametrize("bad", [
-    np.zeros((0, 0, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), np.zeros((100, 100, 3), np.float32),
+    np.zeros((0, 0, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8),
+    np.zeros((8, 8, 4), np.uint8), np.zeros((100, 100, 3), np.float32),
     "not an image", None, np.zeros((100, 100, 2), np.uint8),
 ])
 def test_malformed_images_are_refused_clearly(bad, analyzer):

@@ -113,14 +113,16 @@ def quality_view(frame: np.ndarray, corners: np.ndarray, width: int) -> np.ndarr
 def _as_bgr(image: Any) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ImageError("not an image: expected an HxW or HxWx3 uint8 array")
+    if image.shape[0] < 16 or image.shape[1] < 16:
+        raise ImageError(f"image too small ({image.shape[1]}x{image.shape[0]})")
+    if image.shape[0] * image.shape[1] > MAX_IMAGE_PIXELS:
+        raise ImageError(f"image too large ({image.shape[1]}x{image.shape[0]})")
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     if image.shape[2] != 3:
         raise ImageError(f"not an image: {image.shape[2]} channels")
-    if image.shape[0] < 16 or image.shape[1] < 16:
-        raise ImageError(f"image too small ({image.shape[1]}x{image.shape[0]})")
     return image
 
 
