@@ -59,6 +59,7 @@ class PrinterSim(SimDevice):
         self._render_queue: queue.Queue[tuple[Receipt, Path | None] | None] = queue.Queue()
         self._render_thread: threading.Thread | None = None
         self._render_pending = 0
+        self.published = 0  # receipts ever listed (the list itself is cleared and trimmed)
 
     # -- printer state ------------------------------------------------------------------------
     def status_byte(self, n: int) -> int:
@@ -129,6 +130,7 @@ class PrinterSim(SimDevice):
 
     def _publish(self, receipt: Receipt) -> None:
         with self._lock:
+            self.published += 1
             self.receipts.append(receipt)
             if len(self.receipts) > KEEP_RECEIPTS:  # a long-running simulator keeps the newest
                 del self.receipts[0]
@@ -331,11 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while True:
             time.sleep(0.2)
-            for r in sim.receipts[seen:]:
-                print(f"receipt {seen + 1}: {len(r.lines)} lines, qr={r.qr}, cut={r.cut}, png={r.png}"
+            # count what was published, not list positions: `clear` and the KEEP_RECEIPTS trim
+            # shorten the list
+            with sim._lock:
+                total, kept = sim.published, list(sim.receipts)
+            fresh = kept[len(kept) - min(total - seen, len(kept)):] if total > seen else []
+            for n, r in enumerate(fresh, total - len(fresh) + 1):
+                print(f"receipt {n}: {len(r.lines)} lines, qr={r.qr}, cut={r.cut}, png={r.png}"
                       + (f", errors={r.errors}" if r.errors else "") + (f", lost: {r.lost}" if r.lost else ""),
                       flush=True)
-                seen += 1
+            seen = total
     except KeyboardInterrupt:
         return 0
     finally:

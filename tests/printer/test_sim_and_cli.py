@@ -50,7 +50,7 @@ def standalone(tmp_path):
         line = proc.stdout.readline()
         assert "ESC/POS printer simulator on tcp://" in line, line
         address = line.split("tcp://", 1)[1].split(",", 1)[0]
-        yield address, out, ControlClient(sock)
+        yield address, out, ControlClient(sock), proc
     finally:
         proc.terminate()
         proc.wait(5)
@@ -62,7 +62,7 @@ def _kiosk(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_standalone_simulator_and_cli(standalone, tmp_path):
-    address, out, ctl = standalone
+    address, out, ctl, proc = standalone
     url = f"tcp://{address}"
     test = _kiosk("print", "test", "--printer", url, "--json")
     assert test.returncode == 0, test.stderr
@@ -87,6 +87,17 @@ def test_standalone_simulator_and_cli(standalone, tmp_path):
         time.sleep(0.05)
     assert sorted(p.name for p in out.glob("*.png")) == ["receipt-0001.png", "receipt-0002.png"]
     assert [r["lines"][1] for r in ctl.call("printer", "receipts")] == ["打印机测试页", "Application Receipt"]
+
+    # after `clear` the console still reports each new receipt, numbered like its PNG
+    ctl.call("printer", "clear")
+    ctl.call("printer", "set_paper", state="ok")
+    assert _kiosk("print", "test", "--printer", url).returncode == 0
+    while len(list(out.glob("receipt-*.png"))) < 3 and time.monotonic() < deadline + 5:
+        time.sleep(0.05)
+    time.sleep(0.6)  # the console loop reports every 0.2 s
+    proc.terminate()
+    console = proc.communicate(timeout=5)[0]
+    assert "receipt 3: " in console and "receipt-0003.png" in console, console
 
 
 def test_cli_bad_inputs(tmp_path, capsys, sim):
