@@ -150,6 +150,13 @@ class PageAnalyzer:
 
     def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False,
                 with_page: bool = True) -> PageResult:
+        """The page in `image`; ImageError for anything that is not a usable image."""
+        try:
+            return self._analyse(image, flatbed, read_codes, with_page)
+        except cv2.error as exc:  # an image OpenCV cannot process is bad input, not a device fault
+            raise ImageError(f"cannot analyse this image: {str(exc).strip().splitlines()[-1][:160]}") from None
+
+    def _analyse(self, image: Any, flatbed: bool, read_codes: bool, with_page: bool) -> PageResult:
         t0 = time.perf_counter()
         frame = _as_bgr(image)
         found = self.find(frame, flatbed)
