@@ -11,8 +11,9 @@
 - `echo=True` for an RS485 adapter that hands the host its own bytes back (no echo
   suppression): the copy of the request is dropped before the reply is looked for. Without it an
   echoed 8a80 open (`8A 01 01 11 9B`) would read as the board's "not opened" reply, and an
-  echoed status request as an all-closed 8-lock board. If the first bytes are not our request
-  (an adapter that does not echo after all), every byte counts as reply.
+  echoed status request as an all-closed 8-lock board. Bytes before the echo are a late reply
+  to an earlier request and are skipped. If no echo comes at all (an adapter that does not echo
+  after all), the bytes are searched for a reply once the line goes quiet.
 - An unusable port (absent, unplugged, busy, no permission) gives `Unreachable` (kind by errno)
   and the link's `state` becomes "unreachable"; the next exchange after `reconnect_cooldown_s`
   tries to reopen it. Opening never raises for an absent port.
@@ -215,18 +216,17 @@ class SerialLink:
                 buf += chunk
                 last_byte = time.perf_counter()
                 if echo_pending:
-                    n = min(len(request), len(buf))
-                    if bytes(buf[:n]) != request[:n]:  # not our echo: every byte is the reply's
-                        echo_pending = False
-                        self.counters["echo_missing"] += 1
-                    elif n < len(request):
-                        continue  # our echo so far (a reply may share its first bytes: keep them)
-                    else:
-                        del buf[:n]
-                        echo_pending = False
-                        self.counters["echo_bytes"] += n
-                        if not buf:
-                            continue  # the reply's own timeout still runs from the request
+                    # the reply can only follow our echo; bytes before it are a late reply to an
+                    # earlier request (still on the wire when we drained): stale, never this reply
+                    at = bytes(buf).find(request)
+                    if at < 0:
+                        continue  # the echo is not (all) here yet
+                    self.counters["junk_bytes"] += at
+                    self.counters["echo_bytes"] += len(request)
+                    del buf[:at + len(request)]
+                    echo_pending = False
+                    if not buf:
+                        continue  # the reply's own timeout still runs from the request
                 found = find(bytes(buf))
                 if found is not None:
                     self._last_activity = time.perf_counter()
@@ -240,6 +240,12 @@ class SerialLink:
             self._fail(error)
             raise error from None
         self._last_activity = time.perf_counter()
+        if echo_pending and buf:  # no echo came: an adapter that does not echo after all
+            self.counters["echo_missing"] += 1
+            found = find(bytes(buf))
+            if found is not None:
+                self.counters["junk_bytes"] += found.start
+                return Exchange(found.frame, bytes(buf[: found.start]), last_byte - start)
         if not buf:
             self.counters["no_reply"] += 1
             raise NoReply(f"no reply within {timeout * 1000:.0f} ms to {request.hex(' ').upper()}")

@@ -59,6 +59,24 @@ def test_echo_setting_drops_our_own_bytes(sim: LockerBoardSim) -> None:
         bus.close()
 
 
+def test_echo_after_a_late_reply_to_the_previous_request(sim: LockerBoardSim) -> None:
+    """A status reply that comes after its timeout lands in front of the next request's echo:
+    it must be skipped as stale, and the echo still dropped (else the echoed open reads as
+    "not opened", and every later exchange lags one frame behind)."""
+    sim.cmd_set_echo(True)
+    bus = make_bus(sim.path, echo=True, reply_timeout_s=0.3)
+    try:
+        sim.cmd_set_slow(450, only="status")
+        with pytest.raises(NoReply):
+            bus.read_status(1, retries=0)
+        r = bus.open_lock(1, 3)  # the late status reply, then our echo, then the open reply
+        assert r.result == "opened" and sim.door_open(1, 3)
+        sim.cmd_set_slow(0)
+        assert bus.read_status(1).locks[3] is True and bus.read_status(2).attempts == 1
+    finally:
+        bus.close()
+
+
 def test_silent_gap_between_frames_is_at_least_3_5_chars(sim: LockerBoardSim, bus) -> None:
     for _ in range(5):
         bus.read_status(1)
