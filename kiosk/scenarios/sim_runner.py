@@ -23,6 +23,7 @@ from kiosk.scenarios.sim_setups import SETUPS
 
 log = logging.getLogger(__name__)
 _page_ids = itertools.count(1)
+SECRET_ARGS = ("pin", "code")  # never printed in a transcript
 
 
 class ScenarioError(Exception):
@@ -171,7 +172,8 @@ class ScenarioRunner:
         st = self.station
         flow = st.flow
         if "act" in step:
-            note(f"  > {step['act']} {step.get('args') or ''}".rstrip())
+            shown = {k: ("*" * len(str(v)) if k in SECRET_ARGS else v) for k, v in step.get("args", {}).items()}
+            note(f"  > {step['act']} {shown or ''}".rstrip())
             if not flow.act(step["act"], **step.get("args", {})):
                 raise ScenarioError(f"error:action {step['act']!r} not offered in {flow.state}")
         elif "sim" in step:
