@@ -130,7 +130,7 @@ class Station:
         p = cfg.pickup
         codes = PickupCodes(self.store, hasher, self.audit, self.clock, ttl_s=p.code_ttl_h * 3600,
                             max_attempts=p.max_attempts, max_failures=p.max_failures, window_s=p.window_s,
-                            lockout_s=p.lockout_s)
+                            lockout_s=p.lockout_s, daily_max_failures=p.daily_max_failures)
         staff = StaffRegistry(self.store, hasher, self.audit, self.clock)
         if devices is None:
             devices, self.device_problems = build_devices(cfg, urls)

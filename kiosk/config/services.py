@@ -17,3 +17,6 @@ class PickupSection(Section):
     max_failures: int = Field(default=5, ge=2, le=100, description="wrong codes station-wide within window_s before lock-out")
     window_s: float = Field(default=600.0, gt=0)
     lockout_s: float = Field(default=900.0, gt=0, le=86400)
+    daily_max_failures: int = Field(default=20, ge=2, le=1000,
+                                    description="wrong codes station-wide within 24 h before code entry locks "
+                                                "until the oldest is a day old (caps a slow guesser)")

@@ -4,7 +4,10 @@
   (for the SMS); the database keeps HMAC-SHA256(station key, code) only.
 - `verify(code, id_number=None)` answers what the code is worth without using it up. A wrong
   code counts against the station-wide rate limit: `max_failures` wrong codes within `window_s`
-  lock code entry for `lockout_s` and write an audit record. A right code whose item needs the
+  lock code entry for `lockout_s` and write an audit record; so that a patient guesser who stays
+  under that limit (4 wrong codes every 10 minutes is ~570 guesses a day) gains little, at most
+  `daily_max_failures` wrong codes count within 24 hours, after which code entry stays locked
+  until the oldest of them is a day old. A right code whose item needs the
   ID card too, presented with the wrong card, counts against that code's own attempt limit;
   when it is used up the code is blocked (staff must re-issue).
 - `consume(code_id)` uses the code up, exactly once (atomic), just before the doors open.
@@ -97,7 +100,7 @@ class PickupCodeError(Exception):
 class PickupCodes:
     def __init__(self, store: Store, hasher: KeyedHasher, audit: AuditLog, clock: Clock | None = None, *,
                  ttl_s: float = 7 * 86400, max_attempts: int = 3, max_failures: int = 5,
-                 window_s: float = 600.0, lockout_s: float = 900.0) -> None:
+                 window_s: float = 600.0, lockout_s: float = 900.0, daily_max_failures: int = 20) -> None:
         self.store = store
         self.hasher = hasher
         self.audit = audit
@@ -107,6 +110,7 @@ class PickupCodes:
         self.max_failures = max_failures
         self.window_s = window_s
         self.lockout_s = lockout_s
+        self.daily_max_failures = daily_max_failures
         store.migrate("pickup_codes")
 
     @classmethod
@@ -114,7 +118,8 @@ class PickupCodes:
                     pickup: "PickupSection") -> "PickupCodes":
         """Built from the `[pickup]` section of the station configuration."""
         return cls(store, hasher, audit, clock, ttl_s=pickup.code_ttl_h * 3600, max_attempts=pickup.max_attempts,
-                   max_failures=pickup.max_failures, window_s=pickup.window_s, lockout_s=pickup.lockout_s)
+                   max_failures=pickup.max_failures, window_s=pickup.window_s, lockout_s=pickup.lockout_s,
+                   daily_max_failures=pickup.daily_max_failures)
 
     def _now(self) -> datetime:
         return self.clock.now()
@@ -250,18 +255,29 @@ class PickupCodes:
     def _wrong_code(self) -> CodeCheck:
         now = self._now()
         since = self._iso(now - timedelta(seconds=self.window_s))
+        day_since = self._iso(now - timedelta(days=1))
         with self.store.transaction() as conn:
             conn.execute("INSERT INTO pickup_failures(at) VALUES (?)", (self._iso(now),))
+            row = conn.execute("SELECT until FROM pickup_lockout WHERE id = 1").fetchone()
+            # failures kept for the daily count; the short window restarts after each lock-out
+            since = max(since, row[0]) if row else since
             n = conn.execute("SELECT COUNT(*) FROM pickup_failures WHERE at > ?", (since,)).fetchone()[0]
+            day = conn.execute("SELECT COUNT(*), MIN(at) FROM pickup_failures WHERE at > ?", (day_since,)).fetchone()
+            until = ""
+            if day[0] >= self.daily_max_failures:
+                until = self._iso(datetime.fromisoformat(day[1]) + timedelta(days=1))
+                failures, window = day[0], 86400.0
             if n >= self.max_failures:
-                until = self._iso(now + timedelta(seconds=self.lockout_s))
+                short = self._iso(now + timedelta(seconds=self.lockout_s))
+                if short > until:
+                    until, failures, window = short, n, self.window_s
+            if until:
                 conn.execute("INSERT INTO pickup_lockout(id, until) VALUES (1, ?) "
                              "ON CONFLICT(id) DO UPDATE SET until = excluded.until", (until,))
-                conn.execute("DELETE FROM pickup_failures")
-                self.audit.append("station", "pickup_code.lockout", "station", failures=n,
-                                  window_s=self.window_s, until=until)
+                self.audit.append("station", "pickup_code.lockout", "station", failures=failures,
+                                  window_s=window, until=until)
                 return CodeCheck("locked", locked_until=until,
-                                 detail=f"{n} wrong codes within {self.window_s:.0f} s; code entry locked")
+                                 detail=f"{failures} wrong codes within {window:.0f} s; code entry locked")
         return CodeCheck("wrong", detail="no such code", extra={"failures": str(n)})
 
     def _wrong_person(self, code_id: str, base: dict) -> CodeCheck:

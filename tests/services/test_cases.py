@@ -187,6 +187,7 @@ def test_built_from_config(store, hasher, clock, sim_config_path, catalog, audit
     assert SimBackOffice.from_config(cfg, clock, catalog).approve_after_s == cfg.backoffice.approve_after_s
     codes = PickupCodes.from_config(store, hasher, audit, clock, cfg.pickup)
     assert codes.ttl_s == cfg.pickup.code_ttl_h * 3600 and codes.max_failures == cfg.pickup.max_failures
+    assert codes.daily_max_failures == cfg.pickup.daily_max_failures == 20
 
 
 def test_find_by_applicant_and_pickup(cases):

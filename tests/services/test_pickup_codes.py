@@ -100,10 +100,42 @@ def test_station_wide_rate_limit_locks_and_audits(codes, clock, audit, store, ha
 def test_failures_outside_the_window_do_not_count(codes, clock):
     issued = codes.issue(["C-1"])
     bad = wrong_code(issued.code)
-    for _ in range(20):
+    for _ in range(15):  # (the daily cap, 20, is tested below)
         assert codes.verify(bad).outcome == "wrong"
         clock.advance(200)  # 4 failures at most in any 600 s window
     assert codes.locked_until() is None
+
+
+def test_a_slow_guesser_under_the_window_limit_meets_the_daily_cap(codes, clock, audit):
+    """4 wrong codes every 10 minutes never trip the short window; without a daily cap that is
+    ~570 guesses a day against every active code."""
+    issued = codes.issue(["C-1"])
+    bad = wrong_code(issued.code)
+    outcomes = []
+    for _ in range(20):
+        outcomes.append(codes.verify(bad).outcome)
+        clock.advance(160)  # at most 4 in any 600 s
+    assert outcomes == ["wrong"] * 19 + ["locked"]
+    rec = [r for r in audit.records() if r.action == "pickup_code.lockout"]
+    assert len(rec) == 1 and rec[0].detail["failures"] == 20 and rec[0].detail["window_s"] == 86400
+    assert codes.verify(issued.code).outcome == "locked"
+    # locked until the first of those failures is a day old, then guessing resumes at the cap's pace
+    clock.advance(86400 - 20 * 160)
+    assert codes.locked_until() is None
+    fresh = codes.issue(["C-2"])
+    assert codes.verify(fresh.code).ok
+    bad = wrong_code(fresh.code)
+    assert codes.verify(bad).outcome == "locked"  # still 19 failures within the day + this one
+
+
+def test_the_short_window_restarts_after_a_lock_out(codes, clock):
+    issued = codes.issue(["C-1"])
+    bad = wrong_code(issued.code)
+    for _ in range(5):
+        codes.verify(bad)
+    assert codes.locked_until()
+    clock.advance(901)
+    assert [codes.verify(bad).outcome for _ in range(4)] == ["wrong"] * 4
 
 
 @pytest.mark.parametrize("text", ["", "12345", "1234567", "abcdef", "１２３４５６", "12 456", None, 123456,
