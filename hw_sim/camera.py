@@ -169,6 +169,9 @@ class CameraSim(SimDevice):
         self.register_source("nobody", lambda: self._moving([synth.background()], 4))
 
     def _reactive(self) -> Iterator[np.ndarray]:
+        """Holds still; on `act`, performs the action after the reaction delay (a turn is held
+        for 0.6 s), and repeats it every 1.5 s, as a person who sees no progress would, until
+        the next `act` or `show`."""
         rng = np.random.default_rng(5)
         key = self._identity
         photo = self._live_photo(key)
@@ -179,10 +182,15 @@ class CameraSim(SimDevice):
         while True:
             pending = self._pending_action
             if pending is not None and time.monotonic() >= pending[1]:
-                self._pending_action = None
                 action = pending[0]
-                n = 8 if action == "blink" else 10
-                frames = self._cached(f"reactive_{action}", lambda: synth.action_frames(still, flm, action, n))
+                self._pending_action = (action, time.monotonic() + 1.5)
+                if action == "blink":
+                    frames = self._cached("reactive_blink", lambda: synth.action_frames(still, flm, "blink", 8))
+                else:
+                    def build(a: str = action) -> list[np.ndarray]:
+                        ramp = synth.action_frames(still, flm, a, 10)  # out and back over 10 frames
+                        return ramp[:5] + [ramp[5]] * 15 + ramp[5:]
+                    frames = self._cached(f"reactive_{action}", build)
                 for f in frames:
                     yield synth.jitter(f, rng)
             yield synth.jitter(still, rng)
@@ -190,9 +198,14 @@ class CameraSim(SimDevice):
     def _select(self, name: str) -> None:
         if name not in self._sources:
             raise ControlError(f"{self.sim_name}: unknown source {name!r} (known: {', '.join(self.sources())})")
+        # build the source here, in the caller's thread (a control command), so the producer
+        # never stalls the stream while a new scene is synthesised
         it = iter(self._sources[name]())
+        first = next(it, None)
+        if first is None:
+            raise ControlError(f"{self.sim_name}: source {name!r} gave no frame")
         with self._cond:
-            self._source, self._iter = name, it
+            self._source, self._iter = name, itertools.chain([first], it)
 
     def _next_frame(self) -> np.ndarray:
         with self._cond:
@@ -318,6 +331,7 @@ class CameraSim(SimDevice):
     # -- control commands ---------------------------------------------------------------------
     def cmd_show(self, source: str) -> dict[str, Any]:
         """Switch what the camera sees: show source=holder|impostor|printed_photo|phone_screen|..."""
+        self._pending_action = None
         self._select(source)
         return self.cmd_status()
 
@@ -332,7 +346,7 @@ class CameraSim(SimDevice):
         return self.cmd_status()
 
     def cmd_act(self, action: str, delay_s: float = 0.4) -> dict[str, Any]:
-        """The reactive holder performs blink|turn_left|turn_right after delay_s (reaction time)."""
+        """The reactive holder performs blink|turn_left|turn_right after delay_s (reaction time), repeating it every 1.5 s until the next act or show."""
         if action not in ("blink", "turn_left", "turn_right"):
             raise ControlError(f"unknown action {action!r} (blink, turn_left, turn_right)")
         self._pending_action = (action, time.monotonic() + float(delay_s))
