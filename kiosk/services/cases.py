@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -167,6 +168,11 @@ def parse_case_number(text: str) -> CaseNumber:
     if int(seq_s) == 0:
         raise CaseError("bad_case_number", f"{t}: sequence 0000 is never issued")
     return CaseNumber(station, day, int(seq_s))
+
+
+def _mask_ids(text: str) -> str:
+    """Notes from the back office are stored: a full ID number in one is kept masked only."""
+    return _ID_LIKE.sub(lambda m: mask_id_number(m.group()), text) if isinstance(text, str) else ""
 
 
 def is_valid_case_number(text: str) -> bool:
@@ -350,10 +356,22 @@ class CaseStore:
                 continue
             current = self.get(report.case_no).status
             if entry.status in TRANSITIONS.get(current, frozenset()):
-                self.set_status(report.case_no, entry.status, entry.note_zh, entry.note_en,
-                                actor=entry.actor or "backoffice", at=entry.at)
+                self.set_status(report.case_no, entry.status, _mask_ids(entry.note_zh), _mask_ids(entry.note_en),
+                                actor=entry.actor or "backoffice", at=self._their_time(entry.at))
                 seen.add(entry.status)
         return self.get(report.case_no)
+
+    def _their_time(self, at: Any) -> str:
+        """A back-office timestamp as the station stores its own (aware ISO, UTC): a time without
+        an offset is the station's local time; one that is not a time at all becomes now (the
+        timeline is read with datetime arithmetic, e.g. `overdue_pickups`)."""
+        try:
+            t = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            return self._now()
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=self.tz)
+        return t.astimezone(dt_timezone.utc).isoformat(timespec="seconds")
 
     def _update(self, case_no: str, **cols: Any) -> Case:
         sets = ", ".join(f"{k} = ?" for k in cols)

@@ -18,6 +18,7 @@ from kiosk.services.cases import (
     is_valid_case_number,
     parse_case_number,
 )
+from kiosk.services.keyed_hash import mask_id_number
 from kiosk.services.workdays import WorkCalendar
 
 ID = "11010119610804013X"
@@ -227,6 +228,25 @@ def test_merge_back_office_report(cases):
     assert merged.status == "result_ready"
     assert [e.status for e in merged.timeline] == ["submitted", "accepted", "approved", "result_ready"]
     assert merged.timeline[2].note_zh == "审核通过" and merged.timeline[2].actor == "backoffice"
+
+
+def test_merged_report_times_and_notes_are_stored_safely(cases, clock):
+    """A back office that sends local times without an offset, a time that is not one, or a
+    note quoting the applicant's ID number: the timeline stays usable and nothing personal lands."""
+    c = cases.open("PS-001", ID, promised_days=1)
+    report = CaseStatusReport(c.case_no, "PS-001", "deposited", (
+        TimelineEntry("2026-11-22T10:05:00", "accepted", f"申请人{ID}已受理"),  # Shanghai local
+        TimelineEntry("soon", "approved"),
+        TimelineEntry("2026-11-22T03:00:00Z", "result_ready"),
+        TimelineEntry("2026-11-22T11:30:00+08:00", "deposited"),
+    ))
+    merged = cases.merge_report(report)
+    assert [e.at for e in merged.timeline[1:]] == [
+        "2026-11-22T02:05:00+00:00", clock.now().isoformat(timespec="seconds"),
+        "2026-11-22T03:00:00+00:00", "2026-11-22T03:30:00+00:00"]
+    assert ID not in merged.timeline[1].note_zh and mask_id_number(ID) in merged.timeline[1].note_zh
+    clock.advance(9 * 86400)
+    assert [x.case_no for x in cases.overdue_pickups(7)] == [c.case_no]  # no naive/aware TypeError
 
 
 def test_receipt_data_refuses_id_numbers(cases):
