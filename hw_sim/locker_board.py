@@ -15,7 +15,7 @@ to arrive at the baud rate, and its bytes leave at the baud rate (`hw_sim.wire.P
 Control commands (`hub.call("cabinet", CMD, ...)` or `python -m hw_sim.ctl SOCKET cabinet CMD k=v`):
 close_door, close_all, open_door_by_hand, jam_lock, stick_door, break_sensor, set_item,
 set_junk, set_corrupt_rate, set_slow, set_board_offline, unplug, replug, set_board_format,
-set_auto_close, set_echo, reset_faults, status.
+set_auto_close, set_echo, hold_output, reset_faults, status.
 `set_echo on=true` (or `echo=1` in a `{sim}` URL, `--echo` here) makes the emulated adapter hand
 the host its own request bytes back, as an RS485 adapter without echo suppression does; like the
 board format it is hardware, so `reset_faults` keeps it.
@@ -360,6 +360,12 @@ class LockerBoardSim(SimDevice):
         with self._lock:
             self.auto_close_s = None if seconds is None else max(0.0, float(seconds))
         return self.auto_close_s
+
+    def cmd_hold_output(self, board: int, lock: int, on: bool = True) -> bool:
+        """An output left switched on ("keep powered", e.g. by a host that crashed)."""
+        with self._lock:
+            self._door(board, lock).held = bool(on)
+        return bool(on)
 
     def cmd_set_echo(self, on: bool = True) -> bool:
         """The USB-RS485 adapter echoes the host's own bytes back (no echo suppression)."""

@@ -114,6 +114,29 @@ class LockerBus:
         return OpenResult(board, lock, "not_opened", ms, "the board reports the lock did not release",
                           "the lock may be jammed or the door pressed shut")
 
+    def outputs_off(self, board: int, reply_timeout_s: float = 0.05) -> int:
+        """Switch every lock output of a board off (start-up: nothing stays powered after a crash).
+        Returns how many frames were sent (0 when the protocol has no held outputs). A board that
+        does not acknowledge costs `reply_timeout_s` per lock; a dead port raises `Unreachable`."""
+        settings = self.settings(board)
+        sent = 0
+        acknowledges = True
+        for lock in range(1, settings.locks + 1):
+            request = self.codec.encode_output_off(board, lock)
+            if request is None:
+                return 0
+            if not acknowledges:  # this firmware (or a dead board) says nothing: do not wait each time
+                self.link.send_only(request)
+                sent += 1
+                continue
+            try:
+                self.link.exchange(request, lambda buf, lk=lock: self.codec.find_output_off_reply(buf, board, lk),
+                                   reply_timeout_s)
+            except (NoReply, BadReply):
+                acknowledges = False  # no acknowledgement is documented for this command
+            sent += 1
+        return sent
+
     def scan(self, addresses: range | list[int], reply_timeout_s: float = 0.05) -> list[int]:
         found: list[int] = []
         for board in addresses:

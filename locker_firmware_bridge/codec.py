@@ -121,6 +121,14 @@ class Codec(ABC):
                 return Found(frame, start, end)
         return None
 
+    def encode_output_off(self, board: int, lock: int) -> bytes | None:
+        """The frame that switches a lock's output off (ends a "keep powered"), or None when the
+        protocol has no held outputs (the board times every pulse itself)."""
+        return None
+
+    def find_output_off_reply(self, buf: bytes, board: int, lock: int) -> Found | None:
+        return None
+
     def encode_for(self, expect: Expect) -> bytes:
         if expect.kind == "status_all":
             return self.encode_status_all(expect.board)

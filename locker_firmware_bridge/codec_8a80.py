@@ -8,19 +8,24 @@ Frames: `HEAD BOARD LOCK FUNC BCC`, BCC = XOR of all earlier bytes.
   (some firmware sends more: an 8-lock board answers with 3), one bit per lock, byte order and
   polarity per board.
 - open several (bitmap) `90 BB b.. BCC`.
+- keep a lock powered `9A BB LL 11`, switch it off again `9B BB LL 11` (the host sends the
+  latter for every lock at start-up: no output stays on after a crash). The reference gives no
+  reply for it, so any 5-byte `9B BB LL .. BCC` frame counts as one, and none is fine too.
 """
 
 from __future__ import annotations
 
 from functools import reduce
 
-from locker_firmware_bridge.codec import Codec, Expect, Reply, Request, bits_to_locks
+from locker_firmware_bridge.codec import Codec, Expect, Found, Reply, Request, bits_to_locks
 from locker_firmware_bridge.errors import ChecksumError, ProtocolError
 from locker_firmware_bridge.settings import BoardSettings
 
 OPEN = 0x8A
 STATUS = 0x80
 BITMAP = 0x90
+HOLD = 0x9A
+HOLD_OFF = 0x9B
 FUNC_OPEN = 0x11
 FUNC_STATUS = 0x33
 LOCKED = 0x11
@@ -74,6 +79,17 @@ class Codec8A80(Codec):
                 raise ProtocolError(f"8a80: lock {lock} does not fit a {nbytes}-byte bitmap")
             out[nbytes - 1 - (lock - 1) // 8] |= 1 << ((lock - 1) % 8)
         return _frame(BITMAP, board, *out)
+
+    def encode_output_off(self, board: int, lock: int) -> bytes:
+        self.check_address(board, lock)
+        return _frame(HOLD_OFF, board, lock, FUNC_OPEN)
+
+    def find_output_off_reply(self, buf: bytes, board: int, lock: int) -> Found | None:
+        for start in range(len(buf) - 4):
+            frame = bytes(buf[start:start + 5])
+            if frame[:3] == bytes([HOLD_OFF, board, lock]) and bcc(frame[:-1]) == frame[-1]:
+                return Found(frame, start, start + 5)
+        return None
 
     @staticmethod
     def _check(frame: bytes, min_len: int) -> None:

@@ -1,5 +1,7 @@
 """`BusSupervisor`: one thread owns the bus, polls every board and turns changes into door events.
 
+At start the owner thread's first job switches every lock output off (reference §4; 8a80 `9B BB LL
+11` per lock, nothing for Kerong, whose board times every pulse itself).
 Commands (`release`, `release_many`, `read_status`, `submit`) are queued to the owner thread and
 run between polls, in order; each returns a `concurrent.futures.Future`. Opens are paced
 (`open_pacing_s` between two pulses, to limit inrush current) and never retried.
@@ -77,6 +79,7 @@ class BusSupervisor:
         unknown_after_failed_polls: int = 3,
         open_pacing_s: float = 0.3,
         poll_retries: int = 0,
+        outputs_off_at_start: bool = True,
         on_event: Callable[[DoorEvent], None] | None = None,
         on_round: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -88,6 +91,7 @@ class BusSupervisor:
         self.unknown_after = unknown_after_failed_polls
         self.open_pacing_s = open_pacing_s
         self.poll_retries = poll_retries
+        self.outputs_off_at_start = outputs_off_at_start
         self._listeners: list[Callable[[DoorEvent], None]] = [on_event] if on_event else []
         self._on_round = on_round
         self._mono = monotonic
@@ -105,10 +109,13 @@ class BusSupervisor:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the owner thread. Never raises for an absent port: the boards go `unknown`."""
+        """Start the owner thread. Never raises for an absent port: the boards go `unknown`.
+        Its first job (before any poll or release) switches every lock output off."""
         if self._thread is not None:
             return
         self.bus.link.open()
+        if self.outputs_off_at_start:
+            self.submit(self._outputs_off)
         self._thread = threading.Thread(target=self._run, name=f"bus-{self.bus.link.port}", daemon=True)
         self._thread.start()
 
@@ -217,6 +224,18 @@ class BusSupervisor:
             fut.set_result(fn())
         except BaseException as exc:  # delivered to the caller; the owner thread lives on
             fut.set_exception(exc)
+
+    def _outputs_off(self) -> int:
+        """Reference §4: at start-up the host turns every output off. One board that does not
+        answer never stops the others; an unplugged adapter ends it (the polls report that)."""
+        sent = 0
+        for board in list(self.bus.boards):
+            try:
+                sent += self.bus.outputs_off(board)
+            except LinkError as exc:
+                log.warning("outputs off at start: %s", exc)
+                break
+        return sent
 
     def _poll_round(self) -> None:
         # asked for explicitly (start-up, reconciliation): worth the bounded status retries

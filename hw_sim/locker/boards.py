@@ -20,6 +20,7 @@ class Door:
     stuck: bool = False  # the latch releases but the door stays shut
     sensor: str | None = None  # None = works; "open"/"closed" = broken wire reading that value
     item: bool = False  # kerong infrared: something in the compartment
+    held: bool = False  # 8a80 "keep powered" (9A): the output stays on until switched off (9B)
     releases: int = 0
     released_at: list[float] = field(default_factory=list)  # monotonic time of each pulse
 
@@ -87,6 +88,7 @@ class SimBoard:
             "doors": {str(n): ("open" if d.open else "closed") for n, d in self.doors.items()},
             "faults": {str(n): f for n, d in self.doors.items() if (f := _faults(d))},
             "releases": {str(n): d.releases for n, d in self.doors.items() if d.releases},
+            "held": [n for n, d in self.doors.items() if d.held],
         }
 
 

@@ -81,7 +81,12 @@ class Firmware8A80:
                     if byte >> bit & 1 and (8 * i + bit + 1) in board.doors:
                         board.release(8 * i + bit + 1)
             return address, _frame8(0x90, address, *bitmap)
-        if head in (0x9A, 0x9B):
+        if head in (0x9A, 0x9B):  # keep the output on (the latch held released) / switch it off
+            lock = req[2]
+            if lock in board.doors:
+                if head == 0x9A:
+                    board.release(lock)
+                board.door(lock).held = head == 0x9A
             return address, _frame8(head, address, req[2], req[3])
         return address, None
 

@@ -28,6 +28,17 @@ def test_8a80_requests_match_reference_bytes() -> None:
     assert C8.encode_status_all(1) == h("80 01 00 33 B2")
     assert C8.encode_open_bitmap(1, {2, 10, 18}) == h("90 01 02 02 02 93")
     assert bcc(h("9A 01 01 11")) == 0x8B  # keep-powered example `9A 01 01 11 8B`
+    assert C8.encode_output_off(1, 1) == h("9B 01 01 11 8A")  # its "off" twin, XOR recomputed
+
+
+def test_output_off_frames_and_replies() -> None:
+    assert CK.encode_output_off(0, 1) is None  # Kerong times every pulse on the board: nothing held
+    found = C8.find_output_off_reply(h("FA FD 9B 01 02 11 89 00"), 1, 2)
+    assert found is not None and found.frame == h("9B 01 02 11 89") and found.start == 2
+    assert C8.find_output_off_reply(h("9B 01 02 11 88"), 1, 2) is None  # bad BCC
+    assert C8.find_output_off_reply(h("9B 01 03 11 8B"), 1, 2) is None  # another lock's
+    with pytest.raises(ProtocolError):
+        C8.encode_output_off(1, 0)
 
 
 def test_8a80_decode_requests() -> None:

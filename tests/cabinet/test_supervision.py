@@ -200,3 +200,47 @@ def test_a_release_pending_on_an_open_door_expires_so_a_later_forced_open_still_
     while rec.kinds(1, 3).count("uncommanded_open") < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert rec.kinds(1, 3).count("uncommanded_open") == 2 and "door_opened" not in rec.kinds(1, 3)
+
+
+def test_every_output_is_switched_off_at_start_before_the_first_poll(boards_sim: LockerBoardSim) -> None:
+    """Reference §4: at start-up the host turns every output off (an output left on by a crashed
+    host would keep a solenoid powered and its door unlatched)."""
+    boards_sim.cmd_hold_output(1, 2)
+    boards_sim.cmd_hold_output(2, 8)
+    boards_sim.cmd_set_board_offline(2, False)
+    cfg = small_cabinet_config()
+    cab = open_cabinet(cfg.url.replace("{sim}", boards_sim.path), config=cfg)
+    try:
+        cab.open()
+        assert cab.refresh().result(5).ok  # queued behind the outputs-off job
+        held = [b["held"] for b in boards_sim.cmd_status()["boards"]]
+        assert held == [[], []]
+        assert cab.status is DeviceStatus.ONLINE
+    finally:
+        cab.close()
+
+
+def test_outputs_off_tolerates_a_dead_board_and_kerong_has_none(boards_sim: LockerBoardSim, ksim) -> None:
+    from locker_firmware_bridge import BoardSettings, LockerBus
+
+    boards_sim.cmd_set_board_offline(2)
+    boards_sim.cmd_hold_output(1, 5)
+    bus = LockerBus.create(boards_sim.path, "8a80", [BoardSettings(1, 8), BoardSettings(2, 8)])
+    bus.link.open()
+    try:
+        t0 = time.perf_counter()
+        assert bus.outputs_off(2) == 8  # sent, unacknowledged: no error
+        wait_s = time.perf_counter() - t0
+        assert bus.link.counters["no_reply"] == 1  # one wait for an acknowledgement, not eight
+        print(f"outputs off, dead 8-lock board: {wait_s * 1000:.0f} ms")
+        assert bus.outputs_off(1) == 8 and boards_sim.cmd_status()["boards"][0]["held"] == []
+        assert boards_sim.requests == 16  # every frame reached the bus (the dead board ignored its 8)
+    finally:
+        bus.close()
+    kbus = LockerBus.create(ksim.path, "kerong-cu", [BoardSettings(0, 16)])
+    kbus.link.open()
+    try:
+        before = ksim.requests
+        assert kbus.outputs_off(0) == 0 and ksim.requests == before
+    finally:
+        kbus.close()
