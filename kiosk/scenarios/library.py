@@ -131,6 +131,15 @@ _add(Scenario(
     ]), "fraud_attempt", setup="deposited_result", setup_args={"person": "tibetan_long_term"}))
 
 _add(Scenario(
+    "staff-retrieve", "Staff retrieve: dropped-off originals and a result not collected in 30 days",
+    "retrieve", tuple([
+        *_staff(), wait("retrieve_list"), act("open", compartment="{dropoff_compartment}"),
+        wait("retrieve_close", 30), close_door(), wait("retrieve_list"),
+        act("open", compartment="{expired_compartment}"), wait("retrieve_close", 30), close_door(),
+        wait("retrieve_list"), act("finish"),
+    ]), "completed", setup="dropoff_and_expired"))
+
+_add(Scenario(
     "commission", "Technician commissioning: self-test, bus scan, four doors, test page, camera, link, bundle",
     "commission", tuple([
         *_staff("rose_leslie", TECH_PIN), wait("selftest"), act("next"), wait("bus_scan"), act("next"),

@@ -62,4 +62,33 @@ def deposited_result(station: Any, controls: Any, matter: str = "PS-001", person
     return {**ctx, "code": issued.code, "compartment": comp.id, "board": comp.board, "lock": comp.lock}
 
 
-SETUPS = {"submitted_case": submitted_case, "result_ready": result_ready, "deposited_result": deposited_result}
+def _load(station: Any, controls: Any, case_no: str, actor: str) -> Any:
+    """Reserve, open, close and confirm a compartment for `case_no` (as a person would)."""
+    svc = station.cabinet_service
+    comp = svc.reserve("M", case_no, actor=actor)
+    out = svc.release_for_deposit(comp.id, actor=actor)
+    if not out.ok:
+        raise RuntimeError(f"setup: {comp.id} did not open ({out.result})")
+    controls.close_doors([(comp.board, comp.lock)])
+    deadline = time.monotonic() + 10
+    while svc.door(comp.id) != "closed":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"setup: {comp.id} never read closed")
+        time.sleep(0.01)
+    svc.confirm_closed(comp.id, actor=actor)
+    return comp
+
+
+def dropoff_and_expired(station: Any, controls: Any) -> dict[str, Any]:
+    """Paper originals dropped off for a case, and a result nobody collected for 31 days."""
+    drop = submitted_case(station, controls, "PS-003", "lin_manuel_miranda")
+    comp = _load(station, controls, drop["case_no"], "citizen")
+    station.services.cases.set_dropoff_compartment(drop["case_no"], comp.id)
+    old = deposited_result(station, controls, "PS-001", "x_check_digit")
+    station.clock.advance(31 * 86400)
+    return {"dropoff_case": drop["case_no"], "dropoff_compartment": comp.id, "expired_case": old["case_no"],
+            "expired_compartment": old["compartment"]}
+
+
+SETUPS = {"submitted_case": submitted_case, "result_ready": result_ready, "deposited_result": deposited_result,
+          "dropoff_and_expired": dropoff_and_expired}
