@@ -113,6 +113,8 @@ class BusSupervisor:
         Its first job (before any poll or release) switches every lock output off."""
         if self._thread is not None:
             return
+        with self._cond:
+            self._stop = False  # start after stop: a device closed and opened again
         self.bus.link.open()
         if self.outputs_off_at_start:
             self.submit(self._outputs_off)

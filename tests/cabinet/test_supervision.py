@@ -244,3 +244,18 @@ def test_outputs_off_tolerates_a_dead_board_and_kerong_has_none(boards_sim: Lock
         assert kbus.outputs_off(0) == 0 and ksim.requests == before
     finally:
         kbus.close()
+
+
+def test_cabinet_opened_again_after_close_works(boards_sim: LockerBoardSim) -> None:
+    cfg = small_cabinet_config()
+    cab = open_cabinet(cfg.url.replace("{sim}", boards_sim.path), config=cfg)
+    try:
+        cab.open()
+        assert cab.refresh().result(3).ok
+        cab.close()
+        assert cab.release(1, 2).result(1).code is ResultCode.DEVICE_NOT_READY
+        cab.open()
+        assert cab.refresh().result(3).ok and cab.status is DeviceStatus.ONLINE
+        assert cab.release(1, 2).result(3).data == "opened" and boards_sim.door_open(1, 2)
+    finally:
+        cab.close()
