@@ -156,3 +156,30 @@ def test_slow_serial_line_allows_for_the_job_transmission_time(sim, open_printer
     done = p.print_document("pickup", sample("pickup")).result(15)
     assert done.ok, done.detail
     assert sim.wait_receipts(1)[0].cut == "full"
+
+
+def test_cups_lp_queue_gets_exactly_one_job_per_receipt(open_printer, monkeypatch, tmp_path):
+    """Through the `lp` command (no pycups) each receipt is one job. A stand-in `lp` (a real
+    executable on PATH that spools stdin to a file, as CUPS would) shows that no spare `lp` is
+    left waiting after a job: closing it would submit a blank job (a stray line feed)."""
+    import os
+    import shutil as _shutil
+
+    bin_dir, spool = tmp_path / "bin", tmp_path / "spool"
+    bin_dir.mkdir()
+    spool.mkdir()
+    (bin_dir / "lpstat").write_text(
+        "#!/bin/sh\n"
+        'case "$1" in -e) echo receipts ;; -v) echo "device for receipts: socket://127.0.0.1:9100" ;; esac\n')
+    (bin_dir / "lp").write_text(f"#!/bin/sh\ncat > \"$(mktemp {spool}/job-XXXXXX)\"\n")
+    for f in ("lp", "lpstat"):
+        os.chmod(bin_dir / f, 0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.path.dirname(_shutil.which('cat'))}")
+
+    p = open_printer("cups://receipts")
+    assert p.status is DeviceStatus.ONLINE and p.class_status["paper"] == "unknown"
+    for kind in ("pickup", "deposit_slip"):
+        assert p.print_document(kind, sample(kind)).result(10).ok
+    p.close()
+    jobs = [f.read_bytes() for f in spool.iterdir()]
+    assert len(jobs) == 2 and all(j.startswith(b"\x1b@\x1c&") for j in jobs), [j[:20] for j in jobs]

@@ -402,7 +402,9 @@ class EscposReceiptPrinter(ReceiptPrinter):
             wait = self.status_timeout + len(job.data) * 10 / self.url.param("baud", 9600, int)
         after: PrinterState | None = None
         try:
-            after = self._read_state(retry=False, timeout=wait)
+            # (only where status can be read: reconnecting a cups:// queue would leave an `lp`
+            # waiting whose close submits a blank job)
+            after = self._read_state(retry=False, timeout=wait) if self.readable else None
         except PrinterUnavailable as exc:
             self.set_status(exc.status, exc.detail, paper="unknown")
             raise self._not_ready(receipt, f"printer stopped answering after the job: {exc.detail}") from None
