@@ -76,7 +76,10 @@ def _status(args: argparse.Namespace) -> int:
     try:
         svc = station.service
         svc.sync_map()
-        svc.cabinet.refresh().result(5)
+        try:
+            svc.cabinet.refresh().result(10)
+        except TimeoutError:  # a huge or struggling bus: show what is known (doors "unknown")
+            pass
         doors = svc.cabinet.doors()
         rows: list[dict[str, Any]] = []
         for c in svc.compartments():
