@@ -67,7 +67,12 @@ class UiSection(Section):
     language: Literal["zh", "en"] = "zh"
     fullscreen: bool = False
     show_cursor: bool = True
-    technician_pin_hash: str | None = None
+    technician_pin_hash: str | None = Field(default=None, description="pbkdf2_sha256$ITER$SALT_HEX$HASH_HEX; none = technicians' own PINs")
+    width: int = Field(default=1280, ge=640, le=7680, description="window size when not fullscreen")
+    height: int = Field(default=800, ge=480, le=4320)
+    touch_input: Literal["mouse", "mtdev"] = Field(default="mouse", description="mtdev on a real touch screen (no doubled touches)")
+    technician_idle_s: float = Field(default=120.0, ge=20, le=3600)
+    final_screen_s: float = Field(default=10.0, ge=3, le=120, description="how long a visit's last screen stays")
 
 
 class SimulatorSection(Section):

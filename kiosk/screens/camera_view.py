@@ -1,0 +1,108 @@
+"""Live camera preview: the newest frame of a Camera device blitted to a texture on the Kivy
+Clock (never blocking: `latest_frame()` only reads what the camera's owner thread last stored),
+a guide oval for where the face goes, and the face box the verifier last reported.
+
+`CameraPreview(frames=callable)` where the callable returns a `Frame` (or a BGR array, or None).
+`face_box` is (x, y, w, h) in frame pixels, set by the app from the verifier's `face_found` event.
+`shown` counts distinct frames put on screen (the benchmark's preview frame rate).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.graphics import Color, Line, Rectangle
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.widget import Widget
+
+from kiosk.screens import theme
+
+BOX_VISIBLE_S = 2.0
+
+
+class CameraPreview(Widget):
+    frames = ObjectProperty(None, allownone=True)  # () -> Frame | ndarray | None
+    boxes = ObjectProperty(None, allownone=True)  # () -> ((x, y, w, h), monotonic time) | None
+    mirror = BooleanProperty(True)  # people expect a mirror image of themselves
+    guide = BooleanProperty(True)  # the dashed oval where the face goes
+    face_box = ListProperty([])
+    face_box_at = NumericProperty(0.0)
+    fps = NumericProperty(30.0)
+    shown = NumericProperty(0)
+    placeholder = StringProperty("")
+    def __init__(self, frames: Callable[[], Any] | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.frames = frames
+        self._texture: Texture | None = None
+        self._last_index: Any = None
+        self._frame_size = (0, 0)
+        self._ev = None
+        self.bind(pos=self._redraw, size=self._redraw, face_box=self._redraw)
+
+    def on_parent(self, _w: Any, parent: Any) -> None:
+        if parent is not None and self._ev is None:
+            self._ev = Clock.schedule_interval(self.update, 1 / self.fps)
+        elif parent is None and self._ev is not None:
+            self._ev.cancel()
+            self._ev = None
+
+    def update(self, _dt: float = 0.0) -> bool:
+        """Put the newest frame on screen if there is a new one. Returns True if it drew one."""
+        if self.boxes is not None:
+            latest = self.boxes()
+            if latest is not None and latest[1] != self.face_box_at:
+                self.face_box, self.face_box_at = list(latest[0]), latest[1]
+        if self.frames is None:
+            return False
+        try:
+            frame = self.frames()
+        except Exception:  # a camera going away must never break the screen
+            frame = None
+        if frame is None:
+            return False
+        image = getattr(frame, "image", frame)
+        index = getattr(frame, "index", id(image))
+        if index == self._last_index or image is None or getattr(image, "ndim", 0) != 3:
+            return False
+        self._last_index = index
+        h, w = image.shape[:2]
+        if self._texture is None or self._texture.size != (w, h):
+            self._texture = Texture.create(size=(w, h), colorfmt="bgr")
+            self._texture.flip_vertical()
+            if self.mirror:
+                self._texture.flip_horizontal()
+            self._frame_size = (w, h)
+        self._texture.blit_buffer(image.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        self.shown += 1
+        self._redraw()
+        return True
+
+    def _fit(self) -> tuple[float, float, float, float]:
+        fw, fh = self._frame_size if self._frame_size[0] else (4, 3)
+        scale = min(self.width / fw, self.height / fh)
+        w, h = fw * scale, fh * scale
+        return self.x + (self.width - w) / 2, self.y + (self.height - h) / 2, w, h
+
+    def _redraw(self, *_: Any) -> None:
+        self.canvas.clear()
+        x, y, w, h = self._fit()
+        with self.canvas:
+            Color(0.1, 0.12, 0.15, 1)
+            Rectangle(pos=(x, y), size=(w, h))
+            if self._texture is not None:
+                Color(1, 1, 1, 1)
+                Rectangle(texture=self._texture, pos=(x, y), size=(w, h))
+            if self.guide:  # where the face should be
+                Color(*theme.SURFACE[:3], 0.9)
+                Line(ellipse=(x + w * 0.33, y + h * 0.18, w * 0.34, h * 0.64), width=2)
+            if len(self.face_box) == 4 and self._frame_size[0] and time.monotonic() - self.face_box_at < BOX_VISIBLE_S:
+                fx, fy, fw, fh = self.face_box
+                sx, sy = w / self._frame_size[0], h / self._frame_size[1]
+                if self.mirror:
+                    fx = self._frame_size[0] - fx - fw
+                Color(*theme.HIGHLIGHT)
+                Line(rectangle=(x + fx * sx, y + h - (fy + fh) * sy, fw * sx, fh * sy), width=3)

@@ -1,0 +1,327 @@
+"""Plays the scripted visits (`kiosk.scenarios.library`) through the REAL screens and writes a
+screenshot of every step: `out/screens/<scenario>/NN-<state>.png`, plus `out/screens/index.html`.
+
+The player runs on the Kivy Clock and never blocks it: a step that waits (`wait`, `wait_idle`,
+`scan`) is re-checked every `POLL_S`, so the window keeps drawing and device events keep flowing.
+A touch step (`act`) finds the on-screen button that offers the action and touches it with a
+`UnitTestTouch` (keypad digits one by one, stars and tags one by one); only an action with no
+button on screen (none today) falls back to `app.act()` and the transcript says so. Simulator
+steps (`sim`, `page`, `door`, `advance`, `tick`) go through the scenario runner's own step code.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+
+from kiosk.flows.texts import render
+from kiosk.scenarios.model import Scenario, fill
+
+log = logging.getLogger(__name__)
+POLL_S = 0.05
+SETTLE_S = 0.35  # the attract screen is on for this long before its screenshot
+FRAME_WAIT_S = 0.12  # a new screen is captured once it has been drawn (a few frames)
+
+
+def walk(widget: Any) -> Iterator[Any]:
+    yield widget
+    for child in widget.children:
+        yield from walk(child)
+
+
+def touch_widget(widget: Any) -> None:
+    """A real touch (down + up) at the widget's centre, through the window like a finger's."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    t = UnitTestTouch(x, y)
+    t.touch_down()
+    t.touch_up()
+
+
+class ScenarioPlayer:
+    def __init__(self, app: Any, controls: Any, clock: Any, scenarios: list[Scenario], out_dir: str | Path,
+                 on_done: Callable[[list[dict[str, Any]]], None] | None = None, timeout_scale: float = 1.0) -> None:
+        from kiosk.scenarios.sim_runner import ScenarioRunner
+
+        self.app = app
+        self.controls = controls
+        self.clock = clock
+        self.scenarios = list(scenarios)
+        self.out = Path(out_dir)
+        self.on_done = on_done
+        self.timeout_scale = timeout_scale
+        self.runner = ScenarioRunner(app.station, controls, clock, lang=app.lang)
+        self.results: list[dict[str, Any]] = []
+        self._gen: Iterator[None] | None = None
+        self._ev: Any = None
+        # the scenario being played: where its shots go, and what is on screen vs. last captured
+        self._folder: Path | None = None
+        self._shots: list[dict[str, Any]] = []
+        self._shot_sig: Any = None
+        self._seen_sig: Any = None
+        self._seen_at = 0.0
+
+    # -- driving ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._gen = self._play_all()
+        self._ev = Clock.schedule_interval(self._poll, POLL_S)
+
+    def _poll(self, _dt: float) -> bool:
+        assert self._gen is not None
+        self._auto_shot()
+        try:
+            next(self._gen)
+        except StopIteration:
+            self._write_index()
+            if self.on_done is not None:
+                self.on_done(self.results)
+            return False
+        return True
+
+    def _play_all(self) -> Iterator[None]:
+        for scenario in self.scenarios:
+            yield from self._play(scenario)
+        yield
+
+    # -- one scenario -----------------------------------------------------------------------------
+    def _play(self, sc: Scenario) -> Iterator[None]:
+        app, st = self.app, self.app.station
+        folder = self.out / sc.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+        shots: list[dict[str, Any]] = []
+        notes: list[str] = []
+        result: dict[str, Any] = {"scenario": sc.name, "title": sc.title, "expected": sc.expect, "shots": shots,
+                                  "notes": notes}
+        self.results.append(result)
+        self.controls.reset()
+        try:
+            setup_args = dict(getattr(sc, "setup_args", {}) or {})
+            context = self.runner_setup(sc, setup_args)
+        except Exception as exc:
+            result.update(outcome=f"error:setup {exc}", ok=False)
+            log.exception("scenario %s: setup failed", sc.name)
+            return
+        t0 = time.perf_counter()
+        app.go_home()
+        yield from self._settle()
+        self._shot(folder, shots, "attract", "attract")
+        self._folder, self._shots, self._shot_sig, self._seen_sig = folder, shots, None, None
+        flow = app.start_flow(sc.flow, **fill(dict(sc.flow_args), context))
+        outcome = None
+        try:
+            for raw in sc.steps:
+                step = fill(dict(raw), context)
+                if "wait" not in step and "wait_idle" not in step:
+                    yield from self._wait_shot()
+                yield from self._do(step, notes)
+            deadline = time.monotonic() + 5.0
+            while not flow.ended and time.monotonic() < deadline:
+                yield
+            outcome = flow.outcome if flow.ended else f"stuck:{flow.state}"
+        except _Stuck as exc:
+            outcome = str(exc)
+            notes.append(f"!! {exc}")
+        finally:
+            if not flow.ended:
+                flow.end("canceled")
+        yield from self._wait_shot(2.0)  # the last screen: the outcome
+        self._folder = None
+        # the last screen (the outcome) is in the shots; back home for the next scenario
+        result.update(outcome=outcome, ok=outcome == sc.expect, ms=round((time.perf_counter() - t0) * 1000))
+        app.go_home()
+        yield
+
+    def _auto_shot(self) -> None:
+        """Capture each new screen (state, error, timeout warning, end) once it has been drawn."""
+        if self._folder is None or self.app.flow is None or self.app.sm.current != "flow":
+            return
+        sig = self._signature()
+        now = time.monotonic()
+        if sig != self._seen_sig:
+            self._seen_sig, self._seen_at = sig, now
+            return
+        if sig != self._shot_sig and now - self._seen_at >= FRAME_WAIT_S:
+            self._shot_sig = sig
+            flow = self.app.flow
+            suffix = "-timeout-warning" if sig[2:3] == (True,) else "-error" if len(sig) > 1 and sig[1] else ""
+            self._shot(self._folder, self._shots, f"{flow.state}{suffix}", flow.state)
+
+    def _wait_shot(self, limit_s: float = 1.0) -> Iterator[None]:
+        """Before a touch: let the current screen be captured first."""
+        end = time.monotonic() + limit_s
+        while self._signature() != self._shot_sig and time.monotonic() < end:
+            yield
+
+    def runner_setup(self, sc: Scenario, setup_args: dict[str, Any]) -> dict[str, Any]:
+        from kiosk.scenarios.sim_setups import SETUPS
+
+        if not sc.setup:
+            return {}
+        return SETUPS[sc.setup](self.app.station, self.controls, **setup_args)
+
+    def _settle(self, seconds: float = SETTLE_S) -> Iterator[None]:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            yield
+
+    def _signature(self) -> tuple[Any, ...]:
+        flow = self.app.flow
+        if flow is None:
+            return ("none",)
+        vm = self.app.current_view()
+        if vm is None:
+            return (flow.state,)
+        data = {k: v for k, v in vm.data.items() if k != "timeout_in"}
+        return (vm.state, vm.error.key if vm.error else None, "timeout_in" in vm.data, vm.final,
+                hash(repr(sorted(data.items(), key=lambda kv: kv[0]))))
+
+    def _shot(self, folder: Path, shots: list[dict[str, Any]], name: str, state: str) -> None:
+        n = len(shots) + 1
+        path = folder / f"{n:02d}-{name}.png"
+        try:
+            self.app.screenshot(path)
+        except Exception as exc:
+            log.error("screenshot %s failed: %s", path, exc)
+            return
+        vm = self.app.current_view()
+        caption = render(vm.title, self.app.lang) if vm is not None else "attract"
+        body = " / ".join(render(b, self.app.lang) for b in vm.body) if vm is not None else ""
+        err = render(vm.error, self.app.lang) if vm is not None and vm.error else ""
+        shots.append({"file": path.name, "state": state, "title": caption, "body": body, "error": err})
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _do(self, step: dict[str, Any], notes: list[str]) -> Iterator[None]:
+        flow = self.app.flow
+        if "act" in step:
+            notes.append(f"> {step['act']} {step.get('args') or ''}".rstrip())
+            ok = yield from self._press(step["act"], dict(step.get("args") or {}), notes)
+            if not ok:
+                raise _Stuck(f"error:action {step['act']!r} not offered in {flow.state}")
+            yield
+        elif "wait" in step:
+            target = step["wait"]
+            deadline = time.monotonic() + float(step.get("timeout", 30.0)) * self.timeout_scale
+            while not (flow.state == target or (flow.ended and target != "ended")):
+                if time.monotonic() > deadline:
+                    break
+                yield
+            if flow.state != target:
+                raise _Stuck(f"stuck:{flow.state}:{flow.outcome} (waiting for {target})")
+        elif "wait_idle" in step:
+            deadline = time.monotonic() + float(step.get("timeout", 30.0)) * self.timeout_scale
+            while flow._pending and time.monotonic() < deadline:
+                yield
+        elif "scan" in step:
+            for i in range(int(step["scan"])):
+                deadline = time.monotonic() + 10.0 * self.timeout_scale
+                while not flow.pending("page"):
+                    if time.monotonic() > deadline or flow.ended:
+                        raise _Stuck(f"stuck:{flow.state} (no capture running)")
+                    yield
+                cmd = flow._pending["page"]
+                notes.append(f"~ document camera sees page {i + 1}")
+                self.controls.good_page()
+                yield from self._settle(0.6)  # the page preview shows the page
+                deadline = time.monotonic() + 20.0 * self.timeout_scale
+                while not cmd.done() and time.monotonic() < deadline:
+                    yield
+                self.controls.no_page()
+                yield
+        else:
+            self.runner._step(step, notes.append)  # sim / page / door / advance / tick: quick calls
+            yield
+
+    def _press(self, action: str, args: dict[str, Any], notes: list[str]) -> Iterator[None]:
+        """Touch the button(s) a person would touch for `action`; returns whether it was offered."""
+        app = self.app
+        flow = app.flow
+        root = app.root_view
+
+        def button(action_id: str) -> Any:
+            from kiosk.screens.widgets import KButton
+
+            for w in walk(root):
+                if isinstance(w, KButton) and w.action_id == action_id and not w.disabled and w.opacity > 0 \
+                        and w.get_root_window() is not None:
+                    return w
+            return None
+
+        pad_arg = {"search": "query", "code": "code", "pin": "pin", "enter_case": "case_no"}.get(action)
+        if action == "more_time":
+            b = button("more_time")
+        elif pad_arg and pad_arg in args:
+            value = str(args[pad_arg])
+            opener = button(action)
+            if opener is not None and flow.view().screen != "keypad":
+                touch_widget(opener)  # opens the pad in place of the picture
+                yield from self._settle(0.15)
+            for ch in value.upper():
+                key = button(f"key:{ch}")
+                if key is None:
+                    notes.append(f"  (no key {ch!r} on screen: acting directly)")
+                    return app.act(action, **args)
+                touch_widget(key)
+                yield
+            b = button("key:ok")
+        elif action in ("select", "category") and "code" in args:
+            b = button(str(args["code"]))
+        elif action == "open" and "compartment" in args:
+            b = button(str(args["compartment"]))
+        elif action == "rate":
+            star = button(str(args.get("score", 5)))
+            if star is not None:
+                touch_widget(star)
+                yield
+            for tag in args.get("tags") or ():
+                tb = button(tag)
+                if tb is not None:
+                    touch_widget(tb)
+                    yield
+            b = button("rate")
+        else:
+            b = button(action)
+        if b is None:
+            notes.append(f"  (no button for {action!r} on screen: acting directly)")
+            return app.act(action, **args)
+        app.last_act = None
+        touch_widget(b)
+        yield
+        return app.last_act is None or app.last_act[1]  # (action, offered?) as app.act() saw it
+
+    # -- index ------------------------------------------------------------------------------------
+    def _write_index(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "index.json").write_text(json.dumps(self.results, ensure_ascii=False, indent=1))
+        parts = ["<!doctype html><meta charset='utf-8'><title>Station screens</title>",
+                 "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:.5em;"
+                 "width:420px;vertical-align:top}img{width:100%;border:1px solid #999}"
+                 "figcaption{font-size:13px}.bad{color:#b3261e}</style>",
+                 "<h1>Scripted visits through the real screens</h1>"]
+        for r in self.results:
+            cls = "" if r.get("ok") else " class='bad'"
+            parts.append(f"<h2 id='{html.escape(r['scenario'])}'>{html.escape(r['scenario'])}: "
+                         f"{html.escape(r['title'])}</h2><p{cls}>outcome: {html.escape(str(r.get('outcome')))} "
+                         f"(expected {html.escape(r['expected'])})</p>")
+            for s in r["shots"]:
+                cap = f"<b>{html.escape(s['state'])}</b> — {html.escape(s['title'])}<br>{html.escape(s['body'])}"
+                if s["error"]:
+                    cap += f"<br><span class='bad'>{html.escape(s['error'])}</span>"
+                parts.append(f"<figure><img src='{html.escape(r['scenario'])}/{html.escape(s['file'])}'>"
+                             f"<figcaption>{cap}</figcaption></figure>")
+        path = self.out / "index.html"
+        path.write_text("\n".join(parts), encoding="utf-8")
+        return path
+
+
+class _Stuck(Exception):
+    pass

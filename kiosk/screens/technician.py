@@ -1,0 +1,113 @@
+"""Technician mode: the maintenance PIN screen (reached by holding the station name) and the
+technician dashboard — each device's status, last error and counters (`Device.snapshot()`),
+the compartment map with live door states, the station's recent log lines, and the
+commissioning checks (the `commission` flow, which itself asks for the technician card + PIN).
+
+The maintenance PIN is checked by `app.check_technician_pin()` (a PBKDF2 hash from `[ui]
+technician_pin_hash`, else any enrolled technician's PIN); five wrong PINs lock it for 5 minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from kiosk.screens.cabinet_view import CabinetMap
+from kiosk.screens.keypad import Keypad
+from kiosk.screens.widgets import Banner, KLabel
+
+TABS = ("devices", "doors", "log")
+
+
+class MaintenanceScreen(Screen):
+    message = StringProperty("")
+
+    def __init__(self, app: Any, **kw: Any) -> None:
+        super().__init__(name="maintenance", **kw)
+        self.app = app
+        self.keypad = Keypad(on_submit=self._submit, mask=True, max_len=8, min_len=4,
+                             delete_text=app.tr("ui.key.delete"), submit_text=app.tr("ui.ok"))
+        app.bind(lang=lambda *_: setattr(self.keypad, "delete_text", app.tr("ui.key.delete")))
+        app.bind(lang=lambda *_: setattr(self.keypad, "submit_text", app.tr("ui.ok")))
+        self.ids.pad_area.add_widget(self.keypad)
+
+    def on_pre_enter(self, *_: Any) -> None:
+        self.keypad.value = ""
+        self.message = ""
+
+    def _submit(self, pin: str) -> None:
+        ok, why = self.app.check_technician_pin(pin)
+        self.keypad.value = ""
+        if ok:
+            self.app.open_technician()
+        else:
+            self.message = why
+
+
+class TechnicianScreen(Screen):
+    tab = StringProperty("devices")
+
+    def __init__(self, app: Any, **kw: Any) -> None:
+        super().__init__(name="technician", **kw)
+        self.app = app
+        self._ev = None
+        self.map: CabinetMap | None = None
+
+    def on_enter(self, *_: Any) -> None:
+        self.refresh()
+        self._ev = Clock.schedule_interval(lambda _dt: self.refresh(), 1.0)
+
+    def on_leave(self, *_: Any) -> None:
+        if self._ev is not None:
+            self._ev.cancel()
+            self._ev = None
+
+    def on_tab(self, *_: Any) -> None:
+        self.map = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        area = self.ids.content
+        if self.tab == "doors":
+            if self.map is None:
+                area.clear_widgets()
+                self.map = CabinetMap(layout=self.app.cabinet_layout(), label_size=self.app.s_small)
+                area.add_widget(self.map)
+            states = self.app.door_states()
+            self.map.open_doors = [c for c, s in states.items() if s == "open"]
+            self.map.problems = {c: s for c, s in states.items() if s not in ("open", "closed")}
+            return
+        area.clear_widgets()
+        box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=self.app.s_spacing * 0.4)
+        box.bind(minimum_height=box.setter("height"))
+        if self.tab == "devices":
+            health = self.app.station.health() if self.app.station else {"devices": {}}
+            for role, snap in health["devices"].items():
+                ok = snap.get("status") == "ready"
+                line = f"{'✓' if ok else '×'} {role}: {snap.get('status')}  {snap.get('detail') or ''}"
+                box.add_widget(Banner(kind="info" if ok else "error", text=line))
+                extra = {k: v for k, v in snap.items() if k in ("last_error", "counters") and v}
+                if extra:
+                    box.add_widget(KLabel(text=json.dumps(extra, ensure_ascii=False, default=str)[:300], role="small"))
+            for task, why in (health.get("available") or {}).items():
+                if why:
+                    box.add_widget(KLabel(text=self.app.tr("ui.tech.unavailable", task=task, why=why), role="small"))
+        else:  # one label for the whole tail: one texture, not one per line
+            box.add_widget(KLabel(text="\n".join(self.app.log_lines()[-30:]) or "-", role="small"))
+        from kivy.uix.scrollview import ScrollView
+
+        sv = ScrollView(do_scroll_x=False)
+        sv.add_widget(box)
+        area.add_widget(sv)
+        if self.tab == "log":
+            sv.scroll_y = 0
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,0 +1,87 @@
+"""Basic widgets every screen uses: wrapping label, touch button by kind, banner, step indicator.
+
+Sizes and colours come from the running app (`app.s_*` in pixels, `app.lang`), so elder mode and
+a language switch re-render through Kivy bindings. The rules live in `widgets.kv`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+
+from kiosk.screens import theme
+
+BUTTON_COLOURS = {
+    "primary": (theme.PRIMARY, theme.ON_PRIMARY),
+    "secondary": (theme.SECONDARY, theme.ON_SECONDARY),
+    "danger": (theme.DANGER, theme.ON_DANGER),
+    "success": (theme.SUCCESS, theme.ON_SUCCESS),
+    "choice": (theme.SURFACE, theme.TEXT),
+    "keypad": (theme.PRIMARY, theme.ON_PRIMARY),
+    "header": (theme.HEADER, theme.ON_HEADER),
+}
+
+
+class KLabel(Label):
+    """A label that wraps to its width and is as tall as its text."""
+
+    role = StringProperty("body")  # body | small | title | muted
+
+
+class Banner(KLabel):
+    """A coloured message strip: kind = error | warning | info."""
+
+    kind = StringProperty("error")
+    bg = ListProperty(list(theme.ERROR_BG))
+
+
+class KButton(Button):
+    """A touch target of at least `app.s_target` in both directions; colours by `kind`."""
+
+    kind = StringProperty("primary")
+    action_id = StringProperty("")
+    bg = ListProperty(list(theme.PRIMARY))
+    fg = ListProperty(list(theme.ON_PRIMARY))
+
+    def on_kind(self, *_: object) -> None:
+        bg, fg = BUTTON_COLOURS.get(self.kind, BUTTON_COLOURS["primary"])
+        self.bg, self.fg = list(bg), list(fg)
+
+    def on_disabled(self, *_: object) -> None:
+        if self.disabled:
+            self.bg, self.fg = list(theme.DISABLED), list(theme.ON_DISABLED)
+        else:
+            self.on_kind()
+
+
+class StepIndicator(BoxLayout):
+    """Step i of n: a numbered dot per step with its label; the current one filled."""
+
+    step = NumericProperty(0)
+    labels = ListProperty([])  # translated step names
+
+    def on_step(self, *_: object) -> None:
+        self.rebuild()
+
+    def on_labels(self, *_: object) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        self.clear_widgets()
+        for i, text in enumerate(self.labels, start=1):
+            self.add_widget(StepDot(number=i, text=text, state_name=(
+                "current" if i == self.step else "done" if i < self.step else "todo")))
+
+
+class StepDot(BoxLayout):
+    number = NumericProperty(1)
+    text = StringProperty("")
+    state_name = StringProperty("todo")
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
