@@ -89,6 +89,23 @@ class HubControls:
                 log.debug("reset %s.%s: %s", device, cmd, exc)
         if was != "holder":
             self._flush_camera()
+        self._boards_back()
+
+    def _boards_back(self, timeout: float = 8.0) -> None:
+        """After a board fault is cleared, wait until the driver has polled every board again."""
+        cab = getattr(self.station.devices, "cabinet", None)
+        if cab is None or not hasattr(cab, "boards"):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                cab.refresh().result(2.0)
+            except Exception:
+                pass
+            if all(b.get("state") == "ok" for b in cab.boards()):
+                return
+            time.sleep(0.1)
+        log.warning("cabinet boards still not all answering after %.0f s", timeout)
 
     def _flush_camera(self) -> None:
         """The next person steps up: let frames of the last scene leave the camera's pipeline
