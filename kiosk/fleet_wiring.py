@@ -1,6 +1,7 @@
 """Join a built `Station` to the fleet: its mode, the command target, the MQTT link, the back office.
 
-    link = attach_fleet(station)     # at start (after Station(...)); None when no broker is configured
+    link = attach_fleet(station)     # at start (after Station(...)); None when no broker is configured;
+                                     # a second call returns the first call's link
     ...
     detach_fleet(station)            # at close, before the store closes
 
@@ -112,9 +113,12 @@ def guard_flows(station: Any, mode: StationMode) -> None:
 
 def attach_fleet(station: Any) -> FleetLink | None:
     """Give the station its mode and, with a broker configured, a started fleet link (returned)."""
-    from kiosk.services.fleet.setup import build_link, choose_backoffice
+    from kiosk.services.fleet.setup import build_link, choose_backoffice, desired_via_target
     from kiosk.services.outbox import Outbox
 
+    if getattr(station, "_fleet_attached", False):  # once per station, whoever calls it first
+        return station.fleet_link
+    station._fleet_attached = True
     cfg = station.config
     outbox = Outbox.from_config(station.store, cfg.fleet, station.clock)
     cab = getattr(station, "cabinet_service", None)
@@ -133,9 +137,16 @@ def attach_fleet(station: Any) -> FleetLink | None:
     target = StationCommands(cabinet=cab, cases=station.services.cases, mode=mode,
                              get_config=lambda: station.config, set_config=lambda new: _apply_config(station, new))
     station.fleet_target = target
+    apply_desired = desired_via_target(target)
+
+    def desired_as_backoffice(settings: dict[str, Any]) -> dict[str, Any]:
+        with target.acting_as("backoffice:desired"):
+            return apply_desired(settings)
+
     try:
         link = build_link(_resolved_fleet(station.config, Path(station.root)), station.store, outbox, station.audit,
-                          target, station.clock, health_source=lambda: device_health(station))
+                          target, station.clock, health_source=lambda: device_health(station),
+                          desired_handler=desired_as_backoffice)
     except (OSError, ValueError) as exc:
         station.fleet_problem = f"fleet link not started: {exc}"[:300]
         log.error("%s; events wait in the outbox", station.fleet_problem)

@@ -216,3 +216,24 @@ def test_an_update_notice_is_recorded_and_shown_in_health(joined):
     assert {"cabinet", "printer", "id_reader", "station"} <= set(health["devices"])
     assert health["devices"]["cabinet"]["status"] == "online"
     assert j.bo.contract_violations == []
+
+
+def test_signed_desired_settings_go_through_the_same_target(joined):
+    from kiosk.fleet_wiring import attach_fleet
+
+    j = joined
+    assert attach_fleet(j.station) is j.link  # attaching twice gives the same link, not a second one
+    j.bo.set_desired(KIOSK_ID, 1, {"maintenance": True})
+    wait_for(lambda: j.station.mode.maintenance, 10, "maintenance from desired settings")
+    try:
+        assert audits(j.station, "station.maintenance.on")[-1].actor == "backoffice:desired"
+        wait_for(lambda: (j.bo.track(KIOSK_ID).reported or {}).get("version") == 1, 10, "reported v1")
+        assert j.bo.track(KIOSK_ID).reported["settings"] == {"maintenance": True}
+        # a desired document signed by another key changes nothing and says so
+        j.bo.set_desired(KIOSK_ID, 2, {"maintenance": False}, key=signing.generate())
+        wait_for(lambda: (j.bo.track(KIOSK_ID).reported or {}).get("version") == 2, 10, "reported v2")
+        assert "bad signature" in j.bo.track(KIOSK_ID).reported["errors"][0]
+        assert j.station.mode.maintenance
+    finally:
+        j.bo.set_desired(KIOSK_ID, 3, {"maintenance": False})
+        wait_for(lambda: not j.station.mode.maintenance, 10, "maintenance off from desired settings")
