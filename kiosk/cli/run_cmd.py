@@ -131,7 +131,8 @@ def _run(args: argparse.Namespace) -> int:
         if not args.no_panel:
             sock = Path(config.simulator.control_socket)
             sock = sock if sock.is_absolute() else root / sock
-            panel = subprocess.Popen([sys.executable, "-m", "kiosk.screens.sim_panel", "--socket", str(sock)])
+            panel = subprocess.Popen([sys.executable, "-m", "kiosk.screens.sim_panel", "--socket", str(sock),
+                                      "--config", args.config])
             print(f"kiosk run: simulator panel started (pid {panel.pid}) on {sock}", flush=True)
         app.run()
         return 0
