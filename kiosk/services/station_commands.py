@@ -157,23 +157,23 @@ def check_patch(config: Any, patch: Any) -> Any:
     if not isinstance(patch, dict) or not patch:
         raise CommandFailed("config patch must be a non-empty object {section: {key: value}}")
     problems: list[str] = []
+    updates: dict[str, Any] = {}
     for section, values in patch.items():
         allowed = RUNTIME_KEYS.get(section)
         if allowed is None:
             problems.append(f"[{section}] cannot be changed at run time (changeable: "
                             + ", ".join(f"{s}.{k}" for s, ks in RUNTIME_KEYS.items() for k in ks) + ")")
-        elif not isinstance(values, dict) or not values:
+            continue
+        if not isinstance(values, dict) or not values:
             problems.append(f"[{section}] must be a non-empty object of key -> value")
-        else:
-            problems += [f"{section}.{k} cannot be changed at run time (changeable in [{section}]: "
-                         f"{', '.join(allowed)})" for k in values if k not in allowed]
-    if problems:
-        raise CommandFailed("config patch rejected: " + "; ".join(problems))
-    updates: dict[str, Any] = {}
-    for section, values in patch.items():
+            continue
+        bad = [k for k in values if k not in allowed]
+        problems += [f"{section}.{k} cannot be changed at run time (changeable in [{section}]: "
+                     f"{', '.join(allowed)})" for k in bad]
         current = getattr(config, section)
         try:
-            updates[section] = type(current).model_validate({**current.model_dump(), **values})
+            updates[section] = type(current).model_validate(
+                {**current.model_dump(), **{k: v for k, v in values.items() if k not in bad}}, strict=True)
         except ValidationError as exc:
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"])

@@ -112,6 +112,11 @@ def test_config_patches_are_checked_against_the_models(tmp_path):
         check_patch(cfg, {"session": {"warning_s": 60, "idle_timeout_s": 50}})
     with pytest.raises(CommandFailed, match="non-empty object"):
         check_patch(cfg, {})
+    with pytest.raises(CommandFailed) as err:  # every problem at once, and no string for a number
+        check_patch(cfg, {"session": {"idle_timeout_s": "90", "foo": 1}, "ui": {"language": "fr"}})
+    detail = str(err.value)
+    assert "session.foo cannot be changed" in detail and "session.idle_timeout_s: Input should be a valid number" \
+        in detail and "ui.language: Input should be 'zh' or 'en' (got 'fr')" in detail, detail
     new = check_patch(cfg, {"ui": {"final_screen_s": 5}})
     assert new.ui.final_screen_s == 5 and cfg.ui.final_screen_s != 5  # the original is untouched
 
