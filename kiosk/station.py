@@ -120,6 +120,7 @@ class Station:
         self.events = EventQueue()
         self.root = Path(root) if root else Path.cwd()
         self.flow: Flow | None = None
+        self._next_poll = 0.0
         self._status: dict[str, dict[str, Any]] = {}
         cfg = config
         self.store = Store(self._path(cfg.storage.database))
@@ -190,10 +191,15 @@ class Station:
     def on_wake(self, callback: Callable[[], None]) -> None:
         self.events.on_post(callback)
 
+    BACKOFFICE_POLL_S = 5.0
+
     def tick(self) -> None:
         if self.flow is not None:
             self.flow.tick()
-        self.sync_backoffice()
+        now = self.clock.monotonic()
+        if now >= self._next_poll:
+            self._next_poll = now + self.BACKOFFICE_POLL_S
+            self.sync_backoffice()
 
     def sync_backoffice(self) -> int:
         """Take in the back office's news: case status changes (e.g. result ready for deposit)."""
