@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def kiosk(*args: str, timeout: float = 30) -> tuple[int, dict, str]:
+    if args[:1] == ("locker",):  # the emulator shares a loaded CI machine: generous reply waits unless
+        if args[1] == "scan" and "--timeout-per-board-ms" not in args:  # a test is about them
+            args = (*args, "--timeout-per-board-ms", "250")
+        elif args[1] != "scan" and "--timeout-ms" not in args:
+            args = (*args, "--timeout-ms", "500")
     out = subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, capture_output=True, text=True,
                          timeout=timeout)
     lines = out.stdout.strip().splitlines()
@@ -55,10 +60,11 @@ def test_locker_open_results(sim: LockerBoardSim) -> None:
 def test_locker_no_reply_is_bounded_and_says_what_to_check(sim: LockerBoardSim) -> None:
     t0 = time.monotonic()
     rc, doc, err = kiosk("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "9", "--lock", "1",
-                         "--json")
+                         "--timeout-ms", "100", "--json")
     assert rc != 0 and doc["result"] == "no_reply"
     assert "DIP" in err and "wiring" in err
-    rc, doc, err = kiosk("locker", "status", "--port", sim.path, "--protocol", "8a80", "--board", "9", "--json")
+    rc, doc, err = kiosk("locker", "status", "--port", sim.path, "--protocol", "8a80", "--board", "9",
+                         "--timeout-ms", "100", "--json")
     assert rc != 0 and doc["result"] == "no_reply" and "power" in err
     assert time.monotonic() - t0 < 10  # two interpreter starts + bounded waits
     rc, doc, err = kiosk("locker", "scan", "--port", "/dev/ttyUSB-absent", "--protocol", "kerong-cu", "--json")
@@ -88,7 +94,8 @@ def test_locker_numbers_must_be_positive(sim: LockerBoardSim, option: tuple[str,
 
 
 def test_locker_scan_kerong(ksim: LockerBoardSim) -> None:
-    rc, doc, _ = kiosk("locker", "scan", "--port", ksim.path, "--protocol", "kerong-cu", "--json")
+    rc, doc, _ = kiosk("locker", "scan", "--port", ksim.path, "--protocol", "kerong-cu", "--addresses", "0-4",
+                       "--json")
     assert rc == 0 and doc == {"boards": [{"board": 0}, {"board": 3}]}
 
 
