@@ -162,3 +162,25 @@ def test_station_with_missing_devices_degrades(tmp_path):
         assert flow.view().final
     finally:
         station.close()
+
+
+def test_station_takes_in_back_office_news(tmp_path):
+    from kiosk.scenarios.instant_sim import start_instant_station
+    from kiosk.scenarios.sim_setups import submitted_case
+
+    station, controls, clock = start_instant_station(load_config(ROOT / "config" / "sim.toml"), root=tmp_path)
+    try:
+        ctx = submitted_case(station, controls, "PS-001", "obama")
+        assert station.services.cases.get(ctx["case_no"]).status == "accepted"
+        controls.call("backoffice", "ready", case_no=ctx["case_no"], size="S")
+        station.tick()  # the first tick polls the back office
+        case = station.services.cases.get(ctx["case_no"])
+        assert case.status == "result_ready", [e.status for e in case.timeline]
+        # a deposit can now take it; a second flow start cancels a flow in progress
+        first = station.start_flow("collect")
+        second = station.start_flow("deposit")
+        assert first.outcome == "canceled" and station.flow is second
+        with pytest.raises(ValueError):
+            station.start_flow("no-such-flow")
+    finally:
+        station.close()
