@@ -201,7 +201,7 @@ def full_checks(sim: CameraSim, camera, ver: LocalFaceVerifier, source: str = "h
                 wall = time.monotonic() - t
                 v = done.data
                 rows.append({"source": source, "person": key, "challenge": ch, "code": str(done.code), "detail": done.detail[:80],
-                             "decision": str(v.decision) if v else "-", "score": v.score if v and v.score is not None else float("nan"),
+                             "decision": str(v.decision) if v else "-", "reason": v.reason if v else "", "score": v.score if v and v.score is not None else float("nan"),
                              "frames": v.liveness.get("frames") if v else 0, "extreme": v.liveness.get("extreme") if v else None,
                              "camera_s": wall})
     finally:
@@ -285,7 +285,7 @@ def main() -> int:
         camera.grab(5).result(6)
         print("\n== full checks (real OpenCV backend <- MJPEG simulator over HTTP, 25 fps) ==")
         checks = full_checks(sim, camera, ver, "holder_reactive") + full_checks(sim, camera, ver, "holder")
-        print(table(checks, ["source", "person", "challenge", "code", "decision", "score", "frames", "extreme", "camera_s"]))
+        print(table(checks, ["source", "person", "challenge", "code", "decision", "reason", "score", "frames", "extreme", "camera_s"]))
         pad_rows, pad_summary = [], {}
         for label, passive in (("full", True), ("active_only", False)):
             v2 = LocalFaceVerifier(match_threshold=cfg.match_threshold, retry_band=cfg.retry_band,

@@ -72,7 +72,9 @@ def frame_person(img: np.ndarray, lm: np.ndarray, face_frac: float = 0.32, size:
     s = face_frac * size[0] / max(fw, 1.0)
     eyes = lm[36:48].mean(axis=0)
     m = np.array([[s, 0, size[0] / 2 - s * eyes[0]], [0, s, 0.40 * size[1] - s * eyes[1]]], dtype=np.float32)
-    out = cv2.warpAffine(img, m, size, flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # mirror the photo where it does not cover the frame: a replicated edge would draw straight
+    # streaks that look like the edge of a held-up picture
+    out = cv2.warpAffine(img, m, size, flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     return out, lm * s + m[:, 2]
 
 

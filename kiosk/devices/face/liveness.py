@@ -60,7 +60,9 @@ def border_cue(image: np.ndarray, face: Face) -> float:
     H, W = image.shape[:2]
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 25, 75)
-    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=50, minLineLength=int(BORDER_MIN_LEN * w), maxLineGap=12)
+    min_len = int(BORDER_MIN_LEN * w)
+    # many votes and small gaps: a continuous edge, not a path through hair or fabric texture
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=max(40, int(0.5 * min_len)), minLineLength=min_len, maxLineGap=8)
     if lines is None or np.asarray(lines).size < 4:
         return 0.0
     fx0, fy0, fx1, fy1 = x, y, x + w, y + h
