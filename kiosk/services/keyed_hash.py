@@ -76,17 +76,7 @@ def load_or_create_key(path: str | Path) -> bytes:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror or exc}") from None
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first: read theirs
-        except OSError as exc:
-            raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror}") from None
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(KEY_BYTES))
-                fh.flush()
-                os.fsync(fh.fileno())
+        _create_key(path)
     try:
         st = path.stat()
         data = path.read_bytes()
@@ -102,3 +92,30 @@ def load_or_create_key(path: str | Path) -> bytes:
             "(restore it from backup: a new key cannot match existing cases)"
         )
     return data
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key to a private temporary file, then link it into place: the key file appears
+    complete or not at all, so a second process starting at the same moment never reads a
+    half-written (empty) key, and exactly one key wins."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(KEY_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it first: read theirs
+        except OSError as exc:
+            raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror}") from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -73,3 +73,38 @@ def test_normalize_rejects_non_strings():
     assert normalize_id_number(" 1101-01 x") == "110101X"
     with pytest.raises(TypeError):
         normalize_id_number(None)  # type: ignore[arg-type]
+
+
+def test_two_processes_creating_the_key_at_once_agree(tmp_path, monkeypatch):
+    """The station app and another process starting together on a fresh machine: the one that
+    comes second must read a complete key (not an empty file still being written), and both
+    must hash with the same key. Key generation is slowed so the two overlap every time."""
+    import secrets
+    import threading
+    import time
+
+    real = secrets.token_bytes
+
+    def slow(n=None):
+        if n == 32:
+            time.sleep(0.3)
+        return real(n)
+
+    monkeypatch.setattr(secrets, "token_bytes", slow)
+    path = tmp_path / "var" / "hash.key"
+    results: list[object] = [None, None]
+
+    def start(i: int) -> None:
+        try:
+            results[i] = KeyedHasher.from_file(path).hash_id(ID)
+        except KeyFileError as exc:
+            results[i] = exc
+
+    first = threading.Thread(target=start, args=(0,))
+    first.start()
+    time.sleep(0.1)  # the first is writing its key now
+    start(1)
+    first.join()
+    assert isinstance(results[0], str) and results[0] == results[1], results
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_bytes()) == 32
+    assert [p.name for p in path.parent.iterdir()] == ["hash.key"]  # no temporary file left
