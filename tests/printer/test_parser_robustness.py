@@ -29,7 +29,9 @@ def _parse(*chunks: bytes) -> EscposParser:
 @given(st.binary(max_size=400))
 def test_random_bytes_never_crash(data):
     p = _parse(data)
+    assert not p.buf  # the stream end consumed or reported every byte
     for r in p.receipts:
+        assert len(r.errors) <= 43  # bounded, however bad the input
         render(r)  # whatever was parsed can be drawn
 
 
