@@ -161,7 +161,8 @@ def test_slow_serial_line_allows_for_the_job_transmission_time(sim, open_printer
 def test_cups_lp_queue_gets_exactly_one_job_per_receipt(open_printer, monkeypatch, tmp_path):
     """Through the `lp` command (no pycups) each receipt is one job. A stand-in `lp` (a real
     executable on PATH that spools stdin to a file, as CUPS would) shows that no spare `lp` is
-    left waiting after a job: closing it would submit a blank job (a stray line feed)."""
+    left waiting, after opening or after a job: closing it would submit a blank job (a stray
+    line feed)."""
     import os
     import shutil as _shutil
 
@@ -175,6 +176,13 @@ def test_cups_lp_queue_gets_exactly_one_job_per_receipt(open_printer, monkeypatc
     for f in ("lp", "lpstat"):
         os.chmod(bin_dir / f, 0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.path.dirname(_shutil.which('cat'))}")
+
+    idle = open_printer("cups://receipts")  # opened and closed without printing: no job at all
+    assert idle.status is DeviceStatus.ONLINE
+    idle.close()
+    assert list(spool.iterdir()) == []
+    missing = open_printer("cups://nosuchqueue")
+    assert missing.status is DeviceStatus.NO_DEVICE and "no CUPS queue 'nosuchqueue'" in missing.snapshot()["detail"]
 
     p = open_printer("cups://receipts")
     assert p.status is DeviceStatus.ONLINE and p.class_status["paper"] == "unknown"

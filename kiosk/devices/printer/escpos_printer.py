@@ -284,6 +284,9 @@ class EscposReceiptPrinter(ReceiptPrinter):
     def _read_state(self, retry: bool, timeout: float | None = None) -> PrinterState | None:
         """Connect and read DLE EOT 1..4. None when the backend cannot read or the printer does
         not answer and answers are not required."""
+        if self.url.scheme == "cups" and self._p is None:
+            self._check_cups_queue()
+            return None
         p = self._connect()
         if not self.readable:
             return None
@@ -310,6 +313,28 @@ class EscposReceiptPrinter(ReceiptPrinter):
         except StatusByteError as exc:
             self._drop()
             raise PrinterUnavailable(DeviceStatus.HARDWARE_ERROR, f"garbled status reply: {exc}") from None
+
+    def _check_cups_queue(self) -> None:
+        """Is the queue there? Through the `lp` command this must not start an `lp` (each one
+        is a print job: closed unused it submits a blank one), so the queue is looked up in
+        `lpstat`'s list instead; with pycups the connection is opened (it prints nothing)."""
+        try:
+            p = make_escpos(self.url, self.connect_timeout)
+        except PrinterUnavailable:
+            raise
+        except Exception as exc:
+            raise PrinterUnavailable(DeviceStatus.NO_DEVICE, f"cannot open printer {self.url.raw}: {_reason(exc)}") from None
+        if type(p).__name__ != "LP":
+            self._connect()
+            return
+        queue = self.url.target.strip("/")
+        try:
+            known = p.printers
+        except OSError as exc:
+            raise PrinterUnavailable(DeviceStatus.NO_DEVICE, f"cannot list CUPS queues: {exc}") from None
+        if queue not in known:
+            raise PrinterUnavailable(DeviceStatus.NO_DEVICE, f"no CUPS queue {queue!r} "
+                                     f"(lpstat lists: {', '.join(sorted(known)) or 'none'})")
 
     def _set_read_timeout(self, p: Escpos, seconds: float) -> None:
         dev = p.device
