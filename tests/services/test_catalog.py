@@ -111,6 +111,9 @@ def test_search_two_words_typed_without_a_space(catalog):
     assert [h.rank for h in hits] == sorted(h.rank for h in hits)
     # a half that matches nothing still finds nothing
     assert catalog.search("公积金火箭") == []
+    # how people name the two commonest withdrawals (the official names say neither)
+    assert codes(catalog.search("购房提取"))[0] == "HF-015"
+    assert codes(catalog.search("还贷提取"))[0] == "HF-017"
 
 
 def test_search_pinyin_initials_and_full(catalog):
