@@ -141,3 +141,11 @@ def test_tilted_code128_is_rescued_by_the_rotated_engine():
 def test_default_order_matches_config():
     from kiosk.devices.scanner.analyse import default_config
     assert BarcodeReader().order == default_config().barcode_engines
+
+
+def test_chain_can_be_limited_to_its_first_engines(monkeypatch):
+    calls = []
+    monkeypatch.setitem(ENGINES, "a", lambda gray: calls.append("a") or [])
+    monkeypatch.setitem(ENGINES, "b", lambda gray: calls.append("b") or [])
+    BarcodeReader(["a", "b"]).read(np.zeros((40, 40), np.uint8), engines=1)
+    assert calls == ["a"]

@@ -182,8 +182,11 @@ class PageAnalyzer:
         if read_codes:
             # codes are read from the corrected page when there is one (upright, known scale),
             # and from the whole frame otherwise (a phone screen held up, a code without a page)
-            codes = self.reader.read(res.page) if res.page is not None else []
-            if not codes:
+            if res.page is not None:
+                codes = self.reader.read(res.page)
+                if not codes:  # a code beside the page: a quick look with the first engine only
+                    codes = self.reader.read(frame, engines=1)
+            else:
                 codes = self.reader.read(frame)
             res.codes = codes
             if not with_page:

@@ -185,9 +185,11 @@ class BarcodeReader:
         self.order = tuple(order)
         self._broken: set[str] = set()
 
-    def read(self, image: np.ndarray) -> list[Code]:
+    def read(self, image: np.ndarray, engines: int | None = None) -> list[Code]:
+        """Codes in `image` from the first engine of the chain that finds any; `engines` limits
+        the chain to its first N links (a quick second look)."""
         gray = _gray(image)
-        for engine in self.order:
+        for engine in self.order[:engines]:
             if engine in self._broken:
                 continue
             try:
