@@ -261,6 +261,7 @@ def pad(sim: CameraSim, camera, ver: LocalFaceVerifier, label: str) -> tuple[lis
 
 def main() -> int:
     cfg = FaceConfig()
+    load_start = __import__("os").getloadavg()[0]
     t_load = time.perf_counter()
     shared_models()
     load_s = time.perf_counter() - t_load
@@ -316,6 +317,7 @@ def main() -> int:
         "per_frame_detect_embed_ms": round(frame_rows[4]["mean_ms"], 1),
         "per_frame_loop_ms": round(frame_rows[5]["mean_ms"], 1),
         "per_frame_goal_ms": 60,
+        "load_average_at_start": round(load_start, 2),
         "load_average_at_end": round(__import__("os").getloadavg()[0], 2),
         "full_check_matches_reactive": f"{sum(c['decision'] == 'match' for c in reactive)}/{len(reactive)}",
         "full_check_camera_s_mean_reactive": round(statistics.mean(c["camera_s"] for c in reactive), 2),

@@ -32,10 +32,11 @@ def _snapshot(args: argparse.Namespace) -> int:
     camera.start()
     try:
         done = camera.grab(args.timeout).result(args.timeout + 2)
+        status = camera.status
     finally:
         camera.close()
     if not done.ok:
-        return fail(args, f"{args.url}: {done.code}: {done.detail} (status {camera.status}, last error {camera.last_error})",
+        return fail(args, f"{args.url}: {done.code}: {done.detail} (camera status {status})",
                     {"url": args.url, "code": str(done.code)})
     image = done.data.image
     try:

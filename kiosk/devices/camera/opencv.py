@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import cv2
-import numpy as np
+# FFMPEG prints every failed reconnect attempt on stderr; the backend reports them as status
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402 (after the environment above)
+import numpy as np  # noqa: E402
 
 from kiosk.devices.base import Command, Completion, DeviceStatus, ResultCode
 from kiosk.devices.camera import Camera, Frame
@@ -33,6 +36,7 @@ from kiosk.devices.registry import DeviceUrl
 from kiosk.devices.worker import OwnerThread
 
 log = logging.getLogger(__name__)
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
