@@ -57,7 +57,7 @@ class ScannerConfig(Section):
     detect_upside_down: bool = Field(default=True, description="turn a page whose text lines are right-aligned (upside down) the right way up")
     steady_frames: int = Field(default=3, ge=1, le=60, description="good frames in a row that complete a capture")
     steady_motion: float = Field(default=0.006, gt=0, lt=1, description="largest corner movement between steady frames, fraction of the frame diagonal")
-    barcode_engines: tuple[str, ...] = Field(default=("zxingcpp", "zxingcpp_rot", "pyzbar", "opencv_aruco", "opencv"),
+    barcode_engines: tuple[str, ...] = Field(default=("zxingcpp", "pyzbar", "zxingcpp_rot", "opencv_aruco", "opencv"),
                                              description="barcode engines in fallback order")
 
 

@@ -176,7 +176,7 @@ def read_with(engine: str, image: np.ndarray) -> list[Code]:
 class BarcodeReader:
     """The station's fallback chain: engines in order until one finds a code."""
 
-    def __init__(self, order: Sequence[str] = ("zxingcpp", "zxingcpp_rot", "pyzbar", "opencv_aruco", "opencv")) -> None:
+    def __init__(self, order: Sequence[str] = ("zxingcpp", "pyzbar", "zxingcpp_rot", "opencv_aruco", "opencv")) -> None:
         unknown = [e for e in order if e not in ENGINES]
         if unknown:
             raise ValueError(f"unknown barcode engine(s) {', '.join(unknown)} (known: {', '.join(ENGINES)})")
