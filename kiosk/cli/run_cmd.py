@@ -51,6 +51,7 @@ def _kivy_env(headless: bool) -> None:
     Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
     if headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # no sound card on a headless box: no ALSA noise
         os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 
@@ -103,6 +104,8 @@ def _run(args: argparse.Namespace) -> int:
     import logging
 
     logging.getLogger().setLevel(logging.WARNING if headless else logging.INFO)
+    if headless:
+        logging.getLogger("kivy").setLevel(logging.WARNING)  # Kivy sets its own logger's level
     panel = None
     results: list[dict] = []
     try:

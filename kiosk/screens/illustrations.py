@@ -22,7 +22,8 @@ PAPER = theme.SURFACE
 MARK = theme.HIGHLIGHT
 
 NAMES = ("insert_id_card", "look_at_camera", "place_page", "take_receipt", "close_door", "take_and_close",
-         "show_receipt_qr", "envelope_barcode", "task_apply", "task_query", "task_collect", "task_staff")
+         "show_receipt_qr", "envelope_barcode", "task_apply", "task_query", "task_collect", "task_staff",
+         "outcome_ok", "outcome_info", "outcome_stop")
 
 
 class Illustration(Widget):
@@ -171,6 +172,28 @@ class Illustration(Widget):
         Color(*INK)
         Ellipse(pos=(ox + s * 0.35, oy + s * 0.55), size=(s * 0.3, s * 0.3))
         RoundedRectangle(pos=(ox + s * 0.2, oy + s * 0.1), size=(s * 0.6, s * 0.4), radius=[s * 0.1])
+
+    # how a visit ended: done (green tick), ended without harm (blue i), stopped (red !)
+    def _draw_outcome_ok(self, ox: float, oy: float, s: float, m: float) -> None:
+        Color(*theme.SUCCESS)
+        Ellipse(pos=(ox + s * 0.15, oy + s * 0.15), size=(s * 0.7, s * 0.7))
+        Color(*PAPER)
+        Line(points=[ox + s * 0.32, oy + s * 0.5, ox + s * 0.45, oy + s * 0.36, ox + s * 0.68, oy + s * 0.64],
+             width=max(2.0, s * 0.04), joint="round", cap="round")
+
+    def _draw_outcome_info(self, ox: float, oy: float, s: float, m: float) -> None:
+        Color(*ACCENT)
+        Ellipse(pos=(ox + s * 0.15, oy + s * 0.15), size=(s * 0.7, s * 0.7))
+        Color(*PAPER)
+        Ellipse(pos=(ox + s * 0.46, oy + s * 0.64), size=(s * 0.08, s * 0.08))
+        Rectangle(pos=(ox + s * 0.465, oy + s * 0.28), size=(s * 0.07, s * 0.3))
+
+    def _draw_outcome_stop(self, ox: float, oy: float, s: float, m: float) -> None:
+        Color(*theme.DANGER)
+        Ellipse(pos=(ox + s * 0.15, oy + s * 0.15), size=(s * 0.7, s * 0.7))
+        Color(*PAPER)
+        Rectangle(pos=(ox + s * 0.465, oy + s * 0.42), size=(s * 0.07, s * 0.3))
+        Ellipse(pos=(ox + s * 0.46, oy + s * 0.27), size=(s * 0.08, s * 0.08))
 
     # -- parts ------------------------------------------------------------------------------
     def _locker(self, ox: float, oy: float, s: float, open_frac: float, item: bool = False) -> None:

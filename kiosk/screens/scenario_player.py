@@ -104,6 +104,10 @@ class ScenarioPlayer:
                                   "notes": notes}
         self.results.append(result)
         self.controls.reset()
+        try:  # one station plays every visit: no card left in the reader from the last one
+            self.controls.call("id_reader", "remove")
+        except Exception:
+            pass
         try:
             setup_args = dict(getattr(sc, "setup_args", {}) or {})
             context = self.runner_setup(sc, setup_args)
@@ -117,6 +121,7 @@ class ScenarioPlayer:
         self._shot(folder, shots, "attract", "attract")
         self._folder, self._shots, self._shot_sig, self._seen_sig = folder, shots, None, None
         flow = app.start_flow(sc.flow, **fill(dict(sc.flow_args), context))
+        self._mark = 0  # flow.history index up to which earlier waits have looked
         outcome = None
         try:
             for raw in sc.steps:
@@ -209,14 +214,21 @@ class ScenarioPlayer:
                 raise _Stuck(f"error:action {step['act']!r} not offered in {flow.state}")
             yield
         elif "wait" in step:
+            # the UI polls every frame, not every 2 ms: a state the flow passed through since the
+            # last wait counts as reached (a card read and a face match can take 50 ms together)
             target = step["wait"]
             deadline = time.monotonic() + float(step.get("timeout", 30.0)) * self.timeout_scale
-            while not (flow.state == target or (flow.ended and target != "ended")):
+
+            def reached() -> bool:
+                return target in flow.history[self._mark:]
+
+            while not reached() and not (flow.ended and target != "ended"):
                 if time.monotonic() > deadline:
                     break
                 yield
-            if flow.state != target:
+            if not reached():
                 raise _Stuck(f"stuck:{flow.state}:{flow.outcome} (waiting for {target})")
+            self._mark = len(flow.history) - 1 - flow.history[::-1].index(target)
         elif "wait_idle" in step:
             deadline = time.monotonic() + float(step.get("timeout", 30.0)) * self.timeout_scale
             while flow._pending and time.monotonic() < deadline:

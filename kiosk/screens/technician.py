@@ -90,7 +90,7 @@ class TechnicianScreen(Screen):
         if self.tab == "devices":
             health = self.app.station.health() if self.app.station else {"devices": {}}
             for role, snap in health["devices"].items():
-                ok = snap.get("status") == "ready"
+                ok = snap.get("status") in ("online", "busy")
                 line = f"{'✓' if ok else '×'} {role}: {snap.get('status')}  {snap.get('detail') or ''}"
                 box.add_widget(Banner(kind="info" if ok else "error", text=line))
                 extra = {k: v for k, v in snap.items() if k in ("last_error", "counters") and v}

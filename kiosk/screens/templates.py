@@ -64,6 +64,9 @@ class PictureTemplate(Template):
     def update(self, vm: ViewModel) -> None:
         self.clear_widgets()
         qr = vm.data.get("qr")
+        if vm.final:
+            self.add_widget(Illustration(name=_picture_for(vm), animate=False))
+            return
         if vm.illustration:
             self.add_widget(Illustration(name=vm.illustration))
         if qr and vm.final is False:
@@ -75,7 +78,15 @@ class PictureTemplate(Template):
             self.add_widget(Illustration(name=_picture_for(vm)))
 
 
+OK_OUTCOMES = ("completed", "guided")
+NEUTRAL_OUTCOMES = ("canceled", "timeout", "missing_material", "nothing_to_collect", "not_found")
+
+
 def _picture_for(vm: ViewModel) -> str:
+    if vm.final:
+        outcome = vm.data.get("outcome")
+        return "outcome_ok" if outcome in OK_OUTCOMES else "outcome_info" if outcome in NEUTRAL_OUTCOMES \
+            else "outcome_stop"
     return {"apply": "task_apply", "query": "task_query", "collect": "task_collect"}.get(vm.flow, "task_staff")
 
 
@@ -237,7 +248,7 @@ class CabinetTemplate(Template):
         self.spacing = self.app.s_spacing
         self.label = KLabel(role="title", halign="center")
         self.map = CabinetMap(layout=host.cabinet_layout(), label_size=self.app.s_small)
-        self.picture = Illustration(size_hint_y=0.35)
+        self.picture = Illustration(size_hint_y=0.45)
         self.add_widget(self.label)
         self.add_widget(self.map)
         self.add_widget(self.picture)

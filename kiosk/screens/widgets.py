@@ -59,6 +59,9 @@ class KButton(Button):
             self.on_kind()
 
 
+MAX_NAMED_STEPS = 6
+
+
 class StepIndicator(BoxLayout):
     """Step i of n: a numbered dot per step with its label; the current one filled."""
 
@@ -73,9 +76,11 @@ class StepIndicator(BoxLayout):
 
     def rebuild(self) -> None:
         self.clear_widgets()
+        many = len(self.labels) > MAX_NAMED_STEPS  # then only the current step is named: no 3-line labels
         for i, text in enumerate(self.labels, start=1):
-            self.add_widget(StepDot(number=i, text=text, state_name=(
-                "current" if i == self.step else "done" if i < self.step else "todo")))
+            self.add_widget(StepDot(number=i, text=text if not many or i == self.step else "", state_name=(
+                "current" if i == self.step else "done" if i < self.step else "todo"),
+                size_hint_x=3 if many and i == self.step else 1))
 
 
 class StepDot(BoxLayout):

@@ -259,11 +259,18 @@ def technician(t: Any) -> Iterator[None]:
     from kiosk.screens.scenario_player import walk
     from kiosk.screens.widgets import Banner
 
-    texts = [w.text for w in walk(app.technician) if isinstance(w, Banner)]
+    banners = [w for w in walk(app.technician) if isinstance(w, Banner)]
+    texts = [w.text for w in banners]
     t.check(any("cabinet" in s for s in texts) and any("printer" in s for s in texts),
             f"the dashboard lists the devices ({texts[:3]})")
+    t.check(all(b.kind == "info" for b in banners if b.text.startswith("✓")) and
+            any(b.text.startswith("✓ printer: online") for b in banners), f"working devices marked ✓ ({texts[:3]})")
+    t.hub.call("printer", "offline", on=True)
+    yield from t.wait(lambda: any(w.text.startswith("× printer") for w in walk(app.technician)
+                                  if isinstance(w, Banner)), 10, "the printer shown failed on the dashboard")
     t.shot("devices")
     t.layout("technician devices")
+    t.hub.call("printer", "offline", on=False)
     yield from t.press("tab:doors")
     t.hub.call("cabinet", "open_door_by_hand", board=1, lock=3)
     yield from t.wait(lambda: app.technician.map is not None and "A03" in app.technician.map.open_doors, 8,

@@ -165,7 +165,8 @@ def test_sim_panel_actions_reach_the_simulators(sim) -> None:
 def test_sim_panel_window_renders_offscreen(sim, tmp_path: Path) -> None:
     _station, _hub, sock, _config = sim
     shot = tmp_path / "panel.png"
-    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_USE_DEFAULTCONFIG": "1",
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy", "KIVY_NO_ARGS": "1",
+           "KIVY_USE_DEFAULTCONFIG": "1",
            "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": str(tmp_path / "kh")}
     env.pop("DISPLAY", None)
     r = subprocess.run([sys.executable, "-m", "kiosk.screens.sim_panel", "--socket", str(sock), "--screenshot",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,20 +37,24 @@ def case_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future]:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run(case: str, tmp_path: Path, timeout: float = 240.0) -> tuple[subprocess.CompletedProcess | None, str]:
-    out = OUT / case
-    (out / "result.json").unlink(missing_ok=True)
-    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_USE_DEFAULTCONFIG": "1",
+def _run(case: str, tmp_path: Path, timeout: float = 400.0) -> tuple[subprocess.CompletedProcess | None, Path]:
+    out = tmp_path / "out"  # private: another test run on the same checkout must not see it
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy", "KIVY_NO_ARGS": "1", "KIVY_USE_DEFAULTCONFIG": "1",
            "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": str(tmp_path / "kivy-home"), "PYTHONPATH": str(ROOT)}
     env.pop("DISPLAY", None)
     proc = subprocess.run([sys.executable, "-m", "tests.ui.driver", case, str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
-    return proc, case
+    try:  # keep the screenshots for people to look at (best effort: a parallel run may be copying too)
+        keep = OUT / case
+        shutil.rmtree(keep, ignore_errors=True)
+        shutil.copytree(out, keep, dirs_exist_ok=True)
+    except OSError:
+        pass
+    return proc, out
 
 
 def run_case(case: str, runs: dict[str, Future]) -> dict:
-    proc, _ = runs[case].result()
-    out = OUT / case
+    proc, out = runs[case].result()
     result_file = out / "result.json"
     if not result_file.exists():
         pytest.fail(f"{case}: no result (exit {proc.returncode})\n{proc.stderr[-3000:]}")
@@ -60,6 +65,9 @@ def run_case(case: str, runs: dict[str, Future]) -> dict:
     return result
 
 
+@pytest.mark.ui
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("case", ["apply_zh", "collect_en_elder", "deposit_zh", "idle_timeout", "technician"])
 def test_driven_by_touch(case: str, case_runs: dict[str, Future]) -> None:
     result = run_case(case, case_runs)
@@ -67,6 +75,9 @@ def test_driven_by_touch(case: str, case_runs: dict[str, Future]) -> None:
     assert result["shots"], "the case saved its screenshots"
 
 
+@pytest.mark.ui
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_layout_every_template_both_languages_and_elder_mode(case_runs: dict[str, Future]) -> None:
     result = run_case("layout_all", case_runs)
     assert result["info"].get("checked", 0) >= 4 * 16, result["info"]
