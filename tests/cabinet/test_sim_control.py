@@ -59,7 +59,7 @@ def test_from_config_uses_the_station_map(sim_config_path: Path) -> None:
         assert sim.baud == 9600 and sorted(sim.boards) == [1, 2] and sim.boards[2].locks == 8
         bus = make_bus(port, boards=[BoardSettings(1, 24), BoardSettings(2, 8)])
         try:
-            assert bus.scan(range(1, 4)) == [1, 2]
+            assert bus.scan(range(1, 4), 0.3) == [1, 2]
         finally:
             bus.close()
         assert hub.call("cabinet", "set_board_offline", board=2) is True

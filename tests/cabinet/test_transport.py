@@ -22,7 +22,7 @@ def test_open_status_and_scan(sim: LockerBoardSim, bus) -> None:
     r = bus.open_lock(1, 5)
     assert r.result == "opened" and sim.door_open(1, 5)
     assert bus.read_status(1).locks[5] is True
-    assert bus.scan(range(1, 6)) == [1, 2]
+    assert bus.scan(range(1, 6), 0.3) == [1, 2]
 
 
 def test_echoing_adapter_without_the_echo_setting_misreads_the_bus(sim: LockerBoardSim, bus) -> None:
@@ -51,7 +51,7 @@ def test_echo_setting_drops_our_own_bytes(sim: LockerBoardSim) -> None:
         sim.cmd_set_slow(60)  # a reply that starts well after the echo is still waited for
         assert bus.read_status(1, retries=0).locks[2] is True
         sim.cmd_set_slow(0)
-        assert bus.scan(range(1, 6)) == [1]
+        assert bus.scan(range(1, 6), 0.3) == [1]
         sim.cmd_set_echo(False)  # the setting on a bus whose adapter does not echo: still works
         assert bus.read_status(1, retries=0).locks[2] is True
         assert bus.link.counters["echo_missing"] == 1
@@ -138,7 +138,7 @@ def test_board_offline_does_not_stop_the_others(sim: LockerBoardSim, bus) -> Non
         bus.read_status(2)
     assert "DIP" in info.value.hint
     assert bus.read_status(1).attempts == 1
-    assert bus.scan([1, 2]) == [1]
+    assert bus.scan([1, 2], 0.3) == [1]
 
 
 def test_unplug_gives_unreachable_then_reconnects_after_cooldown(sim: LockerBoardSim, bus) -> None:
@@ -259,7 +259,7 @@ def test_opening_feedback_locks(sim: LockerBoardSim) -> None:
 def test_kerong_over_the_wire(ksim: LockerBoardSim) -> None:
     bus = make_bus(ksim.path, "kerong-cu", [BoardSettings(0, 16), BoardSettings(3, 12)])
     try:
-        assert bus.scan(range(0, 16)) == [0, 3]
+        assert bus.scan(range(0, 5), 0.3) == [0, 3]
         ksim.cmd_set_item(3, 12, True)
         st = bus.read_status(3)
         assert not any(st.locks.values()) and st.present is not None and st.present[12] is True
