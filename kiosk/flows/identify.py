@@ -47,6 +47,18 @@ class IdentifyMixin:
             self.end("device_unavailable", t("identify.reader_unavailable"))
             return
         self.start("card", reader.read(timeout=self.card_timeout_s or self.ctx.idle_timeout_s))
+        if self.need_face:
+            self._warm_camera()
+
+    def _warm_camera(self) -> None:
+        """Start the face camera while the card is read, so its stream is live by the face check."""
+        camera = self.ctx.devices.camera
+        if camera is not None and not getattr(self, "_camera_started", False):
+            try:
+                camera.start()
+                self._camera_started = True
+            except Exception:
+                pass
 
     def view_identify_card(self) -> ViewModel:
         actions: tuple[Action, ...] = ()
