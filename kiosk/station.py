@@ -53,11 +53,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
 DOWN = ("no_device", "hardware_error")
 
 
-def build_devices(config: StationConfig, urls: dict[str, str] | None = None) -> tuple[Devices, dict[str, str]]:
-    """Create and open every device of the config; `urls` overrides a role's URL (simulators).
-    Returns the devices and, for each role that could not be built, why."""
-    from kiosk.devices.registry import create_device
-
+def device_plan(config: StationConfig, urls: dict[str, str] | None = None) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """role -> (device class, URL, backend keyword arguments) for every device of the config;
+    `urls` overrides a role's URL (simulators)."""
     urls = urls or {}
     d = config.devices
     plan: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -70,12 +68,23 @@ def build_devices(config: StationConfig, urls: dict[str, str] | None = None) -> 
         "scanner": ("scanner", urls.get("scanner", d.scanner.url),
                     {"cfg": d.scanner.model_copy(update={"camera_url": urls.get("scanner_camera", d.scanner.camera_url)})}),
         "printer": ("printer", urls.get("printer", d.printer.url),
-                    {"charset": d.printer.charset, "status_timeout_s": d.printer.status_timeout_s}),
+                    {"charset": d.printer.charset, "status_timeout_s": d.printer.status_timeout_s,
+                     "station_name": {"zh": config.station.name_zh, "en": config.station.name_en},
+                     "logo_path": d.printer.logo}),
         "cabinet": ("cabinet", urls.get("cabinet", config.cabinet.url), {"config": config.cabinet}),
     }
     if d.id_reader.url.startswith("pcsc:"):
         plan["id_reader"][2].pop("wlt_decoder", None)
         plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store
+    return plan
+
+
+def build_devices(config: StationConfig, urls: dict[str, str] | None = None) -> tuple[Devices, dict[str, str]]:
+    """Create and open every device of the config; `urls` overrides a role's URL (simulators).
+    Returns the devices and, for each role that could not be built, why."""
+    from kiosk.devices.registry import create_device
+
+    plan = device_plan(config, urls)
     devices = Devices()
     problems: dict[str, str] = {}
     for role, (cls, url, kwargs) in plan.items():

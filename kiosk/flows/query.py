@@ -66,7 +66,8 @@ class QueryFlow(IdentifyMixin, Flow):
 
     # -- by receipt ---------------------------------------------------------------------------
     def enter_scan_receipt(self) -> None:
-        self.start("receipt", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
+        # a receipt strip or a phone screen is no A4 page: wait for a readable code, not a page
+        self.start("receipt", self.ctx.devices.scanner.scan_code(timeout=self.ctx.idle_timeout_s))
 
     def view_scan_receipt(self) -> ViewModel:
         actions = () if self.pending("receipt") else (Action("retry", t("common.retry")),)

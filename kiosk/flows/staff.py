@@ -131,7 +131,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
     # -- envelope -----------------------------------------------------------------------------
     def enter_scan_envelope(self) -> None:
         if self.ctx.devices.scanner is not None:
-            self.start("envelope", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
+            self.start("envelope", self.ctx.devices.scanner.scan_code(timeout=self.ctx.idle_timeout_s))
 
     def view_scan_envelope(self) -> ViewModel:
         actions = [Action("enter_case", t("deposit.scan.key_in"), "keypad"), Action("finish", t("common.finish"),

@@ -151,6 +151,13 @@ class InstantScanner(DocumentScanner):
         self._waiting.append(cmd)
         return cmd
 
+    def scan_code(self, timeout: float = 60.0) -> Command[PageResult]:
+        if self.sees is not None and self.sees.codes:
+            return _done("scan_code", Completion.success(self.sees))
+        cmd: Command[PageResult] = Command("scan_code")
+        self._waiting.append(cmd)
+        return cmd
+
     def show(self, page: PageResult | None) -> None:
         self.sees = page
         if page is None:

@@ -158,6 +158,9 @@ class FakeScanner(_Scripted, DocumentScanner):
     def capture(self, timeout: float = 60.0) -> Command[PageResult]:
         return self._command("capture", timeout)
 
+    def scan_code(self, timeout: float = 60.0) -> Command[PageResult]:
+        return self._command("scan_code", timeout)
+
     def read_codes(self, image: Any) -> list[Code]:
         return []
 

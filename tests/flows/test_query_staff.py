@@ -21,6 +21,8 @@ def test_query_by_receipt_qr(world):
     case_no = _submitted_case(world)
     f = world.start("query")
     assert f.act("scan_receipt")
+    # a receipt strip is no A4 page: the flow waits for a code, not for a page capture
+    assert world.scanner.calls[-1][0] == "scan_code"
     world.scanner.code(receipt_qr(case_no))
     world.pump(f)
     world.wait_services(f)
@@ -88,6 +90,7 @@ def test_deposit_notifies_citizen_with_working_code(world):
     assert f.view().step == 1
     world.staff_sign_in(f)
     assert f.state == "scan_envelope"
+    assert world.scanner.calls[-1][0] == "scan_code"
     world.scanner.code(case_no, "CODE128")
     world.pump(f)
     assert f.state == "deposit_close", (f.history, f.error)
