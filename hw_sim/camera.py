@@ -170,7 +170,7 @@ class CameraSim(SimDevice):
 
     def _reactive(self) -> Iterator[np.ndarray]:
         """Holds still; on `act`, performs the action after the reaction delay (a turn is held
-        for 0.6 s), and repeats it every 1.5 s, as a person who sees no progress would, until
+        for 0.6 s), and repeats it 2 s after finishing, as a person who sees no progress would, until
         the next `act` or `show`."""
         rng = np.random.default_rng(5)
         key = self._identity
@@ -183,7 +183,7 @@ class CameraSim(SimDevice):
             pending = self._pending_action
             if pending is not None and time.monotonic() >= pending[1]:
                 action = pending[0]
-                self._pending_action = (action, time.monotonic() + 1.5)
+                self._pending_action = None
                 if action == "blink":
                     frames = self._cached("reactive_blink", lambda: synth.action_frames(still, flm, "blink", 8))
                 else:
@@ -193,6 +193,8 @@ class CameraSim(SimDevice):
                     frames = self._cached(f"reactive_{action}", build)
                 for f in frames:
                     yield synth.jitter(f, rng)
+                if self._pending_action is None:  # not re-told meanwhile: again in 2 s
+                    self._pending_action = (action, time.monotonic() + 2.0)
             yield synth.jitter(still, rng)
 
     def _select(self, name: str) -> None:
@@ -346,7 +348,7 @@ class CameraSim(SimDevice):
         return self.cmd_status()
 
     def cmd_act(self, action: str, delay_s: float = 0.4) -> dict[str, Any]:
-        """The reactive holder performs blink|turn_left|turn_right after delay_s (reaction time), repeating it every 1.5 s until the next act or show."""
+        """The reactive holder performs blink|turn_left|turn_right after delay_s (reaction time), repeating it 2 s after each time until the next act or show."""
         if action not in ("blink", "turn_left", "turn_right"):
             raise ControlError(f"unknown action {action!r} (blink, turn_left, turn_right)")
         self._pending_action = (action, time.monotonic() + float(delay_s))
