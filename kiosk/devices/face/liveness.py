@@ -146,7 +146,8 @@ class ChallengeTracker:
 
     The baseline (open-eye EAR, frontal yaw) comes from the first `baseline_frames` faces; a blink
     is the EAR falling below `blink_drop` x baseline (real blinks fall to about 0.5 x) and recovering above `blink_recover` x
-    baseline; a turn is the yaw moving `turn_delta` from the baseline in the asked direction
+    baseline; a turn is the yaw moving `turn_delta` from the baseline in the asked direction on
+    `turn_frames` frames in a row
     (turning to the person's left moves the nose to image-right in an unmirrored camera image)."""
 
     kind: str
@@ -156,6 +157,8 @@ class ChallengeTracker:
     blink_drop: float = 0.75
     blink_recover: float = 0.9
     turn_delta: float = 0.04
+    turn_frames: int = 2
+    _turn_run: int = 0
     _ears: list[float] = field(default_factory=list)
     _yaws: list[float] = field(default_factory=list)
     _closed: bool = False
@@ -212,6 +215,8 @@ class ChallengeTracker:
             shift = yaw - base_yaw
             want = shift if self.kind == "turn_left" else -shift
             self.extreme = max(self.extreme, want)
-            if want >= self.turn_delta:
+            # a turn is held: two frames in a row past the mark (a shaking photo spikes once)
+            self._turn_run = self._turn_run + 1 if want >= self.turn_delta else 0
+            if self._turn_run >= self.turn_frames:
                 self.passed = True
         return self.passed
