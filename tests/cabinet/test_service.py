@@ -189,9 +189,10 @@ def test_reconciliation_never_re_releases_and_flags_uncertainty(sim: LockerBoard
     _unfinished(st.store, "A01", 1, 1, "pickup", "auth-a")  # crashed mid-pickup, door opened
     _unfinished(st.store, "A02", 1, 2, "pickup", "auth-b")  # crashed mid-pickup, door shut
     _unfinished(st.store, "A03", 1, 3, "technician")  # harmless: door shut
+    st.close()
+    # while the station is down (a running one would raise uncommanded_open first and flag it so)
     sim.cmd_open_door_by_hand(1, 1)
     sim.cmd_open_door_by_hand(1, 4)  # a loaded compartment open with no intent at all
-    st.close()
     before = {n: sim.releases(1, n) for n in (1, 2, 3, 4)}
 
     st = Station(sim, tmp_path / "s.db")  # restart
