@@ -19,7 +19,7 @@ from kiosk.devices.scanner.payloads import RECEIPT_QR_PREFIX, RECEIPT_URL_PREFIX
 from kiosk.flows.base import Flow
 from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows import matters as mx
-from kiosk.flows.texts import t
+from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
 
 SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
@@ -101,8 +101,9 @@ class ApplyFlow(IdentifyMixin, Flow):
         actions = (Action("start", t("apply.guide.start")),) if mx.self_service(m) else (
             Action("finish", t("common.finish")),)
         body = (t("apply.guide.self_service"),) if mx.self_service(m) else (
-            t("apply.guide.where", place=m.place_zh, hours=m.hours_zh, phone=m.enquiry_phone),)
-        return ViewModel(self.name, self.state, t("apply.guide.title", name=m.name_zh), body=body,
+            t("apply.guide.where", place=both(m.place_zh, m.place_en), hours=both(m.hours_zh, m.hours_en),
+              phone=m.enquiry_phone),)
+        return ViewModel(self.name, self.state, t("apply.guide.title", name=both(m.name_zh, m.name_en)), body=body,
                          actions=actions + (Action("back", t("common.back"), "secondary"),),
                          screen="guide", data={"guide": mx.guide(m)})
 
@@ -149,7 +150,7 @@ class ApplyFlow(IdentifyMixin, Flow):
         return [(i, m) for i, m in mx.materials(self.matter) if m.ecert_type]
 
     def view_ecert_consent(self) -> ViewModel:
-        names = [m.name_zh for _, m in self._ecert_materials()]
+        names = [both(m.name_zh, m.name_en) for _, m in self._ecert_materials()]
         return ViewModel(self.name, self.state, t("apply.ecert.title"),
                          body=(t("apply.ecert.ask", names=names),),
                          actions=(Action("consent", t("apply.ecert.consent")),
@@ -223,7 +224,7 @@ class ApplyFlow(IdentifyMixin, Flow):
         assert cur is not None
         index, m = cur
         pages = len(self.session.pages.get(str(index), []))
-        body = [t("apply.scan.place", name=m.name_zh, page=pages + 1, pages=m.pages)]
+        body = [t("apply.scan.place", name=both(m.name_zh, m.name_en), page=pages + 1, pages=m.pages)]
         if self.scan_feedback:
             body.append(t(f"scan.feedback.{self.scan_feedback}"))
         actions = [Action("skip", t("apply.scan.skip"), "secondary")]
@@ -305,8 +306,8 @@ class ApplyFlow(IdentifyMixin, Flow):
         missing = self._missing()
         m = self.matter
         return ViewModel(self.name, self.state, t("apply.missing.title"),
-                         body=(t("apply.missing.list", names=[x.name_zh for x in missing]),
-                               t("apply.missing.explain", place=m.place_zh, phone=m.enquiry_phone)),
+                         body=(t("apply.missing.list", names=[both(x.name_zh, x.name_en) for x in missing]),
+                               t("apply.missing.explain", place=both(m.place_zh, m.place_en), phone=m.enquiry_phone)),
                          actions=(Action("finish", t("apply.missing.understood")),
                                   Action("rescan", t("apply.missing.rescan"), "secondary")),
                          screen="notice",

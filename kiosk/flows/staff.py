@@ -26,7 +26,7 @@ from kiosk.flows.apply import case_from_qr
 from kiosk.flows.base import Flow
 from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows import matters as mx
-from kiosk.flows.texts import t
+from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
 
 EXPIRE_AFTER_DAYS = 30  # results not collected within this many days are taken back
@@ -181,7 +181,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             self.error = t("deposit.unknown_case", case_no=case_no)
             return
         if case.status not in ("result_ready", "approved", "rejected"):
-            self.error = t("deposit.not_ready", case_no=case_no, status=case.status_zh)
+            self.error = t("deposit.not_ready", case_no=case_no, status=both(case.status_zh, case.status_en))
             return
         matter = svc.catalog.find(case.matter_code)
         size = mx.result_size(matter) if matter is not None else "S"
