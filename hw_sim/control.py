@@ -119,11 +119,34 @@ class ControlHub:
 
     def close(self) -> None:
         if self._server is not None:
+            path = self._server.server_address
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            if isinstance(path, str) and os.path.exists(path):
+                os.unlink(path)  # a stale socket file would look like a running simulator
         for device in self._devices.values():
             device.close()
+
+
+def serve_until_stopped(hub: ControlHub, tick: float | None = None, on_tick: Any = None) -> int:
+    """Keep a standalone simulator process running until SIGINT or SIGTERM, then close its hub
+    (so ptys, symlinks and sockets are released on a plain `kill` too). `on_tick()` runs every
+    `tick` seconds meanwhile (e.g. to print what the simulator saw). Returns the exit status."""
+    import signal
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(tick):
+            if on_tick is not None:
+                on_tick()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        hub.close()
+    return 0
 
 
 class ControlClient:

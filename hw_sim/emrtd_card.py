@@ -17,10 +17,9 @@ import argparse
 import socket
 import sys
 import threading
-import time
 from typing import Any
 
-from hw_sim.control import ControlError, ControlHub, SimDevice
+from hw_sim.control import ControlError, ControlHub, SimDevice, serve_until_stopped
 from hw_sim.emrtd.chip import Chip
 from hw_sim.emrtd.documents import build_files, td3_mrz, sim_pki
 from hw_sim.identities import get_identity
@@ -190,14 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print(card.start(), flush=True)
     if args.identity:
         card.cmd_insert(identity=args.identity)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        hub.close()
-    return 0
+    return serve_until_stopped(hub)
 
 
 if __name__ == "__main__":

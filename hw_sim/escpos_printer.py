@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hw_sim.control import ControlError, ControlHub, SimDevice
+from hw_sim.control import ControlError, ControlHub, SimDevice, serve_until_stopped
 from hw_sim.escpos.model import Receipt
 from hw_sim.escpos.parser import KEEP_RECEIPTS, EscposParser
 from hw_sim.escpos.render import save_png
@@ -330,23 +330,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ESC/POS printer simulator on tcp://{address}, receipts -> {args.out}"
           + (f", control {args.control}" if args.control else ""), flush=True)
     seen = 0
-    try:
-        while True:
-            time.sleep(0.2)
-            # count what was published, not list positions: `clear` and the KEEP_RECEIPTS trim
-            # shorten the list
-            with sim._lock:
-                total, kept = sim.published, list(sim.receipts)
-            fresh = kept[len(kept) - min(total - seen, len(kept)):] if total > seen else []
-            for n, r in enumerate(fresh, total - len(fresh) + 1):
-                print(f"receipt {n}: {len(r.lines)} lines, qr={r.qr}, cut={r.cut}, png={r.png}"
-                      + (f", errors={r.errors}" if r.errors else "") + (f", lost: {r.lost}" if r.lost else ""),
-                      flush=True)
-            seen = total
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        hub.close()
+
+    def report_new_receipts() -> None:
+        nonlocal seen
+        # count what was published, not list positions: `clear` and the KEEP_RECEIPTS trim
+        # shorten the list
+        with sim._lock:
+            total, kept = sim.published, list(sim.receipts)
+        fresh = kept[len(kept) - min(total - seen, len(kept)):] if total > seen else []
+        for n, r in enumerate(fresh, total - len(fresh) + 1):
+            print(f"receipt {n}: {len(r.lines)} lines, qr={r.qr}, cut={r.cut}, png={r.png}"
+                  + (f", errors={r.errors}" if r.errors else "") + (f", lost: {r.lost}" if r.lost else ""),
+                  flush=True)
+        seen = total
+
+    return serve_until_stopped(hub, tick=0.2, on_tick=report_new_receipts)
 
 
 if __name__ == "__main__":

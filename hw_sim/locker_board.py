@@ -28,7 +28,6 @@ import os
 import random
 import select
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from hw_sim.control import ControlError, ControlHub, SimDevice
+from hw_sim.control import ControlError, ControlHub, SimDevice, serve_until_stopped
 from hw_sim.locker.boards import SimBoard
 from hw_sim.locker.firmware import firmware_for
 from hw_sim.wire import PtyPort, byte_time
@@ -435,14 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.control:
         hub.serve(args.control)
     print(path, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    hub.close()
-    return 0
+    return serve_until_stopped(hub)
 
 
 if __name__ == "__main__":

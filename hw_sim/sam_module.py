@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any
 
-from hw_sim.control import ControlError, ControlHub, SimDevice
+from hw_sim.control import ControlError, ControlHub, SimDevice, serve_until_stopped
 from hw_sim.identities import SAMPLE_IDENTITIES, SampleIdentity, get_identity
 from hw_sim.sam_photo import card_photo_block
 from hw_sim.wire import PtyPort
@@ -276,14 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.control:
         hub.serve(args.control)
     print(path, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        hub.close()
-    return 0
+    return serve_until_stopped(hub)
 
 
 if __name__ == "__main__":

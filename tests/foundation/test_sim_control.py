@@ -59,3 +59,27 @@ def test_bad_requests_get_clear_errors(hub):
 def test_client_without_server_says_so(tmp_path):
     with pytest.raises(ControlError, match="control socket"):
         ControlClient(tmp_path / "none.sock", timeout=0.5).call("lamp", "switch", on=True)
+
+
+def test_standalone_simulator_cleans_up_on_sigterm(tmp_path, python):
+    """A plain `kill` of a simulator process releases its control socket (no stale files)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    sock = tmp_path / "ctl.sock"
+    proc = subprocess.Popen([python, "-m", "hw_sim.sam_module", "--control", str(sock)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sock.exists(), proc.stderr.read() if proc.poll() is not None else "no control socket"
+        assert ControlClient(sock).call("hub", "describe")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        assert not os.path.exists(sock)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
