@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.devices.base import Completion, ResultCode
+from kiosk.devices.face import GUIDANCE_KEYS
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
 
@@ -218,4 +219,4 @@ class IdentifyMixin:
 
 
 # the verifier's guidance keys (`face.<key>` in its `guidance` events)
-FACE_GUIDANCE = ("look_at_camera", "one_person_only", "center", "move_closer", "blink", "turn_left", "turn_right")
+FACE_GUIDANCE = GUIDANCE_KEYS

@@ -17,6 +17,11 @@ BACKENDS: dict[str, str] = {
 }
 
 
+# What `guidance` events may say (`face.<key>`); flows translate each one.
+GUIDANCE_KEYS = ("look_at_camera", "one_person_only", "center", "move_closer", "hold_still",
+                 "blink", "turn_left", "turn_right")
+
+
 class Decision(StrEnum):
     MATCH = "match"
     NO_MATCH = "no_match"
