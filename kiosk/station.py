@@ -168,6 +168,9 @@ class Station:
         self.ctx = FlowContext(clock=self.clock, events=self.events, devices=devices, services=self.services,
                                idle_timeout_s=s.idle_timeout_s, warning_s=s.warning_s, more_time_s=s.more_time_s,
                                station_id=cfg.station.id, lang=cfg.ui.language)
+        from kiosk.fleet_wiring import attach_fleet
+
+        self.fleet_link = attach_fleet(self)  # station mode always; the MQTT link when [fleet] broker is set
 
     def _path(self, p: str) -> str:
         path = Path(p)
@@ -257,6 +260,9 @@ class Station:
         return out
 
     def close(self) -> None:
+        from kiosk.fleet_wiring import detach_fleet
+
+        detach_fleet(self)  # first: no command may act on a device being closed
         if self.flow is not None and not self.flow.ended:
             self.flow.end("canceled")
         if self.services.cabinet is not None and hasattr(self.services.cabinet, "close"):

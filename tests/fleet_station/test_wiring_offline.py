@@ -127,3 +127,24 @@ def test_health_values_carry_no_personal_looking_keys():
     out = _clean(snap)
     assert "holder_name" not in out and "id_number" not in out and "last_pin" not in out["counters"]
     assert out["counters"]["reads"] == 3 and len(out["detail"]) == 200 and isinstance(out["obj"], str)
+
+
+def test_the_station_joins_at_start_and_leaves_at_close(tmp_path):
+    from kiosk.services.fleet.broker import LocalBroker
+    from tests.fleet.conftest import PASSWORDS
+
+    broker = LocalBroker(tmp_path / "broker", PASSWORDS)
+    broker.start()
+    try:
+        (tmp_path / "st" / "fleet").mkdir(parents=True)
+        (tmp_path / "st" / "fleet" / "station.pw").write_text(PASSWORDS["sh-test-001"] + "\n")
+        station, _ = instant(tmp_path / "st", broker.url)
+        try:
+            link = station.fleet_link  # Station(...) attached it: nobody called attach_fleet
+            assert link is not None and link.wait_connected(10) and station.mode is not None
+            assert attach_fleet(station) is link
+        finally:
+            station.close()
+        assert not link.connected and not link._thread.is_alive() and station.fleet_link is None
+    finally:
+        broker.stop()
