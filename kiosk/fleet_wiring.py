@@ -6,8 +6,8 @@
     detach_fleet(station)            # at close, before the store closes
 
 `attach_fleet` always gives the station a `StationMode` (`station.mode`: maintenance flag, the
-last announced software update, runtime config overrides kept across restarts) and guards
-`station.start_flow` / `station.available()` with it: in maintenance a citizen flow is refused
+last announced software update, runtime config overrides kept across restarts); the station
+consults it in `start_flow` / `available()`: in maintenance a citizen flow is refused
 (`StationInMaintenance`) and shows as unavailable ("station in maintenance"); staff and technician
 flows still run. Then, when `[fleet] broker` is set, it builds the link
 (`kiosk.services.fleet.setup.build_link`) over the station's store, ONE configured `Outbox` (the
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.services.fleet.link import FleetLink
-from kiosk.services.station_commands import StationCommands, StationInMaintenance, StationMode, check_patch
+from kiosk.services.station_commands import StationCommands, StationMode, check_patch
 
 log = logging.getLogger(__name__)
 
@@ -91,26 +91,6 @@ def _apply_config(station: Any, new: Any) -> None:
     ctx.lang = new.ui.language
 
 
-def guard_flows(station: Any, mode: StationMode) -> None:
-    """Make the station honour `mode` (once): no citizen flow starts in maintenance."""
-    if getattr(station, "_mode_guarded", False):
-        return
-    start_flow, available = station.start_flow, station.available
-
-    def guarded_start(name: str, **kwargs: Any) -> Any:
-        why = mode.refusal(name)
-        if why:
-            raise StationInMaintenance(f"cannot start {name}: {why}")
-        return start_flow(name, **kwargs)
-
-    def guarded_available() -> dict[str, str | None]:
-        out = available()
-        return {task: mode.refusal(task) or reason for task, reason in out.items()}
-
-    station.start_flow, station.available = guarded_start, guarded_available
-    station._mode_guarded = True
-
-
 def attach_fleet(station: Any) -> FleetLink | None:
     """Give the station its mode and, with a broker configured, a started fleet link (returned)."""
     from kiosk.services.fleet.setup import build_link, choose_backoffice, desired_via_target
@@ -133,7 +113,6 @@ def attach_fleet(station: Any) -> FleetLink | None:
             _apply_config(station, check_patch(cfg, overrides))
         except Exception as exc:  # a config file changed under old overrides: the file wins
             log.error("stored runtime config overrides no longer apply, ignored: %s", exc)
-    guard_flows(station, mode)
     target = StationCommands(cabinet=cab, cases=station.services.cases, mode=mode,
                              get_config=lambda: station.config, set_config=lambda new: _apply_config(station, new))
     station.fleet_target = target

@@ -170,6 +170,7 @@ class Station:
                                station_id=cfg.station.id, lang=cfg.ui.language)
         from kiosk.fleet_wiring import attach_fleet
 
+        self.mode: Any = None  # StationMode, set by attach_fleet: maintenance refuses citizen flows
         self.fleet_link = attach_fleet(self)  # station mode always; the MQTT link when [fleet] broker is set
 
     def _path(self, p: str) -> str:
@@ -180,6 +181,11 @@ class Station:
     def start_flow(self, name: str, **kwargs: Any) -> Flow:
         if name not in FLOWS:
             raise ValueError(f"no flow {name!r} (have: {', '.join(FLOWS)})")
+        why = self.mode.refusal(name) if self.mode is not None else None
+        if why:
+            from kiosk.services.station_commands import StationInMaintenance
+
+            raise StationInMaintenance(f"cannot start {name}: {why}")
         if self.flow is not None and not self.flow.ended:
             self.flow.end("canceled")
         self.flow = FLOWS[name](self.ctx, **kwargs)
@@ -239,6 +245,7 @@ class Station:
             devices[role] = dev.snapshot() if dev is not None else {
                 "device": role, "status": "no_device", "detail": self.device_problems.get(role, "not configured")}
         return {"station": self.config.station.id, "devices": devices, "available": self.available(),
+                "mode": self.mode.as_health() if self.mode is not None else None,
                 "flow": self.flow.name if self.flow is not None and not self.flow.ended else None}
 
     def available(self) -> dict[str, str | None]:
@@ -256,6 +263,8 @@ class Station:
                     break
             if task in ("collect", "deposit", "retrieve") and self.services.cabinet is None:
                 reason = reason or "cabinet unavailable"
+            if self.mode is not None:
+                reason = self.mode.refusal(task) or reason
             out[task] = reason
         return out
 

@@ -185,11 +185,13 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             return
         matter = svc.catalog.find(case.matter_code)
         size = mx.result_size(matter) if matter is not None else "S"
-        comp = None
+        # the back office may already have reserved one for this case (assign_deposit): use it
+        held = svc.cabinet.holding(case_no)
+        comp = held if held is not None and held.state == "reserved" else None
         for s in ("S", "M", "L")[("S", "M", "L").index(size):]:
-            comp = svc.cabinet.reserve(s, case_no, "result")
             if comp is not None:
                 break
+            comp = svc.cabinet.reserve(s, case_no, "result")
         if comp is None:
             self.end("no_compartment", t("deposit.full"))
             return

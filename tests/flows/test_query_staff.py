@@ -249,3 +249,20 @@ def test_commission_reports_board_offline_and_failures(world):
     assert ("bus_scan", "board 1") in failed and ("printer_test", "printer") in failed
     assert ("link_check", "backoffice") in failed
     assert any(c == "door_test" for c, _ in failed)
+
+
+
+def test_deposit_uses_the_compartment_the_back_office_reserved(world):
+    case_no = _ready_case(world)
+    # the back office assigned a compartment for this case before staff arrived (assign_deposit)
+    assigned = world.cabinet.reserve("M", case_no, "assign_deposit")
+    assert assigned is not None
+    f = world.start("deposit")
+    world.staff_sign_in(f)
+    assert world.scanner.calls[-1][0] == "scan_code"
+    world.scanner.code(case_no, "CODE128")
+    world.pump(f)
+    assert f.state == "deposit_close", (f.history, f.error)
+    assert f.view().data["compartment"] == assigned.id
+    reserved = [cid for cid, c in world.cabinet.comps.items() if c["content"] == case_no]
+    assert reserved == [assigned.id]
