@@ -3,14 +3,20 @@ frame rate during face verification, resident memory with the face models loaded
 
     .venv/bin/python -m bench.ui            # table + out/bench/ui.json
 
-Each run is a fresh station process on a virtual X display (`xvfb-run`, Mesa llvmpipe; falls back
-to SDL offscreen rendering when xvfb-run is missing). The simulators run in the benchmark's own
+Each run is a fresh station process, on a virtual X display (`xvfb-run`, Mesa llvmpipe) and with
+SDL offscreen rendering (no X server: what `make run` uses without a display). Everything is drawn by
+software GL (Mesa llvmpipe) on 2 CPU cores shared with the simulators and the face verifier: the
+preview texture's update waits until the frames drawn from it are rasterised, which caps the
+preview rate at what the CPU can draw; under Xvfb each frame is also copied to the X server. The simulators run in the benchmark's own
 process (as devices are separate hardware on a real station), reached by the station through
 their ptys/ports and by the script through the control socket, so the station's memory and CPU
 are its own. Cold start is measured from the station process's start (before any import) to the
 first frame drawn with the attract screen, split into station start (store, services, drivers,
 face models) and the UI (Kivy window, fonts, screens). A screen switch is a touch's
 whole path: `flow.act()`/`start_flow()` -> render -> the next frame on screen (`Window.on_flip`).
+`camera_fps` is what the camera driver delivered meanwhile (the preview cannot show more);
+`ui_fps` counts frames Kivy drew (it draws only when something changed). `rss_mb_ui` is the
+station's memory before the face check starts, `rss_mb` after it ran (face models loaded).
 Goals (issue 6): cold start <= 5 s, switch <= 100 ms, preview >= 20 fps, memory <= 500 MB.
 """
 
@@ -120,6 +126,7 @@ def child(out_path: str, sims_path: str) -> None:
             yield from pause(0.05)
         res["switch_ms"] = switches
         # 3. preview frame rate while the face verifier works (the camera shows nobody: it keeps looking)
+        res["rss_mb_before_preview"] = rss_mb()
         hub.call("camera", "show", source="nobody")
         flow = app.start_flow("apply", matter_code="ME-001")
         app.act("start")
@@ -135,11 +142,14 @@ def child(out_path: str, sims_path: str) -> None:
         yield from pause(1.0)
         preview = app.flow_screen.template.preview if res["reached_face"] else None
         if preview is not None:
+            cam = station.devices.camera
+            c0 = cam.snapshot().get("counters", {}).get("frames", 0)
             n0, t0 = preview.shown, time.perf_counter()
             n_flips0 = len(flips)
             yield from pause(5.0)
             dt = time.perf_counter() - t0
             res["preview_fps"] = (preview.shown - n0) / dt
+            res["camera_fps"] = (cam.snapshot().get("counters", {}).get("frames", 0) - c0) / dt
             res["ui_fps"] = (len(flips) - n_flips0) / dt
             res["verifying"] = flow.pending("face")
         # 4. memory with the face models loaded (the verifier has run)
@@ -204,36 +214,37 @@ def _child_process(display: str, out: Path, sims: Path) -> dict[str, Any]:
 def main() -> int:
     from bench._report import write
 
-    display = "xvfb" if shutil.which("xvfb-run") else "offscreen"
+    displays = ["xvfb", "offscreen"] if shutil.which("xvfb-run") else ["offscreen"]
     rows = []
-    switches: list[float] = []
-    for i in range(RUNS):
-        r = run_once(display)
-        switches += r["switch_ms"]
-        rows.append({"run": i + 1, "cold_start_s": round(r["cold_start_s"], 2),
-                     "station_start_s": round(r["station_start_s"], 2), "ui_start_s": round(r["ui_start_s"], 2),
-                     "switch_ms_median": round(statistics.median(r["switch_ms"]), 1),
-                     "switch_ms_max": round(max(r["switch_ms"]), 1),
-                     "preview_fps": round(r.get("preview_fps", 0.0), 1), "ui_fps": round(r.get("ui_fps", 0.0), 1),
-                     "ui_fps_no_face_check": round(r.get("ui_fps_idle", 0.0), 1),
-                     "rss_mb": round(r["rss_mb"], 1)})
-    switches.sort()
-    p95 = switches[int(0.95 * (len(switches) - 1))]
-    summary = {
-        "display": display, "runs": RUNS, "switches_measured": len(switches),
-        "cold_start_s_median": statistics.median(r["cold_start_s"] for r in rows),
-        "switch_ms_median": round(statistics.median(switches), 1), "switch_ms_p95": round(p95, 1),
-        "preview_fps_min": min(r["preview_fps"] for r in rows), "rss_mb_max": max(r["rss_mb"] for r in rows),
-        "goals": GOALS, "load_average": os.getloadavg(),
-    }
-    summary["meets"] = {
-        "cold_start": summary["cold_start_s_median"] <= GOALS["cold_start_s"],
-        "switch": summary["switch_ms_p95"] <= GOALS["switch_ms_p95"],
-        "preview": summary["preview_fps_min"] >= GOALS["preview_fps"],
-        "memory": summary["rss_mb_max"] <= GOALS["rss_mb"],
-    }
-    write("ui", rows, ["run", "cold_start_s", "station_start_s", "ui_start_s", "switch_ms_median", "switch_ms_max",
-                       "preview_fps", "ui_fps", "ui_fps_no_face_check", "rss_mb"], **summary)
+    summary: dict[str, Any] = {"runs_per_display": RUNS, "goals": GOALS}
+    for display in displays:
+        switches: list[float] = []
+        mine = []
+        for i in range(RUNS):
+            r = run_once(display)
+            switches += r["switch_ms"]
+            mine.append({"display": display, "run": i + 1, "cold_start_s": round(r["cold_start_s"], 2),
+                         "station_start_s": round(r["station_start_s"], 2), "ui_start_s": round(r["ui_start_s"], 2),
+                         "switch_ms_median": round(statistics.median(r["switch_ms"]), 1),
+                         "switch_ms_max": round(max(r["switch_ms"]), 1),
+                         "camera_fps": round(r.get("camera_fps", 0.0), 1),
+                         "preview_fps": round(r.get("preview_fps", 0.0), 1), "ui_fps": round(r.get("ui_fps", 0.0), 1),
+                         "rss_mb_ui": round(r["rss_mb_before_preview"], 1), "rss_mb": round(r["rss_mb"], 1)})
+        rows += mine
+        switches.sort()
+        s = {"cold_start_s_median": statistics.median(r["cold_start_s"] for r in mine),
+             "switch_ms_median": round(statistics.median(switches), 1),
+             "switch_ms_p95": round(switches[int(0.95 * (len(switches) - 1))], 1),
+             "preview_fps_median": statistics.median(r["preview_fps"] for r in mine),
+             "rss_mb_max": max(r["rss_mb"] for r in mine)}
+        s["meets"] = {"cold_start": s["cold_start_s_median"] <= GOALS["cold_start_s"],
+                      "switch": s["switch_ms_p95"] <= GOALS["switch_ms_p95"],
+                      "preview": s["preview_fps_median"] >= GOALS["preview_fps"],
+                      "memory": s["rss_mb_max"] <= GOALS["rss_mb"]}
+        summary[display] = s
+    summary["load_average"] = os.getloadavg()
+    write("ui", rows, ["display", "run", "cold_start_s", "station_start_s", "ui_start_s", "switch_ms_median",
+                       "switch_ms_max", "camera_fps", "preview_fps", "ui_fps", "rss_mb_ui", "rss_mb"], **summary)
     return 0
 
 

@@ -45,10 +45,13 @@ class CameraPreview(Widget):
 
     def on_parent(self, _w: Any, parent: Any) -> None:
         if parent is not None and self._ev is None:
-            self._ev = Clock.schedule_interval(self.update, 1 / self.fps)
+            self._ev = Clock.schedule_interval(self._tick, 1 / self.fps)
         elif parent is None and self._ev is not None:
             self._ev.cancel()
             self._ev = None
+
+    def _tick(self, _dt: float) -> None:
+        self.update()  # never return False here: Kivy would unschedule the interval
 
     def update(self, _dt: float = 0.0) -> bool:
         """Put the newest frame on screen if there is a new one. Returns True if it drew one."""
@@ -70,16 +73,26 @@ class CameraPreview(Widget):
             return False
         self._last_index = index
         h, w = image.shape[:2]
-        if self._texture is None or self._texture.size != (w, h):
-            self._texture = Texture.create(size=(w, h), colorfmt="bgr")
-            self._texture.flip_vertical()
-            if self.mirror:
-                self._texture.flip_horizontal()
+        # One texture, updated in place. On software GL (Mesa llvmpipe) the update waits until the
+        # frames drawn from it are rasterised: that back-pressure caps the preview at what the CPU
+        # can draw. A fresh texture per frame removes the wait but lets frames queue without
+        # bound (GL memory grew ~100 MB/s under EGL offscreen), so it is not done.
+        if self._texture is None or self._frame_size != (w, h):
+            self._texture = self._new_texture(w, h)
             self._frame_size = (w, h)
-        self._texture.blit_buffer(image.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        # BGR -> RGB here with numpy (~1 ms): given "bgr", Kivy converts pixel by pixel on GL drivers
+        # without GL_BGR (Mesa llvmpipe, GLES), ~150 ms a 640x480 frame
+        self._texture.blit_buffer(image[:, :, ::-1].tobytes(), colorfmt="rgb", bufferfmt="ubyte")
         self.shown += 1
         self._redraw()
         return True
+
+    def _new_texture(self, w: int, h: int) -> Texture:
+        tex = Texture.create(size=(w, h), colorfmt="rgb")
+        tex.flip_vertical()
+        if self.mirror:
+            tex.flip_horizontal()
+        return tex
 
     def _fit(self) -> tuple[float, float, float, float]:
         fw, fh = self._frame_size if self._frame_size[0] else (4, 3)
