@@ -139,7 +139,7 @@ def test_module_too_slow_or_silent_is_a_hardware_error(sam_sim, reader_for):
     sam_sim.cmd_fault(kind="silent")
     completion = reader.read(timeout=3).result(6)
     assert completion.code is ResultCode.HARDWARE_ERROR and "did not answer" in completion.detail
-    assert reader.status is DeviceStatus.HARDWARE_ERROR
+    assert wait_for(lambda: reader.status is DeviceStatus.HARDWARE_ERROR)  # the poller keeps missing
     sam_sim.cmd_clear_faults()
     assert reader.read(timeout=3).result(6).ok
     assert reader.status is DeviceStatus.ONLINE
@@ -311,3 +311,19 @@ def test_read_before_open_and_after_close_completes_not_ready(sam_sim):
     reader.close()
     assert reader.read(timeout=1).result(0.5).code is ResultCode.DEVICE_NOT_READY
     assert wait_for(lambda: threading.active_count() <= before)
+
+
+def test_one_missed_reply_does_not_mark_the_module_broken(sam_sim, reader_for):
+    """A blip (busy host, slow module) fails that command but leaves the reader usable; only
+    `no_reply_limit` misses in a row mean the module is broken."""
+    reader = reader_for(reply_timeout=0.2, read_timeout=0.3, poll_interval=30.0, no_reply_limit=3)
+    sam_sim.cmd_insert(identity="obama")
+    sam_sim.cmd_fault(kind="silent")
+    for missed in (1, 2):
+        completion = reader.read(timeout=3).result(6)
+        assert completion.code is ResultCode.HARDWARE_ERROR
+        assert reader.status is DeviceStatus.ONLINE, f"broken after {missed} missed reply(ies)"
+    assert reader.read(timeout=3).result(6).code is ResultCode.HARDWARE_ERROR
+    assert reader.status is DeviceStatus.HARDWARE_ERROR
+    sam_sim.cmd_clear_faults()
+    assert reader.read(timeout=3).result(6).ok and reader.status is DeviceStatus.ONLINE

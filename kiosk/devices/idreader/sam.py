@@ -48,9 +48,14 @@ class SamIdReader(IdReader):
         reply_timeout: float = 1.0,
         read_timeout: float = 3.0,
         retries: int = 2,
+        no_reply_limit: int = 3,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
+        # one missed reply (a busy host, a slow module) is not a broken module: the status turns
+        # hardware_error only after this many in a row, so a visit is not refused for a blip
+        self.no_reply_limit = max(1, no_reply_limit)
+        self._no_reply_streak = 0
         self.port, self.baud = port, baud
         self.poll_interval = poll_interval
         self.reply_timeout, self.read_timeout, self.retries = reply_timeout, read_timeout, retries
@@ -130,7 +135,9 @@ class SamIdReader(IdReader):
             except sf.FrameError as exc:
                 self.count(f"frame_{exc.kind}")
                 if exc.kind == "no_reply":
-                    self.set_status(DeviceStatus.HARDWARE_ERROR, f"module not answering on {self.port}")
+                    self._no_reply_streak += 1
+                    if self._no_reply_streak >= self.no_reply_limit:
+                        self.set_status(DeviceStatus.HARDWARE_ERROR, f"module not answering on {self.port}")
                     raise DeviceError(ResultCode.HARDWARE_ERROR, f"SAM module did not answer within {timeout:g} s") from None
                 last = str(exc)
                 log.warning("%s: bad reply to %02X %02X (%s), retrying", self.name, cmd[0], cmd[1], exc)
@@ -143,6 +150,7 @@ class SamIdReader(IdReader):
                 self.count("module_rejected_frame")
                 last = sf.sw3_meaning(reply.sw3)[1]
                 continue
+            self._no_reply_streak = 0
             if self.status in (DeviceStatus.HARDWARE_ERROR, DeviceStatus.NO_DEVICE):
                 self.set_status(DeviceStatus.ONLINE, f"SAM module on {self.port}")
             return reply
