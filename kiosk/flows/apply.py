@@ -611,7 +611,10 @@ class ApplyFlow(IdentifyMixin, Flow):
         return True
 
     def cancellable(self) -> bool:
-        return self.state not in ("ecert_fetch", "submit", "receipt", "dropoff_open", "dropoff_close", "done")
+        # once the case is submitted there is nothing left to cancel: the receipt and drop-off
+        # screens offer their own way forward
+        return self.state not in ("ecert_fetch", "submit", "receipt", "receipt_on_screen", "dropoff_offer",
+                                  "dropoff_open", "dropoff_close", "done")
 
 
 SCAN_PROBLEMS = PROBLEMS

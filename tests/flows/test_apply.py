@@ -135,6 +135,9 @@ def test_printer_out_of_paper_shows_receipt_on_screen(world):
     assert f.state == "receipt_on_screen", f.history
     vm = f.view()
     assert vm.data["qr"].endswith(vm.data["case_no"])
+    # the case is submitted: the receipt offers no "cancel", which would misstate the outcome
+    assert [a.id for a in vm.actions if a.id != "more_time"] == ["continue"]
+    assert not f.act("cancel") and f.state == "receipt_on_screen"
     assert f.act("continue")
     assert f.state == "done" and f.view().data["receipt_on_screen"]
 
