@@ -16,22 +16,21 @@ status `no_device`, never an exception.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from smartcard import scard
 
-from kiosk.devices.base import Command, Completion, DeviceError, DeviceStatus, ResultCode
-from kiosk.devices.idreader import IdentityRecord, IdReader, MrzKey
+from kiosk.devices.base import Command, DeviceError, DeviceStatus, ResultCode
+from kiosk.devices.idreader import IdentityRecord, MrzKey
+from kiosk.devices.idreader.lifecycle import OwnedIdReader
 from kiosk.devices.idreader.emrtd import lds, tlv
 from kiosk.devices.idreader.emrtd.bac import GET_CHALLENGE, BacError, BacKeys, BacTerminal
 from kiosk.devices.idreader.emrtd.mrz import MrzError, mrz_date
 from kiosk.devices.idreader.emrtd.sm import SecureMessaging, SmError
 from kiosk.devices.idreader.emrtd.sod import SodError, load_trust_store, parse_sod, passive_authentication
 from kiosk.devices.registry import DeviceUrl
-from kiosk.devices.worker import OwnerThread
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,9 @@ class ReadStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-class PcscIdReader(IdReader):
+class PcscIdReader(OwnedIdReader):
+    owner_label = "pcsc"
+
     def __init__(self, reader: str = "", trust_store: str | None = None, poll_interval: float = 0.25,
                  chunk: int = 0xE0, name: str | None = None) -> None:
         super().__init__(name)
@@ -78,39 +79,20 @@ class PcscIdReader(IdReader):
         self.chunk = max(1, min(chunk, 0xE7))
         self.capabilities = frozenset({"photo", "needs_mrz"})
         self.reader_name: str | None = None
-        self._owner: OwnerThread | None = None
         self._ctx: int | None = None
-        self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
         self._present = False
         self._selected = False  # this read reached the document (a later loss is a removal)
         self.stats = ReadStats()
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def open(self) -> None:
-        if self._owner is not None:  # already open: a second owner and poller would leak
-            return
-        self._owner = OwnerThread(f"{self.name}-pcsc")
-        self._stop.clear()
-        try:
-            self._owner.call(self._connect_context, timeout=10)
-        except Exception as exc:
-            self.set_status(DeviceStatus.HARDWARE_ERROR, f"{type(exc).__name__}: {exc}", card="absent")
-        self._poller = threading.Thread(target=self._poll_loop, name=f"{self.name}-poll", daemon=True)
-        self._poller.start()
+    def _connect_hardware(self) -> None:
+        self._connect_context()
 
-    def close(self) -> None:
-        self._stop.set()
-        if self._poller is not None:
-            self._poller.join(self.poll_interval + 2)
-        if self._owner is not None:
-            try:
-                self._owner.call(self._release_context, timeout=2)
-            except Exception:
-                pass
-            self._owner.stop()
-            self._owner = None
-        self.set_status(DeviceStatus.OFFLINE, "closed")
+    def _release_hardware(self) -> None:
+        self._release_context()
+
+    def _poller_join_timeout(self) -> float:
+        return self.poll_interval + 2
 
     def _connect_context(self) -> None:
         self._release_context()
@@ -183,14 +165,6 @@ class PcscIdReader(IdReader):
         self.set_status(self.status, "", card="present" if present else "absent")
 
     # -- the read command ---------------------------------------------------------------------
-    def read(self, mrz: MrzKey | None = None, timeout: float = 30.0) -> Command[IdentityRecord]:
-        owner = self._owner
-        if owner is None:  # a command always ends in a completion, never in an exception
-            cmd: Command[IdentityRecord] = Command("read")
-            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "the reader is not open (call open() first)"))
-            return cmd
-        return owner.submit("read", lambda cmd: self._read_body(cmd, mrz, timeout), timeout=timeout)
-
     def _read_body(self, cmd: Command[Any], mrz: MrzKey | None, timeout: float) -> IdentityRecord:
         if mrz is None:
             raise DeviceError(ResultCode.USER_ERROR, "this document needs its MRZ data (document number, birth date, expiry) for BAC")

@@ -21,13 +21,13 @@ from typing import Any
 
 import serial
 
-from kiosk.devices.base import Command, Completion, DeviceError, DeviceStatus, ResultCode
-from kiosk.devices.idreader import IdentityRecord, IdReader, MrzKey
+from kiosk.devices.base import Command, DeviceError, DeviceStatus, ResultCode
+from kiosk.devices.idreader import IdentityRecord, MrzKey
+from kiosk.devices.idreader.lifecycle import OwnedIdReader
 from kiosk.devices.idreader import sam_frames as sf
 from kiosk.devices.idreader.cn_id import TEXT_LENGTH, CardDataError, parse_text
 from kiosk.devices.idreader.wlt import WLT_LENGTH, PhotoDecodeError, load_decoder
 from kiosk.devices.registry import DeviceUrl
-from kiosk.devices.worker import OwnerThread
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,9 @@ class PortGone(Exception):
     """The serial port vanished or cannot be opened."""
 
 
-class SamIdReader(IdReader):
+class SamIdReader(OwnedIdReader):
+    owner_label = "sam"
+
     def __init__(
         self,
         port: str,
@@ -62,40 +64,22 @@ class SamIdReader(IdReader):
         self._decoder, self._no_decoder_reason = load_decoder(wlt_decoder)
         self.capabilities = frozenset({"photo"} if self._decoder else set())
         self._serial: serial.Serial | None = None
-        self._owner: OwnerThread | None = None
         self._present = False
         self._reading = threading.Event()
-        self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
         self.frames_sent = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def open(self) -> None:
-        if self._owner is not None:  # already open: a second owner and poller would leak
-            return
-        self._owner = OwnerThread(f"{self.name}-sam")
-        self._stop.clear()
-        try:
-            self._owner.call(self._connect, timeout=self.reply_timeout * 4 + 2)
-        except DeviceError as exc:
-            self.set_status(DeviceStatus.HARDWARE_ERROR, exc.detail, card="absent")
-        except Exception as exc:  # open must never raise: the status says what is wrong
-            self.set_status(DeviceStatus.HARDWARE_ERROR, f"{type(exc).__name__}: {exc}", card="absent")
-        self._poller = threading.Thread(target=self._poll_loop, name=f"{self.name}-poll", daemon=True)
-        self._poller.start()
+    def _connect_hardware(self) -> None:
+        self._connect()
 
-    def close(self) -> None:
-        self._stop.set()
-        if self._poller is not None:
-            self._poller.join(self.poll_interval + self.reply_timeout + 1)
-        if self._owner is not None:
-            try:
-                self._owner.call(self._disconnect, timeout=2)
-            except Exception:
-                pass
-            self._owner.stop()
-            self._owner = None
-        self.set_status(DeviceStatus.OFFLINE, "closed")
+    def _release_hardware(self) -> None:
+        self._disconnect()
+
+    def _connect_timeout(self) -> float:
+        return self.reply_timeout * 4 + 2
+
+    def _poller_join_timeout(self) -> float:
+        return self.poll_interval + self.reply_timeout + 1
 
     def _connect(self) -> None:
         try:
@@ -197,15 +181,7 @@ class SamIdReader(IdReader):
             self._note_presence(False)
 
     # -- the read command -----------------------------------------------------------------------
-    def read(self, mrz: MrzKey | None = None, timeout: float = 30.0) -> Command[IdentityRecord]:
-        owner = self._owner
-        if owner is None:  # a command always ends in a completion, never in an exception
-            cmd: Command[IdentityRecord] = Command("read")
-            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, "the reader is not open (call open() first)"))
-            return cmd
-        return owner.submit("read", lambda cmd: self._read_body(cmd, timeout), timeout=timeout)
-
-    def _read_body(self, cmd: Command[Any], timeout: float) -> IdentityRecord:
+    def _read_body(self, cmd: Command[Any], mrz: MrzKey | None, timeout: float) -> IdentityRecord:
         self._reading.set()
         try:
             deadline = time.monotonic() + timeout
