@@ -411,14 +411,8 @@ class FleetLink:
         self._restart_session_at = time.monotonic() + min(5.0, self.s.ack_timeout_s)
 
     def _on_ack(self, payload: bytes) -> None:
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            log.warning("ack: not JSON; ignored")
-            return
-        problem = contract.check("ack", body)
-        if problem:
-            log.warning("ack ignored: %s", problem)
+        body = _checked("ack", payload)
+        if body is None:
             return
         self.stats.acks += 1
         upto = body["upto_seq"]
@@ -559,14 +553,8 @@ class FleetLink:
                 log.exception("command worker: %s failed", job.cmd_id)
 
     def _on_desired(self, payload: bytes) -> None:
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            log.warning("desired: not JSON; ignored")
-            return
-        problem = contract.check("desired", body)
-        if problem:
-            log.warning("desired ignored: %s", problem)
+        body = _checked("desired", payload)
+        if body is None:
             return
         errors: list[str] = []
         applied: dict[str, Any] = {}
@@ -604,3 +592,17 @@ class FleetLink:
             log.debug("fleet link shutdown", exc_info=True)
         self._connected.clear()
         self._phase = "down"
+
+
+def _checked(kind: str, payload: bytes) -> Any:
+    """The payload as JSON if it fits the contract's `kind` schema; otherwise None, logged."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        log.warning("%s: not JSON; ignored", kind)
+        return None
+    problem = contract.check(kind, body)
+    if problem:
+        log.warning("%s ignored: %s", kind, problem)
+        return None
+    return body
