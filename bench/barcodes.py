@@ -71,7 +71,7 @@ def _false_positives(fn, photos):
 
 def main(argv: list[str]) -> int:
     samples = code_samples()
-    photos = [load_image(p) for p in shared_photos()]
+    photos = [load_image(p) for p in sample_photos()]
     engines = available_engines()
     rows, results = [], {}
     for e in engines:

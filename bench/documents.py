@@ -49,9 +49,9 @@ def main(argv: list[str]) -> int:
                      "cpu_ms": statistics.median(cpu),
                      "p95_ms": sorted(times)[int(0.95 * (len(times) - 1))], "max_ms": max(times),
                      "verdict_right": f"{right}/{len(frames)}"})
-    from hw_sim.documents import shared_photos
+    from hw_sim.documents import sample_photos
     from kiosk.devices.scanner.analyse import load_image
-    photos = [load_image(p) for p in shared_photos()]
+    photos = [load_image(p) for p in sample_photos()]
     if photos:  # real photos without a document: a page found there is a false positive
         times, found, capturable = [], 0, 0
         for img in photos:

@@ -38,7 +38,9 @@ from kiosk.devices.face.models import model_files, shared_models, similarity
 from kiosk.devices.face.verifier import LocalFaceVerifier
 from kiosk.devices.registry import create_device
 
-PERSONS = ["obama", "biden", "kit_harington", "rose_leslie", "alex_lacamoire"]  # the ones with 2+ photos
+PERSONS = ["obama", "biden", "kit_harington", "rose_leslie"]  # identities of the four sample persons
+EXTRA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+EXTRA_FACES = EXTRA / "faces"
 
 
 def ms(fn, n: int = 20) -> tuple[float, float]:
@@ -140,7 +142,10 @@ def rates(same: list[float], diff: list[float], threshold: float) -> dict[str, A
 def accuracy(cfg: FaceConfig) -> dict[str, Any]:
     import dlib
     m = shared_models()
-    files = sorted(p for p in testdata_faces_dir().iterdir() if not p.name.startswith(("multi", "edge")))
+    files = sorted(p for p in testdata_faces_dir().iterdir()
+                   if p.suffix.lower() in (".jpg", ".png") and not p.name.startswith(("multi", "edge")))
+    if EXTRA_FACES.is_dir():  # optional extra people beside the checkout add pairs; never required
+        files += sorted(p for p in EXTRA_FACES.iterdir() if not p.name.startswith(("multi", "edge", "obama", "biden")))
     ver = LocalFaceVerifier(match_threshold=cfg.match_threshold, retry_band=cfg.retry_band)
     facenet = _facenet()
     sp5 = dlib.shape_predictor(str(model_files()["landmarks5"]))
@@ -232,7 +237,11 @@ def _presentation(ver: LocalFaceVerifier, sim: CameraSim, camera, key: str, sour
 def pad(sim: CameraSim, camera, ver: LocalFaceVerifier, label: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Attack and bona fide presentations through the full check. APCER = attacks that pass
     liveness; BPCER = live holders (reacting to the challenge) that do not."""
-    kinds = {"printed_photo": ["printed_photo", "spoof_sample_f1"], "phone_screen": ["phone_screen", "spoof_sample_f2"]}
+    kinds = {"printed_photo": ["printed_photo"], "phone_screen": ["phone_screen"]}
+    for kind, f in (("printed_photo", "image_F1.jpg"), ("phone_screen", "image_F2.jpg")):
+        if (EXTRA / "spoof" / f).is_file():  # optional real captures add cases when present
+            sim.register_still(f"spoof_sample_{f[6:8].lower()}", EXTRA / "spoof" / f)
+            kinds[kind].append(f"spoof_sample_{f[6:8].lower()}")
     rows = []
     for attack_type, sources in kinds.items():
         for source in sources:

