@@ -113,7 +113,7 @@ def test_unknown_challenge_is_refused():
 @pytest.mark.parametrize("sample", ["spoof_sample_f1", "spoof_sample_f2"])
 def test_real_spoof_samples_fail_the_challenge(quick_verifier, camera_sim, camera, card_photos, sample):
     """The shared real-world spoof captures (a poster, a tablet) escape the passive cues (see
-    the README's face section) but a still picture cannot blink."""
+    docs/developer/devices.md, the face check) but a still picture cannot blink."""
     done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), sample, "blink", react=True)
     assert not (done.ok and done.data.decision is Decision.MATCH)
     assert done.ok and done.data.reason in ("challenge_failed", "not_still") and not done.data.liveness["passed"]
