@@ -1,6 +1,6 @@
 """Synthetic camera scenes built from still photographs (what the simulated face camera shows).
 
-Everything here is SYNTHETIC and says so in the README ("Camera and face verification"):
+Everything here is SYNTHETIC and says so in docs/developer/simulators.md ("What is synthetic"):
 - a "live" view is a still photograph framed head-and-shoulders, with hand-held jitter and sensor
   noise from frame to frame;
 - a blink is drawn: the eye regions (found with dlib's 68-point landmarks) are covered from the

@@ -113,7 +113,7 @@ def test_unknown_challenge_is_refused():
 @pytest.mark.parametrize("sample", ["image_F1.jpg", "image_F2.jpg"])
 def test_real_spoof_samples_fail_the_challenge(quick_verifier, camera_sim, camera, card_photos, sample, testdata):
     """The optional real-world spoof captures (a poster, a tablet) escape the passive cues (see
-    the face guide) but a still picture cannot blink."""
+    docs/developer/devices.md, the face check) but a still picture cannot blink."""
     camera_sim.register_still("spoof_sample", testdata / "spoof" / sample)
     done, _ = run(quick_verifier, camera_sim, camera, card_photos("obama"), "spoof_sample", "blink", react=True)
     assert not (done.ok and done.data.decision is Decision.MATCH)

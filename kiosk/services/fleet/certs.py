@@ -1,7 +1,7 @@
 """A test PKI for the fleet link's TLS: a CA, a server certificate for the broker, and one client
 certificate per station (CN = station id, which mosquitto's `use_identity_as_username` turns into
 the MQTT username, so the ACL's %u patterns apply unchanged). For development and tests only: a
-city issues these from its own CA (README, "The fleet link").
+city issues these from its own CA (docs/operator/index.md).
 
     paths = make_test_pki(out_dir, clients=["sh-001", "backoffice"], server_names=["localhost", "127.0.0.1"])
     paths["ca"], paths["server_cert"], paths["server_key"], paths["clients"]["sh-001"] == (cert, key)
