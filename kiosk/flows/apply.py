@@ -23,7 +23,7 @@ from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
 
 SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
-                 "skewed", "too_small", "no_page")
+                 "skewed", "too_small", "no_page", "next_page")
 PAY_POLL_S = 2.0
 
 

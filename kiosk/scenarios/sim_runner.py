@@ -30,6 +30,12 @@ class ScenarioError(Exception):
     pass
 
 
+def scanner_gives_feedback(station: Any) -> bool:
+    """Whether the station's document scanner reports what it sees frame by frame (a camera does)."""
+    scanner = getattr(station.devices, "scanner", None)
+    return "feedback" in getattr(scanner, "capabilities", ())
+
+
 class HubControls:
     """The simulator side of a scenario on the simulated station (`kiosk.sim_station`)."""
 
@@ -215,6 +221,8 @@ class ScenarioRunner:
             for i in range(int(step["scan"])):
                 self._wait_for(lambda: flow.pending("page"), 10.0, "capture running")
                 cmd = flow._pending["page"]
+                if scanner_gives_feedback(st):  # the next sheet goes down once the station saw the area empty
+                    self._wait_for(lambda: flow.scan_feedback == "no_page", 10.0, "scanning area seen empty")
                 note(f"  ~ document camera sees page {i + 1}")
                 self.controls.good_page()
                 self._wait_for(cmd.done, 20.0, "page captured", pump=False)

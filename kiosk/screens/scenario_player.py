@@ -241,6 +241,12 @@ class ScenarioPlayer:
                         raise _Stuck(f"stuck:{flow.state} (no capture running)")
                     yield
                 cmd = flow._pending["page"]
+                from kiosk.scenarios.sim_runner import scanner_gives_feedback
+
+                while scanner_gives_feedback(self.app.station) and flow.scan_feedback != "no_page":  # sheet away
+                    if time.monotonic() > deadline or flow.ended:
+                        raise _Stuck(f"stuck:{flow.state} (scanning area never seen empty)")
+                    yield
                 notes.append(f"~ document camera sees page {i + 1}")
                 self.controls.good_page()
                 yield from self._settle(0.6)  # the page preview shows the page

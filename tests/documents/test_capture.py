@@ -212,3 +212,34 @@ def test_closing_the_scanner_ends_a_running_capture():
     done = cmd.result(5)
     assert done.code is ResultCode.CANCELED
     assert s.status is DeviceStatus.OFFLINE
+
+
+def test_the_same_sheet_left_in_place_is_not_captured_twice():
+    """After a capture, the sheet still lying there gives `next_page` feedback, never a second page;
+    once the area is seen empty, a sheet (even the same one) is captured again; another sheet laid
+    straight on top is captured at once."""
+    from hw_sim.documents import render_page
+
+    other = render_page(qr_text="SIM0001-20261122-0099-Q", barcode_text="SIM0001-20261122-0099-Q")
+    same = list(page_frames("good", n=12))
+    script = iter(same + list(page_frames("no_page", n=3)) + list(page_frames("good", n=8, seed=1))
+                  + list(page_frames("good", n=8, seed=2, page_image=other)))
+    s, events = _scanner(script)
+    try:
+        first = s.capture(timeout=30).result(40)
+        events.clear()
+        second = s.capture(timeout=30).result(40)
+        keys_second = _keys(events)
+        events.clear()
+        third = s.capture(timeout=30).result(40)
+    finally:
+        s.close()
+    assert first.ok and second.ok and third.ok
+    assert "next_page" in keys_second and "no_page" in keys_second
+    # the second capture waited for the empty area: it came from the frames after it
+    assert keys_second.index("no_page") > keys_second.index("next_page")
+    # the rest of the second sheet's frames say next_page; the other sheet is taken with no empty area between
+    third_keys = _collapse(_keys(events))
+    assert third_keys[0] == "next_page" and third_keys[-1] == "captured" and "no_page" not in third_keys
+    assert {c.text for c in third.data.codes} >= {"SIM0001-20261122-0099-Q"}
+    assert FEEDBACK_TEXT["next_page"][0] and FEEDBACK_TEXT["next_page"][1]

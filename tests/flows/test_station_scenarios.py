@@ -82,6 +82,8 @@ def test_every_scenario_on_the_simulated_station(sim_station):
         if not res["ok"]:
             failed[name] = (res["outcome"], res["transcript"][-8:])
     assert not failed, failed
+    stats = station.cabinet_service.outbox.stats()
+    assert stats.dropped_total == 0 and stats.last_seq > 0, stats  # no scripted visit loses an event
     # side effects seen on the far side of the real drivers
     receipts = hub.call("printer", "receipts")
     assert len(receipts) >= 3

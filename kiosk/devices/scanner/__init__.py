@@ -39,6 +39,7 @@ FEEDBACK_TEXT: dict[str, tuple[str, str]] = {
     "hold_still": ("请保持不动", "Hold still"),
     "page_found": ("已找到页面，请保持不动", "Page found: hold still"),
     "captured": ("已拍摄", "Captured"),
+    "next_page": ("这一页已拍好，请取走或换下一页", "This page is done: take it away or lay down the next one"),
     "no_code": ("请将二维码或条码对准摄像头", "Hold the QR code or barcode up to the camera"),
 }
 

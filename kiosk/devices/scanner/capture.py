@@ -6,6 +6,11 @@ or, for tests and tools, from any iterator of BGR frames. `capture()` runs on th
 thread: every frame is analysed, a `feedback` event says what to do, and the command completes
 with the sharpest page once a good page has been steady for `steady_frames` frames.
 `scan_code()` completes with the first frame in which a barcode or QR code is read.
+
+A capture never returns the page the previous capture returned while that page still lies there:
+a person who leaves page 1 in place gets `next_page` feedback ("take the page away / turn it")
+until the area is cleared or another page is laid down (`SamePage`). Without this a scanner
+that starts the next capture at once would file one sheet as two pages.
 """
 
 from __future__ import annotations
@@ -29,6 +34,49 @@ from kiosk.devices.worker import OwnerThread
 log = logging.getLogger(__name__)
 
 GRAB_TIMEOUT_S = 2.0
+THUMB_W = 96  # page thumbnails compared to tell "the same sheet still lying there"
+THUMB_GRID = (8, 6)  # compared block by block: two pages of one form differ in a small area only
+# largest block mean |difference| of normalised thumbnails below which two pages are one sheet
+# (measured on generated frames: the same sheet with hand tremor <= 0.15, another code on the
+# same form ~0.93)
+SAME_PAGE_DIFF = 0.4
+
+
+def page_thumbnail(frame: np.ndarray, corners: Any) -> np.ndarray:
+    """A small, contrast-normalised, grey view of the page between `corners`."""
+    import cv2
+
+    small = rectify(frame, np.asarray(corners, np.float32), THUMB_W)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32) if small.ndim == 3 else small.astype(np.float32)
+    grey = cv2.GaussianBlur(grey, (0, 0), 1.0)
+    return (grey - grey.mean()) / (grey.std() + 1e-3)
+
+
+def page_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest block mean of |a - b| over a THUMB_GRID of blocks."""
+    d = np.abs(a - b)
+    rows, cols = THUMB_GRID
+    bh, bw = d.shape[0] // rows, d.shape[1] // cols
+    return max(float(d[i * bh:(i + 1) * bh, j * bw:(j + 1) * bw].mean()) for i in range(rows) for j in range(cols))
+
+
+class SamePage:
+    """Remembers the last captured page until the scanning area is seen empty."""
+
+    def __init__(self) -> None:
+        self.last: np.ndarray | None = None
+
+    def captured(self, thumb: np.ndarray) -> None:
+        self.last = thumb
+
+    def still_there(self, result: PageResult, frame: np.ndarray) -> bool:
+        if self.last is None:
+            return False
+        if not result.page_found or result.corners is None:
+            self.last = None  # cleared: any page may come next, the same one too
+            return False
+        thumb = page_thumbnail(frame, result.corners)
+        return thumb.shape == self.last.shape and page_difference(thumb, self.last) < SAME_PAGE_DIFF
 GRAB_FAILURES = 3  # failed grabs in a row that end a capture
 
 
@@ -45,6 +93,7 @@ class CameraDocumentScanner(DocumentScanner):
         self._frames: Iterator[Any] | None = iter(frames) if frames is not None else None
         self._worker: OwnerThread | None = None
         self._running: set[Command[PageResult]] = set()
+        self._same_page = SamePage()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
@@ -170,6 +219,12 @@ class CameraDocumentScanner(DocumentScanner):
                 self.count("bad_frames")
                 log.warning("%s: skipped a bad frame: %s", self.name, exc)
                 continue
+            if self._same_page.still_there(result, frame):
+                tracker = SteadyTracker(self.cfg.steady_frames, self.cfg.steady_motion)
+                zh, en = FEEDBACK_TEXT["next_page"]
+                self.emit("feedback", key="next_page", zh=zh, en=en, problems=[], steady=0,
+                          needed=self.cfg.steady_frames, frame=index)
+                continue
             recent.append((result, frame))
             step = tracker.update(result, frame.shape)
             zh, en = FEEDBACK_TEXT[step.key]
@@ -179,6 +234,7 @@ class CameraDocumentScanner(DocumentScanner):
                 page = step.captured
                 shot = next(f for r, f in recent if r is page)
                 page.page = rectify(shot, np.asarray(page.corners, np.float32), self.cfg.page_width_px)
+                self._same_page.captured(page_thumbnail(shot, page.corners))
                 if read_codes:
                     page.codes = self.reader.read(page.page)
                 self.count("captures")
