@@ -139,7 +139,10 @@ class Codec(ABC):
     sized_by_request = False
 
     def status_order(self, settings: BoardSettings) -> str:
-        return settings.status_order or self.default_status_order
+        # an order the protocol does not have (config validation rejects it) cannot apply
+        if settings.status_order in self.protocol.status.orders:
+            return settings.status_order
+        return self.default_status_order
 
     def open_bit(self, settings: BoardSettings) -> int:
         return self.protocol.status.open_bit if settings.open_bit is None else settings.open_bit

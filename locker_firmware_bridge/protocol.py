@@ -25,6 +25,8 @@ class StatusDefaults:
 
     status_order: StatusOrder  # which status byte holds locks 1-8
     open_bit: int = 1  # the bit value that means "open"
+    # the orders boards of this protocol may use (Modbus fixes it: input 0 = bit 0 of the first byte)
+    orders: tuple[StatusOrder, ...] = ("last-byte-low", "first-byte-low")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class LockBoardProtocol:
             raise ValueError(f"protocol {self.name}: default_baud {self.default_baud} is not among bauds {self.bauds}")
         if not 0 <= self.min_address <= self.max_address:
             raise ValueError(f"protocol {self.name}: bad address range {self.min_address}-{self.max_address}")
+        if self.status.status_order not in self.status.orders:
+            raise ValueError(f"protocol {self.name}: default status order {self.status.status_order} not in {self.status.orders}")
         if not 1 <= self.default_locks <= self.max_locks:
             raise ValueError(f"protocol {self.name}: default_locks {self.default_locks} outside 1-{self.max_locks}")
 

@@ -12,7 +12,7 @@ from kiosk.config.base import Section
 
 
 class BoardConfig(Section):
-    address: int = Field(ge=0, le=247, description="board address (the protocol's range: docs/protocols/lock-boards.md)")
+    address: int = Field(ge=0, le=255, description="board address (the protocol's range: docs/protocols/lock-boards.md)")
     locks: int = Field(ge=1, le=50)
     # None = the protocol's default (declared in its module in locker_firmware_bridge/protocols/)
     status_order: Literal["last-byte-low", "first-byte-low"] | None = None
@@ -68,6 +68,9 @@ class CabinetConfig(Section):
                 raise ValueError(f"board {b.address}: {protocol} board addresses are {lo}-{hi}")
             if b.locks > max_locks:
                 raise ValueError(f"board {b.address}: {protocol} boards have at most {max_locks} locks")
+            if b.status_order is not None and b.status_order not in spec.status.orders:
+                raise ValueError(f"board {b.address}: {protocol} boards report status as {', '.join(spec.status.orders)} "
+                                 f"only (remove status_order)")
         if len({b.address for b in self.boards}) != len(self.boards):
             raise ValueError("[[cabinet.boards]]: a board address is listed twice")
         return self

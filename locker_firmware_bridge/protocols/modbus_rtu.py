@@ -193,7 +193,8 @@ PROTOCOL = LockBoardProtocol(
     max_address=247,
     max_locks=50,  # the station's limit per board (BoardSettings); Modbus itself allows 2000 inputs
     default_locks=16,
-    status=StatusDefaults(status_order="first-byte-low", open_bit=1),  # input 0 = bit 0 of the first byte
+    # input 0 = bit 0 of the first byte, fixed by the Modbus specification
+    status=StatusDefaults(status_order="first-byte-low", open_bit=1, orders=("first-byte-low",)),
     emulator=EmulatorProfile(firmware="hw_sim.locker.firmware_modbus:FirmwareModbus", boards="1:16"),
     min_gap_s=0.00175,
 )
