@@ -28,6 +28,8 @@ from locker_firmware_bridge.probe import detect_polarity, scan_bus
 from locker_firmware_bridge.protocols import protocols
 from locker_firmware_bridge.transport import char_time, min_gap
 
+DETAILED = "8a80"  # the protocol measured in detail above (open, status-all, scan), the anchor rows
+
 
 def _stats(samples: list[float]) -> tuple[float, float]:
     s = sorted(samples)
@@ -78,9 +80,8 @@ def main(argv: list[str]) -> int:
         sim.close()
 
     for spec in protocols():  # one open per other registered protocol, at its default baud
-        if spec.name == "8a80":
-            continue
-        rows.append(_open_row(spec, args.rounds))
+        if spec.name != DETAILED:
+            rows.append(_open_row(spec, args.rounds))
 
     rows.extend(_probe_rows(max(5, args.rounds // 5)))
 
