@@ -1,19 +1,28 @@
-"""Codecs against every byte example of the reference (shared/reference/locker-protocols.md),
-plus round-trip properties."""
+"""Codecs against every byte example of the reference (shared/reference/locker-protocols.md and
+the Modbus-RTU facts), plus properties that run over EVERY registered protocol (a new protocol
+module is covered without editing this file): requests round-trip at the lowest and highest
+board address, and replies built by the protocol's own emulator firmware (an independent
+implementation, found through the registry's emulator profile) decode to the doors' states."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from hw_sim.locker.boards import SimBoard
+from hw_sim.locker.firmware import firmware_for
 from locker_firmware_bridge.codec import Expect, get_codec, locks_to_bits
-from locker_firmware_bridge.codec_8a80 import bcc
-from locker_firmware_bridge.codec_kerong import checksum as ksum
-from locker_firmware_bridge.errors import ChecksumError, ProtocolError
+from locker_firmware_bridge.errors import BoardRefused, ChecksumError, ProtocolError
+from locker_firmware_bridge.protocols import get_protocol, protocol_names, protocols
+from locker_firmware_bridge.protocols.generic_8a80 import bcc
+from locker_firmware_bridge.protocols.kerong_cu import checksum as ksum
+from locker_firmware_bridge.protocols.modbus_rtu import crc16, with_crc
 from locker_firmware_bridge.settings import BoardSettings
 
 C8 = get_codec("8a80")
 CK = get_codec("kerong-cu")
+CM = get_codec("modbus-rtu")
+PROTOCOLS = protocols()
 
 
 def h(text: str) -> bytes:
@@ -188,7 +197,7 @@ def test_kerong_status_round_trip(data: st.DataObject, locks: int, order: str, b
     assert CK.decode_reply(frame, Expect("status_all", board), s).locks == state
 
 
-@given(protocol=st.sampled_from(["8a80", "kerong-cu"]), board=st.integers(0, 32), lock=st.integers(1, 50))
+@given(protocol=st.sampled_from(protocol_names()), board=st.integers(0, 248), lock=st.integers(1, 50))
 def test_request_round_trip(protocol: str, board: int, lock: int) -> None:
     codec = get_codec(protocol)
     try:
@@ -199,3 +208,121 @@ def test_request_round_trip(protocol: str, board: int, lock: int) -> None:
     req = codec.decode_request(frame)
     assert (req.kind, req.board, req.lock) == ("open", board, lock)
     assert codec.decode_request(codec.encode_status_all(board)).kind == "status_all"
+
+
+# -- modbus-rtu ---------------------------------------------------------------------------------
+def test_modbus_crc_matches_the_reference_example() -> None:
+    assert with_crc(h("01 05 00 02 FF 00")) == h("01 05 00 02 FF 00 2D FA")
+    assert CM.encode_open(1, 3) == h("01 05 00 02 FF 00 2D FA")  # lock 3 = coil 2
+
+
+def test_modbus_requests() -> None:
+    assert CM.encode_status_all(1, 24)[:6] == h("01 02 00 00 00 18")
+    assert CM.encode_status_one(247, 5)[:6] == h("F7 02 00 04 00 01")
+    assert CM.encode_output_off(2, 1)[:6] == h("02 05 00 00 00 00")
+    assert CM.encode_open_all(1, 10)[:9] == h("01 0F 00 00 00 0A 02 FF 03")
+    assert CM.decode_request(CM.encode_open(7, 12)).lock == 12
+    assert CM.decode_request(CM.encode_open_all(1, 10)).kind == "open_all"
+    with pytest.raises(ChecksumError, match="expected 2D FA"):
+        CM.decode_request(h("01 05 00 02 FF 00 2D FB"))
+    with pytest.raises(ProtocolError):
+        CM.encode_open(0, 1)  # 0 is broadcast: never an address of ours
+    with pytest.raises(ProtocolError):
+        CM.encode_open(248, 1)
+
+
+def test_modbus_status_and_open_replies() -> None:
+    s = BoardSettings(3, 10)
+    reply = with_crc(h("03 02 02 05 02"))  # inputs 0, 2, 9 set: locks 1, 3, 10 open
+    assert [n for n, o in CM.decode_reply(reply, Expect("status_all", 3), s).locks.items() if o] == [1, 3, 10]
+    inverted = BoardSettings(3, 10, open_bit=0)
+    assert [n for n, o in CM.decode_reply(reply, Expect("status_all", 3), inverted).locks.items() if not o] == [1, 3, 10]
+    with pytest.raises(ProtocolError, match="expected 2"):  # byte count must fit the board's 10 inputs
+        CM.decode_reply(with_crc(h("03 02 01 05")), Expect("status_all", 3), s)
+    echo = CM.encode_open(3, 4)
+    assert CM.decode_reply(echo, Expect("open", 3, 4), s).opened is True
+    with pytest.raises(ProtocolError):  # the echo of another coil is not this reply
+        CM.decode_reply(echo, Expect("open", 3, 5), s)
+    assert CM.decode_reply(with_crc(h("03 02 01 01")), Expect("status_one", 3, 7), s).locks == {7: True}
+
+
+@pytest.mark.parametrize("code,text", [(0x01, "illegal function"), (0x02, "illegal data address"),
+                                       (0x06, "busy"), (0x42, "unknown exception code")])
+def test_modbus_exception_replies_are_clear_refusals(code: int, text: str) -> None:
+    frame = with_crc(bytes([9, 0x82, code]))
+    with pytest.raises(BoardRefused, match=f"board 9 refused function 02: exception {code:02X}, .*{text}") as info:
+        CM.decode_reply(frame, Expect("status_all", 9), BoardSettings(9, 8))
+    assert info.value.code == code
+    # found in a buffer like any reply (so the link stops waiting), after junk
+    found = CM.find_reply(h("FF 00") + frame, Expect("status_all", 9), BoardSettings(9, 8))
+    assert found is not None and found.frame == frame and found.start == 2
+    with pytest.raises(ProtocolError):  # an exception for another function is not this reply
+        CM.decode_reply(with_crc(bytes([9, 0x85, code])), Expect("status_all", 9), BoardSettings(9, 8))
+
+
+def test_modbus_frames_match_pymodbus() -> None:
+    # an independent implementation (test-only dependency) for the CRC and the PDUs
+    pytest.importorskip("pymodbus")
+    from pymodbus.framer import FramerRTU
+    from pymodbus.pdu.bit_message import ReadDiscreteInputsRequest, WriteSingleCoilRequest
+
+    for body in (h("01 05 00 02 FF 00"), h("F7 02 00 00 00 32"), bytes(range(40))):
+        assert crc16(body).to_bytes(2, "little") == FramerRTU.compute_CRC(body).to_bytes(2, "big")
+    for board, lock in ((1, 1), (247, 50)):
+        pdu = WriteSingleCoilRequest(address=lock - 1, bits=[True], dev_id=board).encode()
+        assert CM.encode_open(board, lock)[:-2] == bytes([board, 0x05]) + pdu
+        pdu = ReadDiscreteInputsRequest(address=0, count=lock, dev_id=board).encode()
+        assert CM.encode_status_all(board, lock)[:-2] == bytes([board, 0x02]) + pdu
+
+
+# -- every registered protocol -------------------------------------------------------------------
+def _edges(protocol: str) -> list[int]:
+    spec = get_protocol(protocol)
+    return [spec.min_address, spec.max_address]
+
+
+@pytest.mark.parametrize("spec", PROTOCOLS, ids=lambda p: p.name)
+def test_protocol_entry_is_complete_and_consistent(spec) -> None:  # noqa: ANN001
+    codec = spec.make_codec()
+    assert codec.name == spec.name and codec.protocol is spec
+    assert spec.default_baud in spec.bauds and 1 <= spec.default_locks <= spec.max_locks <= 50
+    assert spec.status.status_order in ("last-byte-low", "first-byte-low") and spec.status.open_bit in (0, 1)
+    firmware = firmware_for(spec.name)  # the emulator profile names a firmware that exists
+    assert callable(firmware.take_request) and callable(firmware.handle)
+    for bad in (spec.min_address - 1, spec.max_address + 1):
+        with pytest.raises(ProtocolError, match="outside"):
+            codec.encode_open(bad, 1)
+    with pytest.raises(ProtocolError):
+        codec.encode_open(spec.min_address, spec.max_locks + 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), spec=st.sampled_from(PROTOCOLS))
+def test_replies_from_the_emulator_firmware_decode_to_the_doors(data: st.DataObject, spec) -> None:  # noqa: ANN001
+    codec = spec.make_codec()
+    firmware = firmware_for(spec.name)
+    board = data.draw(st.sampled_from(_edges(spec.name)), label="board")
+    locks = data.draw(st.integers(1, spec.max_locks), label="locks")
+    order = data.draw(st.sampled_from(spec.status.orders), label="order")
+    open_bit = data.draw(st.sampled_from([0, 1]), label="open_bit")
+    sim = SimBoard(board, locks, order, open_bit)
+    state = {n: data.draw(st.booleans()) for n in range(1, locks + 1)}
+    for n, is_open in state.items():
+        sim.door(n).open = is_open
+    settings_ = BoardSettings(board, locks, order, open_bit)
+    request = codec.encode_status_all(board, locks)
+    taken, used = firmware.take_request(request)
+    assert taken == request and used == len(request)
+    address, reply = firmware.handle(request, {board: sim})
+    assert address == board and reply is not None
+    junk = bytes(data.draw(st.lists(st.integers(0x40, 0x7F), max_size=6), label="junk"))  # no header bytes
+    found = codec.find_reply(junk + reply, Expect("status_all", board), settings_)
+    assert found is not None and found.frame == reply
+    assert codec.decode_reply(reply, Expect("status_all", board), settings_).locks == state
+    assert codec.locks_reported(reply) >= locks
+    # an open: the firmware pulses exactly that lock and the codec reads its reply
+    lock = data.draw(st.integers(1, locks), label="lock")
+    sim.door(lock).open = False
+    _, reply = firmware.handle(codec.encode_open(board, lock), {board: sim})
+    assert reply is not None and sim.door(lock).releases == 1
+    assert codec.decode_reply(reply, Expect("open", board, lock), settings_).opened is True
