@@ -1,7 +1,11 @@
 """Emulated lock-control boards on a pseudo-terminal, with fault injection.
 
-    python -m hw_sim.locker_board --protocol 8a80 --boards 1:24,2:8 [--baud 9600]
+    python -m hw_sim.locker_board --protocol 8a80|kerong-cu|modbus-rtu --boards 1:24,2:8 [--baud 9600]
         [--link PATH] [--control SOCKET] [--status-order first-byte-low] [--open-bit 0]
+
+Every protocol of the registry (`locker_firmware_bridge.protocols`) can be played: its entry's
+emulator profile names the firmware (`hw_sim.locker.firmware*`) and the default boards; a
+board's status order and polarity default to the protocol's.
 
 prints the port path (a stable symlink to the pty, so unplug/replug keeps the path, as udev's
 /dev/serial/by-id names do) and serves until interrupted.
@@ -11,11 +15,15 @@ In-process: `sim = LockerBoardSim("8a80", boards=["1:24", "2:8"], baud=9600); po
 
 Wire time is reproduced: a reply starts no earlier than the request's own bytes would have taken
 to arrive at the baud rate, and its bytes leave at the baud rate (`hw_sim.wire.PtyPort`).
+Like a real UART, the boards only understand the host at their own baud rate: bytes sent while
+the host's port is set to another rate are dropped (a bus probe must find the right rate).
 
 Control commands (`hub.call("cabinet", CMD, ...)` or `python -m hw_sim.ctl SOCKET cabinet CMD k=v`):
 close_door, close_all, open_door_by_hand, jam_lock, stick_door, break_sensor, set_item,
 set_junk, set_corrupt_rate, set_slow, set_board_offline, unplug, replug, set_board_format,
-set_auto_close, set_echo, hold_output, reset_faults, status.
+set_auto_close, set_echo, hold_output, set_twin, reset_faults, status.
+`set_twin board=N` puts a second board at address N (a DIP-switch mistake): both answer, and
+their replies collide on the wire (garbled bytes, no valid frame).
 `set_echo on=true` (or `echo=1` in a `{sim}` URL, `--echo` here) makes the emulated adapter hand
 the host its own request bytes back, as an RS485 adapter without echo suppression does; like the
 board format it is hardware, so `reset_faults` keeps it.
@@ -30,6 +38,7 @@ import select
 import shutil
 import sys
 import tempfile
+import termios
 import threading
 import time
 from typing import Any
@@ -39,8 +48,7 @@ from hw_sim.control import ControlError, ControlHub, SimDevice, serve_until_stop
 from hw_sim.locker.boards import SimBoard
 from hw_sim.locker.firmware import firmware_for
 from hw_sim.wire import PtyPort, byte_time
-
-DEFAULT_BAUD = {"8a80": 9600, "kerong-cu": 19200}
+from locker_firmware_bridge.protocols import DEFAULT_PROTOCOL, get_protocol, protocol_names
 
 
 def parse_boards(spec: str | list[Any]) -> list[SimBoard]:
@@ -67,12 +75,18 @@ def parse_boards(spec: str | list[Any]) -> list[SimBoard]:
 class LockerBoardSim(SimDevice):
     sim_name = "cabinet"
 
-    def __init__(self, protocol: str = "8a80", boards: str | list[Any] = "1:24", baud: int | None = None,
-                 link: str | None = None, seed: int = 0, turnaround_ms: float = 0.0) -> None:
+    def __init__(self, protocol: str = DEFAULT_PROTOCOL, boards: str | list[Any] | None = None,
+                 baud: int | None = None, link: str | None = None, seed: int = 0, turnaround_ms: float = 0.0) -> None:
         self.protocol = protocol
+        self.spec = get_protocol(protocol)
         self.firmware = firmware_for(protocol)
-        self.baud = baud or DEFAULT_BAUD[protocol]
-        self.boards = {b.address: b for b in parse_boards(boards)}
+        self.baud = baud or self.spec.default_baud
+        self.boards = {b.address: b for b in parse_boards(self.spec.emulator.boards if boards is None else boards)}
+        for b in self.boards.values():  # the protocol's defaults, so the firmware never guesses
+            b.status_order = b.status_order or self.spec.status.status_order
+            b.open_bit = self.spec.status.open_bit if b.open_bit is None else b.open_bit
+        self.twins: set[int] = set()  # addresses where a second board answers too
+        self.wrong_baud_bytes = 0  # bytes the host sent at another baud rate (not understood)
         self._tmpdir: str | None = None
         self.link = link
         self.turnaround_s = turnaround_ms / 1000
@@ -98,9 +112,9 @@ class LockerBoardSim(SimDevice):
     def from_config(cls, cabinet: Any, **kw: Any) -> "LockerBoardSim":
         """From a `kiosk.config.cabinet.CabinetConfig` (or anything shaped like it)."""
         params = dict(parse_qsl(urlsplit(cabinet.url).query))
-        protocol = params.get("protocol", "8a80")
+        protocol = params.get("protocol", DEFAULT_PROTOCOL)
         baud = int(params["baud"]) if "baud" in params else None
-        boards = [SimBoard(b.address, b.locks, getattr(b, "status_order", None), int(getattr(b, "open_bit", 1)),
+        boards = [SimBoard(b.address, b.locks, getattr(b, "status_order", None), getattr(b, "open_bit", None),
                            getattr(b, "feedback", "closing")) for b in cabinet.boards]
         sim = cls(protocol, boards, baud, **kw)
         sim.echo = params.get("echo", "0").lower() in ("1", "true", "yes", "on")
@@ -160,6 +174,10 @@ class LockerBoardSim(SimDevice):
             except OSError:
                 time.sleep(0.01)  # unplugged under us
                 continue
+            if not self._host_speaks_our_baud(port):
+                self.wrong_baud_bytes += len(data)  # framing errors on a real UART: nothing understood
+                buf.clear()
+                continue
             if self.echo:  # the adapter repeats the host's bytes as they pass
                 try:
                     os.write(port.master, data)
@@ -178,6 +196,15 @@ class LockerBoardSim(SimDevice):
                 first_at = frame_start + len(request) * byte_time(self.baud)
                 self._answer(port, request, frame_start)
 
+    def _host_speaks_our_baud(self, port: PtyPort) -> bool:
+        want = getattr(termios, f"B{self.baud}", None)
+        if want is None:
+            return True
+        try:
+            return termios.tcgetattr(port.slave)[5] == want
+        except termios.error:
+            return True
+
     def _answer(self, port: PtyPort, request: bytes, arrived: float) -> None:
         self.requests += 1
         if self._line_free_at:
@@ -191,6 +218,8 @@ class LockerBoardSim(SimDevice):
             junk = self.junk if self.junk and self.rng.random() < self.junk_rate else b""
             if self.corrupt_rate and self.rng.random() < self.corrupt_rate:
                 reply = reply[:-1] + bytes([reply[-1] ^ 0x5A])
+            if address in self.twins:
+                reply = _collide(reply)
         # the request's bytes take their wire time to arrive; then the board turns around
         # (re-read each time: `set_slow(0)` ends a slow reply that is already waiting)
         wire = arrived + len(request) * byte_time(self.baud)
@@ -366,6 +395,16 @@ class LockerBoardSim(SimDevice):
             self._door(board, lock).held = bool(on)
         return bool(on)
 
+    def cmd_set_twin(self, board: int, on: bool = True) -> bool:
+        """A second board at the same address (two DIP switches set alike): both answer at once."""
+        with self._lock:
+            self._board(board)
+            if on:
+                self.twins.add(board)
+            else:
+                self.twins.discard(board)
+        return bool(on)
+
     def cmd_set_echo(self, on: bool = True) -> bool:
         """The USB-RS485 adapter echoes the host's own bytes back (no echo suppression)."""
         with self._lock:
@@ -394,6 +433,7 @@ class LockerBoardSim(SimDevice):
                 "requests": self.requests, "replies": self.replies,
                 "junk": self.junk.hex(" ").upper(), "junk_rate": self.junk_rate,
                 "corrupt_rate": self.corrupt_rate, "slow_ms": self.slow_s * 1000, "echo": self.echo,
+                "twins": sorted(self.twins), "wrong_baud_bytes": self.wrong_baud_bytes,
                 "boards": [b.snapshot() for b in self.boards.values()],
             }
 
@@ -405,10 +445,22 @@ class LockerBoardSim(SimDevice):
         return self._door(board, lock).releases
 
 
+def _collide(reply: bytes) -> bytes:
+    """Two boards driving the line at once: the twin starts one bit later and a driven 0 wins
+    (wired-AND), so the host receives garbled bytes, as on a real bus."""
+    out = bytearray()
+    prev = 0xFF
+    for byte in reply:
+        late = ((byte << 1) | (prev >> 7)) & 0xFF
+        out.append(byte & late)
+        prev = byte
+    return bytes(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hw_sim.locker_board", description=__doc__.split("\n")[0])
-    p.add_argument("--protocol", choices=["8a80", "kerong-cu"], default="8a80")
-    p.add_argument("--boards", default="1:24", help="ADDRESS:LOCKS,... e.g. 1:24,2:8")
+    p.add_argument("--protocol", choices=protocol_names(), default=DEFAULT_PROTOCOL)
+    p.add_argument("--boards", help="ADDRESS:LOCKS,... e.g. 1:24,2:8 (default: the protocol's emulator profile)")
     p.add_argument("--baud", type=int)
     p.add_argument("--link", help="stable path for the port (a symlink to the pty)")
     p.add_argument("--control", help="serve the control API on this Unix socket")

@@ -6,6 +6,8 @@
   stayed shut, and a repeated pulse could open a door twice. Returns an `OpenResult` whose
   `result` is opened | not_opened | already_open | no_reply | unreachable.
 - `scan(addresses)`: which addresses answer a status request (one attempt each, short timeout).
+A board that answers with a refusal (a Modbus exception) gives `Refused` for a read and
+`not_opened` for an open, with the board's reason.
 
 Not thread-safe by itself: one thread owns the bus (`BusSupervisor`, or a CLI command).
 """
@@ -16,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from locker_firmware_bridge.codec import Codec, Expect, get_codec
-from locker_firmware_bridge.errors import BadReply, LinkError, NoReply, Unreachable
+from locker_firmware_bridge.errors import BadReply, BoardRefused, LinkError, NoReply, Refused, Unreachable
 from locker_firmware_bridge.settings import BoardSettings
 from locker_firmware_bridge.transport import SerialLink
 
@@ -58,16 +60,18 @@ class LockerBus:
     def create(cls, port: str, protocol: str, boards: list[BoardSettings], baud: int | None = None,
                **link_kw: object) -> "LockerBus":
         codec = get_codec(protocol)
-        link = SerialLink(port, baud or codec.default_baud, **link_kw)  # type: ignore[arg-type]
+        # the protocol may need a longer silent gap than 3.5 characters (Modbus: 1.75 ms above 19200)
+        gap = max(float(link_kw.pop("gap_s", None) or 0.0), codec.protocol.min_gap_s) or None  # type: ignore[arg-type]
+        link = SerialLink(port, baud or codec.default_baud, gap_s=gap, **link_kw)  # type: ignore[arg-type]
         return cls(link, codec, {b.address: b for b in boards})
 
     def settings(self, board: int) -> BoardSettings:
-        return self.boards.get(board) or BoardSettings(board, locks=min(24, self.codec.max_locks))
+        return self.boards.get(board) or BoardSettings(board, locks=self.codec.protocol.default_locks)
 
     def read_status(self, board: int, retries: int | None = None) -> BoardStatus:
         settings = self.settings(board)
         expect = Expect("status_all", board)
-        request = self.codec.encode_status_all(board)
+        request = self.codec.encode_status_all(board, settings.locks)
         attempts = 1 + (self.status_retries if retries is None else retries)
         last: LinkError | None = None
         for attempt in range(1, attempts + 1):
@@ -76,7 +80,11 @@ class LockerBus:
             except (NoReply, BadReply) as exc:
                 last = exc
                 continue
-            reply = self.codec.decode_reply(ex.frame, expect, settings)
+            try:
+                reply = self.codec.decode_reply(ex.frame, expect, settings)
+            except BoardRefused as exc:  # an answer, so no retry: the board says no
+                raise Refused(f"board {board}: {exc}", "check the board's lock count ([[cabinet.boards]] locks) "
+                              "and that this board speaks the configured protocol") from None
             return BoardStatus(board, reply.locks, reply.present, attempt, ex.elapsed_s * 1000)
         assert last is not None
         last.detail = f"board {board}: {last.detail} (after {attempts} attempt(s))"
@@ -105,8 +113,12 @@ class LockerBus:
         except BadReply as exc:
             return OpenResult(board, lock, "no_reply", _ms(t0), exc.detail,
                               "the reply was garbled: check wiring/termination; the lock may have been pulsed")
-        reply = self.codec.decode_reply(ex.frame, expect, settings)
         ms = ex.elapsed_s * 1000
+        try:
+            reply = self.codec.decode_reply(ex.frame, expect, settings)
+        except BoardRefused as exc:  # the board did not pulse: a clear "no", not a lost reply
+            return OpenResult(board, lock, "not_opened", ms, str(exc),
+                              "check the lock number against the board's lock count and the compartment map")
         if reply.opened:
             return OpenResult(board, lock, "already_open" if was_open else "opened", ms)
         if was_open:
@@ -144,7 +156,7 @@ class LockerBus:
             settings = self.boards.get(board) or BoardSettings(board, locks=1)
             expect = Expect("status_all", board)
             try:
-                self.link.exchange(self.codec.encode_status_all(board),
+                self.link.exchange(self.codec.encode_status_all(board, settings.locks),
                                    lambda buf: self.codec.find_reply(buf, expect, settings), reply_timeout_s)
             except (NoReply, BadReply):
                 continue

@@ -1,4 +1,5 @@
-"""The codec interface every board protocol implements, and the protocol registry.
+"""The codec interface every board protocol implements (the protocols themselves, one module
+each, are in `locker_firmware_bridge.protocols`; `get_codec` looks them up there).
 
 A codec turns board operations into request frames and reply bytes into facts. It is pure
 (no I/O, no clock). Two kinds of decoding:
@@ -10,17 +11,25 @@ A codec turns board operations into request frames and reply bytes into facts. I
   A reply is recognised by its header, its fields and a valid checksum, never by an assumed
   length (an 8a80 status-all reply's length cannot be derived from the lock count).
 
+A valid frame in which the board refuses the request (a Modbus exception reply) is found like
+any reply, and `decode_reply` raises `BoardRefused` for it (the bus turns that into `Refused`).
+
 Lock numbers are 1-based everywhere in this package; a codec maps them to its wire numbering.
+The protocol's facts (name, baud, address range, lock limit, status defaults) are the codec's
+`protocol`; the properties below read them from there.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from locker_firmware_bridge.errors import ProtocolError
+from locker_firmware_bridge.errors import BoardRefused, ProtocolError
 from locker_firmware_bridge.settings import BoardSettings
+
+if TYPE_CHECKING:
+    from locker_firmware_bridge.protocol import LockBoardProtocol
 
 ExpectKind = Literal["status_all", "status_one", "open"]
 
@@ -61,19 +70,41 @@ class Reply:
 
 
 class Codec(ABC):
-    name: str
-    default_baud: int
-    min_address: int
-    max_address: int
-    max_locks: int
-    default_status_order: str
-    reply_headers: frozenset[int]
+    reply_headers: frozenset[int] = frozenset()
+
+    def __init__(self, protocol: LockBoardProtocol) -> None:
+        self.protocol = protocol
+
+    @property
+    def name(self) -> str:
+        return self.protocol.name
+
+    @property
+    def default_baud(self) -> int:
+        return self.protocol.default_baud
+
+    @property
+    def min_address(self) -> int:
+        return self.protocol.min_address
+
+    @property
+    def max_address(self) -> int:
+        return self.protocol.max_address
+
+    @property
+    def max_locks(self) -> int:
+        return self.protocol.max_locks
+
+    @property
+    def default_status_order(self) -> str:
+        return self.protocol.status.status_order
 
     @abstractmethod
     def checksum(self, data: bytes) -> int: ...
 
     @abstractmethod
-    def encode_status_all(self, board: int) -> bytes: ...
+    def encode_status_all(self, board: int, locks: int | None = None) -> bytes:
+        """`locks`: the board's lock count, for protocols whose request names how many to read."""
 
     @abstractmethod
     def encode_status_one(self, board: int, lock: int) -> bytes: ...
@@ -82,7 +113,7 @@ class Codec(ABC):
     def encode_open(self, board: int, lock: int) -> bytes: ...
 
     @abstractmethod
-    def encode_open_all(self, board: int) -> bytes: ...
+    def encode_open_all(self, board: int, locks: int | None = None) -> bytes: ...
 
     @abstractmethod
     def decode_request(self, frame: bytes) -> Request: ...
@@ -94,8 +125,27 @@ class Codec(ABC):
     def _candidate_lengths(self, buf: bytes, start: int, expect: Expect) -> list[int]:
         """Frame lengths worth trying at `start` (the buffer may hold fewer bytes)."""
 
+    @abstractmethod
+    def raw_status(self, frame: bytes) -> bytes:
+        """The door-sensor status bytes of a valid status-all reply, in wire order (for polarity
+        detection: which byte and bit changed)."""
+
+    def locks_reported(self, frame: bytes) -> int:
+        """How many locks a valid status-all reply covers (an upper bound where the firmware pads)."""
+        return min(len(self.raw_status(frame)) * 8, self.max_locks)
+
+    # A protocol whose status request names the number of inputs to read (Modbus) can be asked
+    # for its exact lock count: a board refuses a read past its last input.
+    sized_by_request = False
+
     def status_order(self, settings: BoardSettings) -> str:
         return settings.status_order or self.default_status_order
+
+    def open_bit(self, settings: BoardSettings) -> int:
+        return self.protocol.status.open_bit if settings.open_bit is None else settings.open_bit
+
+    def is_header(self, byte: int, expect: Expect) -> bool:
+        return byte in self.reply_headers
 
     def check_address(self, board: int, lock: int | None = None, settings: BoardSettings | None = None) -> None:
         if not self.min_address <= board <= self.max_address:
@@ -107,7 +157,7 @@ class Codec(ABC):
 
     def find_reply(self, buf: bytes, expect: Expect, settings: BoardSettings) -> Found | None:
         for start in range(len(buf)):
-            if buf[start] not in self.reply_headers:
+            if not self.is_header(buf[start], expect):
                 continue
             for length in self._candidate_lengths(buf, start, expect):
                 end = start + length
@@ -116,6 +166,8 @@ class Codec(ABC):
                 frame = bytes(buf[start:end])
                 try:
                     self.decode_reply(frame, expect, settings)
+                except BoardRefused:
+                    return Found(frame, start, end)  # a valid frame: the board said no
                 except ProtocolError:
                     continue
                 return Found(frame, start, end)
@@ -129,17 +181,20 @@ class Codec(ABC):
     def find_output_off_reply(self, buf: bytes, board: int, lock: int) -> Found | None:
         return None
 
-    def encode_for(self, expect: Expect) -> bytes:
+    def encode_for(self, expect: Expect, locks: int | None = None) -> bytes:
         if expect.kind == "status_all":
-            return self.encode_status_all(expect.board)
+            return self.encode_status_all(expect.board, locks)
         if expect.kind == "status_one":
             return self.encode_status_one(expect.board, expect.lock)
         return self.encode_open(expect.board, expect.lock)
 
 
-def bits_to_locks(status: bytes, settings: BoardSettings, order: str) -> dict[int, bool]:
+def bits_to_locks(status: bytes, settings: BoardSettings, order: str, open_bit: int | None = None) -> dict[int, bool]:
     """Status bitmap bytes -> {lock: is_open}. Bit k of the byte holding locks 8i+1..8i+8 is
-    lock 8i+k+1; `order` says whether that byte is counted from the end or the start."""
+    lock 8i+k+1; `order` says whether that byte is counted from the end or the start.
+    `open_bit`: the bit value meaning open (default: the settings', else 1)."""
+    if open_bit is None:
+        open_bit = 1 if settings.open_bit is None else settings.open_bit
     need = (settings.locks + 7) // 8
     if len(status) < need:
         raise ProtocolError(f"reply has {len(status)} status byte(s); a board of {settings.locks} locks needs {need}")
@@ -148,31 +203,26 @@ def bits_to_locks(status: bytes, settings: BoardSettings, order: str) -> dict[in
         group = (lock - 1) // 8
         byte = status[len(status) - 1 - group] if order == "last-byte-low" else status[group]
         bit = (byte >> ((lock - 1) % 8)) & 1
-        locks[lock] = bit == settings.open_bit
+        locks[lock] = bit == open_bit
     return locks
 
 
-def locks_to_bits(locks: dict[int, bool], nbytes: int, settings: BoardSettings, order: str) -> bytes:
+def locks_to_bits(locks: dict[int, bool], nbytes: int, settings: BoardSettings, order: str,
+                  open_bit: int | None = None) -> bytes:
     """Inverse of `bits_to_locks` (used by tests and the round-trip properties)."""
+    if open_bit is None:
+        open_bit = 1 if settings.open_bit is None else settings.open_bit
     out = bytearray(nbytes)
     for lock, is_open in locks.items():
         group = (lock - 1) // 8
         index = nbytes - 1 - group if order == "last-byte-low" else group
-        bit = 1 if is_open == bool(settings.open_bit) else 0
+        bit = 1 if is_open == bool(open_bit) else 0
         out[index] |= bit << ((lock - 1) % 8)
     return bytes(out)
 
 
-PROTOCOLS = ("8a80", "kerong-cu")
-
-
 def get_codec(name: str) -> Codec:
-    if name == "8a80":
-        from locker_firmware_bridge.codec_8a80 import Codec8A80
+    """A codec for the registered protocol `name` (`ProtocolError` naming the allowed ones if unknown)."""
+    from locker_firmware_bridge.protocols import get_protocol
 
-        return Codec8A80()
-    if name == "kerong-cu":
-        from locker_firmware_bridge.codec_kerong import CodecKerong
-
-        return CodecKerong()
-    raise ProtocolError(f"unknown lock-board protocol {name!r} (allowed: {', '.join(PROTOCOLS)})")
+    return get_protocol(name).make_codec()

@@ -17,6 +17,14 @@ class ChecksumError(ProtocolError):
     """A frame whose checksum byte does not match its contents."""
 
 
+class BoardRefused(ProtocolError):
+    """A valid frame in which the board refuses the request (e.g. a Modbus exception reply)."""
+
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 # errno -> (kind, what to check)
 _ERRNO_KINDS: dict[int, tuple[str, str]] = {
     _errno.ENOENT: ("absent", "the port does not exist: is the USB-serial adapter plugged in, is the path right?"),
@@ -77,6 +85,12 @@ class NoReply(LinkError):
     """Nothing that looks like a reply arrived within the reply timeout."""
 
     kind = "no_reply"
+
+
+class Refused(LinkError):
+    """The board answered, but refused the request (e.g. a Modbus exception: no such input)."""
+
+    kind = "refused"
 
 
 class BadReply(LinkError):

@@ -34,8 +34,8 @@ class Door:
 class SimBoard:
     address: int
     locks: int
-    status_order: str | None = None  # None: the protocol's default
-    open_bit: int = 1
+    status_order: str | None = None  # None: the protocol's default (filled in by the emulator)
+    open_bit: int | None = None  # None: the protocol's default (filled in by the emulator)
     feedback: str = "closing"
     offline: bool = False
     doors: dict[int, Door] = field(default_factory=dict)
@@ -64,7 +64,8 @@ class SimBoard:
     def status_bits(self, order: str, nbytes: int) -> bytes:
         out = bytearray(nbytes)
         for lock, door in self.doors.items():
-            bit = self.open_bit if door.reads_open() else 1 - self.open_bit
+            open_bit = 1 if self.open_bit is None else self.open_bit
+            bit = open_bit if door.reads_open() else 1 - open_bit
             group = (lock - 1) // 8
             index = nbytes - 1 - group if order == "last-byte-low" else group
             if index < 0 or index >= nbytes:

@@ -1,13 +1,20 @@
-"""The board firmware's side of the two protocols: find request frames in the received bytes
-and build the replies. Written independently of `locker_firmware_bridge` (same reference, other
-direction), so a mistake in the bridge's codec is not mirrored here.
+"""The board firmware's side of the 8A/80 and Kerong protocols: find request frames in the received
+bytes and build the replies. Written independently of `locker_firmware_bridge`'s codecs (same
+reference, other direction), so a mistake in the bridge's codec is not mirrored here. Which
+firmware plays a protocol is named by the protocol's registry entry (`EmulatorProfile.firmware`);
+`firmware_for` follows it.
 
 `Firmware.take_request(buf)` -> (request bytes or None, bytes consumed); bytes that cannot start
 a valid request are dropped one at a time, like a board's receiver resynchronising.
 `Firmware.handle(request, boards)` -> (board address or None, reply bytes or None).
+A board's `status_order` / `open_bit` are already resolved (the emulator fills in the protocol's
+defaults), so a firmware never guesses them.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from hw_sim.locker.boards import SimBoard
 
@@ -20,8 +27,6 @@ def xor(data: bytes) -> int:
 
 
 class Firmware8A80:
-    name = "8a80"
-    default_order = "last-byte-low"
     heads = (0x8A, 0x80, 0x90, 0x9A, 0x9B)
 
     @staticmethod
@@ -68,7 +73,7 @@ class Firmware8A80:
         if head == 0x80 and req[3] == 0x33:
             lock = req[2]
             if lock == 0:
-                order = board.status_order or self.default_order
+                order = board.status_order
                 nbytes = max(3, (board.locks + 7) // 8)
                 return address, _frame8(0x80, address, *board.status_bits(order, nbytes), 0x33)
             if lock not in board.doors:
@@ -97,8 +102,6 @@ def _frame8(*body: int) -> bytes:
 
 
 class FirmwareKerong:
-    name = "kerong-cu"
-    default_order = "first-byte-low"
 
     @staticmethod
     def is_open(req: bytes) -> bool:
@@ -133,7 +136,7 @@ class FirmwareKerong:
                 board.release(n)
         elif cmd != 0x30:
             return address, None
-        order = board.status_order or self.default_order
+        order = board.status_order
         hooks = board.status_bits(order, 2)
         if cmd == 0x31 and board.feedback == "opening":
             hooks = bytes(b ^ 0xFF for b in hooks)
@@ -141,9 +144,11 @@ class FirmwareKerong:
         return address, body + bytes([sum(body) & 0xFF])
 
 
-def firmware_for(protocol: str) -> Firmware8A80 | FirmwareKerong:
-    if protocol == "8a80":
-        return Firmware8A80()
-    if protocol == "kerong-cu":
-        return FirmwareKerong()
-    raise ValueError(f"unknown protocol {protocol!r} (allowed: 8a80, kerong-cu)")
+def firmware_for(protocol: str) -> Any:
+    """The device-side firmware that plays `protocol`, as its registry entry's emulator profile
+    names it (`ValueError` naming the registered protocols if there is none)."""
+    from locker_firmware_bridge.protocols import get_protocol
+
+    target = get_protocol(protocol).emulator.firmware
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)()

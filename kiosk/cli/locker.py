@@ -35,9 +35,13 @@ def _positive(cast: type) -> object:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    from locker_firmware_bridge.protocols import protocols
+
+    specs = protocols()
     p.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB1")
-    p.add_argument("--protocol", required=True, choices=["8a80", "kerong-cu"])
-    p.add_argument("--baud", type=_positive(int), help="default: 9600 (8a80), 19200 (kerong-cu)")
+    p.add_argument("--protocol", required=True, choices=[s.name for s in specs])
+    p.add_argument("--baud", type=_positive(int),
+                   help="default: the protocol's (" + ", ".join(f"{s.name} {s.default_baud}" for s in specs) + ")")
     p.add_argument("--timeout-ms", type=_positive(float), default=100.0, help="wait for a reply's first byte (default 100)")
     p.add_argument("--echo", action="store_true", help="the RS485 adapter echoes our own bytes: drop them")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -45,9 +49,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _board_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", type=int, required=True)
-    p.add_argument("--locks", type=_positive(int), default=None, help="locks on the board (default 24 / 16 for kerong-cu)")
-    p.add_argument("--status-order", choices=["last-byte-low", "first-byte-low"])
-    p.add_argument("--open-bit", type=int, choices=[0, 1], default=1)
+    p.add_argument("--locks", type=_positive(int), default=None, help="locks on the board (default: the protocol's)")
+    p.add_argument("--status-order", choices=["last-byte-low", "first-byte-low"], help="default: the protocol's")
+    p.add_argument("--open-bit", type=int, choices=[0, 1], default=None, help="bit value meaning open (default: the protocol's)")
     p.add_argument("--feedback", choices=["closing", "opening"], default="closing")
 
 
@@ -79,7 +83,7 @@ def _bus(args: argparse.Namespace, board: int | None = None) -> Any:
     boards = []
     if board is not None:
         codec.check_address(board)  # a bad --board is a usage error, before the port is touched
-        locks = args.locks or min(24, codec.max_locks)
+        locks = args.locks or codec.protocol.default_locks
         boards.append(BoardSettings(board, locks, args.status_order, args.open_bit, args.feedback))
     bus = LockerBus.create(args.port, args.protocol, boards, args.baud, reply_timeout_s=args.timeout_ms / 1000,
                            echo=args.echo)

@@ -12,11 +12,11 @@ from kiosk.config.base import Section
 
 
 class BoardConfig(Section):
-    address: int = Field(ge=0, le=32, description="board address (8a80: DIP 1-32; kerong-cu: 0-15)")
+    address: int = Field(ge=0, le=247, description="board address (the protocol's range: docs/protocols/lock-boards.md)")
     locks: int = Field(ge=1, le=50)
-    # None = the protocol's default (8a80: last byte holds locks 1-8; kerong-cu: first byte)
+    # None = the protocol's default (declared in its module in locker_firmware_bridge/protocols/)
     status_order: Literal["last-byte-low", "first-byte-low"] | None = None
-    open_bit: Literal[0, 1] = 1
+    open_bit: Literal[0, 1] | None = None
     feedback: Literal["closing", "opening"] = "closing"
 
 
@@ -50,15 +50,19 @@ class CabinetConfig(Section):
 
     @model_validator(mode="after")
     def _boards_fit_the_protocol(self) -> "CabinetConfig":
-        # the protocol's address and lock ranges (reference/locker-protocols.md §1, §2)
+        # the protocol's address and lock ranges, from its registry entry (imported here, not at
+        # module level: the cabinet interface and service must not pull in the bridge)
+        from locker_firmware_bridge.protocols import DEFAULT_PROTOCOL, protocols
+
         params = dict(parse_qsl(urlsplit(self.url).query))
-        protocol = params.get("protocol", "8a80")
-        limits = {"8a80": (1, 32, 50), "kerong-cu": (0, 15, 16)}
-        if protocol not in limits:
-            raise ValueError(f"url: protocol={protocol!r} is not a lock-board protocol (allowed: 8a80, kerong-cu)")
+        protocol = params.get("protocol", DEFAULT_PROTOCOL)
+        known = {p.name: p for p in protocols()}
+        if protocol not in known:
+            raise ValueError(f"url: protocol={protocol!r} is not a lock-board protocol (allowed: {', '.join(known)})")
         if "baud" in params and not params["baud"].isdigit():
             raise ValueError(f"url: baud={params['baud']!r} is not a number")
-        lo, hi, max_locks = limits[protocol]
+        spec = known[protocol]
+        lo, hi, max_locks = spec.min_address, spec.max_address, spec.max_locks
         for b in self.boards:
             if not lo <= b.address <= hi:
                 raise ValueError(f"board {b.address}: {protocol} board addresses are {lo}-{hi}")

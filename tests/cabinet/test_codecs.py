@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from locker_firmware_bridge.codec import Expect, get_codec, locks_to_bits
-from locker_firmware_bridge.codec_8a80 import bcc
-from locker_firmware_bridge.codec_kerong import checksum as ksum
+from locker_firmware_bridge.protocols.generic_8a80 import bcc
+from locker_firmware_bridge.protocols.kerong_cu import checksum as ksum
 from locker_firmware_bridge.errors import ChecksumError, ProtocolError
 from locker_firmware_bridge.settings import BoardSettings
 

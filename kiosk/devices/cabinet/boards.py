@@ -7,7 +7,8 @@
     cabinet.close()
 
 `open_cabinet(url, config=CabinetConfig | None, boards=[BoardSettings...], **timing)`: URL params
-`protocol` (8a80 | kerong-cu, default 8a80), `baud` (default: the protocol's) and `echo=1` for an
+`protocol` (any registered lock-board protocol: 8a80 | kerong-cu | modbus-rtu, default 8a80),
+`baud` (default: the protocol's) and `echo=1` for an
 RS485 adapter that echoes the host's own bytes (the bus's setting: every frame on it is echoed). Board settings
 and timing come from the `[cabinet]` config when given, else from keyword arguments.
 One `BusSupervisor` thread owns the port: it polls every board and runs the releases between
@@ -25,6 +26,7 @@ from kiosk.devices.registry import DeviceUrl, parse_url
 from locker_firmware_bridge import BoardSettings, BusSupervisor, DoorEvent, LockerBus, OpenResult
 from locker_firmware_bridge.codec import get_codec
 from locker_firmware_bridge.errors import ProtocolError
+from locker_firmware_bridge.protocols import DEFAULT_PROTOCOL
 from locker_firmware_bridge.supervision import ReleaseCancelled
 
 
@@ -34,7 +36,7 @@ class BoardsCabinet(Cabinet):
                  unknown_after_failed_polls: int = 3, open_pacing_s: float = 0.3, reply_timeout_s: float = 0.1,
                  status_retries: int = 2, bus_gap_s: float | None = None, reconnect_cooldown_s: float = 2.0) -> None:
         super().__init__(name)
-        protocol = url.param("protocol", "8a80")
+        protocol = url.param("protocol", DEFAULT_PROTOCOL)
         try:
             codec = get_codec(protocol)
         except ProtocolError as exc:
@@ -58,7 +60,7 @@ class BoardsCabinet(Cabinet):
             not_opened_after_s=not_opened_after_s, unknown_after_failed_polls=unknown_after_failed_polls,
             open_pacing_s=open_pacing_s, on_event=self._on_door_event, on_round=self._update_status,
         )
-        self.capabilities = frozenset({"release", "door_sensor"} | ({"item_sensor"} if protocol == "kerong-cu" else set()))
+        self.capabilities = frozenset({"release", "door_sensor"} | codec.protocol.capabilities)
         self._opened = False
 
     # -- lifecycle ----------------------------------------------------------------------------

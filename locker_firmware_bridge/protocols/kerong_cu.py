@@ -1,4 +1,4 @@
-"""Kerong KR-CU (CU12/CU16) lock-board protocol (reference §2).
+"""Kerong KR-CU (CU12/CU16) lock-board protocol (reference §2): codec and registry entry.
 
 Frames: `STX(02) ADDR CMD ETX(03) SUM`, SUM = low byte of the sum of all earlier bytes.
 ADDR: high nibble = board (0-15), low nibble = lock on the wire (0-15) = our 1-based lock - 1.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from locker_firmware_bridge.codec import Codec, Expect, Reply, Request, bits_to_locks
 from locker_firmware_bridge.errors import ChecksumError, ProtocolError
+from locker_firmware_bridge.protocol import EmulatorProfile, LockBoardProtocol, StatusDefaults
 from locker_firmware_bridge.settings import BoardSettings
 
 STX = 0x02
@@ -35,18 +36,12 @@ def _frame(*body: int) -> bytes:
 
 
 class CodecKerong(Codec):
-    name = "kerong-cu"
-    default_baud = 19200
-    min_address = 0
-    max_address = 15
-    max_locks = 16
-    default_status_order = "first-byte-low"
     reply_headers = frozenset({STX})
 
     def checksum(self, data: bytes) -> int:
         return checksum(data)
 
-    def encode_status_all(self, board: int) -> bytes:
+    def encode_status_all(self, board: int, locks: int | None = None) -> bytes:
         self.check_address(board)
         return _frame(STX, board << 4, CMD_STATUS, ETX)
 
@@ -59,7 +54,7 @@ class CodecKerong(Codec):
         self.check_address(board, lock)
         return _frame(STX, (board << 4) | (lock - 1), CMD_UNLOCK, ETX)
 
-    def encode_open_all(self, board: int) -> bytes:
+    def encode_open_all(self, board: int, locks: int | None = None) -> bytes:
         self.check_address(board)
         return _frame(STX, board << 4, CMD_UNLOCK_ALL, ETX)
 
@@ -96,9 +91,8 @@ class CodecKerong(Codec):
         if cmd != want:
             raise ProtocolError(f"kerong-cu: reply command {cmd:02X}, expected {want:02X}")
         order = self.status_order(settings)
-        locks = bits_to_locks(frame[3:5], settings, order)
-        ir = BoardSettings(settings.address, settings.locks, settings.status_order, 1, settings.feedback)
-        present = bits_to_locks(frame[5:7], ir, order)
+        locks = bits_to_locks(frame[3:5], settings, order, self.open_bit(settings))
+        present = bits_to_locks(frame[5:7], settings, order, 1)  # infrared: 1 = something inside
         if expect.kind == "open":
             if (addr & 0x0F) + 1 != expect.lock:
                 raise ProtocolError(f"kerong-cu: unlock reply for lock {(addr & 0x0F) + 1}, expected {expect.lock}")
@@ -110,3 +104,24 @@ class CodecKerong(Codec):
 
     def _candidate_lengths(self, buf: bytes, start: int, expect: Expect) -> list[int]:
         return [REPLY_LEN]
+
+    def raw_status(self, frame: bytes) -> bytes:
+        return bytes(frame[3:5])  # H1 H2 (the infrared bytes are not door sensors)
+
+
+PROTOCOL = LockBoardProtocol(
+    name="kerong-cu",
+    title="Kerong KR-CU (CU12/CU16), STX/ETX frames with a sum checksum",
+    codec=CodecKerong,
+    default_baud=19200,
+    bauds=(19200, 9600, 57600, 115200),  # factory default first, then the selectable rates (command 0x40)
+    min_address=0,
+    max_address=15,
+    max_locks=16,
+    default_locks=16,
+    # today's default reads hook bit 1 as open; one field implementation reads 1 as locked:
+    # `kiosk setup` detects it per board (docs/adr/0121)
+    status=StatusDefaults(status_order="first-byte-low", open_bit=1),
+    emulator=EmulatorProfile(firmware="hw_sim.locker.firmware:FirmwareKerong", boards="0:16"),
+    capabilities=frozenset({"item_sensor"}),
+)

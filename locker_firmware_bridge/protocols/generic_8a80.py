@@ -1,4 +1,4 @@
-"""The generic "8A/80" RS485 lock-board protocol (reference §1).
+"""The generic "8A/80" RS485 lock-board protocol (reference §1): codec and registry entry.
 
 Frames: `HEAD BOARD LOCK FUNC BCC`, BCC = XOR of all earlier bytes.
 - open one `8A BB LL 11`, open all `8A BB 00 11`; reply `8A BB LL SS BCC`, SS `00` = opened and
@@ -19,6 +19,7 @@ from functools import reduce
 
 from locker_firmware_bridge.codec import Codec, Expect, Found, Reply, Request, bits_to_locks
 from locker_firmware_bridge.errors import ChecksumError, ProtocolError
+from locker_firmware_bridge.protocol import EmulatorProfile, LockBoardProtocol, StatusDefaults
 from locker_firmware_bridge.settings import BoardSettings
 
 OPEN = 0x8A
@@ -43,18 +44,12 @@ def _frame(*body: int) -> bytes:
 
 
 class Codec8A80(Codec):
-    name = "8a80"
-    default_baud = 9600
-    min_address = 1
-    max_address = 32
-    max_locks = 50
-    default_status_order = "last-byte-low"
     reply_headers = frozenset({OPEN, STATUS})
 
     def checksum(self, data: bytes) -> int:
         return bcc(data)
 
-    def encode_status_all(self, board: int) -> bytes:
+    def encode_status_all(self, board: int, locks: int | None = None) -> bytes:
         self.check_address(board)
         return _frame(STATUS, board, 0x00, FUNC_STATUS)
 
@@ -66,7 +61,7 @@ class Codec8A80(Codec):
         self.check_address(board, lock)
         return _frame(OPEN, board, lock, FUNC_OPEN)
 
-    def encode_open_all(self, board: int) -> bytes:
+    def encode_open_all(self, board: int, locks: int | None = None) -> bytes:
         self.check_address(board)
         return _frame(OPEN, board, 0x00, FUNC_OPEN)
 
@@ -142,7 +137,11 @@ class Codec8A80(Codec):
         status = frame[2:-2]
         if not 1 <= len(status) <= MAX_STATUS_BYTES:
             raise ProtocolError(f"8a80: status-all reply with {len(status)} status bytes")
-        return Reply("status_all", board, locks=bits_to_locks(status, settings, self.status_order(settings)))
+        return Reply("status_all", board,
+                     locks=bits_to_locks(status, settings, self.status_order(settings), self.open_bit(settings)))
+
+    def raw_status(self, frame: bytes) -> bytes:
+        return bytes(frame[2:-2])
 
     def _candidate_lengths(self, buf: bytes, start: int, expect: Expect) -> list[int]:
         if expect.kind != "status_all":
@@ -150,3 +149,18 @@ class Codec8A80(Codec):
         # 80 BB + n status bytes + 33 + BCC; the shortest valid candidate wins, so a checksum
         # match is required and at least the board's status bytes (checked by decode_reply).
         return [4 + n for n in range(1, MAX_STATUS_BYTES + 1)]
+
+
+PROTOCOL = LockBoardProtocol(
+    name="8a80",
+    title='generic "8A/80" RS485 lock board (XOR checksum)',
+    codec=Codec8A80,
+    default_baud=9600,
+    bauds=(9600,),  # the only rate the reference documents
+    min_address=1,
+    max_address=32,  # DIP switch 1-31, some firmware 1-32
+    max_locks=50,
+    default_locks=24,
+    status=StatusDefaults(status_order="last-byte-low", open_bit=1),  # `80 01 00 00 02 33 B0` = lock 2 open
+    emulator=EmulatorProfile(firmware="hw_sim.locker.firmware:Firmware8A80", boards="1:24"),
+)

@@ -1,0 +1,1 @@
+"""Bus probe for commissioning (scan_bus, detect_polarity): being written."""
