@@ -46,11 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _usage(args: argparse.Namespace) -> tuple[str | None, int | None, str | None]:
-    from locker_firmware_bridge import PROTOCOLS
+    from locker_firmware_bridge import protocol_names
 
     protocol = None if args.protocol == "auto" else args.protocol
-    if protocol is not None and protocol not in PROTOCOLS:
-        return None, None, f"--protocol {args.protocol!r}: allowed auto, {', '.join(PROTOCOLS)}"
+    if protocol is not None and protocol not in protocol_names():
+        return None, None, f"--protocol {args.protocol!r}: allowed auto, {', '.join(protocol_names())}"
     baud = None
     if args.baud != "auto":
         if not args.baud.isdigit() or int(args.baud) <= 0:
