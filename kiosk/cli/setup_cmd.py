@@ -2,7 +2,8 @@
 
     kiosk setup --non-interactive --cabinet-port PATH [--protocol auto|NAME] [--baud auto|N]
         [--id-reader URL] [--camera URL] [--scanner URL] [--printer URL] --station-id ID --out FILE [--json]
-        [--sizes SPEC] [--printer-host HOST[:PORT]]... [--root DIR] [--lang zh|en]
+        [--sizes SPEC] [--locks BOARD:N,...] [--doors-shut] [--printer-host HOST[:PORT]]... [--root DIR]
+        [--lang zh|en]
     kiosk setup [same options as defaults]          # interactive: prompts on the terminal
 
 Exit 0 only when FILE was written and passes `kiosk config check`. On any failure: a message that
@@ -34,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--station-id", help="3-40 characters of a-z, 0-9, '-'")
     p.add_argument("--out", help="config file to write (its directory must exist)")
     p.add_argument("--sizes", help="compartment sizes in bus order: M,A01-A06=S,A23-A24=L (default M)")
+    p.add_argument("--locks", help="locks wired per board where the reply cannot tell (8a80): BOARD:N,... e.g. 2:8")
+    p.add_argument("--doors-shut", action="store_true",
+                   help="every door is shut (looked at): accept a board that reads all locks open as inverted polarity")
     p.add_argument("--printer-host", action="append", default=[], help="try raw TCP 9100 on this host (repeatable)")
     p.add_argument("--root", default=".", help="station root: the report goes to ROOT/var/commissioning, the key "
                    "to ROOT/var/hash.key (default: the current directory)")
@@ -93,11 +97,11 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def _non_interactive(args: argparse.Namespace, probe, protocol: str | None, baud: int | None) -> int:  # noqa: ANN001
-    from kiosk.provisioning.runner import SetupRequest, result_json, run_non_interactive
+    from kiosk.provisioning.runner import SetupRequest, parse_locks, result_json, run_non_interactive
 
     req = SetupRequest(cabinet_port=args.cabinet_port, station_id=args.station_id, out=Path(args.out),
-                       protocol=protocol, baud=baud, urls=_urls(args), sizes=args.sizes, root=Path(args.root),
-                       roots=_roots(args))
+                       protocol=protocol, baud=baud, urls=_urls(args), sizes=args.sizes, locks=parse_locks(args.locks),
+                       doors_shut=args.doors_shut, root=Path(args.root), roots=_roots(args))
     result = run_non_interactive(req, probe)
     doc = result_json(result)
     warn = sum(1 for c in result.checks if c.status == "warn")
@@ -110,12 +114,12 @@ def _interactive(args: argparse.Namespace, probe, protocol: str | None, baud: in
     from kiosk.flows.texts import render
     from kiosk.i18n import translate
     from kiosk.provisioning.machine import SetupDefaults, SetupMachine
-    from kiosk.provisioning.runner import result_json
+    from kiosk.provisioning.runner import parse_locks, result_json
 
     lang = args.lang
     machine = SetupMachine(probe, SetupDefaults(
         station_id=args.station_id, out=args.out, cabinet_port=args.cabinet_port, protocol=protocol, baud=baud,
-        urls=_urls(args), sizes=args.sizes, root=Path(args.root), roots=_roots(args)))
+        urls=_urls(args), sizes=args.sizes, locks=parse_locks(args.locks), root=Path(args.root), roots=_roots(args)))
     out = sys.stderr if args.json else sys.stdout  # with --json, stdout carries only the result document
     shown_step = None
     while not machine.finished:

@@ -10,7 +10,7 @@ Every text is a message key (`setup.*` in kiosk/locale/*/setup.po, Chinese and E
 parameters; device names, paths and the technical detail of an error are data, shown as they are.
 
 States, in order: welcome (discovery) -> station_id -> out -> device.id_reader -> device.camera ->
-device.scanner -> device.printer -> cabinet_port -> bus_scan -> polarity (per board) -> locks (per
+device.scanner -> device.printer -> cabinet_port -> bus_scan -> polarity (per board; polarity_confirm when only a person can tell) -> locks (per
 board) -> map_mode -> [door -> size, per lock, each door pulsed open first] -> confirm -> done.
 A refused answer keeps the state and sets `prompt().error`; a failed bus step can be retried.
 Quitting (or `abort()`) ends in `aborted` with nothing written.
@@ -39,7 +39,16 @@ from kiosk.provisioning.plan import (
     compartments_in_bus_order,
 )
 from kiosk.provisioning.report import Check
-from kiosk.provisioning.runner import SetupResult, check_station_id, detect_boards, discover, finish, preflight, scan_boards
+from kiosk.provisioning.runner import (
+    SetupResult,
+    check_station_id,
+    discover,
+    finish,
+    inverted_if_shut,
+    judge_polarity,
+    preflight,
+    scan_boards,
+)
 
 
 def t(key: str, **params: Any) -> Text:
@@ -74,6 +83,7 @@ class SetupDefaults:
     baud: int | None = None
     urls: dict[str, str] = field(default_factory=dict)
     sizes: str | None = None
+    locks: dict[int, int] = field(default_factory=dict)
     root: Path = Path(".")
     roots: Roots = field(default_factory=Roots)
 
@@ -98,6 +108,7 @@ class SetupMachine:
         self.slots: list[tuple[int, int]] = []  # (board, lock) to map door by door
         self.slot_index = 0
         self.pulse_info: Text | None = None
+        self.pending_polarity: tuple[Any, float] | None = None
         self.pending_label: str | None = None
         self.compartments: list[CompartmentPlan] = []
         self.result: SetupResult | None = None
@@ -245,10 +256,37 @@ class SetupMachine:
 
     def _answer_polarity(self, _text: str) -> None:
         f = self.boards_found[self.board_index]
-        boards, checks = detect_boards(self.probe, self.port, [f])
-        self.boards += boards
-        self.checks += checks
-        b = boards[0]
+        pol, ms = self.probe.polarity(self.port, f)
+        if inverted_if_shut(pol):  # only a person can tell "every door open" from "bits the other way round"
+            self.pending_polarity = (pol, ms)
+            self._info = tuple(Text("setup.note", {"note": w}) for w in pol.warnings)
+            self.state = "polarity_confirm"
+            return
+        self._accept_polarity(*judge_polarity(f, pol, ms, doors_shut=False))
+
+    def _prompt_polarity_confirm(self) -> tuple:
+        f = self.boards_found[self.board_index]
+        return (t("polarity_confirm.explain", board=f.board), t("polarity_confirm.question", board=f.board),
+                [Choice("y", "setup.polarity_confirm.shut", True), Choice("n", "setup.polarity_confirm.retry", True)],
+                None)
+
+    def _answer_polarity_confirm(self, text: str) -> None:
+        f = self.boards_found[self.board_index]
+        assert self.pending_polarity is not None
+        if text.lower() in ("y", "yes"):
+            pol, ms = self.pending_polarity
+            self.pending_polarity = None
+            self._accept_polarity(*judge_polarity(f, pol, ms, doors_shut=True))
+        elif text.lower() in ("n", "no"):
+            self.pending_polarity = None
+            self.state = "polarity"  # close the doors, then test again
+        else:
+            self._refuse("bad_choice", value=text)
+
+    def _accept_polarity(self, b: BoardPlan, check: Check) -> None:
+        self.boards.append(b)
+        self.checks.append(check)
+        self.state = "polarity"
         self._info = (t("polarity.result", board=b.address, status_order=b.status_order or "default",
                         open_bit=b.open_bit),) + tuple(Text("setup.note", {"note": w}) for w in b.warnings)
         self.board_index += 1
@@ -258,7 +296,8 @@ class SetupMachine:
 
     def _prompt_locks(self) -> tuple:
         b = self.boards[self.board_index]
-        return t("locks.explain"), t("locks.question", board=b.address, locks=b.locks), [], str(b.locks)
+        default = self.d.locks.get(b.address, b.locks)
+        return t("locks.explain"), t("locks.question", board=b.address, locks=b.locks), [], str(default)
 
     def _answer_locks(self, text: str) -> None:
         b = self.boards[self.board_index]

@@ -9,7 +9,7 @@ Any `SetupError` before the rename leaves nothing written (no config, no report,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class SetupRequest:
     baud: int | None = None  # None: try every baud rate
     urls: dict[str, str] = field(default_factory=dict)  # role -> URL given on the command line
     sizes: str | None = None
+    locks: dict[int, int] = field(default_factory=dict)  # board -> locks wired, where the reply cannot tell
+    doors_shut: bool = False  # the technician confirms every door is shut (accepts inverted polarity)
     root: Path = Path(".")
     roots: Roots = field(default_factory=Roots)
 
@@ -118,19 +120,62 @@ def scan_boards(probe: BusProbe, port: str, protocol: str | None, baud: int | No
     return found, checks
 
 
-def detect_boards(probe: BusProbe, port: str, found: list[Any]) -> tuple[list[BoardPlan], list[Check]]:
+ALL_OPEN = "every lock reads open"  # the probe's wording for its one "a person must look" warning
+
+
+def inverted_if_shut(pol: Any) -> bool:
+    """The probe refused only because every lock read open before the pulse, and the pulse then
+    moved exactly the expected bit: if every door was really shut, the board reads its bits the
+    other way round, and the detected polarity is right."""
+    return not pol.ok and len(pol.warnings) == 1 and ALL_OPEN in pol.warnings[0]
+
+
+def judge_polarity(found: Any, pol: Any, ms: float, doors_shut: bool) -> tuple[BoardPlan, Check]:
+    accepted = doors_shut and inverted_if_shut(pol)
+    if not pol.ok and not accepted:
+        fix = ("close every door and look; if they are all shut, this board reads its bits the other way round: "
+               "run again with --doors-shut (or interactively) to accept the detected polarity"
+               if inverted_if_shut(pol) else
+               "check that every door is shut before setup, that lock 1 has a door and a sensor, and the sensors' wiring")
+        raise SetupError("bus.polarity", f"board {found.board}: polarity test failed: {'; '.join(pol.warnings)}; {fix}")
+    plan = board_plan(found, pol)
+    detail = f"status_order={pol.status_order}, open_bit={pol.open_bit}"
+    if accepted:
+        detail += "; every lock read open with every door shut: inverted polarity accepted (technician confirmed)"
+    return plan, Check("bus.polarity", f"board {found.board}", "warn" if pol.warnings else "pass",
+                       detail + (f"; {'; '.join(pol.warnings)}" if pol.warnings else ""), round(ms, 2))
+
+
+def detect_boards(probe: BusProbe, port: str, found: list[Any], doors_shut: bool = False) -> tuple[list[BoardPlan], list[Check]]:
     boards, checks = [], []
     for f in found:
         pol, ms = probe.polarity(port, f)
-        if not pol.ok:
-            raise SetupError("bus.polarity", f"board {f.board}: polarity test failed: {'; '.join(pol.warnings)}; "
-                             "check that every door is shut before setup, that lock 1 has a door and a sensor, "
-                             "and the sensors' wiring")
-        boards.append(board_plan(f, pol))
-        checks.append(Check("bus.polarity", f"board {f.board}", "warn" if pol.warnings else "pass",
-                            f"status_order={pol.status_order}, open_bit={pol.open_bit}"
-                            + (f"; {'; '.join(pol.warnings)}" if pol.warnings else ""), round(ms, 2)))
+        plan, check = judge_polarity(f, pol, ms, doors_shut)
+        boards.append(plan)
+        checks.append(check)
     return boards, checks
+
+
+def apply_lock_counts(boards: list[BoardPlan], locks: dict[int, int]) -> list[BoardPlan]:
+    addresses = {b.address for b in boards}
+    unknown = sorted(set(locks) - addresses)
+    if unknown:
+        raise SetupError("map", f"--locks names board(s) {', '.join(map(str, unknown))}, which did not answer "
+                         f"(boards found: {', '.join(str(a) for a in sorted(addresses))})")
+    return [replace(b, locks=locks.get(b.address, b.locks)) for b in boards]
+
+
+def parse_locks(spec: str | None) -> dict[int, int]:
+    """`2:8,3:12` -> {2: 8, 3: 12}: locks wired per board, where the status reply cannot tell."""
+    out: dict[int, int] = {}
+    for item in (spec or "").split(","):
+        if not item.strip():
+            continue
+        a, sep, n = item.strip().partition(":")
+        if not sep or not a.isdigit() or not n.isdigit() or not 1 <= int(n) <= 50:
+            raise SetupError("map", f"--locks item {item.strip()!r}: expected BOARD:LOCKS with 1-50 locks, e.g. --locks 2:8")
+        out[int(a)] = int(n)
+    return out
 
 
 def ensure_key(path: Path) -> Check:
@@ -189,8 +234,9 @@ def run_non_interactive(req: SetupRequest, probe: BusProbe | None = None) -> Set
     checks += [device_choice.reach(d, found) for d in devices.values()]
     boards_found, more = scan_boards(probe, req.cabinet_port, req.protocol, req.baud)
     checks += more
-    boards, more = detect_boards(probe, req.cabinet_port, boards_found)
+    boards, more = detect_boards(probe, req.cabinet_port, boards_found, req.doors_shut)
     checks += more
+    boards = apply_lock_counts(boards, req.locks)
     try:
         compartments = compartments_in_bus_order(boards, req.sizes)
     except PlanError as exc:

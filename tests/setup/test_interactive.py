@@ -162,3 +162,26 @@ def test_on_a_real_terminal(sim: LockerBoardSim, station: Path) -> None:
             proc.wait()
         os.close(master)
     assert len(load_config(station / "etc/station.toml").cabinet.compartments) == 32
+
+
+def test_machine_asks_a_person_when_all_closed_reads_like_all_open(station: Path) -> None:
+    sim = LockerBoardSim("8a80", "1:8", baud=9600)
+    sim.cmd_set_board_format(1, open_bit=0)  # this firmware reads 0 as open: shut doors read "all open"
+    sim.start()
+    try:
+        m = machine(sim, station)
+        for a in ("", "hall-3-east", "", "sam:///dev/ttyUSB0", "v4l2:///dev/video0", "v4l2:///dev/video2",
+                  "tcp://127.0.0.1:9100", "", "", ""):
+            m.answer(a)
+        assert m.state == "polarity_confirm" and [c.value for c in m.prompt().choices] == ["y", "n"]
+        assert "every lock reads open" in render(m.prompt().info[0], "en")
+        m.answer("n")  # "some are open": close them and test again
+        assert m.state == "polarity"
+        sim.cmd_close_all()
+        m.answer("")
+        assert m.state == "polarity_confirm"
+        m.answer("y")
+        assert m.state == "locks" and m.boards[0].open_bit == 0
+        assert any(c.check == "bus.polarity" and "technician confirmed" in c.detail for c in m.checks)
+    finally:
+        sim.close()

@@ -56,8 +56,12 @@ def test_detected_polarity_reads_the_doors_right(sim: LockerBoardSim, station: P
     """A board whose firmware counts status bytes the other way and reports open as 0: setup finds
     both, and a bus built from the written config sees exactly the door that is open."""
     sim.cmd_set_board_format(1, status_order="first-byte-low", open_bit=0)
-    rc, doc, _, err = run(sim, station)
+    rc, doc, _, err = run(sim, station)  # all closed reads like all open: only a person can tell
+    assert rc == 1 and doc["check"] == "bus.polarity" and "--doors-shut" in err and written(station) == []
+    sim.cmd_close_all()  # the polarity test left lock 1 open
+    rc, doc, _, err = run(sim, station, "--doors-shut", "--locks", "2:8")
     assert rc == 0, err
+    assert doc["compartments"] == 24 + 8 and doc["boards"][1]["locks"] == 8
     b1 = doc["boards"][0]
     assert (b1["status_order"], b1["open_bit"]) == ("first-byte-low", 0)
     cfg = load_config(station / "etc" / "station.toml")
@@ -104,8 +108,10 @@ def test_every_lock_reads_open_before_any_command(sim: LockerBoardSim, station: 
         sim.cmd_open_door_by_hand(1, lock)
     rc, doc, _, err = run(sim, station, "--protocol", "8a80", "--baud", "9600")
     assert rc == 1 and doc["check"] == "bus.polarity"
-    assert "board 1" in err and "door is shut" in err
+    assert "board 1" in err and "every door is shut" in err and "no status bit changed" in err
     assert written(station) == []
+    rc, doc, _, err = run(sim, station, "--protocol", "8a80", "--baud", "9600", "--doors-shut")
+    assert rc == 1 and doc["check"] == "bus.polarity" and written(station) == []  # the pulse moved nothing
 
 
 def test_out_in_a_missing_directory_touches_nothing(sim: LockerBoardSim, station: Path) -> None:
