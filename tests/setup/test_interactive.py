@@ -165,7 +165,7 @@ def test_on_a_real_terminal(sim: LockerBoardSim, station: Path) -> None:
 
 
 def test_machine_asks_a_person_when_all_closed_reads_like_all_open(station: Path) -> None:
-    sim = LockerBoardSim("8a80", "1:8", baud=9600)
+    sim = LockerBoardSim("8a80", "1:24", baud=9600)
     sim.cmd_set_board_format(1, open_bit=0)  # this firmware reads 0 as open: shut doors read "all open"
     sim.start()
     try:
