@@ -145,3 +145,20 @@ def test_messages_in_chinese_by_default(station: Path) -> None:
     rc, _, _, err = setup_cmd(station, "--non-interactive", "--cabinet-port", "/dev/null", "--station-id", "BAD!",
                               "--out", str(station / "etc/s.toml"))
     assert rc == 1 and "站点编号不可用" in err and "3-40 characters" in err
+
+
+def test_kerong_bus_found_on_auto(station: Path) -> None:
+    """Protocol and baud on auto: a Kerong CU bus at 19200 is found after the 8A/80 attempts fail."""
+    sim = LockerBoardSim("kerong-cu", "0:16,3:12", baud=19200)
+    sim.start()
+    try:
+        rc, doc, _, err = run(sim, station, "--locks", "3:12")
+    finally:
+        sim.close()
+    assert rc == 0, err
+    assert [(b["board"], b["protocol"], b["baud"], b["locks"]) for b in doc["boards"]] == [
+        (0, "kerong-cu", 19200, 16), (3, "kerong-cu", 19200, 12)]
+    cfg = load_config(station / "etc" / "station.toml")
+    assert cfg.cabinet.url.endswith("?protocol=kerong-cu&baud=19200")
+    ids = [c.id for c in cfg.cabinet.compartments]
+    assert ids[0] == "A01" and ids[15] == "A16" and ids[16] == "B01" and ids[-1] == "B12"
