@@ -25,7 +25,7 @@ from typing import Any
 
 from kiosk.flows.viewmodel import Text
 from kiosk.provisioning import device_choice
-from kiosk.provisioning.cabinet_probe import BusProbe, board_plan
+from kiosk.provisioning.cabinet_probe import BusProbe
 from kiosk.provisioning.discovery import Discovery, Roots
 from kiosk.provisioning.errors import SetupError
 from kiosk.provisioning.plan import (

@@ -17,7 +17,7 @@ from kiosk.provisioning import device_choice
 from kiosk.provisioning.discovery import Discovery, FoundDevice
 from kiosk.provisioning.errors import SetupError
 from kiosk.provisioning.plan import BoardPlan, DevicePlan, PlanError, StationPlan, compartments_in_bus_order, parse_sizes
-from kiosk.provisioning.report import Check, report_data, write_report
+from kiosk.provisioning.report import Check
 from kiosk.provisioning.runner import ensure_key, finish, preflight
 from kiosk.provisioning.station_toml import StagedConfig, render
 
