@@ -38,8 +38,7 @@ ROLES = ("staff", "technician")
 LEGACY_SCHEME = "hmac-sha256"
 MAX_CODE_FAILURES = 5
 
-register_migrations("staff", [
-    """
+_STAFF_V1 = """
     CREATE TABLE staff (
         staff_no TEXT PRIMARY KEY,
         display_name TEXT NOT NULL,
@@ -51,7 +50,11 @@ register_migrations("staff", [
         locked_until TEXT,
         active INTEGER NOT NULL DEFAULT 1
     )
-    """,
+    """
+MIGRATIONS_V1_FOR_TESTS = _STAFF_V1  # the first release's table, for migration tests
+
+register_migrations("staff", [
+    _STAFF_V1,
     """
     ALTER TABLE staff ADD COLUMN pin_scheme TEXT NOT NULL DEFAULT 'hmac-sha256';
     ALTER TABLE staff ADD COLUMN card_masked TEXT NOT NULL DEFAULT '';
