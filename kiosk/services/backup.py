@@ -333,6 +333,8 @@ def database_in_use(db: Path) -> bool:
         return False
     except sqlite3.OperationalError as exc:
         return "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.DatabaseError:  # not a database (the damage being repaired): no station can use it
+        return False
     finally:
         conn.close()
 
