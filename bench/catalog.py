@@ -20,7 +20,7 @@ from kiosk.core.clock import FakeClock
 from kiosk.services.audit import AuditLog
 from kiosk.services.cases import CaseStore
 from kiosk.services.catalog import load_catalog
-from kiosk.services.keyed_hash import KeyedHasher
+from kiosk.services.keyed_hash import KeyedHasher, create_key
 from kiosk.services.pickup_codes import PickupCodes
 from kiosk.services.store import Store
 
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        hasher = KeyedHasher.from_file(Path(tmp) / "hash.key")
+        hasher = KeyedHasher(create_key(Path(tmp) / "hash.key"))
         clock = FakeClock()
         cases = CaseStore(store, hasher, clock)
         codes = PickupCodes(store, hasher, AuditLog(store, clock), clock)

@@ -69,6 +69,9 @@ def child(out_path: str, sims_path: str) -> None:
     t_station0 = time.time()
     root = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     catalog = load_catalog(resolve(config.catalog.dir, ROOT))
+    from kiosk.sim_station import prepare_sim_root
+
+    prepare_sim_root(config, root)
     station = Station(config, backoffice=SimBackOffice(catalog=catalog), catalog=catalog, urls=sims["urls"], root=root)
     t_station1 = time.time()
     from kivy.clock import Clock

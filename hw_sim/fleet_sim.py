@@ -74,6 +74,12 @@ class SimTarget:
     def notify_update(self, info: dict[str, Any]) -> dict[str, Any]:
         return self._did("notify_update", f"update {info.get('version')} noted", version=info.get("version"))
 
+    def staff_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._did("staff_add", f"enrolment of {args.get('staff_no')} open", staff_no=args.get("staff_no"))
+
+    def staff_disable(self, staff_no: str, reason: str) -> dict[str, Any]:
+        return self._did("staff_disable", f"{staff_no} disabled", staff_no=staff_no)
+
 
 @dataclass
 class SimStation:

@@ -113,7 +113,7 @@ def attach_fleet(station: Any) -> FleetLink | None:
             _apply_config(station, check_patch(cfg, overrides))
         except Exception as exc:  # a config file changed under old overrides: the file wins
             log.error("stored runtime config overrides no longer apply, ignored: %s", exc)
-    target = StationCommands(cabinet=cab, cases=station.services.cases, mode=mode,
+    target = StationCommands(cabinet=cab, cases=station.services.cases, mode=mode, staff=station.services.staff,
                              get_config=lambda: station.config, set_config=lambda new: _apply_config(station, new))
     station.fleet_target = target
     apply_desired = desired_via_target(target)

@@ -35,6 +35,22 @@ def _fill(url: str, address: str) -> str:
     return url.replace(SIM, address)
 
 
+def prepare_sim_root(config: StationConfig, root: str | Path) -> bool:
+    """A fresh simulated root (no database, no key yet) gets its hash key, like a first install.
+    A root whose database exists keeps whatever key it has: a missing key there is refused at start,
+    never regenerated. Returns whether a key was made."""
+    from kiosk.services.keyed_hash import create_key
+
+    def where(p: str) -> Path:
+        return Path(p) if Path(p).is_absolute() else Path(root) / p
+
+    key, db = where(config.storage.hash_key_file), where(config.storage.database)
+    if key.exists() or db.exists():
+        return False
+    create_key(key, exist_ok=True)
+    return True
+
+
 def start_simulators(config: StationConfig, render_receipts: bool = False,
                      out_dir: str | Path | None = None) -> tuple[Any, dict[str, str]]:
     """Start a simulator for every device whose URL holds `{sim}`. Returns (hub, role -> URL)."""
@@ -87,6 +103,7 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
         raise ConfigError("this configuration is not a simulated station ([simulator] enabled = false)")
     root = Path(root) if root else Path.cwd()
     clock = clock or SystemClock()
+    prepare_sim_root(config, root)
     hub, urls = start_simulators(config, render_receipts, root / "out" / "receipts")
     station = None
     try:

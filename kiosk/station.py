@@ -132,9 +132,9 @@ class Station:
         self._next_poll = 0.0
         self._status: dict[str, dict[str, Any]] = {}
         cfg = config
+        hasher = KeyedHasher.from_file(self._path(cfg.storage.hash_key_file), self._path(cfg.storage.database))
         self.store = Store(self._path(cfg.storage.database))
         self.audit = AuditLog(self.store, self.clock)
-        hasher = KeyedHasher.from_file(self._path(cfg.storage.hash_key_file))
         self.catalog = catalog if catalog is not None else load_catalog(resolve(cfg.catalog.dir, self.root))
         cases = CaseStore(self.store, hasher, self.clock, station_id=cfg.station.id, timezone=cfg.station.timezone)
         p = cfg.pickup

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = fs.add_parser("command", help="sign and send a command to one station, print its answers")
     c.add_argument("station")
-    c.add_argument("name", help="open_compartment | assign_deposit | set_maintenance | apply_config | notify_update")
+    c.add_argument("name", help="open_compartment | assign_deposit | set_maintenance | apply_config | notify_update | staff_add | staff_disable")
     c.add_argument("--args", default="{}", help="JSON object, e.g. '{\"compartment\": \"A01\", \"reason\": \"...\"}'")
     c.add_argument("--key", required=True, help="private key file from `kiosk fleet keygen`")
     _conn_args(c)

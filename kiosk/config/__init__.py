@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from kiosk.config.base import Section
 from kiosk.config.cabinet import CabinetConfig
 from kiosk.config.devices import DevicesConfig
-from kiosk.config.services import CatalogSection, PickupSection
+from kiosk.config.services import BackupSection, CatalogSection, PickupSection
 from kiosk.config.station import (
     BackofficeSection,
     FleetSection,
@@ -39,6 +39,7 @@ class StationConfig(Section):
     simulator: SimulatorSection = SimulatorSection()
     catalog: CatalogSection = CatalogSection()
     pickup: PickupSection = PickupSection()
+    backup: BackupSection = BackupSection()
 
 
 class ConfigError(Exception):

@@ -20,3 +20,10 @@ class PickupSection(Section):
     daily_max_failures: int = Field(default=20, ge=2, le=1000,
                                     description="wrong codes station-wide within 24 h before code entry locks "
                                                 "until the oldest is a day old (caps a slow guesser)")
+
+
+class BackupSection(Section):
+    dir: str = Field(default="var/backups", description="where backup archives go (relative: under the station root)")
+    keep: int = Field(default=7, ge=1, le=1000, description="archives kept; older ones are deleted after a good backup")
+    interval_h: float = Field(default=24.0, ge=0, le=24 * 30,
+                              description="hours between scheduled backups while the station runs; 0 = no schedule")

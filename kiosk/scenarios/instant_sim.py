@@ -321,7 +321,7 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     """A Station on instant devices, the simulated back office and a movable clock."""
     from hw_sim.backoffice import SimBackOffice
     from kiosk.scenarios.clock import OffsetClock
-    from kiosk.sim_station import STAFF
+    from kiosk.sim_station import STAFF, prepare_sim_root
     from kiosk.station import Station, resolve
 
     if catalog is None:
@@ -333,6 +333,7 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     devices = Devices(id_reader=InstantReader(), camera=camera, face=InstantFace(camera), scanner=InstantScanner(),
                       printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet))
     bo = SimBackOffice(clock=clock, catalog=catalog, approve_after_s=config.backoffice.approve_after_s)
+    prepare_sim_root(config, root)
     station = Station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)
     for staff_no, name, role, key, pin in STAFF:
         station.services.staff.add(staff_no, name, role, get_identity(key).id_number, pin)

@@ -2,9 +2,12 @@
 
 The station never stores a full ID number. It keeps `mask_id_number(n)` for people to read
 ("1101**********1234") and `KeyedHasher.hash_id(n)` (HMAC-SHA256 with a per-station secret key)
-to match the same person later. The key lives in `[storage] hash_key_file`: 32 random bytes,
-created with mode 0600 on first use; without the key the hashes cannot be brute-forced from the
-small space of ID numbers. The same hasher protects pickup codes at rest (`purpose="pickup"`).
+to match the same person later. The key lives in `[storage] hash_key_file`: 32 random bytes, mode
+0600, made ONCE by `create_key` (first-time set-up, a fresh simulated station); without the key the
+hashes cannot be brute-forced from the small space of ID numbers. The same hasher protects pickup
+codes and staff PINs at rest. A missing or damaged key is refused, never silently replaced (a new
+key would orphan every staff card, applicant hash and pickup code): it is restored from a backup
+(`kiosk backup restore`, ADR 0132).
 """
 
 from __future__ import annotations
@@ -51,9 +54,10 @@ class KeyedHasher:
         self._key = bytes(key)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "KeyedHasher":
-        """Load the key, creating it (0600, parent dirs 0700) when the file does not exist."""
-        return cls(load_or_create_key(path))
+    def from_file(cls, path: str | Path, database: str | Path | None = None) -> "KeyedHasher":
+        """Load the station's key (`load_key`): missing or unusable -> KeyFileError saying how to restore
+        it. `database` (the station's SQLite file) only sharpens that message."""
+        return cls(load_key(path, database))
 
     def hash(self, purpose: str, value: str) -> str:
         msg = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
@@ -69,19 +73,29 @@ class KeyedHasher:
         return "KeyedHasher(<key>)"
 
 
-def load_or_create_key(path: str | Path) -> bytes:
+RESTORE_HINT = ("restore it together with the database from the station's latest backup: "
+                "kiosk backup restore ARCHIVE --config CONFIG --root DIR (docs/operations/backups.md)")
+FIRST_INSTALL_HINT = "on a first install, `kiosk setup` creates it"
+
+
+def load_key(path: str | Path, database: str | Path | None = None) -> bytes:
+    """Read the station's key; a missing, unreadable, exposed or damaged key is refused (KeyFileError)
+    with what to do. The key is never made here: a new key would silently orphan every stored hash."""
     path = Path(path)
-    if not path.exists():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror or exc}") from None
-        _create_key(path)
     try:
         st = path.stat()
         data = path.read_bytes()
+    except FileNotFoundError:
+        has_db = database is not None and Path(database).exists()
+        raise KeyFileError(
+            f"{path}: the station's hash key file is missing; without it no staff card, applicant or pickup "
+            "code stored at this station can be matched, and the station does not start. "
+            + (f"The database {database} exists, so a new key would orphan it: {RESTORE_HINT}."
+               if has_db else f"{RESTORE_HINT}; {FIRST_INSTALL_HINT}.")
+        ) from None
     except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read hash key file: {exc.strerror}") from None
+        raise KeyFileError(f"{path}: cannot read the hash key file ({exc.strerror}); check its owner and mode "
+                           f"(the station's user must read it, mode 600), or {RESTORE_HINT}") from None
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
             f"{path}: hash key file is readable by others (mode {stat.S_IMODE(st.st_mode):o}); run: chmod 600 {path}"
@@ -89,15 +103,32 @@ def load_or_create_key(path: str | Path) -> bytes:
     if len(data) != KEY_BYTES:
         raise KeyFileError(
             f"{path}: hash key file holds {len(data)} bytes, expected {KEY_BYTES}; it is damaged "
-            "(restore it from backup: a new key cannot match existing cases)"
+            f"(a new key cannot match existing cases): {RESTORE_HINT}"
         )
     return data
 
 
-def _create_key(path: Path) -> None:
+def create_key(path: str | Path, exist_ok: bool = False) -> bytes:
+    """Make the station's key (first-time set-up, a fresh simulated station): 32 random bytes, mode
+    0600, parent directories 0700, appearing complete or not at all. An existing key is never replaced:
+    KeyFileError, or with `exist_ok` the existing key is returned (two processes racing agree)."""
+    path = Path(path)
+    if path.exists() and not exist_ok:
+        raise KeyFileError(f"{path}: a hash key file already exists; it is never replaced (every stored hash "
+                           "depends on it). Move it away yourself only if you know it belongs to no database.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror or exc}") from None
+    if not _create_key(path) and not exist_ok:
+        raise KeyFileError(f"{path}: another process created the hash key file at the same moment")
+    return load_key(path)
+
+
+def _create_key(path: Path) -> bool:
     """Write a new key to a private temporary file, then link it into place: the key file appears
     complete or not at all, so a second process starting at the same moment never reads a
-    half-written (empty) key, and exactly one key wins."""
+    half-written (empty) key, and exactly one key wins. Returns whether ours won."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -111,11 +142,26 @@ def _create_key(path: Path) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            pass  # another process created it first: read theirs
+            return False  # another process created it first: read theirs
         except OSError as exc:
             raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror}") from None
+        _fsync_dir(path.parent)
+        return True
     finally:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

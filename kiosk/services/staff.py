@@ -1,11 +1,22 @@
 """The staff registry: who may deposit, retrieve and commission, and how they prove it.
 
 A staff member signs in with their card on the ID reader (matched by the keyed hash of its
-number — the registry holds no card number) and a PIN typed on the on-screen keypad. PINs are
-stored as HMAC-SHA256 (station key) over a per-person random salt and the PIN, so a copied
-database does not give the PINs away without the key file. Five wrong PINs lock the person out
-for `LOCKOUT_S` seconds; every sign-in, failure and lock-out is audited (masked values only).
+number — the registry holds no card number, only its masked form for lists) and a PIN typed on the
+on-screen keypad. A new PIN must pass `kiosk.services.pin_policy` and is stored as scrypt
+(`kiosk.services.pin_hash`: N=2^15, r=8, p=1, per-person random salt) wrapped in an HMAC with the
+station's hash key (`pin_scheme` = `pin_hash.SCHEME`), so a copied database gives nothing to try
+without the key file and is slow to try with it. Rows written by earlier releases
+(`pin_scheme = 'hmac-sha256'`: HMAC over salt and PIN) keep verifying and are re-hashed with scrypt
+at their next good sign-in.
+
+Five wrong PINs lock the person out for `LOCKOUT_S` seconds; every enrolment, disable, sign-in,
+failure and lock-out is audited (masked values only).
 Roles: `staff` (deposit, retrieve) and `technician` (commissioning; may also deposit/retrieve).
+
+Enrolment from the back office (ADR 0131): `offer_enrolment` keeps a pending offer (staff number,
+name, role, the masked card number and the scrypt hash of a one-time code the back office gave the
+person); `complete_enrolment` at the station takes the presented card, the code and a new PIN. Neither
+the card number nor the PIN ever leaves the station.
 """
 
 from __future__ import annotations
@@ -15,16 +26,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kiosk.core.clock import Clock, SystemClock
+from kiosk.services import pin_hash
 from kiosk.services.audit import AuditLog
-from kiosk.services.keyed_hash import KeyedHasher
+from kiosk.services.keyed_hash import KeyedHasher, mask_id_number
+from kiosk.services.pin_policy import pin_problem
 from kiosk.services.store import Store, register_migrations
 
 MAX_FAILURES = 5
 LOCKOUT_S = 300.0
 ROLES = ("staff", "technician")
+LEGACY_SCHEME = "hmac-sha256"
+MAX_CODE_FAILURES = 5
 
-register_migrations("staff", [
-    """
+_STAFF_V1 = """
     CREATE TABLE staff (
         staff_no TEXT PRIMARY KEY,
         display_name TEXT NOT NULL,
@@ -36,12 +50,35 @@ register_migrations("staff", [
         locked_until TEXT,
         active INTEGER NOT NULL DEFAULT 1
     )
+    """
+MIGRATIONS_V1_FOR_TESTS = _STAFF_V1  # the first release's table, for migration tests
+
+register_migrations("staff", [
+    _STAFF_V1,
+    """
+    ALTER TABLE staff ADD COLUMN pin_scheme TEXT NOT NULL DEFAULT 'hmac-sha256';
+    ALTER TABLE staff ADD COLUMN card_masked TEXT NOT NULL DEFAULT '';
+    CREATE TABLE staff_enrolments (
+        staff_no TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('staff', 'technician')),
+        card_masked TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        offered_by TEXT NOT NULL,
+        offered_at TEXT NOT NULL
+    )
     """,
 ])
 
 
 class StaffError(Exception):
-    pass
+    """A staff change that cannot be made; the message says why (never a PIN or a card number)."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule  # the PIN policy rule, or the enrolment problem (`bad_code`, `card_mismatch`)
 
 
 @dataclass(frozen=True)
@@ -54,6 +91,27 @@ class StaffMember:
         if task == "commission":
             return self.role == "technician"
         return self.role in ROLES
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """One row for `kiosk staff list`: no PIN, no hash, the card masked."""
+    staff_no: str
+    display_name: str
+    role: str
+    card_masked: str
+    active: bool
+    locked: bool
+    pin_scheme: str
+
+
+@dataclass(frozen=True)
+class EnrolmentOffer:
+    staff_no: str
+    display_name: str
+    role: str
+    card_masked: str
+    expires_at: str
 
 
 @dataclass(frozen=True)
@@ -72,24 +130,113 @@ class StaffRegistry:
         self.clock = clock or SystemClock()
         store.migrate("staff")
 
-    def add(self, staff_no: str, display_name: str, role: str, card_number: str, pin: str) -> StaffMember:
+    # ---- enrolment ----------------------------------------------------------------------------------
+    def add(self, staff_no: str, display_name: str, role: str, card_number: str, pin: str,
+            actor: str = "admin") -> StaffMember:
+        """Enrol (or re-enrol: new card, new PIN, unlocked, active) one person."""
         if role not in ROLES:
             raise StaffError(f"role must be one of {ROLES}, not {role!r}")
-        if not (pin.isdigit() and 4 <= len(pin) <= 8):
-            raise StaffError("PIN must be 4 to 8 digits")
-        salt = secrets.token_hex(16)
+        if not staff_no or not display_name:
+            raise StaffError("a staff number and a display name are needed")
+        problem = pin_problem(pin, card_number)
+        if problem:
+            raise StaffError(str(problem), problem.rule)
+        salt, stored = self._new_pin(pin)
+        masked = mask_id_number(card_number)
         with self.store.transaction() as conn:
+            other = conn.execute("SELECT staff_no FROM staff WHERE card_hash = ? AND staff_no != ?",
+                                 (self.hasher.hash_id(card_number), staff_no)).fetchone()
+            if other is not None:
+                raise StaffError(f"this card is already enrolled as {other['staff_no']}; disable that entry first")
+            replaced = conn.execute("SELECT 1 FROM staff WHERE staff_no = ?", (staff_no,)).fetchone() is not None
             conn.execute(
-                "INSERT INTO staff(staff_no, display_name, role, card_hash, pin_salt, pin_hash) VALUES (?,?,?,?,?,?) "
+                "INSERT INTO staff(staff_no, display_name, role, card_hash, pin_salt, pin_hash, pin_scheme, card_masked) "
+                "VALUES (?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(staff_no) DO UPDATE SET display_name=excluded.display_name, role=excluded.role, "
                 "card_hash=excluded.card_hash, pin_salt=excluded.pin_salt, pin_hash=excluded.pin_hash, "
+                "pin_scheme=excluded.pin_scheme, card_masked=excluded.card_masked, "
                 "failures=0, locked_until=NULL, active=1",
-                (staff_no, display_name, role, self.hasher.hash_id(card_number), salt, self._pin_hash(salt, pin)),
+                (staff_no, display_name, role, self.hasher.hash_id(card_number), salt, stored, pin_hash.SCHEME, masked),
             )
+            conn.execute("DELETE FROM staff_enrolments WHERE staff_no = ?", (staff_no,))
             if self.audit:
-                self.audit.append("admin", "staff.enrolled", staff_no, role=role)
+                self.audit.append(actor, "staff.enrolled", staff_no, role=role, card=masked, replaced=replaced)
         return StaffMember(staff_no, display_name, role)
 
+    def disable(self, staff_no: str, actor: str = "admin", reason: str = "") -> bool:
+        """Stop a person signing in (the row stays for the audit trail); False when already disabled."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT active FROM staff WHERE staff_no = ?", (staff_no,)).fetchone()
+            offer = conn.execute("DELETE FROM staff_enrolments WHERE staff_no = ?", (staff_no,)).rowcount
+            if row is None and not offer:
+                raise StaffError(f"no staff member {staff_no!r} at this station")
+            changed = bool(row is not None and row["active"]) or bool(offer)
+            conn.execute("UPDATE staff SET active = 0 WHERE staff_no = ?", (staff_no,))
+            if self.audit:
+                self.audit.append(actor, "staff.disabled", staff_no, reason=reason[:200], changed=changed,
+                                  offer_withdrawn=bool(offer))
+        return changed
+
+    def offer_enrolment(self, staff_no: str, display_name: str, role: str, card_masked: str, code_hash: str,
+                        expires_at: datetime, actor: str) -> EnrolmentOffer:
+        """Keep a back-office enrolment until the person completes it at the station (or it expires)."""
+        if role not in ROLES:
+            raise StaffError(f"role must be one of {ROLES}, not {role!r}")
+        try:
+            pin_hash.parse(code_hash)
+        except pin_hash.PinHashError as exc:
+            raise StaffError(f"enrolment code hash: {exc}") from None
+        if expires_at <= self.clock.now():
+            raise StaffError("the enrolment offer has already expired")
+        offer = EnrolmentOffer(staff_no, display_name, role, card_masked, expires_at.isoformat())
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO staff_enrolments(staff_no, display_name, role, card_masked, code_hash, expires_at, "
+                "offered_by, offered_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(staff_no) DO UPDATE SET "
+                "display_name=excluded.display_name, role=excluded.role, card_masked=excluded.card_masked, "
+                "code_hash=excluded.code_hash, expires_at=excluded.expires_at, failures=0, "
+                "offered_by=excluded.offered_by, offered_at=excluded.offered_at",
+                (staff_no, display_name, role, card_masked, code_hash, offer.expires_at, actor,
+                 self.clock.now().isoformat()))
+            if self.audit:
+                self.audit.append(actor, "staff.enrolment_offered", staff_no, role=role, card=card_masked,
+                                  expires_at=offer.expires_at)
+        return offer
+
+    def pending(self) -> list[EnrolmentOffer]:
+        return [EnrolmentOffer(r["staff_no"], r["display_name"], r["role"], r["card_masked"], r["expires_at"])
+                for r in self.store.query("SELECT * FROM staff_enrolments ORDER BY staff_no")]
+
+    def complete_enrolment(self, staff_no: str, code: str, card_number: str, pin: str) -> StaffMember:
+        """The person at the station: their card, the one-time code, a new PIN. Wrong code/card count as
+        failures; after MAX_CODE_FAILURES the offer is withdrawn."""
+        now = self.clock.now()
+        rows = self.store.query("SELECT * FROM staff_enrolments WHERE staff_no = ?", (staff_no,))
+        if not rows or datetime.fromisoformat(rows[0]["expires_at"]) <= now:
+            raise StaffError(f"no open enrolment for {staff_no!r} (expired or never offered)", "bad_code")
+        offer = rows[0]
+        problem = ""
+        if mask_id_number(card_number) != offer["card_masked"]:
+            problem = "card_mismatch"
+        elif not pin_hash.verify(code, offer["code_hash"]):
+            problem = "bad_code"
+        if problem:
+            with self.store.transaction() as conn:
+                failures = offer["failures"] + 1
+                if failures >= MAX_CODE_FAILURES:
+                    conn.execute("DELETE FROM staff_enrolments WHERE staff_no = ?", (staff_no,))
+                else:
+                    conn.execute("UPDATE staff_enrolments SET failures = ? WHERE staff_no = ?", (failures, staff_no))
+                if self.audit:
+                    self.audit.append("station", "staff.enrolment_failed", staff_no, problem=problem,
+                                      failures=failures, withdrawn=failures >= MAX_CODE_FAILURES)
+            from kiosk.i18n import translate
+
+            raise StaffError(translate(f"staff.enrol.{problem}", "en"), problem)
+        return self.add(staff_no, offer["display_name"], offer["role"], card_number, pin,
+                        actor=f"enrolment:{offer['offered_by']}")
+
+    # ---- sign-in ------------------------------------------------------------------------------------
     def by_card(self, card_number: str) -> StaffMember | None:
         rows = self.store.query("SELECT staff_no, display_name, role FROM staff WHERE card_hash = ? AND active = 1",
                                 (self.hasher.hash_id(card_number),))
@@ -103,7 +250,11 @@ class StaffRegistry:
                 return PinCheck(False, "unknown")
             if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
                 return PinCheck(False, "locked")
-            if secrets.compare_digest(self._pin_hash(row["pin_salt"], pin), row["pin_hash"]):
+            if self._pin_matches(row, pin):
+                if row["pin_scheme"] != pin_hash.SCHEME:  # an older row: re-hash now that we know the PIN
+                    salt, stored = self._new_pin(pin)
+                    conn.execute("UPDATE staff SET pin_salt = ?, pin_hash = ?, pin_scheme = ? WHERE staff_no = ?",
+                                 (salt, stored, pin_hash.SCHEME, staff_no))
                 conn.execute("UPDATE staff SET failures = 0, locked_until = NULL WHERE staff_no = ?", (staff_no,))
                 if self.audit:
                     self.audit.append(f"staff:{staff_no}", "staff.signed_in", staff_no, role=row["role"])
@@ -118,9 +269,33 @@ class StaffRegistry:
                                   staff_no, failures=failures)
             return PinCheck(False, "locked" if locked else "wrong_pin", 0 if locked else MAX_FAILURES - failures)
 
+    # ---- reading ------------------------------------------------------------------------------------
     def members(self) -> list[StaffMember]:
         return [StaffMember(r["staff_no"], r["display_name"], r["role"])
                 for r in self.store.query("SELECT staff_no, display_name, role FROM staff WHERE active = 1 ORDER BY staff_no")]
 
-    def _pin_hash(self, salt: str, pin: str) -> str:
-        return self.hasher.hash("staff-pin", f"{salt}:{pin}")
+    def roster(self) -> list[StaffEntry]:
+        now = self.clock.now()
+        return [StaffEntry(r["staff_no"], r["display_name"], r["role"], r["card_masked"] or "(enrolled before masking)",
+                           bool(r["active"]),
+                           bool(r["locked_until"] and datetime.fromisoformat(r["locked_until"]) > now), r["pin_scheme"])
+                for r in self.store.query("SELECT * FROM staff ORDER BY staff_no")]
+
+    # ---- hashing ------------------------------------------------------------------------------------
+    def _new_pin(self, pin: str) -> tuple[str, str]:
+        salt = pin_hash.new_salt()
+        return salt.hex(), self._wrap(pin_hash.derive(pin, salt))
+
+    def _wrap(self, derived: bytes) -> str:
+        return self.hasher.hash("staff-pin-kdf", derived.hex())
+
+    def _pin_matches(self, row: object, pin: str) -> bool:
+        scheme = row["pin_scheme"]  # type: ignore[index]
+        salt, stored = row["pin_salt"], row["pin_hash"]  # type: ignore[index]
+        if scheme == pin_hash.SCHEME:
+            got = self._wrap(pin_hash.derive(pin, bytes.fromhex(salt)))
+        elif scheme == LEGACY_SCHEME:
+            got = self.hasher.hash("staff-pin", f"{salt}:{pin}")
+        else:
+            return False  # written by a newer release: refuse rather than guess
+        return secrets.compare_digest(got, stored)

@@ -15,6 +15,9 @@ and the station mode (maintenance, a noted software update, runtime config overr
 - `apply_config(patch)` -> `{section: {key: value}}` limited to `RUNTIME_KEYS`, validated by the
   pydantic config models, applied to the running station and kept across restarts.
 - `notify_update(info)` -> recorded, audited and shown in the station's health for technicians.
+- `staff_add(args)` -> `StaffRegistry.offer_enrolment` (the person completes it at the station with
+  their card, the one-time code and a new PIN; ADR 0131); `staff_disable(staff_no, reason)` ->
+  `StaffRegistry.disable`.
 Each returns a JSON-ready dict (`detail` is the human summary) or raises `CommandFailed(detail)`.
 Every change of mode is audited and goes to the outbox in the same transaction.
 """
@@ -192,9 +195,10 @@ class StationCommands:
     """The real `CommandTarget` (kiosk.services.fleet.commands) of a station."""
 
     def __init__(self, *, cabinet: Any, cases: Any, mode: StationMode, get_config: Callable[[], Any],
-                 set_config: Callable[[Any], None]) -> None:
+                 set_config: Callable[[Any], None], staff: Any = None) -> None:
         self.cabinet = cabinet  # kiosk.services.cabinet.CabinetService, or None (no working cabinet)
         self.cases = cases  # kiosk.services.cases.CaseStore, or None
+        self.staff = staff  # kiosk.services.staff.StaffRegistry, or None
         self.mode = mode
         self.get_config = get_config
         self.set_config = set_config
@@ -274,3 +278,34 @@ class StationCommands:
             raise CommandFailed("an update notice needs a version")
         self.mode.record_update(info, self.actor)
         return {"detail": f"update {version} noted; shown to technicians", "version": version}
+
+    def _staff(self) -> Any:
+        if self.staff is None:
+            raise CommandFailed("this station has no staff registry")
+        return self.staff
+
+    def staff_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        from datetime import timedelta
+
+        from kiosk.services.staff import StaffError
+
+        registry = self._staff()
+        expires = registry.clock.now() + timedelta(hours=int(args["valid_h"]))
+        try:
+            offer = registry.offer_enrolment(args["staff_no"], args["display_name"], args["role"],
+                                             args["card_masked"], args["enrol_code_hash"], expires, self.actor)
+        except StaffError as exc:
+            raise CommandFailed(str(exc)) from None
+        return {"detail": f"enrolment of {offer.staff_no} ({offer.role}) open at the station until {offer.expires_at}: "
+                          "the person completes it there with their card, the code and a new PIN",
+                "staff_no": offer.staff_no, "role": offer.role, "expires_at": offer.expires_at}
+
+    def staff_disable(self, staff_no: str, reason: str) -> dict[str, Any]:
+        from kiosk.services.staff import StaffError
+
+        try:
+            changed = self._staff().disable(staff_no, self.actor, reason)
+        except StaffError as exc:
+            raise CommandFailed(str(exc)) from None
+        return {"detail": f"{staff_no} disabled" + ("" if changed else " (already)"), "staff_no": staff_no,
+                "changed": changed}

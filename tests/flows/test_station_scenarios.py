@@ -151,6 +151,9 @@ def test_station_with_missing_devices_degrades(tmp_path):
     }
     from hw_sim.backoffice import SimBackOffice
 
+    from kiosk.services.keyed_hash import create_key
+
+    create_key(tmp_path / "k.key")  # a first install's key (the station never makes one itself)
     station = Station(parse_config(raw), backoffice=SimBackOffice(), root=tmp_path)
     try:
         health = station.health()

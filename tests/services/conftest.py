@@ -7,7 +7,7 @@ import pytest
 from kiosk.core.clock import FakeClock
 from kiosk.services.audit import AuditLog
 from kiosk.services.catalog import load_catalog
-from kiosk.services.keyed_hash import KeyedHasher
+from kiosk.services.keyed_hash import KeyedHasher, create_key
 from kiosk.services.store import Store
 
 
@@ -35,6 +35,7 @@ def store(db_path):
 
 @pytest.fixture
 def hasher(tmp_path):
+    create_key(tmp_path / "keys" / "hash.key")
     return KeyedHasher.from_file(tmp_path / "keys" / "hash.key")
 
 

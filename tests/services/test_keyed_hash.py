@@ -1,4 +1,5 @@
-"""The station key file and keyed hashes: created private, refused when exposed or damaged."""
+"""The station key file and keyed hashes: created once and private, refused when missing, exposed or
+damaged (never silently replaced)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import stat
 
 import pytest
 
-from kiosk.services.keyed_hash import KeyedHasher, KeyFileError, mask_id_number, normalize_id_number
+from kiosk.services.keyed_hash import KeyedHasher, KeyFileError, create_key, mask_id_number, normalize_id_number
 
 ID = "11010119610804013X"
 
 
 def test_key_file_created_private_and_reused(tmp_path):
     path = tmp_path / "var" / "hash.key"
+    create_key(path)
     h1 = KeyedHasher.from_file(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(path.read_bytes()) == 32
@@ -23,8 +25,8 @@ def test_key_file_created_private_and_reused(tmp_path):
 
 
 def test_different_keys_and_purposes_give_different_hashes(tmp_path):
-    a = KeyedHasher.from_file(tmp_path / "a.key")
-    b = KeyedHasher.from_file(tmp_path / "b.key")
+    a = KeyedHasher(create_key(tmp_path / "a.key"))
+    b = KeyedHasher(create_key(tmp_path / "b.key"))
     assert a.hash_id(ID) != b.hash_id(ID)
     assert a.hash("id", ID) != a.hash("pickup", ID)
     assert a.hash_id(ID.lower()) == a.hash_id(" 110101 19610804 013x ")
@@ -33,7 +35,7 @@ def test_different_keys_and_purposes_give_different_hashes(tmp_path):
 
 def test_exposed_key_file_refused(tmp_path):
     path = tmp_path / "hash.key"
-    KeyedHasher.from_file(path)
+    create_key(path)
     os.chmod(path, 0o644)
     with pytest.raises(KeyFileError, match=r"readable by others \(mode 644\); run: chmod 600"):
         KeyedHasher.from_file(path)
@@ -51,7 +53,7 @@ def test_uncreatable_key_file(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(KeyFileError, match="cannot create hash key file"):
-        KeyedHasher.from_file(blocker / "hash.key")
+        create_key(blocker / "hash.key")
 
 
 def test_short_key_refused():
@@ -96,7 +98,7 @@ def test_two_processes_creating_the_key_at_once_agree(tmp_path, monkeypatch):
 
     def start(i: int) -> None:
         try:
-            results[i] = KeyedHasher.from_file(path).hash_id(ID)
+            results[i] = KeyedHasher(create_key(path, exist_ok=True)).hash_id(ID)
         except KeyFileError as exc:
             results[i] = exc
 

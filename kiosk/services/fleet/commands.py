@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 
 MAX_COMMAND_BYTES = 64 * 1024
 MAX_LIFETIME_S = 86400
-COMMAND_NAMES = ("open_compartment", "assign_deposit", "set_maintenance", "apply_config", "notify_update")
+COMMAND_NAMES = ("open_compartment", "assign_deposit", "set_maintenance", "apply_config", "notify_update",
+                 "staff_add", "staff_disable")
+# args never copied into the audit log (a slow hash is still something to try offline)
+SECRET_ARGS = ("enrol_code_hash",)
 
 register_migrations("fleet_commands", [
     """
@@ -72,6 +75,8 @@ class CommandTarget(Protocol):
     def set_maintenance(self, on: bool) -> dict[str, Any] | None: ...
     def apply_config(self, patch: dict[str, Any]) -> dict[str, Any] | None: ...
     def notify_update(self, info: dict[str, Any]) -> dict[str, Any] | None: ...
+    def staff_add(self, args: dict[str, Any]) -> dict[str, Any] | None: ...
+    def staff_disable(self, staff_no: str, reason: str) -> dict[str, Any] | None: ...
 
 
 class CommandFailed(Exception):
@@ -176,7 +181,7 @@ class CommandProcessor:
                 (cmd_id, digest, topic_name, operator, json.dumps(cmd["args"], ensure_ascii=False), "accepted",
                  "accepted", _ts(self.clock), cmd["expires_at"]))
             self.audit.append(f"backoffice:{operator}", "fleet.command.accepted", cmd_id, name=topic_name,
-                              args=cmd["args"])
+                              args={k: ("<not recorded>" if k in SECRET_ARGS else v) for k, v in cmd["args"].items()})
         return Decision(self._res(cmd_id, "accepted", "accepted"), Job(cmd_id, topic_name, operator, cmd["args"]))
 
     def _reject(self, cmd_id: str | None, reason: str, detail: str, name: str, operator: str,
@@ -216,6 +221,10 @@ class CommandProcessor:
                 result = self.target.apply_config(a["patch"])
             elif job.name == "notify_update":
                 result = self.target.notify_update(dict(a))
+            elif job.name == "staff_add":
+                result = self.target.staff_add(dict(a))
+            elif job.name == "staff_disable":
+                result = self.target.staff_disable(a["staff_no"], a["reason"])
             else:  # receive() lets no other name through
                 raise CommandFailed(f"no handler for {job.name}")
             detail = (result or {}).get("detail", f"{job.name} done") if isinstance(result, dict) else f"{job.name} done"
