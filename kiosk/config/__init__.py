@@ -25,6 +25,7 @@ from kiosk.config.station import (
     StorageSection,
     UiSection,
 )
+from kiosk.config.update import UpdateSection
 
 
 class StationConfig(Section):
@@ -39,6 +40,7 @@ class StationConfig(Section):
     simulator: SimulatorSection = SimulatorSection()
     catalog: CatalogSection = CatalogSection()
     pickup: PickupSection = PickupSection()
+    update: UpdateSection = UpdateSection()
 
 
 class ConfigError(Exception):
