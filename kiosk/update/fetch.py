@@ -49,6 +49,8 @@ def fetch_bundle(url: str, dest_dir: str | Path, max_bytes: int, timeout_s: floa
                         raise FetchError(f"{url}: more than the allowed {max_bytes} bytes")
                     h.update(chunk)
                     out.write(chunk)
+        except urllib.error.HTTPError as exc:
+            raise FetchError(f"{url}: cannot fetch: HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise FetchError(f"{url}: cannot fetch: {reason}") from None
