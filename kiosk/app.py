@@ -115,6 +115,8 @@ class KioskApp(App):
         self.renders = 0
         self.last_act: tuple[str, bool] | None = None
         self.on_render: list[Any] = []  # callbacks(vm) after each render (scenario player, tests)
+        self.notifier: Any = None  # a kiosk.core.sdnotify.Notifier when run as a service (run_cmd sets it)
+        self._watchdog_ev: Any = None
 
     # -- sizes / language ------------------------------------------------------------------------
     def _apply_sizes(self, elder: bool) -> None:
@@ -188,8 +190,42 @@ class KioskApp(App):
             self.attract.refresh(st.available())
         return self.root_view
 
+    def on_start(self) -> None:
+        self._service_started()
+
     def on_stop(self) -> None:
+        if self._watchdog_ev is not None:
+            self._watchdog_ev.cancel()
+            self._watchdog_ev = None
         logging.getLogger().removeHandler(self.ringlog)
+
+    # -- service manager (systemd notify; ADR 0140) --------------------------------------------------
+    def _service_started(self) -> None:
+        """READY=1 once the window is up over a built station, then WATCHDOG=1 from this main loop:
+        a Clock callback, so a hung main loop stops the pings and systemd restarts the station."""
+        n = self.notifier
+        if n is None or not n.enabled:
+            return
+        st = self.station
+        status = f"station {st.config.station.id} up" if st is not None else "up"
+        n.ready(status)
+        from kiosk.core.journal_log import MESSAGE_IDS
+
+        log.info("ready: %s", status, extra={"message_id": MESSAGE_IDS["station.ready"]})
+        if n.watchdog_interval_s:
+            n.watchdog()
+            self._watchdog_ev = Clock.schedule_interval(self._watchdog_ping, n.watchdog_interval_s)
+
+    def _watchdog_ping(self, _dt: float) -> None:
+        self.notifier.watchdog()
+
+    def request_stop(self, reason: str) -> None:
+        """Stop the app from a signal handler: STOPPING=1 now, the window closes on the next frame.
+        No door is touched on the way out; the caller closes the station after `run()` returns."""
+        log.warning("stopping: %s", reason)
+        if self.notifier is not None:
+            self.notifier.stopping(reason)
+        Clock.schedule_once(lambda _dt: self.stop(), 0)
 
     # -- device side (main thread) -------------------------------------------------------------------
     def _on_face_event(self, event: Any) -> None:

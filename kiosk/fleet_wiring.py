@@ -91,6 +91,13 @@ def _apply_config(station: Any, new: Any) -> None:
     ctx.lang = new.ui.language
 
 
+def _apply_update_notice(station: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """A noticed bundle: fetched, verified and applied through kiosk.update (ADR 0142)."""
+    from kiosk.update.notice import apply_notice
+
+    return apply_notice(info, station.config.update, base_dir=station.root)
+
+
 def attach_fleet(station: Any) -> FleetLink | None:
     """Give the station its mode and, with a broker configured, a started fleet link (returned)."""
     from kiosk.services.fleet.setup import build_link, choose_backoffice, desired_via_target
@@ -114,7 +121,8 @@ def attach_fleet(station: Any) -> FleetLink | None:
         except Exception as exc:  # a config file changed under old overrides: the file wins
             log.error("stored runtime config overrides no longer apply, ignored: %s", exc)
     target = StationCommands(cabinet=cab, cases=station.services.cases, mode=mode, staff=station.services.staff,
-                             get_config=lambda: station.config, set_config=lambda new: _apply_config(station, new))
+                             get_config=lambda: station.config, set_config=lambda new: _apply_config(station, new),
+                             updater=lambda info: _apply_update_notice(station, info))
     station.fleet_target = target
     apply_desired = desired_via_target(target)
 

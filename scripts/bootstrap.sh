@@ -13,6 +13,9 @@ SYSTEM_PACKAGES=(
   # the touch screen: virtual display, touch input, GL, a Simplified-Chinese font
   xvfb xauth libmtdev1 libgl1 libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri libglib2.0-0
   fonts-wqy-microhei
+  # deployment: the station's display server (deploy/systemd/kiosk-display.service) and
+  # systemd-analyze, which checks the unit files offline (tests/deploy/test_units.py)
+  xserver-xorg-core xserver-xorg-input-libinput systemd
   # building Python wheels that have no binary for this platform
   gcc python3-dev python3-venv swig
 )

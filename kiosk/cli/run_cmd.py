@@ -137,6 +137,9 @@ def _run(args: argparse.Namespace) -> int:
             panel = subprocess.Popen([sys.executable, "-m", "kiosk.screens.sim_panel", "--socket", str(sock),
                                       "--config", args.config])
             print(f"kiosk run: simulator panel started (pid {panel.pid}) on {sock}", flush=True)
+        from kiosk.service_hooks import run_as_service
+
+        run_as_service(app)  # sd_notify READY/WATCHDOG/STOPPING, SIGTERM, journald (ADR 0140)
         app.run()
         return 0
     finally:

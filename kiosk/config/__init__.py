@@ -25,6 +25,7 @@ from kiosk.config.station import (
     StorageSection,
     UiSection,
 )
+from kiosk.config.update import UpdateSection
 
 
 class StationConfig(Section):
@@ -39,7 +40,11 @@ class StationConfig(Section):
     simulator: SimulatorSection = SimulatorSection()
     catalog: CatalogSection = CatalogSection()
     pickup: PickupSection = PickupSection()
+<<<<<<< HEAD
     backup: BackupSection = BackupSection()
+=======
+    update: UpdateSection = UpdateSection()
+>>>>>>> deploy
 
 
 class ConfigError(Exception):

@@ -14,7 +14,10 @@ and the station mode (maintenance, a noted software update, runtime config overr
   refused (`StationMode.refusal(flow)`), staff and technician flows still run.
 - `apply_config(patch)` -> `{section: {key: value}}` limited to `RUNTIME_KEYS`, validated by the
   pydantic config models, applied to the running station and kept across restarts.
-- `notify_update(info)` -> recorded, audited and shown in the station's health for technicians.
+- `notify_update(info)` -> recorded, audited and shown in the station's health for technicians;
+  with a `url` and an `updater` (kiosk.update.notice.apply_notice, wired by kiosk/fleet_wiring.py)
+  the bundle is fetched, verified with the station's update key and applied (or staged for
+  kiosk-update.service); a bundle that fails any check fails the command, nothing installed.
 - `staff_add(args)` -> `StaffRegistry.offer_enrolment` (the person completes it at the station with
   their card, the one-time code and a new PIN; ADR 0131); `staff_disable(staff_no, reason)` ->
   `StaffRegistry.disable`.
@@ -143,7 +146,8 @@ class StationMode:
         with self.store.transaction() as conn:
             self._put(conn, "update", note, actor)
             self.audit.append(actor, "station.update_notified", "station", version=note.get("version"))
-        log.warning("software update %s announced (by %s): a technician installs it", note.get("version"), actor)
+        log.warning("software update %s announced (by %s)%s", note.get("version"), actor,
+                    "" if note.get("url") else ": a technician installs it")
         self._changed()
 
     def save_overrides(self, overrides: dict[str, dict[str, Any]], actor: str, patch: dict[str, Any]) -> None:
@@ -195,13 +199,15 @@ class StationCommands:
     """The real `CommandTarget` (kiosk.services.fleet.commands) of a station."""
 
     def __init__(self, *, cabinet: Any, cases: Any, mode: StationMode, get_config: Callable[[], Any],
-                 set_config: Callable[[Any], None], staff: Any = None) -> None:
+                 set_config: Callable[[Any], None], staff: Any = None,
+                 updater: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.cabinet = cabinet  # kiosk.services.cabinet.CabinetService, or None (no working cabinet)
         self.cases = cases  # kiosk.services.cases.CaseStore, or None
         self.staff = staff  # kiosk.services.staff.StaffRegistry, or None
         self.mode = mode
         self.get_config = get_config
         self.set_config = set_config
+        self.updater = updater  # fetch + verify + apply a noticed bundle; raises on any failure
         self._local = threading.local()
 
     @contextmanager
@@ -277,6 +283,12 @@ class StationCommands:
         if not isinstance(version, str) or not version.strip():
             raise CommandFailed("an update notice needs a version")
         self.mode.record_update(info, self.actor)
+        if info.get("url") and self.updater is not None:
+            try:
+                result = self.updater(info)
+            except Exception as exc:  # UpdateError (fetch, signature, hash, rollback) and anything unforeseen
+                raise CommandFailed(f"update {version} not installed: {exc}") from None
+            return {"version": version, **result}
         return {"detail": f"update {version} noted; shown to technicians", "version": version}
 
     def _staff(self) -> Any:
