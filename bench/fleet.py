@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench._report import write
 from hw_sim.fleet_sim import FleetSim, station_ids
-from kiosk.services.fleet.broker import LocalBroker
+from hw_sim.broker import LocalBroker
 from kiosk.services.fleet.link import FleetLink, LinkSettings
 from kiosk.services.outbox import Outbox
 from kiosk.services.store import Store

@@ -30,9 +30,9 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     from kiosk.config import load_config
-    from kiosk.scenarios.instant_sim import start_instant_station
+    from hw_sim.station.instant import start_instant_station
     from kiosk.scenarios.library import SCENARIOS
-    from kiosk.scenarios.sim_runner import ScenarioRunner
+    from kiosk.scenarios.runner import ScenarioRunner
 
     config = load_config("config/sim.toml")
     rows = []
@@ -75,15 +75,15 @@ def main(argv: list[str]) -> int:
 
 def _sim_rows(rows: list[dict], config: object) -> None:
     from kiosk.scenarios.clock import OffsetClock
+    from hw_sim.station.controls import SimControls
     from kiosk.scenarios.library import SCENARIOS
-    from kiosk.scenarios.sim_runner import HubControls, ScenarioRunner
-    from kiosk.sim_station import start_sim_station, stop_sim_station
+    from kiosk.scenarios.runner import ScenarioRunner
+    from hw_sim.station.simulated import start_sim_station, stop_sim_station
 
     clock = OffsetClock()
-    station, hub = start_sim_station(config, root=tempfile.mkdtemp(prefix="bench-sim-"), clock=clock,
-                                     serve_control=False)
+    station, hub = start_sim_station(config, root=tempfile.mkdtemp(prefix="bench-sim-"), clock=clock)
     try:
-        runner = ScenarioRunner(station, HubControls(hub, station), clock)
+        runner = ScenarioRunner(station, SimControls(hub, station), clock)
         by_name = {r["scenario"]: r for r in rows}
         for name, sc in SCENARIOS.items():
             res = runner.run(sc)

@@ -62,17 +62,17 @@ def child(out_path: str, sims_path: str) -> None:
     from hw_sim.control import ControlClient
 
     from kiosk.services.catalog import load_catalog
-    from kiosk.station import Station, resolve
+    from kiosk.assembly import build_station, resolve
 
     sims = json.loads(Path(sims_path).read_text())
     hub = ControlClient(sims["socket"], timeout=10.0)
     t_station0 = time.time()
     root = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     catalog = load_catalog(resolve(config.catalog.dir, ROOT))
-    from kiosk.sim_station import prepare_sim_root
+    from hw_sim.station.simulated import prepare_sim_root
 
     prepare_sim_root(config, root)
-    station = Station(config, backoffice=SimBackOffice(catalog=catalog), catalog=catalog, urls=sims["urls"], root=root)
+    station = build_station(config, backoffice=SimBackOffice(catalog=catalog), catalog=catalog, urls=sims["urls"], root=root)
     t_station1 = time.time()
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -184,19 +184,13 @@ def child(out_path: str, sims_path: str) -> None:
 
 # -- the parent: runs, table, JSON ------------------------------------------------------------------------
 def run_once(display: str) -> dict[str, Any]:
-    from kiosk.config import load_config
-    from kiosk.sim_station import start_simulators
+    from hw_sim.station.process import SimProcess
 
     tmp = Path(tempfile.mkdtemp())
     out = tmp / "r.json"
-    hub, urls = start_simulators(load_config(ROOT / "config" / "sim.toml"))
-    try:
-        sock = tmp / "sim.sock"
-        hub.serve(sock)
-        (tmp / "sims.json").write_text(json.dumps({"urls": urls, "socket": str(sock)}))
+    with SimProcess(ROOT / "config" / "sim.toml", tmp) as sims:  # the simulators in their own process
+        (tmp / "sims.json").write_text(json.dumps({"urls": sims.urls, "socket": sims.socket}))
         return _child_process(display, out, tmp / "sims.json")
-    finally:
-        hub.close()
 
 
 def _child_process(display: str, out: Path, sims: Path) -> dict[str, Any]:

@@ -385,10 +385,32 @@ def register_camera_sources(register_source: Any = None) -> list[str]:
 
 def document_camera_sim(source: str = "page_good", fps: float = 15.0, **kw: Any) -> Any:
     """A `hw_sim.camera.CameraSim` named `document_camera` showing the document sources (not
-    started: call `.start()`, then point `[devices.scanner] camera_url` at its `.url`)."""
+    started: call `.start()`, then point `[devices.scanner] camera_url` at its `.url`). Beyond the
+    camera's commands it has `show_page(qr=TEXT, barcode=TEXT)`: a good page printed with both codes."""
+    import itertools
+
     from hw_sim.camera import CameraSim
 
-    cam = CameraSim(sim_name="document_camera", fps=fps, builtin_sources=False, **kw)
+    class DocumentCameraSim(CameraSim):
+        _pages = itertools.count(1)
+
+        def cmd_show_page(self, qr: str, barcode: str) -> dict[str, Any]:
+            """Show a good page printed with this QR code and barcode (a receipt, an envelope)."""
+            if not qr or not barcode:
+                raise ValueError("show_page needs both qr and barcode text")
+            image = render_page(qr_text=qr, barcode_text=barcode)
+            frames: list[Any] = []
+
+            def factory() -> list[Any]:
+                if not frames:
+                    frames.extend(page_frames("good", n=4, page_image=image))
+                return frames
+
+            name = f"page_codes_{next(self._pages)}"
+            self.register_source(name, factory)
+            return self.cmd_show(source=name)
+
+    cam = DocumentCameraSim(sim_name="document_camera", fps=fps, builtin_sources=False, **kw)
     register_camera_sources(cam.register_source)
     cam.handle("show", {"source": source})
     return cam

@@ -437,6 +437,12 @@ class LockerBoardSim(SimDevice):
                 "boards": [b.snapshot() for b in self.boards.values()],
             }
 
+    def cmd_door(self, board: int, lock: int) -> dict[str, Any]:
+        """One door: whether it is open and how many release pulses it has had."""
+        with self._lock:
+            door = self._door(board, lock)
+            return {"open": door.open, "releases": door.releases}
+
     # direct helpers for tests in the same process
     def door_open(self, board: int, lock: int) -> bool:
         return self._door(board, lock).open

@@ -1,7 +1,8 @@
-"""The station: every service and device of one configuration, the core event queue, and the
-flow in progress. What the Kivy app (and the headless scenario runner) is built on.
+"""The station at run time: the parts the composition root built (`kiosk.assembly`), the core
+event queue, and the flow in progress. What the Kivy app (and the headless scenario runner) is
+built on.
 
-    station = Station(config, backoffice=bo)          # opens the store, services and devices
+    station = build_station(config, root=ROOT)        # kiosk.assembly: builds and starts it
     flow = station.start_flow("apply")                # apply | query | collect | deposit | retrieve | commission
     vm = flow.view()                                  # render it; a touch -> flow.act(action_id, **args)
     station.pump()                                    # on the UI thread, whenever the queue wakes it
@@ -10,172 +11,76 @@ flow in progress. What the Kivy app (and the headless scenario runner) is built 
     station.close()
 
 API (kept small on purpose):
-- `Station(config, *, backoffice, clock=None, devices=None, catalog=None, staff_seed=())`:
-  `backoffice` is a `kiosk.services.backoffice.BackOffice` (the simulated one, or the fleet's MQTT
-  one); `devices` (a `kiosk.flows.base.Devices`) replaces building them from the config (tests,
-  benchmarks). A device that cannot be built or opened is left out and the station degrades:
-  `available()` says which tasks cannot run and why; nothing raises.
-- `start_flow(name, **kwargs) -> Flow`: ends the flow in progress (as `canceled`) first.
+- `start_flow(name, **kwargs) -> Flow`: ends the flow in progress (as `canceled`) first; in
+  maintenance a citizen flow is refused (`StationInMaintenance`).
 - `pump(limit=1000) -> int`: hands queued device events and command completions to the flow
   (and keeps the health snapshot current). Call it from the one thread that drives flows.
 - `on_wake(callback)`: called (from any thread) when something is queued — a Kivy Clock trigger.
 - `tick()`: timeouts and polling; also takes in the back office's news (results ready, status).
 - `health() -> dict`, `available() -> dict[str, str | None]`, `close()`.
-Attributes for the UI: `config`, `clock`, `events`, `devices`, `services`, `flow` (or None).
+Attributes for the UI: `config` (the live configuration), `clock`, `events`, `devices`,
+`services`, `flow` (or None), `mode`, `fleet_link` (or None).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from kiosk.config import StationConfig
-from kiosk.core.clock import Clock, SystemClock
-from kiosk.core.events import EventQueue
+from kiosk.assembly import (  # noqa: F401  (re-exported for older callers)
+    NEEDS, StationParts, build_devices, device_plan, resolve, task_availability)
 from kiosk.devices.base import DeviceEvent
-from kiosk.flows.base import Devices, Flow, FlowContext
-from kiosk.flows.ports import Services
+from kiosk.flows.base import Flow
 from kiosk.flows.registry import FLOWS
 
 log = logging.getLogger(__name__)
 
-# what each task needs: (device role, ...) — a task is unavailable while one of them is down
-NEEDS: dict[str, tuple[str, ...]] = {
-    "apply": ("id_reader", "camera", "face"),
-    "query": ("id_reader",),
-    "collect": ("cabinet",),
-    "deposit": ("id_reader", "cabinet"),
-    "retrieve": ("id_reader", "cabinet"),
-    "commission": ("id_reader",),
-}
-DOWN = ("no_device", "hardware_error")
-
-
-def device_plan(config: StationConfig, urls: dict[str, str] | None = None) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """role -> (device class, URL, backend keyword arguments) for every device of the config;
-    `urls` overrides a role's URL (simulators)."""
-    urls = urls or {}
-    d = config.devices
-    plan: dict[str, tuple[str, str, dict[str, Any]]] = {
-        "id_reader": ("idreader", urls.get("id_reader", d.id_reader.url),
-                      {k: v for k, v in d.id_reader.model_dump().items() if k not in ("url", "trust_store", "poll_interval_s")}
-                      | ({"poll_interval": d.id_reader.poll_interval_s})),
-        "camera": ("camera", urls.get("camera", d.camera.url),
-                   {"width": d.camera.width, "height": d.camera.height, "fps": d.camera.fps}),
-        "face": ("face", urls.get("face", d.face.url), {k: v for k, v in d.face.model_dump().items() if k != "url"}),
-        "scanner": ("scanner", urls.get("scanner", d.scanner.url),
-                    {"cfg": d.scanner.model_copy(update={"camera_url": urls.get("scanner_camera", d.scanner.camera_url)})}),
-        "printer": ("printer", urls.get("printer", d.printer.url),
-                    {"charset": d.printer.charset, "status_timeout_s": d.printer.status_timeout_s,
-                     "station_name": {"zh": config.station.name_zh, "en": config.station.name_en},
-                     "logo_path": d.printer.logo}),
-        "cabinet": ("cabinet", urls.get("cabinet", config.cabinet.url), {"config": config.cabinet}),
-    }
-    if d.id_reader.url.startswith("pcsc:"):
-        plan["id_reader"][2].pop("wlt_decoder", None)
-        plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store
-    return plan
-
-
-def build_devices(config: StationConfig, urls: dict[str, str] | None = None) -> tuple[Devices, dict[str, str]]:
-    """Create and open every device of the config; `urls` overrides a role's URL (simulators).
-    Returns the devices and, for each role that could not be built, why."""
-    from kiosk.devices.registry import create_device
-
-    plan = device_plan(config, urls)
-    devices = Devices()
-    problems: dict[str, str] = {}
-    for role, (cls, url, kwargs) in plan.items():
-        try:
-            dev = create_device(cls, url, name=role, **kwargs)
-            dev.open()
-        except Exception as exc:  # a device that cannot be built degrades the station, never stops it
-            log.error("%s (%s): cannot be used: %s", role, url, exc)
-            problems[role] = f"{type(exc).__name__}: {exc}"
-            continue
-        setattr(devices, role, dev)
-    return devices, problems
-
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def resolve(path: str, root: Path) -> Path:
-    """A data path from the config: absolute, else under `root` if it exists there, else in the checkout."""
-    p = Path(path)
-    if p.is_absolute():
-        return p
-    return root / p if (root / p).exists() else REPO / p
-
 
 class Station:
-    def __init__(self, config: StationConfig, *, backoffice: Any, clock: Clock | None = None,
-                 devices: Devices | None = None, catalog: Any = None, urls: dict[str, str] | None = None,
-                 root: str | Path | None = None) -> None:
-        from kiosk.flows.cabinet_port import ServiceCabinetPort
-        from kiosk.services.audit import AuditLog
-        from kiosk.services.cabinet import CabinetService
-        from kiosk.services.cases import CaseStore
-        from kiosk.services.catalog import load_catalog
-        from kiosk.services.keyed_hash import KeyedHasher
-        from kiosk.services.pickup_codes import PickupCodes
-        from kiosk.services.staff import StaffRegistry
-        from kiosk.services.store import Store
-
-        self.config = config
-        self.clock = clock or SystemClock()
-        self.events = EventQueue()
-        self.root = Path(root) if root else Path.cwd()
+    def __init__(self, parts: StationParts) -> None:
+        self._parts = parts
+        self.live = parts.live
+        self.root = parts.root
+        self.clock = parts.clock
+        self.events = parts.events
+        self.store = parts.store
+        self.audit = parts.audit
+        self.catalog = parts.catalog
+        self.devices = parts.devices
+        self.device_problems = parts.device_problems
+        self.outbox = parts.outbox
+        self.mode = parts.mode
+        self.cabinet_service = parts.cabinet_service
+        self.reconcile_report = parts.reconcile_report
+        self.services = parts.services
+        self.ctx = parts.ctx
+        self.fleet_target = parts.fleet_target
+        self.fleet_link = parts.fleet_link
+        self.fleet_problem = parts.fleet_problem
+        self.backup = parts.backup
         self.flow: Flow | None = None
         self._next_poll = 0.0
-        self._status: dict[str, dict[str, Any]] = {}
-        cfg = config
-        hasher = KeyedHasher.from_file(self._path(cfg.storage.hash_key_file), self._path(cfg.storage.database))
-        self.store = Store(self._path(cfg.storage.database))
-        self.audit = AuditLog(self.store, self.clock)
-        self.catalog = catalog if catalog is not None else load_catalog(resolve(cfg.catalog.dir, self.root))
-        cases = CaseStore(self.store, hasher, self.clock, station_id=cfg.station.id, timezone=cfg.station.timezone)
-        p = cfg.pickup
-        codes = PickupCodes(self.store, hasher, self.audit, self.clock, ttl_s=p.code_ttl_h * 3600,
-                            max_attempts=p.max_attempts, max_failures=p.max_failures, window_s=p.window_s,
-                            lockout_s=p.lockout_s, daily_max_failures=p.daily_max_failures)
-        staff = StaffRegistry(self.store, hasher, self.audit, self.clock)
-        if devices is None:
-            devices, self.device_problems = build_devices(cfg, urls)
-        else:
-            self.device_problems = {}
-        self.devices = devices
-        for role, dev in devices.items():
-            if dev is not None:
-                dev.subscribe(self.events.post)
-                self._status[role] = dev.snapshot()
-        self.cabinet_service = None
-        cabinet_port: Any = None
-        if devices.cabinet is not None and hasattr(devices.cabinet, "doors"):
-            self.cabinet_service = CabinetService(self.store, devices.cabinet, cfg.cabinet, self.audit, clock=self.clock)
-            try:
-                self.reconcile_report = self.cabinet_service.start(poll_timeout_s=3.0)
-            except Exception as exc:
-                log.error("cabinet: start/reconcile failed: %s", exc)
-                self.reconcile_report = None
-            cabinet_port = ServiceCabinetPort(self.cabinet_service, devices.cabinet, cfg.cabinet)
-        self.services = Services(catalog=self.catalog, cases=cases, codes=codes, cabinet=cabinet_port,
-                                 backoffice=backoffice, staff=staff, audit=self.audit, hasher=hasher,
-                                 diagnostics_dir=str(self._path("var/diagnostics")))
-        s = cfg.session
-        self.ctx = FlowContext(clock=self.clock, events=self.events, devices=devices, services=self.services,
-                               idle_timeout_s=s.idle_timeout_s, warning_s=s.warning_s, more_time_s=s.more_time_s,
-                               station_id=cfg.station.id, lang=cfg.ui.language)
-        from kiosk.fleet_wiring import attach_fleet
+        self._status: dict[str, dict[str, Any]] = {role: dev.snapshot() for role, dev in self.devices.items()
+                                                   if dev is not None}
+        self._stop = threading.Event()
+        self._backup_thread: threading.Thread | None = None
 
-        self.mode: Any = None  # StationMode, set by attach_fleet: maintenance refuses citizen flows
-        self.fleet_link = attach_fleet(self)  # station mode always; the MQTT link when [fleet] broker is set
+    @property
+    def config(self) -> Any:
+        return self.live.current
 
-    def _path(self, p: str) -> str:
-        path = Path(p)
-        return str(path if path.is_absolute() else self.root / path)
+    def start(self) -> None:
+        """Join the fleet (when a link was built) and run the backup schedule."""
+        if self.fleet_link is not None:
+            self.fleet_link.start()
+            log.info("fleet: %s joins %s (back office: %s)", self.config.station.id, self.config.fleet.broker,
+                     type(self.services.backoffice).__name__)
+        if self.backup is not None and self.backup.interval.total_seconds() > 0:
+            self._backup_thread = threading.Thread(target=self.backup.run_until, args=(self._stop,),
+                                                   name="backup", daemon=True)
+            self._backup_thread.start()
 
     # -- flows --------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> Flow:
@@ -250,28 +155,15 @@ class Station:
 
     def available(self) -> dict[str, str | None]:
         """task -> None when it can run, else the reason it cannot."""
-        out: dict[str, str | None] = {}
-        for task, roles in NEEDS.items():
-            reason = None
-            for role in roles:
-                dev = getattr(self.devices, role)
-                if dev is None:
-                    reason = f"{role} unavailable"
-                elif str(dev.status) in DOWN:
-                    reason = f"{role} {dev.status}"
-                if reason:
-                    break
-            if task in ("collect", "deposit", "retrieve") and self.services.cabinet is None:
-                reason = reason or "cabinet unavailable"
-            if self.mode is not None:
-                reason = self.mode.refusal(task) or reason
-            out[task] = reason
-        return out
+        return task_availability(self.devices, self.services.cabinet, self.mode)
 
     def close(self) -> None:
-        from kiosk.fleet_wiring import detach_fleet
-
-        detach_fleet(self)  # first: no command may act on a device being closed
+        if self.fleet_link is not None:  # first: no command may act on a device being closed
+            self.fleet_link.stop(5.0)
+            self.fleet_link = None
+        self._stop.set()
+        if self._backup_thread is not None:
+            self._backup_thread.join(10.0)
         if self.flow is not None and not self.flow.ended:
             self.flow.end("canceled")
         if self.services.cabinet is not None and hasattr(self.services.cabinet, "close"):

@@ -1,5 +1,5 @@
 """The simulator side of `kiosk fleet` (broker, backoffice, sim): the only CLI code of the fleet
-that imports `hw_sim` (kept apart from fleet_cmd.py, as the layer rule asks)."""
+that reaches `hw_sim` (through kiosk.simulation; kept apart from fleet_cmd.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def run_broker(args: argparse.Namespace) -> int:
-    from hw_sim.fleet_sim import station_ids
-    from kiosk.services.fleet.broker import LocalBroker
+    from kiosk import simulation
+    station_ids = simulation.station_ids
+    LocalBroker = simulation.LocalBroker
     users = {"backoffice": args.backoffice_password,
              **{i: f"pw-{i}" for i in station_ids(args.stations, args.prefix)}}
     broker = LocalBroker(args.dir, users, port=args.port)
@@ -43,8 +44,9 @@ def run_broker(args: argparse.Namespace) -> int:
 
 
 def run_backoffice(args: argparse.Namespace) -> int:
-    from hw_sim.backoffice import SimBackOffice
-    from hw_sim.backoffice_mqtt import MqttBackOfficeSim
+    from kiosk import simulation
+    SimBackOffice = simulation.SimBackOffice
+    MqttBackOfficeSim = simulation.MqttBackOfficeSim
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     bo = MqttBackOfficeSim(args.broker, _password(args) or "backoffice", username=args.user, db_path=args.db,
                            delegate=SimBackOffice(), ca_file=args.ca_file,
@@ -70,7 +72,8 @@ def run_backoffice(args: argparse.Namespace) -> int:
 
 
 def run_sim(args: argparse.Namespace) -> int:
-    from hw_sim.fleet_sim import FleetSim
+    from kiosk import simulation
+    FleetSim = simulation.FleetSim
     if args.stations < 1:
         return fail(args, "--stations must be at least 1")
     from kiosk.services.fleet import signing

@@ -7,8 +7,9 @@ from typing import Any
 
 
 def start_sam_sim(identity: str) -> tuple[str, Any]:
-    from hw_sim.identities import SAMPLE_IDENTITIES
-    from hw_sim.sam_module import SamModuleSim
+    from kiosk import simulation
+    SAMPLE_IDENTITIES = simulation.SAMPLE_IDENTITIES
+    SamModuleSim = simulation.SamModuleSim
 
     if identity not in SAMPLE_IDENTITIES:
         raise ValueError(f"no sample identity {identity!r} (have: {', '.join(SAMPLE_IDENTITIES)})")

@@ -44,6 +44,11 @@ class _Station:
         from kiosk.services.store import Store
 
         cfg = load_config(config_path)
+        if "{root}" in cfg.cabinet.url:  # a simulated station's pty link, under the current directory
+            from pathlib import Path
+
+            url = cfg.cabinet.url.replace("{root}", str(Path.cwd().resolve()))
+            cfg = cfg.model_copy(update={"cabinet": cfg.cabinet.model_copy(update={"url": url})})
         self.store = Store(cfg.storage.database)
         try:
             self.wired = wire_cabinet(cfg.cabinet, self.store, AuditLog(self.store), start=False)

@@ -1,12 +1,19 @@
-"""`kiosk run --config FILE`: bring up the station's touch screen (what `make run` calls).
+"""`kiosk run --config FILE`: bring up the station's touch screen on the devices FILE names.
 
-With a display: the station window, plus the simulator panel in a second window (a separate
-process talking to the simulators' control socket) when the config is a simulated station.
-Without a display (no $DISPLAY / $WAYLAND_DISPLAY, or `--headless`): says so, starts Kivy on a
-virtual display (SDL offscreen rendering), plays the scripted scenarios through the real screens,
-writes a screenshot of every step to `out/screens/<scenario>/NN-<state>.png` plus
-`out/screens/index.html`, and prints where they are. Exit status 0 when every played scenario
-ended with its expected outcome.
+A real station: `kiosk run --config /etc/kiosk/station.toml --root /var/lib/kiosk` builds the
+station (kiosk/assembly.py) on its serial ports, PC/SC readers, cameras and printers; a device
+that is absent or failing degrades its tasks, never the start. It needs a display (the
+kiosk-display unit): without one it says so and exits 2. Under systemd it speaks sd_notify
+(READY once the store and devices are up, WATCHDOG from the UI's main loop, STOPPING on SIGTERM).
+
+A simulated station (`[simulator] enabled`, config/sim.toml, what `make run` calls): the
+simulators are started as their own process at the config's addresses (hw_sim/station/serve.py),
+the station is built on them exactly as a real one, with the back-office double and the sample
+staff. With a display: the station window plus the simulator panel in a second window. Without a
+display (or `--headless`): says so, starts Kivy on a virtual display (SDL offscreen), plays the
+scripted visits through the real screens, writes a screenshot of every step to
+`out/screens/<scenario>/NN-<state>.png` plus `out/screens/index.html`, and prints where they are.
+Exit status 0 when every played visit ended with its expected outcome.
 
 `kiosk run --hash-pin 1234` prints a `[ui] technician_pin_hash` value for a maintenance PIN.
 """
@@ -20,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from kiosk.cli._output import fail
 
@@ -37,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="start language (default: [ui] language)")
     p.add_argument("--elder", action="store_true", help="start in elder mode (larger text and targets)")
     p.add_argument("--no-panel", action="store_true", help="with a display: no simulator panel window")
+    p.add_argument("--free-ports", action="store_true", help="simulated station: the simulators take any free TCP "
+                                                              "port instead of the config's (beside another make run)")
     p.add_argument("--hash-pin", metavar="PIN", help="print a technician_pin_hash for PIN and exit")
     p.set_defaults(func=_run)
 
@@ -70,8 +80,7 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return fail(args, str(exc))
     if not config.simulator.enabled:
-        return fail(args, f"{args.config}: kiosk run brings up simulated stations only ([simulator] enabled = true); "
-                          "a real station's back-office wiring is started by the fleet service")
+        return _run_real(args, config)
     headless = args.headless or not has_display()
     if headless and not args.headless:
         print("kiosk run: no display found ($DISPLAY and $WAYLAND_DISPLAY are empty): starting the station on a "
@@ -87,14 +96,13 @@ def _run(args: argparse.Namespace) -> int:
     if unknown:
         return fail(args, f"no scenario {', '.join(unknown)} (have: {', '.join(SCENARIOS)})")
     root = Path(args.root) if args.root else (Path(tempfile.mkdtemp(prefix="kiosk-run-")) if headless else Path.cwd())
+    from kiosk import simulation
     from kiosk.scenarios.clock import OffsetClock
-    from kiosk.scenarios.sim_runner import HubControls
-    from kiosk.sim_station import start_sim_station
 
     clock = OffsetClock()
     t0 = time.perf_counter()
-    try:
-        station, hub = start_sim_station(config, root=root, clock=clock)
+    try:  # the simulators at the config's own addresses (a second `make run` is told they are taken)
+        station, hub = simulation.start_sim_station(config, root=root, clock=clock, free_ports=args.free_ports)
     except Exception as exc:
         return fail(args, f"simulated station did not start: {type(exc).__name__}: {exc}")
     print(f"kiosk run: station {config.station.id} up in {time.perf_counter() - t0:.1f} s (root {root})", flush=True)
@@ -118,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
                 results.extend(res)
                 app.stop()
 
-            player = ScenarioPlayer(app, HubControls(hub, station), clock, [SCENARIOS[n] for n in names], out,
+            player = ScenarioPlayer(app, simulation.SimControls(hub, station), clock, [SCENARIOS[n] for n in names], out,
                                     on_done=done)
             from kivy.clock import Clock
 
@@ -132,8 +140,7 @@ def _run(args: argparse.Namespace) -> int:
                   f"index: {out / 'index.html'}")
             return 0 if results and ok == len(results) else 1
         if not args.no_panel:
-            sock = Path(config.simulator.control_socket)
-            sock = sock if sock.is_absolute() else root / sock
+            sock = Path(hub.socket)
             panel = subprocess.Popen([sys.executable, "-m", "kiosk.screens.sim_panel", "--socket", str(sock),
                                       "--config", args.config])
             print(f"kiosk run: simulator panel started (pid {panel.pid}) on {sock}", flush=True)
@@ -151,3 +158,39 @@ def _run(args: argparse.Namespace) -> int:
                 panel.kill()
         station.close()
         hub.close()
+
+
+def _run_real(args: argparse.Namespace, config: Any) -> int:
+    """A real station: the devices its config names, a display, systemd's notify protocol."""
+    if args.headless or not has_display():
+        return fail(args, "kiosk run: no display: the station's touch screen needs $DISPLAY or $WAYLAND_DISPLAY "
+                          "(on a station, start it with the kiosk-display unit: deploy/systemd/); the headless "
+                          "scenario player is for simulated stations only ([simulator] enabled = true)", code=2)
+    _kivy_env(False)
+    from kiosk.screens import kiosk_settings
+
+    kiosk_settings.apply(config.ui)
+    root = Path(args.root) if args.root else Path.cwd()
+    from kiosk.assembly import build_station
+    from kiosk.services.keyed_hash import KeyFileError
+
+    t0 = time.perf_counter()
+    try:
+        station = build_station(config, root=root)
+    except KeyFileError as exc:
+        return fail(args, str(exc))
+    except ValueError as exc:
+        return fail(args, f"{args.config}: {exc}")
+    down = {role: why for role, why in station.available().items() if why}
+    print(f"kiosk run: station {config.station.id} up in {time.perf_counter() - t0:.1f} s (root {root})"
+          + (f"; unavailable: {', '.join(f'{k} ({v})' for k, v in down.items())}" if down else ""), flush=True)
+    from kiosk.app import KioskApp
+    from kiosk.service_hooks import run_as_service
+
+    app = KioskApp(station, lang=args.lang, elder=args.elder)
+    try:
+        run_as_service(app)  # sd_notify READY/WATCHDOG/STOPPING, SIGTERM, journald (ADR 0140)
+        app.run()
+        return 0
+    finally:
+        station.close()

@@ -59,23 +59,21 @@ def _run(args: argparse.Namespace) -> int:
     echo = None if args.json else print
     t0 = time.perf_counter()
     try:
-        if args.instant:
-            from kiosk.scenarios.instant_sim import start_instant_station
+        from kiosk import simulation
 
-            station, controls, clock = start_instant_station(config, root=root)
+        if args.instant:
+            station, controls, clock = simulation.start_instant_station(config, root=root)
             hub = None
         else:
             from kiosk.scenarios.clock import OffsetClock
-            from kiosk.scenarios.sim_runner import HubControls
-            from kiosk.sim_station import start_sim_station
 
             clock = OffsetClock()
-            station, hub = start_sim_station(config, root=root, clock=clock)
-            controls = HubControls(hub, station)
+            station, hub = simulation.start_sim_station(config, root=root, clock=clock)
+            controls = simulation.SimControls(hub, station)
     except Exception as exc:
         return fail(args, f"simulated station did not start: {type(exc).__name__}: {exc}", {"scenario": args.name})
     start_ms = (time.perf_counter() - t0) * 1000
-    from kiosk.scenarios.sim_runner import ScenarioRunner
+    from kiosk.scenarios.runner import ScenarioRunner
 
     try:
         if echo:

@@ -1,3 +1,3 @@
-"""Scripted visits on the simulated station (`kiosk scenario NAME`): scripts as data
-(`model`, `library`), the seed data they need (`sim_setups`), the runner (`sim_runner`), and the
-instant in-memory devices used to measure the station's own overhead (`instant_sim`)."""
+"""Scripted visits: the scripts as data (`model`, `library`) and the runner (`runner`). The seed
+data they need, the simulators' side and the instant in-memory devices live with the simulators
+(hw_sim/station/), reached through kiosk.simulation."""

@@ -49,7 +49,7 @@ def touch_widget(widget: Any) -> None:
 class ScenarioPlayer:
     def __init__(self, app: Any, controls: Any, clock: Any, scenarios: list[Scenario], out_dir: str | Path,
                  on_done: Callable[[list[dict[str, Any]]], None] | None = None, timeout_scale: float = 1.0) -> None:
-        from kiosk.scenarios.sim_runner import ScenarioRunner
+        from kiosk.scenarios.runner import ScenarioRunner
 
         self.app = app
         self.controls = controls
@@ -168,11 +168,9 @@ class ScenarioPlayer:
             yield
 
     def runner_setup(self, sc: Scenario, setup_args: dict[str, Any]) -> dict[str, Any]:
-        from kiosk.scenarios.sim_setups import SETUPS
-
         if not sc.setup:
             return {}
-        return SETUPS[sc.setup](self.app.station, self.controls, **setup_args)
+        return self.controls.setup(sc.setup, self.app.station, **setup_args)
 
     def _settle(self, seconds: float = SETTLE_S) -> Iterator[None]:
         end = time.monotonic() + seconds
@@ -241,7 +239,7 @@ class ScenarioPlayer:
                         raise _Stuck(f"stuck:{flow.state} (no capture running)")
                     yield
                 cmd = flow._pending["page"]
-                from kiosk.scenarios.sim_runner import scanner_gives_feedback
+                from kiosk.scenarios.runner import scanner_gives_feedback
 
                 while scanner_gives_feedback(self.app.station) and flow.scan_feedback != "no_page":  # sheet away
                     if time.monotonic() > deadline or flow.ended:

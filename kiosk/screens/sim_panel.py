@@ -29,13 +29,15 @@ class PanelActions:
     """Every panel button as a method; each returns a short text for the panel's output line."""
 
     def __init__(self, socket_path: str, compartments: list[tuple[str, int, int]] | None = None) -> None:
-        from hw_sim.control import ControlClient
+        from kiosk import simulation
+        ControlClient = simulation.ControlClient
 
         self.client = ControlClient(socket_path, timeout=10.0)
         self.compartments = {c: (b, lk) for c, b, lk in (compartments or [])}
 
     def call(self, device: str, cmd: str, **args: Any) -> str:
-        from hw_sim.control import ControlError
+        from kiosk import simulation
+        ControlError = simulation.ControlError
 
         try:
             result = self.client.call(device, cmd, **args)

@@ -280,6 +280,30 @@ class BackOffice(ABC):
         """Link check for the technician's commissioning and the health report."""
 
 
+class NoBackOffice(BackOffice):
+    """The back office of a station with none configured yet (no `[fleet] broker`, or a link that
+    could not be made): the station runs and its tasks that need the back office say so. Every
+    call fails with `offline` and the reason; nothing is pretended."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def _no(self, *_: Any, **__: Any) -> Any:
+        raise BackofficeError("offline", self.why)
+
+    submit_case = request_consent = fetch_ecertificates = create_payment = payment_status = _no
+    cancel_payment = case_status = get_result_document = report_status = notify = submit_rating = _no
+
+    def reference_photo(self, applicant: Applicant) -> bytes | None:
+        return None
+
+    def poll_events(self) -> list[BackofficeEvent]:
+        return []
+
+    def ping(self) -> LinkStatus:
+        return LinkStatus(False, 0.0, self.why)
+
+
 # --------------------------------------------------------------------------- serialisation
 
 T = TypeVar("T")

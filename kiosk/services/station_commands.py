@@ -15,7 +15,7 @@ and the station mode (maintenance, a noted software update, runtime config overr
 - `apply_config(patch)` -> `{section: {key: value}}` limited to `RUNTIME_KEYS`, validated by the
   pydantic config models, applied to the running station and kept across restarts.
 - `notify_update(info)` -> recorded, audited and shown in the station's health for technicians;
-  with a `url` and an `updater` (kiosk.update.notice.apply_notice, wired by kiosk/fleet_wiring.py)
+  with a `url` and an `updater` (kiosk.update.notice.apply_notice, wired by kiosk/assembly.py)
   the bundle is fetched, verified with the station's update key and applied (or staged for
   kiosk-update.service); a bundle that fails any check fails the command, nothing installed.
 - `staff_add(args)` -> `StaffRegistry.offer_enrolment` (the person completes it at the station with

@@ -104,6 +104,8 @@ def test_locker_scan_kerong(ksim: LockerBoardSim) -> None:
 def sim_config(tmp_path: Path) -> Path:
     text = (ROOT / "config" / "sim.toml").read_text()
     text = text.replace('"var/sim/station.db"', f'"{tmp_path / "station.db"}"')
+    # `{sim}`: the CLI starts the board emulator in its own process (a developer's shortcut)
+    text = text.replace('"serial://{root}/var/sim/dev/cabinet?', '"serial://{sim}?')
     path = tmp_path / "sim.toml"
     path.write_text(text)
     return path

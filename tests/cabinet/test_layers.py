@@ -48,12 +48,3 @@ def test_emulator_firmware_is_written_independently_of_the_codecs() -> None:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("locker_firmware_bridge"):
                 assert node.module == "locker_firmware_bridge.protocols" and \
                     [a.name for a in node.names] == ["get_protocol"], (path, node.module)
-
-
-def test_only_sim_wiring_imports_hw_sim() -> None:
-    mine = [*(ROOT / "kiosk/devices/cabinet").glob("*.py"), ROOT / "kiosk/services/cabinet.py",
-            ROOT / "kiosk/services/compartments.py", ROOT / "kiosk/cli/locker.py", ROOT / "kiosk/cli/cabinet.py"]
-    for path in mine:
-        if "from hw_sim" in path.read_text() or "import hw_sim" in path.read_text():
-            assert "sim" in path.stem or "wiring" in path.stem, path
-

@@ -73,7 +73,7 @@ def test_kiosk_run_speaks_sd_notify_and_stops_cleanly_on_sigterm(tmp_path, xvfb)
     root = tmp_path / "station"
     log = (tmp_path / "run.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(ROOT / "config" / "sim.toml"),
-                             "--no-panel", "--root", str(root)], cwd=ROOT, env=env, stdout=log,
+                             "--no-panel", "--free-ports", "--root", str(root)], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     try:
         ready = listener.wait_for(lambda f: f.get("READY") == "1", 90, "READY=1")

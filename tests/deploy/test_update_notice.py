@@ -29,8 +29,7 @@ pytestmark = pytest.mark.timeout(120)
 
 def _station(root: Path, update_key_hex: str | None, opt: Path, apply_via: str = "process",
              handoff: str = "true"):
-    from kiosk.fleet_wiring import attach_fleet
-    from kiosk.scenarios.instant_sim import start_instant_station
+    from hw_sim.station.instant import start_instant_station
 
     root.mkdir(parents=True, exist_ok=True)
     text = station_toml("", signing.public_hex(signing.generate()), mode="in-process")
@@ -41,7 +40,6 @@ def _station(root: Path, update_key_hex: str | None, opt: Path, apply_via: str =
         lines.insert(2, f'public_key = "{update_key_hex}"')
     (root / "station.toml").write_text(text + "\n".join(lines) + "\n")
     station, _controls, _clock = start_instant_station(load_config(root / "station.toml"), root)
-    attach_fleet(station)
     return station
 
 

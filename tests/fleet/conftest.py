@@ -21,7 +21,7 @@ import pytest
 from kiosk.core.clock import SystemClock
 from kiosk.services.audit import AuditLog
 from kiosk.services.fleet import signing
-from kiosk.services.fleet.broker import LocalBroker
+from hw_sim.broker import LocalBroker
 from kiosk.services.fleet.commands import CommandFailed, CommandProcessor
 from kiosk.services.fleet.link import FleetLink, LinkSettings
 from kiosk.services.outbox import Outbox

@@ -3,8 +3,8 @@
 `joined` (module scope): mosquitto on a free port (tests/fleet's `LocalBroker`, users and ACL),
 a back-office command key on disk, a tmp root holding `station.toml` (config/sim.toml with
 `[station] id = "sh-test-001"`, `[fleet] broker` = that mosquitto, password file, public key,
-`[backoffice] mode = "mqtt"`), the simulated station on it (`kiosk.sim_station`) joined with
-`attach_fleet`, and `hw_sim.backoffice_mqtt.MqttBackOfficeSim` holding the same key.
+`[backoffice] mode = "mqtt"`), the simulated station on it (`hw_sim.station.simulated`) joined with
+the composition root (kiosk/assembly.py), and `hw_sim.backoffice_mqtt.MqttBackOfficeSim` holding the same key.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from kiosk.config import load_config
 from kiosk.services.fleet import signing
-from kiosk.services.fleet.broker import LocalBroker
+from hw_sim.broker import LocalBroker
 from tests.fleet.conftest import PASSWORDS, STATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,28 +57,19 @@ class Joined:
 
 
 def start_joined(root: Path, broker: LocalBroker, key: Any, **toml: Any) -> tuple[Any, Any, Any]:
-    from kiosk.fleet_wiring import attach_fleet
-    from kiosk.sim_station import start_sim_station
+    from hw_sim.station.simulated import start_sim_station
 
     (root / "fleet").mkdir(parents=True, exist_ok=True)
     (root / "fleet" / "station.pw").write_text(PASSWORDS[KIOSK_ID] + "\n")
     cfg_path = root / "station.toml"
     cfg_path.write_text(station_toml(broker.url if broker else "", signing.public_hex(key), **toml))
-    station, hub = start_sim_station(load_config(cfg_path), root=root, serve_control=False)
-    try:
-        link = attach_fleet(station)
-    except Exception:
-        station.close()
-        hub.close()
-        raise
-    return station, hub, link
+    station, hub = start_sim_station(load_config(cfg_path), root=root)
+    return station, hub, station.fleet_link
 
 
 def stop_joined(station: Any, hub: Any) -> None:
-    from kiosk.fleet_wiring import detach_fleet
-    from kiosk.sim_station import stop_sim_station
+    from hw_sim.station.simulated import stop_sim_station
 
-    detach_fleet(station)
     stop_sim_station(station, hub)
 
 

@@ -70,8 +70,7 @@ def test_a_door_event_reaches_the_back_office_through_the_outbox(joined):
 
 def test_a_signed_open_compartment_from_the_cli_opens_the_simulated_door(joined):
     j = joined
-    board_sim = j.hub.get("cabinet")
-    before = board_sim.releases(1, 3)
+    before = j.hub.call("cabinet", "door", board=1, lock=3)["releases"]
     j.bo.stop()  # the CLI logs in as the back office user too (one client id per user)
     try:
         r = subprocess.run(
@@ -86,7 +85,7 @@ def test_a_signed_open_compartment_from_the_cli_opens_the_simulated_door(joined)
     assert [a["status"] for a in out["answers"]] == ["accepted", "done"]
     assert out["answers"][-1]["result"]["compartment"] == "A03" and out["answers"][-1]["result"]["ok"]
     # the board simulator saw the pulse; the door is open
-    assert board_sim.releases(1, 3) == before + 1 and board_sim.door_open(1, 3)
+    assert j.hub.call("cabinet", "door", board=1, lock=3) == {"open": True, "releases": before + 1}
     # journaled before, closed with its outcome, by the command's operator
     intent = j.station.cabinet_service.intents("A03")[-1]
     assert (intent.purpose, intent.actor, intent.reason, intent.outcome) == (
@@ -104,8 +103,8 @@ def test_a_signed_open_compartment_from_the_cli_opens_the_simulated_door(joined)
 
 def test_expired_unsigned_and_foreign_signed_commands_open_nothing(joined):
     j = joined
-    board_sim = j.hub.get("cabinet")
-    before, intents_before = board_sim.releases(1, 4), len(j.station.cabinet_service.intents("A04"))
+    before, intents_before = (j.hub.call("cabinet", "door", board=1, lock=4)["releases"],
+                              len(j.station.cabinet_service.intents("A04")))
     args = {"compartment": "A04", "reason": "should not open"}
     old = j.bo.build_command(KIOSK_ID, "open_compartment", args, issued_at=int(time.time()) - 1000, ttl_s=300)
     unsigned = j.bo.build_command(KIOSK_ID, "open_compartment", args)
@@ -119,7 +118,7 @@ def test_expired_unsigned_and_foreign_signed_commands_open_nothing(joined):
         res = j.bo.wait_result(cmd_id, timeout=15)
         assert res["status"] in ("rejected", "expired") and res["reason"] == reason, res
     time.sleep(0.3)
-    assert board_sim.releases(1, 4) == before and not board_sim.door_open(1, 4)
+    assert j.hub.call("cabinet", "door", board=1, lock=4) == {"open": False, "releases": before}
     assert len(j.station.cabinet_service.intents("A04")) == intents_before
     rejected = {r.subject: r.detail["reason"] for r in audits(j.station, "fleet.command.rejected")}
     assert all(rejected.get(cid) == reason for cid, reason in expected.items()), rejected
@@ -219,10 +218,8 @@ def test_an_update_notice_is_recorded_and_shown_in_health(joined):
 
 
 def test_signed_desired_settings_go_through_the_same_target(joined):
-    from kiosk.fleet_wiring import attach_fleet
-
     j = joined
-    assert attach_fleet(j.station) is j.link  # attaching twice gives the same link, not a second one
+    assert j.station.fleet_link is j.link  # one link, built once
     j.bo.set_desired(KIOSK_ID, 1, {"maintenance": True})
     wait_for(lambda: j.station.mode.maintenance, 10, "maintenance from desired settings")
     try:

@@ -1,5 +1,6 @@
-"""`attach_fleet` without a broker (the `make run` default), with an unusable `[fleet]` section, and
-the command target's own checks — on a station of instant devices (no broker needed)."""
+"""The fleet side the composition root builds: without a broker (events wait in the outbox), with an
+unusable `[fleet]` section, and the command target's own checks — on a station of instant devices
+(no broker needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import load_config
-from kiosk.fleet_wiring import _clean, attach_fleet, detach_fleet, device_health
+from kiosk.assembly import fleet_health
+from kiosk.services.fleet.health import clean
 from kiosk.services.fleet import signing
 from kiosk.services.fleet.commands import CommandFailed
 from kiosk.services.station_commands import StationInMaintenance, check_patch
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def instant(root: Path, broker_url: str = "", **toml):
-    from kiosk.scenarios.instant_sim import start_instant_station
+    from hw_sim.station.instant import start_instant_station
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "station.toml").write_text(station_toml(broker_url, signing.public_hex(signing.generate()), **toml))
@@ -31,7 +33,7 @@ def test_without_a_broker_events_wait_and_the_mode_still_holds(tmp_path):
 
     station, controls = instant(tmp_path, mode="in-process")
     try:
-        assert attach_fleet(station) is None and station.fleet_link is None and station.fleet_problem is None
+        assert station.fleet_link is None and station.fleet_problem is None
         assert isinstance(station.services.backoffice, SimBackOffice)  # the in-process back office serves
         pending = station.cabinet_service.outbox.stats().pending
         with station.fleet_target.acting_as("tech:7"):
@@ -42,13 +44,11 @@ def test_without_a_broker_events_wait_and_the_mode_still_holds(tmp_path):
         with pytest.raises(StationInMaintenance):
             station.start_flow("collect")
         station.fleet_target.apply_config({"session": {"more_time_s": 120}})
-        detach_fleet(station)  # nothing to stop: no error
     finally:
         station.close()
     # a restart keeps maintenance and the runtime overrides
     station, controls = instant(tmp_path, mode="in-process")
     try:
-        attach_fleet(station)
         assert station.mode.maintenance and station.available()["collect"] == "station in maintenance"
         assert station.config.session.more_time_s == 120 and station.ctx.more_time_s == 120
         with station.fleet_target.acting_as("tech:7"):
@@ -72,13 +72,14 @@ def test_an_unusable_fleet_section_degrades_without_stopping_the_station(tmp_pat
         (root / "fleet" / "station.pw").write_text("pw\n")
         text = text.replace("command_public_key = \"", "command_public_key = \"zz")
     (root / "station.toml").write_text(text)
-    from kiosk.scenarios.instant_sim import start_instant_station
+    from hw_sim.station.instant import start_instant_station
 
     station, _, _ = start_instant_station(load_config(root / "station.toml"), root)
     try:
-        assert attach_fleet(station) is None
+        assert station.fleet_link is None
         assert says in station.fleet_problem
-        assert device_health(station)["station"]["fleet_problem"] == station.fleet_problem
+        health = fleet_health(station.devices, station.device_problems, station.mode, station.available)
+        assert health["station"]["available"]["query"] is None and "cabinet" in health
         assert station.start_flow("query").name == "query"  # the station runs on
     finally:
         station.close()
@@ -87,7 +88,6 @@ def test_an_unusable_fleet_section_degrades_without_stopping_the_station(tmp_pat
 def test_the_target_refuses_what_the_station_cannot_do(tmp_path):
     station, controls = instant(tmp_path, mode="in-process")
     try:
-        attach_fleet(station)
         t = station.fleet_target
         with pytest.raises(CommandFailed, match="no compartment 'Z99'"):
             t.open_compartment("Z99", "x")
@@ -124,13 +124,13 @@ def test_config_patches_are_checked_against_the_models(tmp_path):
 def test_health_values_carry_no_personal_looking_keys():
     snap = {"status": "online", "card": "present", "holder_name": "奥巴马", "id_number": "110101...",
             "counters": {"reads": 3, "last_pin": "1234"}, "detail": "x" * 500, "obj": object()}
-    out = _clean(snap)
+    out = clean(snap)
     assert "holder_name" not in out and "id_number" not in out and "last_pin" not in out["counters"]
     assert out["counters"]["reads"] == 3 and len(out["detail"]) == 200 and isinstance(out["obj"], str)
 
 
 def test_the_station_joins_at_start_and_leaves_at_close(tmp_path):
-    from kiosk.services.fleet.broker import LocalBroker
+    from hw_sim.broker import LocalBroker
     from tests.fleet.conftest import PASSWORDS
 
     broker = LocalBroker(tmp_path / "broker", PASSWORDS)
@@ -140,9 +140,8 @@ def test_the_station_joins_at_start_and_leaves_at_close(tmp_path):
         (tmp_path / "st" / "fleet" / "station.pw").write_text(PASSWORDS["sh-test-001"] + "\n")
         station, _ = instant(tmp_path / "st", broker.url)
         try:
-            link = station.fleet_link  # Station(...) attached it: nobody called attach_fleet
+            link = station.fleet_link  # the composition root built it and the station started it
             assert link is not None and link.wait_connected(10) and station.mode is not None
-            assert attach_fleet(station) is link
         finally:
             station.close()
         assert not link.connected and not link._thread.is_alive() and station.fleet_link is None

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def _start(root):
-    from kiosk.scenarios.instant_sim import start_instant_station
+    from hw_sim.station.instant import start_instant_station
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "station.toml").write_text(station_toml())
@@ -48,13 +48,13 @@ def test_missing_key_beside_a_database_refuses_start_and_makes_nothing(tmp_path)
 
 def test_real_station_without_key_or_database_points_to_setup_and_writes_nothing(tmp_path):
     from hw_sim.backoffice import SimBackOffice
-    from kiosk.station import Station
+    from kiosk.assembly import build_station
 
     (tmp_path / "station.toml").write_text(station_toml())
     config = load_config(tmp_path / "station.toml")
     files = StationFiles.of(config, tmp_path)
     with pytest.raises(KeyFileError, match=r"kiosk setup` creates it"):
-        Station(config, backoffice=SimBackOffice(), root=tmp_path)
+        build_station(config, backoffice=SimBackOffice(), root=tmp_path)
     assert not files.hash_key.exists() and not files.database.exists()  # refused before the store opened
 
 

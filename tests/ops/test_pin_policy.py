@@ -46,7 +46,7 @@ def test_every_rule_speaks_both_languages(rule):
 
 def test_the_sample_staff_pins_pass_for_their_cards():
     from hw_sim.identities import get_identity
-    from kiosk.sim_station import STAFF
+    from hw_sim.station.simulated import STAFF
 
     for _, _, _, key, pin in STAFF:
         assert pin_problem(pin, get_identity(key).id_number) is None

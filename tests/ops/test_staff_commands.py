@@ -13,7 +13,6 @@ import pytest
 
 from kiosk.config import load_config
 from kiosk.core.clock import SystemClock
-from kiosk.fleet_wiring import attach_fleet
 from kiosk.services import pin_hash
 from kiosk.services.fleet import signing
 from kiosk.services.fleet.commands import CommandProcessor
@@ -27,14 +26,13 @@ NEW_CARD = "110101196108040130"  # obama: not yet staff
 
 @pytest.fixture
 def station_and_processor(tmp_path):
-    from kiosk.scenarios.instant_sim import start_instant_station
+    from hw_sim.station.instant import start_instant_station
 
     key = signing.generate()
     root = tmp_path / "st"
     root.mkdir()
     (root / "station.toml").write_text(station_toml("", signing.public_hex(key), mode="in-process"))
     station, _, _ = start_instant_station(load_config(root / "station.toml"), root)
-    attach_fleet(station)
     processor = CommandProcessor(station.store, station.config.station.id, key.public_key(), station.fleet_target,
                                  station.audit, SystemClock())
     try:
@@ -51,8 +49,7 @@ def _send(station, processor, key, name, args):
     decision = processor.receive(name, json.dumps(cmd).encode())
     if decision.job is None:
         return decision.response
-    with station.fleet_target.acting_as(f"backoffice:{decision.job.operator}"):  # as attach_fleet's worker does
-        return processor.execute(decision.job)
+    return processor.execute(decision.job)  # acts as the signed operator
 
 
 def test_staff_add_offers_an_enrolment_the_person_completes_at_the_station(station_and_processor):

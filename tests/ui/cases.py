@@ -21,9 +21,9 @@ def _tile(t: Any, task: str) -> Any:
 
 
 def _controls(t: Any) -> Any:
-    from kiosk.scenarios.sim_runner import HubControls
+    from hw_sim.station.controls import SimControls
 
-    return HubControls(t.hub, t.station)
+    return SimControls(t.hub, t.station)
 
 
 def _flow_labels(t: Any) -> list[str]:
@@ -109,7 +109,7 @@ def apply_zh(t: Any) -> Iterator[None]:
 
 # -- collect by code, English, elder mode -----------------------------------------------------------
 def collect_en_elder(t: Any) -> Iterator[None]:
-    from kiosk.scenarios.sim_setups import SETUPS
+    from hw_sim.station.setups import SETUPS
 
     app = t.app
     ctx = SETUPS["deposited_result"](t.station, _controls(t))
@@ -160,7 +160,7 @@ def collect_en_elder(t: Any) -> Iterator[None]:
 
 # -- staff deposit ------------------------------------------------------------------------------------
 def deposit_zh(t: Any) -> Iterator[None]:
-    from kiosk.scenarios.sim_setups import SETUPS
+    from hw_sim.station.setups import SETUPS
 
     app = t.app
     ctx = SETUPS["result_ready"](t.station, _controls(t), person="foreign_origin")

@@ -190,7 +190,7 @@ def main(case_name: str, out: str) -> int:
     kiosk_settings.apply(config.ui)
     from kiosk.app import KioskApp
     from kiosk.scenarios.clock import OffsetClock
-    from kiosk.sim_station import start_sim_station
+    from hw_sim.station.simulated import start_sim_station
 
     clock = OffsetClock()
     root = Path(tempfile.mkdtemp(prefix="kiosk-ui-test-"))

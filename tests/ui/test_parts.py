@@ -97,13 +97,14 @@ def _kiosk(*args: str, env: dict | None = None, timeout: float = 60) -> subproce
                           timeout=timeout)
 
 
-def test_kiosk_run_refuses_a_config_that_is_not_a_simulated_station(tmp_path: Path) -> None:
+def test_kiosk_run_plays_no_scenarios_on_a_real_station(tmp_path: Path) -> None:
+    """The headless scenario player is a feature of the simulated station only."""
     cfg = (ROOT / "config" / "sim.toml").read_text().replace("enabled = true", "enabled = false")
     path = tmp_path / "real.toml"
     path.write_text(cfg)
-    r = _kiosk("run", "--config", str(path))
-    assert r.returncode == 1
-    assert "simulated stations only" in r.stderr
+    r = _kiosk("run", "--config", str(path), "--headless", "--root", str(tmp_path))
+    assert r.returncode == 2
+    assert "no display" in r.stderr and "simulated stations only" in r.stderr
 
 
 def test_kiosk_run_refuses_a_broken_config_and_an_unknown_scenario(tmp_path: Path) -> None:
@@ -125,7 +126,7 @@ def test_kiosk_run_hash_pin() -> None:
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory):
     from kiosk.config import load_config
-    from kiosk.sim_station import start_sim_station, stop_sim_station
+    from hw_sim.station.simulated import start_sim_station, stop_sim_station
 
     root = tmp_path_factory.mktemp("panel")
     config = load_config(ROOT / "config" / "sim.toml")

@@ -3,10 +3,10 @@
     wired = wire_cabinet(cfg.cabinet, store, audit, outbox=outbox, clock=clock, hub=hub)
     wired.service.reserve(...); wired.device.status; ...; wired.close()
 
-When the cabinet URL contains `{sim}` (config/sim.toml), the board emulator is started in this
+When the cabinet URL contains `{sim}` (a developer's config), the board emulator is started in this
 process, `{sim}` is replaced by its port path and the emulator is added to `hub` (the simulator
-control API, so the UI's simulator panel can drive it). Only this module (and other
-`*sim*`/`*wiring*` modules) may import `hw_sim` from `kiosk`.
+control API). The emulator comes through kiosk.simulation, the one place
+kiosk reaches hw_sim.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def needs_sim(url: str) -> bool:
 def start_board_sim(cabinet_config: Any, **kw: Any) -> tuple[Any, str]:
     """Start `hw_sim.locker_board.LockerBoardSim` for this `[cabinet]` config in this process.
     Returns (simulator, device URL with `{sim}` replaced by the simulator's port path)."""
-    from hw_sim.locker_board import LockerBoardSim
+    from kiosk import simulation
+    LockerBoardSim = simulation.LockerBoardSim
 
     sim = LockerBoardSim.from_config(cabinet_config, **kw)
     path = sim.start()

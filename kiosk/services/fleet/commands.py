@@ -25,6 +25,8 @@ import hashlib
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,6 +83,24 @@ class CommandTarget(Protocol):
 
 class CommandFailed(Exception):
     """Raised by a CommandTarget method: the command was valid but could not be carried out."""
+
+
+def acting(target: Any, actor: str) -> Any:
+    """`target.acting_as(actor)` when the target records actors, else nothing."""
+    fn = getattr(target, "acting_as", None)
+    return fn(actor) if fn is not None else nullcontext()
+
+
+# command name -> how it calls the target (a new command: its schema, its entry here, its target method)
+HANDLERS: dict[str, Callable[[CommandTarget, dict[str, Any]], Any]] = {
+    "open_compartment": lambda t, a: t.open_compartment(a["compartment"], a["reason"]),
+    "assign_deposit": lambda t, a: t.assign_deposit(a["case"], a["size"]),
+    "set_maintenance": lambda t, a: t.set_maintenance(bool(a["on"])),
+    "apply_config": lambda t, a: t.apply_config(a["patch"]),
+    "notify_update": lambda t, a: t.notify_update(dict(a)),
+    "staff_add": lambda t, a: t.staff_add(dict(a)),
+    "staff_disable": lambda t, a: t.staff_disable(a["staff_no"], a["reason"]),
+}
 
 
 @dataclass(frozen=True)
@@ -211,22 +231,11 @@ class CommandProcessor:
         a = job.args
         status, reason, result = "done", None, None
         try:
-            if job.name == "open_compartment":
-                result = self.target.open_compartment(a["compartment"], a["reason"])
-            elif job.name == "assign_deposit":
-                result = self.target.assign_deposit(a["case"], a["size"])
-            elif job.name == "set_maintenance":
-                result = self.target.set_maintenance(bool(a["on"]))
-            elif job.name == "apply_config":
-                result = self.target.apply_config(a["patch"])
-            elif job.name == "notify_update":
-                result = self.target.notify_update(dict(a))
-            elif job.name == "staff_add":
-                result = self.target.staff_add(dict(a))
-            elif job.name == "staff_disable":
-                result = self.target.staff_disable(a["staff_no"], a["reason"])
-            else:  # receive() lets no other name through
+            handler = HANDLERS.get(job.name)
+            if handler is None:  # receive() lets no other name through
                 raise CommandFailed(f"no handler for {job.name}")
+            with acting(self.target, f"backoffice:{job.operator}"):  # the signed operator is the actor
+                result = handler(self.target, a)
             detail = (result or {}).get("detail", f"{job.name} done") if isinstance(result, dict) else f"{job.name} done"
         except CommandFailed as exc:
             status, reason, detail = "failed", None, str(exc) or f"{job.name} failed"

@@ -27,6 +27,7 @@ from kiosk.devices.idreader import IdentityRecord, IdReader
 from kiosk.devices.printer import ReceiptPrinter
 from kiosk.devices.scanner import Code, DocumentScanner, PageResult
 from kiosk.flows.base import Devices
+from hw_sim.station.setups import Setups
 
 ATTACKS = ("printed_photo", "phone_screen", "spoof_sample_f1", "spoof_sample_f2")
 
@@ -235,7 +236,7 @@ class InstantCabinet(Cabinet):
                         "board(s) not answering" if self.offline else "all boards answer")
 
 
-class InstantControls:
+class InstantControls(Setups):
     """The simulators' control calls, answered by the instant devices (same names and args)."""
 
     def __init__(self, devices: Devices, backoffice: Any) -> None:
@@ -321,8 +322,8 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     """A Station on instant devices, the simulated back office and a movable clock."""
     from hw_sim.backoffice import SimBackOffice
     from kiosk.scenarios.clock import OffsetClock
-    from kiosk.sim_station import STAFF, prepare_sim_root
-    from kiosk.station import Station, resolve
+    from hw_sim.station.simulated import STAFF, prepare_sim_root
+    from kiosk.assembly import build_station, resolve
 
     if catalog is None:
         from kiosk.services.catalog import load_catalog
@@ -334,7 +335,7 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
                       printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet))
     bo = SimBackOffice(clock=clock, catalog=catalog, approve_after_s=config.backoffice.approve_after_s)
     prepare_sim_root(config, root)
-    station = Station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)
+    station = build_station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)
     for staff_no, name, role, key, pin in STAFF:
         station.services.staff.add(staff_no, name, role, get_identity(key).id_number, pin)
     return station, InstantControls(devices, bo), clock

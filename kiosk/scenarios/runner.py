@@ -2,7 +2,12 @@
 simulators' control API (or the instant devices), and a transcript of every state with the
 words the screen shows.
 
-    runner = ScenarioRunner(station, HubControls(hub, station), clock)
+    runner = ScenarioRunner(station, controls, clock)   # controls: the simulators' side (hw_sim.station)
+    result = runner.run(SCENARIOS["collect"])   # {"scenario", "outcome", "ok", "states", "ms", "transcript"}
+
+`controls` is what a person (and the simulators) do: `call(device, cmd, **args)`,
+`setup(name, station, **args)` for the seed data a visit needs, `reset()`, `show_page(...)`,
+`good_page()`, `no_page()`, `close_doors(locks)`.
     result = runner.run(SCENARIOS["collect"])   # {"scenario", "outcome", "ok", "states", "ms", "transcript"}
 
 `ms` is the wall time of the visit itself (setup excluded). A step that cannot be done (a state
@@ -12,17 +17,14 @@ never reached, an unknown simulator command) stops the run with outcome `stuck:<
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from typing import Any
 
 from kiosk.flows.texts import render
 from kiosk.scenarios.model import Scenario, fill
-from kiosk.scenarios.sim_setups import SETUPS
 
 log = logging.getLogger(__name__)
-_page_ids = itertools.count(1)
 SECRET_ARGS = ("pin", "code")  # never printed in a transcript
 
 
@@ -34,100 +36,6 @@ def scanner_gives_feedback(station: Any) -> bool:
     """Whether the station's document scanner reports what it sees frame by frame (a camera does)."""
     scanner = getattr(station.devices, "scanner", None)
     return "feedback" in getattr(scanner, "capabilities", ())
-
-
-class HubControls:
-    """The simulator side of a scenario on the simulated station (`kiosk.sim_station`)."""
-
-    def __init__(self, hub: Any, station: Any) -> None:
-        self.hub = hub
-        self.station = station
-
-    def call(self, device: str, cmd: str, **args: Any) -> Any:
-        return self.hub.call(device, cmd, **args)
-
-    def close_doors(self, locks: list[tuple[int, int]]) -> None:
-        for board, lock in locks:
-            self.hub.call("cabinet", "close_door", board=board, lock=lock)
-
-    def show_page(self, qr: str | None = None, barcode: str | None = None) -> None:
-        from hw_sim.documents import page_frames, render_page
-
-        from kiosk.flows.apply import case_from_qr, receipt_qr
-
-        # a page carries both codes of one case (as the station prints them)
-        barcode = barcode or (case_from_qr(qr) if qr else None)
-        qr = qr or (receipt_qr(barcode) if barcode else None)
-        kw = {"qr_text": qr, "barcode_text": barcode}
-        image = render_page(**kw)
-        frames: list[Any] = []
-
-        def factory() -> list[Any]:
-            if not frames:
-                frames.extend(page_frames("good", n=4, page_image=image))
-            return frames
-
-        name = f"scenario_page_{next(_page_ids)}"
-        cam = self.hub.get("document_camera")
-        cam.register_source(name, factory)
-        self.hub.call("document_camera", "show", source=name)
-
-    def good_page(self) -> None:
-        self.hub.call("document_camera", "show", source="page_good")
-
-    def no_page(self) -> None:
-        self.hub.call("document_camera", "show", source="no_page")
-
-    def reset(self) -> None:
-        """Every simulator back to normal between scenarios."""
-        try:
-            was = self.hub.call("camera", "status").get("source")
-        except Exception:
-            was = "holder"
-        for device, cmd, args in (("camera", "set_person", {"identity": "obama"}), ("camera", "show", {"source": "holder"}),
-                                  ("document_camera", "show", {"source": "no_page"}),
-                                  ("printer", "set_paper", {"state": "ok"}), ("printer", "jam", {"on": False}),
-                                  ("printer", "offline", {"on": False}), ("cabinet", "reset_faults", {}),
-                                  ("cabinet", "close_all", {}), ("backoffice", "online", {})):
-            try:
-                self.hub.call(device, cmd, **args)
-            except Exception as exc:
-                log.debug("reset %s.%s: %s", device, cmd, exc)
-        if was != "holder":
-            self._flush_camera()
-        self._boards_back()
-
-    def _boards_back(self, timeout: float = 8.0) -> None:
-        """After a board fault is cleared, wait until the driver has polled every board again."""
-        cab = getattr(self.station.devices, "cabinet", None)
-        if cab is None or not hasattr(cab, "boards"):
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                cab.refresh().result(2.0)
-            except Exception:
-                pass
-            if all(b.get("state") == "ok" for b in cab.boards()):
-                return
-            time.sleep(0.1)
-        log.warning("cabinet boards still not all answering after %.0f s", timeout)
-
-    def _flush_camera(self) -> None:
-        """The next person steps up: let frames of the last scene leave the camera's pipeline
-        (the backend keeps its last frame across stop/start)."""
-        cam = getattr(self.station.devices, "camera", None)
-        if cam is None:
-            return
-        try:
-            cam.start()
-            deadline = time.monotonic() + 1.0
-            while time.monotonic() < deadline:
-                cam.grab(1.0).result(2.0)
-        except Exception as exc:
-            log.debug("camera flush: %s", exc)
-        finally:
-            cam.stop()
 
 
 class ScenarioRunner:
@@ -144,7 +52,7 @@ class ScenarioRunner:
     def run(self, scenario: Scenario, echo: Any = None) -> dict[str, Any]:
         st = self.station
         self.controls.reset()
-        context = SETUPS[scenario.setup](st, self.controls, **scenario.setup_args) if scenario.setup else {}
+        context = self.controls.setup(scenario.setup, st, **scenario.setup_args) if scenario.setup else {}
         states: list[str] = []
         transcript: list[str] = []
 

@@ -20,7 +20,7 @@ import subprocess
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = ROOT / "config" / "mosquitto"
 
 

@@ -90,5 +90,14 @@ def dropoff_and_expired(station: Any, controls: Any) -> dict[str, Any]:
             "expired_compartment": old["compartment"]}
 
 
+class Setups:
+    """`setup(name, station, **args)`: the seed data a scripted visit needs (for every controls class)."""
+
+    def setup(self, name: str, station: Any, **args: Any) -> dict[str, Any]:
+        if name not in SETUPS:
+            raise KeyError(f"no scenario set-up {name!r} (have: {', '.join(SETUPS)})")
+        return SETUPS[name](station, self, **args)
+
+
 SETUPS = {"submitted_case": submitted_case, "result_ready": result_ready, "deposited_result": deposited_result,
           "dropoff_and_expired": dropoff_and_expired}
