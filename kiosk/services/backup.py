@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core.clock import Clock, SystemClock
+from kiosk.core.files import fsync_dir
 from kiosk.services.keyed_hash import KEY_BYTES, KeyFileError, load_key
 from kiosk.services.station_files import StationFiles
 
@@ -87,19 +88,6 @@ def _sha256_file(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def snapshot_database(source: Path, target: Path) -> dict[str, int]:
@@ -182,7 +170,7 @@ def create_backup(files: StationFiles, station_id: str, dest_dir: Path | None = 
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(part, final)
-            _fsync_dir(dest)
+            fsync_dir(dest)
         except OSError as exc:
             try:
                 part.unlink()
@@ -392,8 +380,8 @@ def restore_backup(archive: Path, files: StationFiles, station_id: str, force: b
             placed.append(files.hash_key)
             os.replace(work / "station.db", files.database)
             placed.append(files.database)
-            _fsync_dir(files.database.parent)
-            _fsync_dir(files.hash_key.parent)
+            fsync_dir(files.database.parent)
+            fsync_dir(files.hash_key.parent)
         except OSError as exc:
             _undo(aside, placed, key_tmp)
             raise BackupError(f"restore failed ({exc.strerror or exc}); the previous files were put back") from None

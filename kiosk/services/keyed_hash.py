@@ -19,6 +19,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from kiosk.core.files import fsync_dir
+
 KEY_BYTES = 32
 
 
@@ -145,7 +147,7 @@ def _create_key(path: Path) -> bool:
             return False  # another process created it first: read theirs
         except OSError as exc:
             raise KeyFileError(f"{path}: cannot create hash key file: {exc.strerror}") from None
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return True
     finally:
         try:
@@ -154,14 +156,3 @@ def _create_key(path: Path) -> bool:
             pass
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
