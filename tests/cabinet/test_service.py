@@ -236,9 +236,10 @@ def test_wire_cabinet_for_the_simulated_station(sim_config_path: Path, tmp_path:
     from kiosk.devices.cabinet.sim_wiring import wire_cabinet
 
     cfg = load_config(sim_config_path)
+    cabinet = cfg.cabinet.model_copy(update={"url": "serial://{sim}?protocol=8a80&baud=9600"})  # emulator in-process
     store = Store(tmp_path / "w.db")
     hub = ControlHub()
-    wired = wire_cabinet(cfg.cabinet, store, hub=hub)
+    wired = wire_cabinet(cabinet, store, hub=hub)
     try:
         assert wired.device.status is DeviceStatus.ONLINE and wired.report.flagged == []
         assert len(wired.service.compartments()) == 32
