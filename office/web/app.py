@@ -1,0 +1,365 @@
+"""The console's HTTP side: a JSON API (`/api/...`, used by tests and scripts) and server-rendered
+pages (Jinja2, autoescaped) that call the same operations.
+
+Security: a login sets an HttpOnly, SameSite=Strict session cookie; every state-changing request
+with that cookie must carry the session's CSRF token (header `X-CSRF-Token` for the API, form
+field `csrf_token` for pages) or it is refused with 403 and audited. Roles come from a registry
+(`PERMISSIONS`). A database that goes away mid-request gives 503 and a clear message; each
+operation is one transaction, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from office import accounts, alarms, auditlog, cases
+from office import commands as cmd_ops
+from office.schema import stations
+from office.web.i18n import LANGS, t
+
+log = logging.getLogger(__name__)
+COOKIE = "office_session"
+LANG_COOKIE = "office_lang"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset({"operator", "approver", "supervisor", "auditor", "admin"}),
+    "alarm.ack": frozenset({"operator", "supervisor", "admin"}),
+    "case.decide": frozenset({"approver", "supervisor", "admin"}),
+    "command.issue": cmd_ops.ISSUER_ROLES,
+    "command.approve": cmd_ops.APPROVER_ROLES,
+    "audit.read": frozenset({"auditor", "supervisor", "admin"}),
+}
+
+
+@dataclass
+class Console:
+    engine: Engine
+    mqtt: Any = None  # office.mqtt_service.OfficeMqtt, or None (no broker: commands are stored, not sent)
+    signing_key: Any = None
+    secure_cookies: bool = False
+
+
+class Refused(Exception):
+    def __init__(self, status: int, key: str, detail: str = "") -> None:
+        super().__init__(detail or key)
+        self.status, self.key, self.detail = status, key, detail
+
+
+def build_app(console: Console) -> Starlette:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+
+    # ---- helpers ----------------------------------------------------------------------------------
+    def lang_of(request: Request, session: accounts.Session | None = None) -> str:
+        lang = request.cookies.get(LANG_COOKIE) or (session.lang if session else "zh")
+        return lang if lang in LANGS else "zh"
+
+    def session_of(request: Request) -> accounts.Session | None:
+        return accounts.session_for(console.engine, request.cookies.get(COOKIE))
+
+    def need(request: Request, perm: str) -> accounts.Session:
+        s = session_of(request)
+        if s is None:
+            raise Refused(401, "login", "not signed in")
+        if s.user.role not in PERMISSIONS[perm]:
+            auditlog.record_now(console.engine, f"user:{s.user.name}", f"refused.{perm}", request.url.path, ok=False,
+                                role=s.user.role)
+            raise Refused(403, "forbidden", f"role {s.user.role} may not {perm}")
+        return s
+
+    async def check_csrf(request: Request, s: accounts.Session, form: Any = None) -> None:
+        token = request.headers.get("x-csrf-token") or (form.get("csrf_token") if form is not None else None)
+        if token != s.csrf:
+            auditlog.record_now(console.engine, f"user:{s.user.name}", "csrf.refused", request.url.path, ok=False)
+            raise Refused(403, "csrf", "missing or wrong CSRF token (X-CSRF-Token header or csrf_token field)")
+
+    def render(request: Request, name: str, s: accounts.Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = lang_of(request, s)
+        html = env.get_template(name).render(request=request, session=s, lang=lang, T=lambda k: t(lang, k), **ctx)
+        return HTMLResponse(html, status_code=status)
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(400, "bad_request", "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise Refused(400, "bad_request", "the body must be a JSON object")
+        return body
+
+    def station_rows() -> list[dict[str, Any]]:
+        with console.engine.connect() as conn:
+            counts = alarms.open_counts(conn)
+            rows = conn.execute(select(stations.c.id, stations.c.state, stations.c.online, stations.c.last_seen,
+                                       stations.c.sw, stations.c.health).order_by(stations.c.id)).all()
+        out = []
+        for r in rows:
+            devices = json.loads(r.health).get("devices", {}) if r.health and r.health != "{}" else {}
+            paper = next((d.get("paper") for d in devices.values() if isinstance(d, dict) and "paper" in d), None)
+            bus = next((d.get("bus") for d in devices.values() if isinstance(d, dict) and "bus" in d), None)
+            out.append({"id": r.id, "online": bool(r.online), "state": r.state, "last_seen": r.last_seen,
+                        "sw": r.sw, "alarms": counts.get(r.id, 0), "paper": paper, "boards": bus})
+        return out
+
+    def send(result: dict[str, Any]) -> None:
+        if "command" in result and console.mqtt is not None:
+            cmd_ops.publish(console.mqtt, result["command"])
+
+    # ---- JSON API --------------------------------------------------------------------------------
+    async def api_login(request: Request) -> Response:
+        body = await json_body(request)
+        user, password = body.get("user"), body.get("password")
+        if not isinstance(user, str) or not isinstance(password, str):
+            raise Refused(400, "bad_request", "expected {\"user\": ..., \"password\": ...}")
+        res = accounts.login(console.engine, user, password, lang_of(request))
+        if not res.ok:
+            return JSONResponse({"error": res.reason, "message": t("en", res.reason)},
+                                status_code=423 if res.reason == "locked" else 401)
+        resp = JSONResponse({"ok": True, "user": user, "role": res.session.user.role, "csrf": res.session.csrf})
+        resp.set_cookie(COOKIE, res.token, httponly=True, samesite="strict", secure=console.secure_cookies,
+                        max_age=int(accounts.SESSION_S))
+        return resp
+
+    async def api_stations(request: Request) -> Response:
+        need(request, "read")
+        return JSONResponse({"stations": station_rows()})
+
+    async def api_alarms(request: Request) -> Response:
+        need(request, "read")
+        state = request.query_params.get("state")
+        with console.engine.connect() as conn:
+            rows = alarms.list_alarms(conn, state, request.query_params.get("station"))
+        return JSONResponse({"alarms": rows})
+
+    async def api_alarm_ack(request: Request) -> Response:
+        s = need(request, "alarm.ack")
+        await check_csrf(request, s)
+        try:
+            with console.engine.begin() as conn:
+                row = alarms.acknowledge(conn, int(request.path_params["id"]), s.user.name)
+        except alarms.AlarmError as exc:
+            return JSONResponse({"error": "conflict", "message": str(exc)}, status_code=409)
+        return JSONResponse({"alarm": row})
+
+    async def api_cases(request: Request) -> Response:
+        need(request, "read")
+        with console.engine.connect() as conn:
+            return JSONResponse({"cases": cases.list_cases(conn, request.query_params.get("state"))})
+
+    async def api_case(request: Request) -> Response:
+        need(request, "read")
+        with console.engine.connect() as conn:
+            c = cases.get(conn, request.path_params["id"])
+        if c is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return JSONResponse({"case": c})
+
+    async def api_case_decide(request: Request) -> Response:
+        s = need(request, "case.decide")
+        await check_csrf(request, s)
+        case_no, action = request.path_params["id"], request.path_params["action"]
+        try:
+            with console.engine.begin() as conn:
+                if action == "approve":
+                    status = cases.approve(conn, case_no, s.user.name)
+                else:
+                    body = await json_body(request)
+                    status = cases.reject(conn, case_no, s.user.name, str(body.get("reason", "")))
+        except cases.CaseError as exc:
+            return JSONResponse({"error": "conflict", "message": str(exc)}, status_code=409)
+        return JSONResponse({"case_no": case_no, "status": status})
+
+    async def api_commands(request: Request) -> Response:
+        if request.method == "GET":
+            need(request, "read")
+            with console.engine.connect() as conn:
+                return JSONResponse({"commands": cmd_ops.list_commands(conn)})
+        s = need(request, "command.issue")
+        await check_csrf(request, s)
+        body = await json_body(request)
+        try:
+            with console.engine.begin() as conn:
+                res = cmd_ops.request(conn, str(body.get("station", "")), str(body.get("name", "")),
+                                      body.get("args") if isinstance(body.get("args"), dict) else {},
+                                      s.user.name, s.user.role, console.signing_key)
+        except cmd_ops.CommandError as exc:
+            return JSONResponse({"error": "invalid", "message": str(exc)}, status_code=400)
+        send(res)
+        return JSONResponse({k: v for k, v in res.items() if k != "command"} | {"command": res.get("command")})
+
+    async def api_command_approve(request: Request) -> Response:
+        s = need(request, "command.approve")
+        await check_csrf(request, s)
+        try:
+            with console.engine.begin() as conn:
+                res = cmd_ops.approve(conn, request.path_params["id"], s.user.name, s.user.role, console.signing_key)
+        except cmd_ops.CommandError as exc:
+            return JSONResponse({"error": "refused", "message": str(exc)}, status_code=409)
+        send(res)
+        return JSONResponse(res)
+
+    async def api_audit(request: Request) -> Response:
+        need(request, "audit.read")
+        return JSONResponse({"audit": auditlog.recent(console.engine, 500, request.query_params.get("action"))})
+
+    # ---- pages --------------------------------------------------------------------------------------
+    async def page_login(request: Request) -> Response:
+        if request.method == "GET":
+            return render(request, "login.html", None)
+        form = await request.form()
+        res = accounts.login(console.engine, str(form.get("user", "")), str(form.get("password", "")),
+                             lang_of(request))
+        if not res.ok:
+            return render(request, "login.html", None, status=423 if res.reason == "locked" else 401,
+                          error=res.reason, user=str(form.get("user", ""))[:64])
+        resp = RedirectResponse("/stations", status_code=303)
+        resp.set_cookie(COOKIE, res.token, httponly=True, samesite="strict", secure=console.secure_cookies,
+                        max_age=int(accounts.SESSION_S))
+        return resp
+
+    async def page_logout(request: Request) -> Response:
+        s = need(request, "read")
+        form = await request.form()
+        await check_csrf(request, s, form)
+        accounts.logout(console.engine, request.cookies.get(COOKIE, ""))
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    async def page_lang(request: Request) -> Response:
+        to = request.query_params.get("to", "zh")
+        resp = RedirectResponse(request.headers.get("referer") or "/stations", status_code=303)
+        resp.set_cookie(LANG_COOKIE, to if to in LANGS else "zh", samesite="strict", max_age=365 * 86400)
+        return resp
+
+    async def page_stations(request: Request) -> Response:
+        s = need(request, "read")
+        t0 = time.perf_counter()
+        rows = station_rows()
+        resp = render(request, "stations.html", s, stations=rows)
+        resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.1f}"
+        return resp
+
+    async def page_alarms(request: Request) -> Response:
+        s = need(request, "read")
+        state = request.query_params.get("state", "open")
+        with console.engine.connect() as conn:
+            rows = alarms.list_alarms(conn, state or None)
+        return render(request, "alarms.html", s, alarms=rows, state=state)
+
+    async def page_alarm_ack(request: Request) -> Response:
+        s = need(request, "alarm.ack")
+        form = await request.form()
+        await check_csrf(request, s, form)
+        try:
+            with console.engine.begin() as conn:
+                alarms.acknowledge(conn, int(request.path_params["id"]), s.user.name)
+        except alarms.AlarmError:
+            pass  # acknowledged by someone else meanwhile: the list shows it
+        return RedirectResponse("/alarms", status_code=303)
+
+    async def page_cases(request: Request) -> Response:
+        s = need(request, "read")
+        state = request.query_params.get("state", "submitted")
+        with console.engine.connect() as conn:
+            rows = cases.list_cases(conn, state or None)
+        return render(request, "cases.html", s, cases=rows, state=state)
+
+    async def page_case(request: Request) -> Response:
+        s = need(request, "read")
+        with console.engine.connect() as conn:
+            c = cases.get(conn, request.path_params["id"])
+        if c is None:
+            return render(request, "error.html", s, status=404, message=f"no case {request.path_params['id']}")
+        return render(request, "case.html", s, case=c, error=request.query_params.get("error"))
+
+    async def page_case_decide(request: Request) -> Response:
+        s = need(request, "case.decide")
+        form = await request.form()
+        await check_csrf(request, s, form)
+        case_no, action = request.path_params["id"], request.path_params["action"]
+        try:
+            with console.engine.begin() as conn:
+                if action == "approve":
+                    cases.approve(conn, case_no, s.user.name)
+                else:
+                    cases.reject(conn, case_no, s.user.name, str(form.get("reason", "")))
+        except cases.CaseError as exc:
+            with console.engine.connect() as conn:
+                c = cases.get(conn, case_no)
+            if c is None:
+                return render(request, "error.html", s, status=404, message=str(exc))
+            return render(request, "case.html", s, status=409, case=c, error=str(exc))
+        return RedirectResponse("/cases", status_code=303)
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/stations" if session_of(request) else "/login", status_code=303)
+
+    # ---- errors ---------------------------------------------------------------------------------------
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    async def on_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        if wants_json(request):
+            return JSONResponse({"error": exc.key, "message": exc.detail or t("en", exc.key)}, status_code=exc.status)
+        if exc.status == 401:
+            return RedirectResponse("/login", status_code=303)
+        return render(request, "error.html", None, status=exc.status, message=t(lang_of(request), exc.key))
+
+    async def on_db_error(request: Request, exc: Exception) -> Response:
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+        if wants_json(request):
+            return JSONResponse({"error": "database_unavailable", "message": "the office database is unavailable; "
+                                 "nothing was changed; check the database server (--db) and retry"}, status_code=503)
+        return render(request, "error.html", None, status=503, message=t(lang_of(request), "db_down"))
+
+    routes = [
+        Route("/", home),
+        Route("/api/login", api_login, methods=["POST"]),
+        Route("/api/stations", api_stations),
+        Route("/api/alarms", api_alarms),
+        Route("/api/alarms/{id:int}/ack", api_alarm_ack, methods=["POST"]),
+        Route("/api/cases", api_cases),
+        Route("/api/cases/{id}", api_case),
+        Route("/api/cases/{id}/{action:str}", api_case_decide, methods=["POST"]),
+        Route("/api/commands", api_commands, methods=["GET", "POST"]),
+        Route("/api/commands/{id}/approve", api_command_approve, methods=["POST"]),
+        Route("/api/audit", api_audit),
+        Route("/login", page_login, methods=["GET", "POST"]),
+        Route("/logout", page_logout, methods=["POST"]),
+        Route("/lang", page_lang),
+        Route("/stations", page_stations),
+        Route("/alarms", page_alarms),
+        Route("/alarms/{id:int}/ack", page_alarm_ack, methods=["POST"]),
+        Route("/cases", page_cases),
+        Route("/cases/{id}", page_case),
+        Route("/cases/{id}/{action:str}", page_case_decide, methods=["POST"]),
+    ]
+
+    async def only_known_actions(request: Request, call_next: Any) -> Response:
+        """Only approve/reject exist as case actions."""
+        parts = request.url.path.strip("/").split("/")
+        if request.method == "POST" and "cases" in parts and len(parts) >= 3 and parts[-1] not in ("approve", "reject"):
+            return JSONResponse({"error": "not_found", "message": "case actions: approve, reject"}, status_code=404)
+        return await call_next(request)
+
+    app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=only_known_actions)],
+                    exception_handlers={Refused: on_refused, OperationalError: on_db_error, DBAPIError: on_db_error})
+    return app

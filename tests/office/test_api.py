@@ -1,0 +1,140 @@
+"""The JSON API and the pages over HTTP (Starlette TestClient) on SQLite and PostgreSQL:
+login, lock-out, CSRF, roles, alarms, cases approve/reject (the station is told), escaping."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from office import accounts, alarms as alarm_ops
+from office.schema import audit, station_messages
+from office.station_calls import StationCalls
+from office.web.app import Console, build_app
+from tests.office.helpers import login, submission
+
+PW = "correct-horse-battery"
+
+
+@pytest.fixture
+def app_env(engine):
+    for name, role in (("alice", "operator"), ("bob", "approver"), ("carol", "auditor")):
+        accounts.add_user(engine, name, role, PW)
+    with TestClient(build_app(Console(engine))) as client:
+        yield engine, client
+
+
+def _audit(engine, action: str, ok: bool | None = None) -> int:
+    q = select(func.count()).select_from(audit).where(audit.c.action == action)
+    if ok is not None:
+        q = q.where(audit.c.ok.is_(ok))
+    with engine.connect() as conn:
+        return conn.execute(q).scalar()
+
+
+def test_login_and_session(app_env):
+    engine, client = app_env
+    assert client.get("/api/stations").status_code == 401
+    login(client, "alice", PW)
+    assert client.get("/api/stations").json() == {"stations": []}
+    assert _audit(engine, "login", True) == 1
+
+
+def test_password_rules_and_roles(engine):
+    with pytest.raises(accounts.AccountError, match="at least 10"):
+        accounts.add_user(engine, "dave", "operator", "short")
+    with pytest.raises(accounts.AccountError, match="role"):
+        accounts.add_user(engine, "dave", "root", PW)
+    accounts.add_user(engine, "dave", "operator", PW)
+    with pytest.raises(accounts.AccountError, match="exists"):
+        accounts.add_user(engine, "dave", "operator", PW)
+
+
+def test_wrong_password_ten_times_locks_the_account(app_env):
+    engine, client = app_env
+    codes = [client.post("/api/login", json={"user": "alice", "password": f"wrong-{i}-xxxxx"}).status_code
+             for i in range(10)]
+    assert codes[:4] == [401] * 4 and codes[4:] == [423] * 6
+    # locked: even the right password is refused now
+    r = client.post("/api/login", json={"user": "alice", "password": PW})
+    assert r.status_code == 423 and r.json()["error"] == "locked"
+    assert _audit(engine, "user.locked") >= 1
+    assert _audit(engine, "login", False) == 11
+
+
+def test_csrf_less_post_is_refused_and_audited(app_env):
+    engine, client = app_env
+    with engine.begin() as conn:
+        alarm_ops.raise_alarm(conn, "sh-test-001", alarm_ops.AlarmSpec("forced_door", "A01"), "t:1")
+    login(client, "alice", PW)
+    r = client.post("/api/alarms/1/ack")
+    assert r.status_code == 403 and r.json()["error"] == "csrf"
+    r = client.post("/alarms/1/ack", data={"csrf_token": "forged"})
+    assert r.status_code == 403
+    assert _audit(engine, "csrf.refused") == 2
+    assert client.get("/api/alarms?state=open").json()["alarms"][0]["state"] == "open"
+
+
+def test_alarm_ack_via_api(app_env):
+    engine, client = app_env
+    with engine.begin() as conn:
+        alarm_ops.raise_alarm(conn, "sh-test-001", alarm_ops.AlarmSpec("forced_door", "A01", "x"), "t:1")
+    csrf = login(client, "alice", PW)
+    [a] = client.get("/api/alarms?state=open").json()["alarms"]
+    assert (a["station"], a["kind"], a["state"]) == ("sh-test-001", "forced_door", "open")
+    r = client.post(f"/api/alarms/{a['id']}/ack", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.json()["alarm"]["acked_by"] == "alice"
+    assert client.get("/api/alarms?state=open").json()["alarms"] == []
+    assert client.post(f"/api/alarms/{a['id']}/ack", headers={"X-CSRF-Token": csrf}).status_code == 409
+
+
+def test_approve_tells_the_station(app_env):
+    engine, client = app_env
+    receipt = StationCalls(engine, "sh-test-001").submit_case(submission())
+    assert receipt.status == "submitted" and receipt.accepted
+    csrf = login(client, "alice", PW)
+    # an operator may not decide cases
+    assert client.post(f"/api/cases/{receipt.case_no}/approve", headers={"X-CSRF-Token": csrf}).status_code == 403
+    csrf = login(client, "bob", PW)
+    assert [c["case_no"] for c in client.get("/api/cases?state=submitted").json()["cases"]] == [receipt.case_no]
+    r = client.post(f"/api/cases/{receipt.case_no}/approve", headers={"X-CSRF-Token": csrf})
+    assert r.json() == {"case_no": receipt.case_no, "status": "result_ready"}
+    events = StationCalls(engine, "sh-test-001").poll_events()
+    assert [(e.kind, e.data.get("status")) for e in events] == [
+        ("case_status", "approved"), ("case_status", "result_ready"), ("result_ready", None)]
+    assert events[-1].data == {"result_size": "S", "matter_code": "SI-003"}
+    assert StationCalls(engine, "sh-test-001").poll_events() == []  # delivered once
+    assert StationCalls(engine, "sh-test-002").poll_events() == []  # not another station's
+    assert client.post(f"/api/cases/{receipt.case_no}/approve", headers={"X-CSRF-Token": csrf}).status_code == 409
+
+
+def test_reject_with_a_script_in_the_reason_is_escaped(app_env):
+    engine, client = app_env
+    case_no = StationCalls(engine, "sh-test-001").submit_case(submission()).case_no
+    csrf = login(client, "bob", PW)
+    evil = '<script>alert("x")</script> 材料不全'
+    assert client.post(f"/api/cases/{case_no}/reject", json={"reason": ""},
+                       headers={"X-CSRF-Token": csrf}).status_code == 409
+    r = client.post(f"/api/cases/{case_no}/reject", json={"reason": evil}, headers={"X-CSRF-Token": csrf})
+    assert r.json()["status"] == "rejected"
+    page = client.get(f"/cases/{case_no}").text
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 材料不全" in page
+    [ev] = StationCalls(engine, "sh-test-001").poll_events()
+    assert ev.data["note_zh"] == f"不予受理：{evil}"  # the station gets the text; it renders it as text
+
+
+def test_pages_render_in_both_languages(app_env):
+    engine, client = app_env
+    r = client.post("/login", data={"user": "alice", "password": PW}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "自助服务站" in client.get("/stations").text
+    client.get("/lang?to=en")
+    assert "Stations" in client.get("/stations").text
+
+
+def test_auditor_reads_audit_but_cannot_act(app_env):
+    engine, client = app_env
+    csrf = login(client, "carol", PW)
+    assert client.get("/api/audit").status_code == 200
+    assert client.post("/api/alarms/1/ack", headers={"X-CSRF-Token": csrf}).status_code == 403
