@@ -30,7 +30,9 @@ def _free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self, user: str = "office", database: str = "office") -> None:
+    def __init__(self, user: str = "office", database: str = "office", fast: bool = True) -> None:
+        """`fast`: fsync off (tests; a commit still survives a server crash, not a machine crash).
+        Commits are always synchronous: the office acknowledges events only once they are durable."""
         if not (PG_BIN / "initdb").exists():
             raise RuntimeError(f"{PG_BIN}/initdb not found: install Debian's postgresql (scripts/bootstrap.sh)")
         # its own directory directly under the temp root: the postgres user must be able to reach
@@ -41,6 +43,8 @@ class PgCluster:
         self.port = _free_port()
         self.run_as = "postgres" if os.geteuid() == 0 else None
         self.started = False
+        self.opts = (f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c max_connections=60"
+                     + (" -c fsync=off -c full_page_writes=off" if fast else ""))
 
     def _cmd(self, *args: str) -> list[str]:
         return ["runuser", "-u", self.run_as, "--", *args] if self.run_as else list(args)
@@ -55,9 +59,7 @@ class PgCluster:
                            capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise RuntimeError(f"initdb failed ({self.dir}): {r.stderr.strip()[-1500:]}")
-        opts = (f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=60")
-        r = subprocess.run(self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", opts,
+        r = subprocess.run(self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", self.opts,
                                      "-l", str(self.dir / "log"), "-w", "-t", "60", "start"),
                            capture_output=True, text=True, timeout=90)
         if r.returncode != 0:
@@ -80,8 +82,7 @@ class PgCluster:
 
     def restart(self) -> None:
         """Start again after `stop` (same port, same data)."""
-        opts = f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off"
-        subprocess.run(self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", opts,
+        subprocess.run(self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", self.opts,
                                  "-l", str(self.dir / "log"), "-w", "start"), check=True, capture_output=True,
                        timeout=90)
         self.started = True
