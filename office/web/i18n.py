@@ -68,6 +68,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status.expired": ("已逾期", "Expired"),
     "status.withdrawn": ("已撤回", "Withdrawn"),
     "filter_all": ("全部", "All"),
+    "astate.open": ("未处理", "Open"),
+    "astate.acked": ("已确认", "Acknowledged"),
+    "astate.cleared": ("已消除", "Cleared"),
 }
 
 
