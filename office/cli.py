@@ -89,6 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not host or not port.isdigit():
         print(f"kiosk-office: --http {args.http!r}: expected HOST:PORT, e.g. 127.0.0.1:8080", file=sys.stderr)
         return 2
+    # the MQTT network thread must not wait 5 ms for the GIL behind the ingest thread's batches
+    sys.setswitchinterval(0.0005)
     engine = _engine(args.db)
     key = _signing_key(args.signing_key)
     password = os.environ.get("OFFICE_MQTT_PASSWORD", "")
