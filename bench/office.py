@@ -173,7 +173,8 @@ def page_bench(db_url: str, label: str, count: int, rounds: int = 7) -> list[dic
     health = {"devices": {"printer": {"status": "online", "paper": "ok"}, "cabinet": {"status": "online", "bus": "ok"}}}
     rows = [{"id": f"st-{i:05d}", "state": "online" if rng.random() > 0.05 else "offline",
              "online": rng.random() > 0.05, "last_seen": "2026-12-05T03:00:00.000Z", "boot_id": "b", "sw": "0.1.0",
-             "health": dumps(health), "acked_upto": 0, "events_lost": 0} for i in range(count)]
+             "health": dumps(health), "acked_upto": 0, "events_lost": 0, "paper": "ok", "boards": "ok"}
+            for i in range(count)]
     with engine.begin() as conn:
         conn.execute(insert(stations), rows)
         conn.execute(insert(alarms), [{"station": f"st-{rng.randrange(count):05d}", "kind": "paper_out",
@@ -187,7 +188,8 @@ def page_bench(db_url: str, label: str, count: int, rounds: int = 7) -> list[dic
             t0 = time.perf_counter()
             with engine.connect() as conn:
                 conn.execute(select(stations.c.id, stations.c.state, stations.c.online, stations.c.last_seen,
-                                    stations.c.sw, stations.c.health).order_by(stations.c.id)).all()
+                                    stations.c.sw, stations.c.paper, stations.c.boards)
+                             .order_by(stations.c.id)).all()
             anchor.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             r = client.get("/stations")

@@ -191,16 +191,25 @@ class Ingest:
                     self.stats.alarms += 1
                     auditlog.record(conn, "system", "station.offline", station, boot_id=body["boot_id"])
 
+    @staticmethod
+    def _summary(devices: dict[str, Any]) -> dict[str, str | None]:
+        """Printer paper and lock-board bus state, for the station list."""
+        def first(key: str) -> str | None:
+            v = next((d.get(key) for d in devices.values() if isinstance(d, dict) and key in d), None)
+            return str(v)[:16] if v is not None else None
+        return {"paper": first("paper"), "boards": first("bus")}
+
     def store_health(self, station: str, body: dict[str, Any]) -> None:
+        summary = self._summary(body["devices"])
         with self.engine.begin() as conn:
             row = conn.execute(select(stations.c.health).where(stations.c.id == station)).first()
             before = json.loads(row.health).get("devices", {}) if row else {}
             if row is None:
                 conn.execute(insert_ignore(conn, stations).values(id=station, state="unknown", online=False,
                                                                   boot_id=body["boot_id"], sw="", health=dumps(body),
-                                                                  acked_upto=0, events_lost=0))
+                                                                  acked_upto=0, events_lost=0, **summary))
             else:
-                conn.execute(update(stations).where(stations.c.id == station).values(health=dumps(body)))
+                conn.execute(update(stations).where(stations.c.id == station).values(health=dumps(body), **summary))
             self.stats.alarms += alarms.from_health(conn, station, before, body["devices"], body["ts"])
         ob = body["outbox"]
         floor = (ob["first_seq"] - 1) if ob.get("first_seq") else ob["last_seq"]

@@ -74,6 +74,9 @@ stations = Table(
     Column("health", Text, nullable=False, default="{}"),
     Column("acked_upto", Integer, nullable=False, default=0),
     Column("events_lost", Integer, nullable=False, default=0),
+    # from the last health message, for the station list (migration 0002)
+    Column("paper", String(16), nullable=True),
+    Column("boards", String(16), nullable=True),
 )
 
 events = Table(

@@ -112,3 +112,32 @@ def test_malformed_and_misaddressed_messages_are_refused(broker, engine, office_
     assert any("not JSON" in d for d in refused)
     assert any("seq" in d for d in refused)
     assert om.stats.rejected == 3
+
+
+def test_health_turning_bad_raises_paper_out_and_board_unreachable_once(broker, engine, office_mqtt):
+    office_mqtt(broker, engine)
+    c = _client(broker, STATIONS[2])
+    outbox = {"pending": 0, "last_seq": 0, "acked_upto": 0, "dropped_total": 0, "dropping": False, "first_seq": None}
+
+    def health(ts: str, paper: str, bus: str) -> None:
+        body = {"ts": ts, "boot_id": "b1", "outbox": outbox,
+                "devices": {"printer": {"status": "online", "paper": paper},
+                            "cabinet": {"status": "online", "bus": bus}}}
+        c.publish(f"k/v1/{STATIONS[2]}/health", json.dumps(body), qos=1, retain=True).wait_for_publish(5)
+
+    health("2026-12-05T01:00:00.000Z", "ok", "ok")
+    health("2026-12-05T01:01:00.000Z", "out", "unreachable")
+    health("2026-12-05T01:02:00.000Z", "out", "unreachable")  # still so: no second alarm
+    wait_for(lambda: _count(engine, alarms) == 2, 10, "two alarms")
+    health("2026-12-05T01:03:00.000Z", "ok", "ok")
+    wait_for(lambda: _row_paper(engine) == "ok", 10, "paper ok again")
+    c.loop_stop()
+    c.disconnect()
+    with engine.connect() as conn:
+        kinds = sorted(r.kind for r in conn.execute(select(alarms)))
+    assert kinds == ["board_unreachable", "paper_out"]
+
+
+def _row_paper(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(stations.c.paper).where(stations.c.id == STATIONS[2])).scalar()
