@@ -124,3 +124,27 @@ def acknowledge(conn: Connection, alarm_id: int, user: str) -> dict[str, Any]:
                  .values(state="acked", acked_by=user, acked_at=now_iso()))
     auditlog.record(conn, f"user:{user}", "alarm.ack", str(alarm_id), station=row.station, kind=row.kind)
     return {**dict(row._mapping), "state": "acked", "acked_by": user}
+
+
+def clear(conn: Connection, alarm_id: int, user: str) -> dict[str, Any]:
+    """An acknowledged alarm whose cause is dealt with (door closed, paper loaded) is cleared."""
+    row = conn.execute(select(alarms).where(alarms.c.id == alarm_id)).first()
+    if row is None:
+        raise AlarmError(f"no alarm {alarm_id}")
+    if row.state != "acked":
+        raise AlarmError(f"alarm {alarm_id} is {row.state}; acknowledge it before clearing it")
+    conn.execute(update(alarms).where(alarms.c.id == alarm_id).values(state="cleared"))
+    auditlog.record(conn, f"user:{user}", "alarm.clear", str(alarm_id), station=row.station, kind=row.kind)
+    return {**dict(row._mapping), "state": "cleared"}
+
+
+def acknowledge_many(conn: Connection, ids: list[int], user: str) -> list[int]:
+    """Bulk acknowledge: every listed alarm still open is acknowledged (one audit record each)."""
+    done = []
+    for alarm_id in ids:
+        try:
+            acknowledge(conn, alarm_id, user)
+            done.append(alarm_id)
+        except AlarmError:
+            pass  # acknowledged by someone else meanwhile, or unknown: reported by what is missing
+    return done

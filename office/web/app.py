@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -80,6 +81,21 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
     return Markup("\n".join(out))
 
 
+def threaded(fn: Any) -> Any:
+    """Read the request body on the event loop, then run the handler (database work, password
+    hashing) on the thread pool, so one slow query never stalls every other request."""
+    async def endpoint(request: Request) -> Response:
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "")
+            if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                request.state.form = await request.form()
+            else:
+                request.state.raw = await request.body()
+        return await run_in_threadpool(fn, request)
+
+    return endpoint
+
+
 def build_app(console: Console) -> Starlette:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
@@ -101,20 +117,23 @@ def build_app(console: Console) -> Starlette:
             raise Refused(403, "forbidden", f"role {s.user.role} may not {perm}")
         return s
 
-    async def check_csrf(request: Request, s: accounts.Session, form: Any = None) -> None:
+    def check_csrf(request: Request, s: accounts.Session, form: Any = None) -> None:
         token = request.headers.get("x-csrf-token") or (form.get("csrf_token") if form is not None else None)
         if token != s.csrf:
             auditlog.record_now(console.engine, f"user:{s.user.name}", "csrf.refused", request.url.path, ok=False)
             raise Refused(403, "csrf", "missing or wrong CSRF token (X-CSRF-Token header or csrf_token field)")
+
+    def form_of(request: Request) -> Any:
+        return getattr(request.state, "form", None) or {}
 
     def render(request: Request, name: str, s: accounts.Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = lang_of(request, s)
         html = env.get_template(name).render(request=request, session=s, lang=lang, T=lambda k: t(lang, k), **ctx)
         return HTMLResponse(html, status_code=status)
 
-    async def json_body(request: Request) -> dict[str, Any]:
+    def json_body(request: Request) -> dict[str, Any]:
         try:
-            body = await request.json()
+            body = json.loads(getattr(request.state, "raw", b"") or b"null")
         except (ValueError, UnicodeDecodeError):
             raise Refused(400, "bad_request", "the body is not JSON") from None
         if not isinstance(body, dict):
@@ -139,8 +158,8 @@ def build_app(console: Console) -> Starlette:
             cmd_ops.publish(console.mqtt, result["command"])
 
     # ---- JSON API --------------------------------------------------------------------------------
-    async def api_login(request: Request) -> Response:
-        body = await json_body(request)
+    def api_login(request: Request) -> Response:
+        body = json_body(request)
         user, password = body.get("user"), body.get("password")
         if not isinstance(user, str) or not isinstance(password, str):
             raise Refused(400, "bad_request", "expected {\"user\": ..., \"password\": ...}")
@@ -164,15 +183,36 @@ def build_app(console: Console) -> Starlette:
             rows = alarms.list_alarms(conn, state, request.query_params.get("station"))
         return JSONResponse({"alarms": rows})
 
-    async def api_alarm_ack(request: Request) -> Response:
+    def api_alarm_ack(request: Request) -> Response:
         s = need(request, "alarm.ack")
-        await check_csrf(request, s)
+        check_csrf(request, s)
         try:
             with console.engine.begin() as conn:
                 row = alarms.acknowledge(conn, int(request.path_params["id"]), s.user.name)
         except alarms.AlarmError as exc:
             return JSONResponse({"error": "conflict", "message": str(exc)}, status_code=409)
         return JSONResponse({"alarm": row})
+
+    def api_alarm_clear(request: Request) -> Response:
+        s = need(request, "alarm.ack")
+        check_csrf(request, s)
+        try:
+            with console.engine.begin() as conn:
+                row = alarms.clear(conn, int(request.path_params["id"]), s.user.name)
+        except alarms.AlarmError as exc:
+            return JSONResponse({"error": "conflict", "message": str(exc)}, status_code=409)
+        return JSONResponse({"alarm": row})
+
+    def api_alarms_bulk_ack(request: Request) -> Response:
+        s = need(request, "alarm.ack")
+        check_csrf(request, s)
+        ids = json_body(request).get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids) \
+                or len(ids) > 1000:
+            raise Refused(400, "bad_request", "expected {\"ids\": [alarm ids]} (at most 1000)")
+        with console.engine.begin() as conn:
+            done = alarms.acknowledge_many(conn, ids, s.user.name)
+        return JSONResponse({"acked": done, "skipped": [i for i in ids if i not in done]})
 
     def api_cases(request: Request) -> Response:
         need(request, "read")
@@ -187,29 +227,29 @@ def build_app(console: Console) -> Starlette:
             return JSONResponse({"error": "not_found"}, status_code=404)
         return JSONResponse({"case": c})
 
-    async def api_case_decide(request: Request) -> Response:
+    def api_case_decide(request: Request) -> Response:
         s = need(request, "case.decide")
-        await check_csrf(request, s)
+        check_csrf(request, s)
         case_no, action = request.path_params["id"], request.path_params["action"]
         try:
             with console.engine.begin() as conn:
                 if action == "approve":
                     status = cases.approve(conn, case_no, s.user.name)
                 else:
-                    body = await json_body(request)
+                    body = json_body(request)
                     status = cases.reject(conn, case_no, s.user.name, str(body.get("reason", "")))
         except cases.CaseError as exc:
             return JSONResponse({"error": "conflict", "message": str(exc)}, status_code=409)
         return JSONResponse({"case_no": case_no, "status": status})
 
-    async def api_commands(request: Request) -> Response:
+    def api_commands(request: Request) -> Response:
         if request.method == "GET":
             need(request, "read")
             with console.engine.connect() as conn:
                 return JSONResponse({"commands": cmd_ops.list_commands(conn)})
         s = need(request, "command.issue")
-        await check_csrf(request, s)
-        body = await json_body(request)
+        check_csrf(request, s)
+        body = json_body(request)
         try:
             with console.engine.begin() as conn:
                 res = cmd_ops.request(conn, str(body.get("station", "")), str(body.get("name", "")),
@@ -220,9 +260,9 @@ def build_app(console: Console) -> Starlette:
         send(res)
         return JSONResponse({k: v for k, v in res.items() if k != "command"} | {"command": res.get("command")})
 
-    async def api_command_approve(request: Request) -> Response:
+    def api_command_approve(request: Request) -> Response:
         s = need(request, "command.approve")
-        await check_csrf(request, s)
+        check_csrf(request, s)
         try:
             with console.engine.begin() as conn:
                 res = cmd_ops.approve(conn, request.path_params["id"], s.user.name, s.user.role, console.signing_key)
@@ -236,10 +276,10 @@ def build_app(console: Console) -> Starlette:
         return JSONResponse({"audit": auditlog.recent(console.engine, 500, request.query_params.get("action"))})
 
     # ---- pages --------------------------------------------------------------------------------------
-    async def page_login(request: Request) -> Response:
+    def page_login(request: Request) -> Response:
         if request.method == "GET":
             return render(request, "login.html", None)
-        form = await request.form()
+        form = form_of(request)
         res = accounts.login(console.engine, str(form.get("user", "")), str(form.get("password", "")),
                              lang_of(request))
         if not res.ok:
@@ -250,16 +290,16 @@ def build_app(console: Console) -> Starlette:
                         max_age=int(accounts.SESSION_S))
         return resp
 
-    async def page_logout(request: Request) -> Response:
+    def page_logout(request: Request) -> Response:
         s = need(request, "read")
-        form = await request.form()
-        await check_csrf(request, s, form)
+        form = form_of(request)
+        check_csrf(request, s, form)
         accounts.logout(console.engine, request.cookies.get(COOKIE, ""))
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE)
         return resp
 
-    async def page_lang(request: Request) -> Response:
+    def page_lang(request: Request) -> Response:
         to = request.query_params.get("to", "zh")
         resp = RedirectResponse(request.headers.get("referer") or "/stations", status_code=303)
         resp.set_cookie(LANG_COOKIE, to if to in LANGS else "zh", samesite="strict", max_age=365 * 86400)
@@ -281,10 +321,10 @@ def build_app(console: Console) -> Starlette:
             rows = alarms.list_alarms(conn, state or None)
         return render(request, "alarms.html", s, alarms=rows, state=state)
 
-    async def page_alarm_ack(request: Request) -> Response:
+    def page_alarm_ack(request: Request) -> Response:
         s = need(request, "alarm.ack")
-        form = await request.form()
-        await check_csrf(request, s, form)
+        form = form_of(request)
+        check_csrf(request, s, form)
         try:
             with console.engine.begin() as conn:
                 alarms.acknowledge(conn, int(request.path_params["id"]), s.user.name)
@@ -307,10 +347,10 @@ def build_app(console: Console) -> Starlette:
             return render(request, "error.html", s, status=404, message=f"no case {request.path_params['id']}")
         return render(request, "case.html", s, case=c, error=request.query_params.get("error"))
 
-    async def page_case_decide(request: Request) -> Response:
+    def page_case_decide(request: Request) -> Response:
         s = need(request, "case.decide")
-        form = await request.form()
-        await check_csrf(request, s, form)
+        form = form_of(request)
+        check_csrf(request, s, form)
         case_no, action = request.path_params["id"], request.path_params["action"]
         try:
             with console.engine.begin() as conn:
@@ -326,7 +366,7 @@ def build_app(console: Console) -> Starlette:
             return render(request, "case.html", s, status=409, case=c, error=str(exc))
         return RedirectResponse("/cases", status_code=303)
 
-    async def home(request: Request) -> Response:
+    def home(request: Request) -> Response:
         return RedirectResponse("/stations" if session_of(request) else "/login", status_code=303)
 
     # ---- errors ---------------------------------------------------------------------------------------
@@ -349,26 +389,28 @@ def build_app(console: Console) -> Starlette:
         return render(request, "error.html", None, status=503, message=t(lang_of(request), "db_down"))
 
     routes = [
-        Route("/", home),
-        Route("/api/login", api_login, methods=["POST"]),
-        Route("/api/stations", api_stations),
-        Route("/api/alarms", api_alarms),
-        Route("/api/alarms/{id:int}/ack", api_alarm_ack, methods=["POST"]),
-        Route("/api/cases", api_cases),
-        Route("/api/cases/{id}", api_case),
-        Route("/api/cases/{id}/{action:str}", api_case_decide, methods=["POST"]),
-        Route("/api/commands", api_commands, methods=["GET", "POST"]),
-        Route("/api/commands/{id}/approve", api_command_approve, methods=["POST"]),
-        Route("/api/audit", api_audit),
-        Route("/login", page_login, methods=["GET", "POST"]),
-        Route("/logout", page_logout, methods=["POST"]),
-        Route("/lang", page_lang),
-        Route("/stations", page_stations),
-        Route("/alarms", page_alarms),
-        Route("/alarms/{id:int}/ack", page_alarm_ack, methods=["POST"]),
-        Route("/cases", page_cases),
-        Route("/cases/{id}", page_case),
-        Route("/cases/{id}/{action:str}", page_case_decide, methods=["POST"]),
+        Route("/", threaded(home)),
+        Route("/api/login", threaded(api_login), methods=["POST"]),
+        Route("/api/stations", threaded(api_stations)),
+        Route("/api/alarms", threaded(api_alarms)),
+        Route("/api/alarms/ack", threaded(api_alarms_bulk_ack), methods=["POST"]),
+        Route("/api/alarms/{id:int}/ack", threaded(api_alarm_ack), methods=["POST"]),
+        Route("/api/alarms/{id:int}/clear", threaded(api_alarm_clear), methods=["POST"]),
+        Route("/api/cases", threaded(api_cases)),
+        Route("/api/cases/{id}", threaded(api_case)),
+        Route("/api/cases/{id}/{action:str}", threaded(api_case_decide), methods=["POST"]),
+        Route("/api/commands", threaded(api_commands), methods=["GET", "POST"]),
+        Route("/api/commands/{id}/approve", threaded(api_command_approve), methods=["POST"]),
+        Route("/api/audit", threaded(api_audit)),
+        Route("/login", threaded(page_login), methods=["GET", "POST"]),
+        Route("/logout", threaded(page_logout), methods=["POST"]),
+        Route("/lang", threaded(page_lang)),
+        Route("/stations", threaded(page_stations)),
+        Route("/alarms", threaded(page_alarms)),
+        Route("/alarms/{id:int}/ack", threaded(page_alarm_ack), methods=["POST"]),
+        Route("/cases", threaded(page_cases)),
+        Route("/cases/{id}", threaded(page_case)),
+        Route("/cases/{id}/{action:str}", threaded(page_case_decide), methods=["POST"]),
     ]
 
     async def only_known_actions(request: Request, call_next: Any) -> Response:

@@ -138,3 +138,44 @@ def test_auditor_reads_audit_but_cannot_act(app_env):
     csrf = login(client, "carol", PW)
     assert client.get("/api/audit").status_code == 200
     assert client.post("/api/alarms/1/ack", headers={"X-CSRF-Token": csrf}).status_code == 403
+
+
+def test_bulk_acknowledge_and_clear(app_env):
+    engine, client = app_env
+    with engine.begin() as conn:
+        for i in range(3):
+            alarm_ops.raise_alarm(conn, "sh-test-001", alarm_ops.AlarmSpec("paper_out"), f"t:{i}")
+    csrf = login(client, "alice", PW)
+    h = {"X-CSRF-Token": csrf}
+    assert client.post("/api/alarms/3/clear", headers=h).status_code == 409  # not acknowledged yet
+    r = client.post("/api/alarms/ack", json={"ids": [1, 2, 99]}, headers=h)
+    assert r.json() == {"acked": [1, 2], "skipped": [99]}
+    assert client.post("/api/alarms/ack", json={"ids": "all"}, headers=h).status_code == 400
+    assert client.post("/api/alarms/1/clear", headers=h).json()["alarm"]["state"] == "cleared"
+    states = {a["id"]: a["state"] for a in client.get("/api/alarms").json()["alarms"]}
+    assert states == {1: "cleared", 2: "acked", 3: "open"}
+    assert _audit(engine, "alarm.ack") == 2 and _audit(engine, "alarm.clear") == 1
+
+
+def test_remote_open_through_the_api_needs_a_second_person(engine):
+    from kiosk.services.fleet import signing
+
+    key = signing.generate()
+    accounts.add_user(engine, "alice", "operator", PW)
+    accounts.add_user(engine, "sam", "supervisor", PW)
+    with TestClient(build_app(Console(engine, signing_key=key))) as a, TestClient(build_app(Console(engine, signing_key=key))) as b:
+        ha = {"X-CSRF-Token": login(a, "alice", PW)}
+        hb = {"X-CSRF-Token": login(b, "sam", PW)}
+        r = a.post("/api/commands", json={"station": "sh-test-001", "name": "open_compartment",
+                                          "args": {"compartment": "A01", "reason": "hotline"}}, headers=ha)
+        assert r.status_code == 200 and r.json()["state"] == "pending_approval" and r.json()["command"] is None
+        cmd_id = r.json()["cmd_id"]
+        assert a.post(f"/api/commands/{cmd_id}/approve", headers=ha).status_code == 403  # operator role
+        bad = a.post("/api/commands", json={"station": "sh-test-001", "name": "open_compartment",
+                                            "args": {"compartment": "<b>", "reason": "x"}}, headers=ha)
+        assert bad.status_code == 400 and "compartment" in bad.json()["message"]
+        ok = b.post(f"/api/commands/{cmd_id}/approve", headers=hb)
+        assert ok.status_code == 200
+        cmd = ok.json()["command"]
+        assert cmd["operator"] == "user:alice+sam" and signing.verify(cmd, key.public_key())
+        assert b.post(f"/api/commands/{cmd_id}/approve", headers=hb).status_code == 409  # once
