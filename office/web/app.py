@@ -32,11 +32,19 @@ from starlette.routing import Route
 
 from office import accounts, alarms, auditlog, cases
 from office import commands as cmd_ops
-from office.schema import stations
+from office.schema import case_files, stations
 from office.web.i18n import LANGS, t
 
 log = logging.getLogger(__name__)
 COOKIE = "office_session"
+SAFE_MEDIA = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}  # shown inline; others download
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+                               "form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
 LANG_COOKIE = "office_lang"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -332,6 +340,19 @@ def build_app(console: Console) -> Starlette:
             pass  # acknowledged by someone else meanwhile: the list shows it
         return RedirectResponse("/alarms", status_code=303)
 
+    def case_file(request: Request) -> Response:
+        """A submitted material as the station sent it (the PDF), for the approver to read."""
+        need(request, "read")
+        with console.engine.connect() as conn:
+            row = conn.execute(select(case_files).where(case_files.c.case_no == request.path_params["id"],
+                                                        case_files.c.id == request.path_params["fid"])).first()
+        if row is None:
+            raise Refused(404, "not_found", "no such file in this case")
+        media = row.media_type if row.media_type in SAFE_MEDIA else "application/octet-stream"
+        return Response(row.content, media_type=media, headers={
+            "Content-Disposition": f'inline; filename="{row.case_no}-{row.id}{SAFE_MEDIA.get(media, ".bin")}"',
+            "Content-Security-Policy": "sandbox", "Cache-Control": "private, no-store"})
+
     def page_cases(request: Request) -> Response:
         s = need(request, "read")
         state = request.query_params.get("state", "submitted")
@@ -410,6 +431,7 @@ def build_app(console: Console) -> Starlette:
         Route("/alarms/{id:int}/ack", threaded(page_alarm_ack), methods=["POST"]),
         Route("/cases", threaded(page_cases)),
         Route("/cases/{id}", threaded(page_case)),
+        Route("/cases/{id}/files/{fid:int}", threaded(case_file)),
         Route("/cases/{id}/{action:str}", threaded(page_case_decide), methods=["POST"]),
     ]
 
@@ -418,7 +440,10 @@ def build_app(console: Console) -> Starlette:
         parts = request.url.path.strip("/").split("/")
         if request.method == "POST" and "cases" in parts and len(parts) >= 3 and parts[-1] not in ("approve", "reject"):
             return JSONResponse({"error": "not_found", "message": "case actions: approve, reject"}, status_code=404)
-        return await call_next(request)
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
 
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=only_known_actions)],
                     exception_handlers={Refused: on_refused, OperationalError: on_db_error, DBAPIError: on_db_error})

@@ -179,3 +179,18 @@ def test_remote_open_through_the_api_needs_a_second_person(engine):
         cmd = ok.json()["command"]
         assert cmd["operator"] == "user:alice+sam" and signing.verify(cmd, key.public_key())
         assert b.post(f"/api/commands/{cmd_id}/approve", headers=hb).status_code == 409  # once
+
+
+def test_submitted_material_is_viewable_and_pages_carry_security_headers(app_env):
+    engine, client = app_env
+    case_no = StationCalls(engine, "sh-test-001").submit_case(submission()).case_no
+    assert client.get(f"/cases/{case_no}/files/1", follow_redirects=False).status_code == 303  # to the login
+    login(client, "carol", PW)
+    [f] = client.get(f"/api/cases/{case_no}").json()["case"]["files"]
+    r = client.get(f"/cases/{case_no}/files/{f['id']}")
+    assert r.status_code == 200 and r.content == b"%PDF-1.4 test"
+    assert r.headers["content-type"] == "application/pdf" and r.headers["content-security-policy"] == "sandbox"
+    assert client.get(f"/cases/{case_no}/files/999").status_code == 404
+    page = client.get("/stations")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
