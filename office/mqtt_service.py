@@ -44,6 +44,7 @@ from office.util import dumps, now_iso
 log = logging.getLogger(__name__)
 SHARED = ("evt/#", "rpc/req", "res")
 PER_PROCESS = ("status", "health")
+FINAL_STATES = frozenset({"done", "failed", "rejected", "expired"})
 
 
 @dataclass
@@ -295,8 +296,10 @@ class OfficeMqtt:
                 auditlog.record(conn, f"station:{station}", "command.result.refused", str(cmd_id)[:64], ok=False,
                                 reason=why)
                 return
-            conn.execute(update(commands).where(commands.c.cmd_id == cmd_id).values(
-                state=body["status"], result=dumps(body), updated_at=now_iso()))
+            # results can arrive out of order (shared subscription): a final state is never undone
+            if not (row.state in FINAL_STATES and body["status"] in ("accepted", "duplicate")):
+                conn.execute(update(commands).where(commands.c.cmd_id == cmd_id).values(
+                    state=body["status"], result=dumps(body), updated_at=now_iso()))
             auditlog.record(conn, f"station:{station}", "command.result", str(cmd_id), status=body["status"],
                             detail=body.get("detail", "")[:200])
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -387,6 +388,47 @@ def build_app(console: Console) -> Starlette:
             return render(request, "case.html", s, status=409, case=c, error=str(exc))
         return RedirectResponse("/cases", status_code=303)
 
+    def page_commands(request: Request) -> Response:
+        s = need(request, "read")
+        with console.engine.connect() as conn:
+            rows = cmd_ops.list_commands(conn, 200)
+        for r in rows:
+            r["args"] = json.loads(r["args"])
+        return render(request, "commands.html", s, commands=rows, error=request.query_params.get("error"))
+
+    def page_command_new(request: Request) -> Response:
+        s = need(request, "command.issue")
+        form = form_of(request)
+        check_csrf(request, s, form)
+        name = str(form.get("name", ""))
+        builders = {
+            "open_compartment": lambda f: {"compartment": str(f.get("compartment", "")).strip().upper(),
+                                           "reason": str(f.get("reason", "")).strip()},
+            "set_maintenance": lambda f: {"on": f.get("on") == "1"},
+            "notify_update": lambda f: {"version": str(f.get("version", "")).strip()},
+        }
+        if name not in builders:
+            raise Refused(400, "bad_request", f"unknown command {name[:40]!r}")
+        try:
+            with console.engine.begin() as conn:
+                res = cmd_ops.request(conn, str(form.get("station", "")).strip(), name, builders[name](form),
+                                      s.user.name, s.user.role, console.signing_key)
+        except cmd_ops.CommandError as exc:
+            return RedirectResponse("/commands?" + urlencode({"error": str(exc)[:300]}), status_code=303)
+        send(res)
+        return RedirectResponse("/commands", status_code=303)
+
+    def page_command_approve(request: Request) -> Response:
+        s = need(request, "command.approve")
+        check_csrf(request, s, form_of(request))
+        try:
+            with console.engine.begin() as conn:
+                res = cmd_ops.approve(conn, request.path_params["id"], s.user.name, s.user.role, console.signing_key)
+        except cmd_ops.CommandError as exc:
+            return RedirectResponse("/commands?" + urlencode({"error": str(exc)[:300]}), status_code=303)
+        send(res)
+        return RedirectResponse("/commands", status_code=303)
+
     def home(request: Request) -> Response:
         return RedirectResponse("/stations" if session_of(request) else "/login", status_code=303)
 
@@ -429,6 +471,9 @@ def build_app(console: Console) -> Starlette:
         Route("/stations", threaded(page_stations)),
         Route("/alarms", threaded(page_alarms)),
         Route("/alarms/{id:int}/ack", threaded(page_alarm_ack), methods=["POST"]),
+        Route("/commands", threaded(page_commands)),
+        Route("/commands/new", threaded(page_command_new), methods=["POST"]),
+        Route("/commands/{id}/approve", threaded(page_command_approve), methods=["POST"]),
         Route("/cases", threaded(page_cases)),
         Route("/cases/{id}", threaded(page_case)),
         Route("/cases/{id}/files/{fid:int}", threaded(case_file)),

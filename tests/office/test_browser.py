@@ -72,14 +72,17 @@ def _logout(driver) -> None:
     wait_for(lambda: driver.current_url.endswith("/login"), 10, "the login page")
 
 
-def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, browser):
+def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, browser, command_key):
     from selenium.webdriver.common.by import By
+
+    from kiosk.services.fleet import signing
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{tmp_path}/office.db"
     _user(db, "wang", "operator")
     _user(db, "li", "approver")
-    office = OfficeProc(tmp_path / "office", db, broker.url).wait_ready()
+    signing.save_private(command_key, tmp_path / "cmd.key")  # the key the test station trusts
+    office = OfficeProc(tmp_path / "office", db, broker.url, key=tmp_path / "cmd.key").wait_ready()
     try:
         st = make_station(broker, STATIONS[0])
         assert st.link.wait_connected(10)
@@ -103,9 +106,31 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         browser.get(office.url + "/alarms?state=acked")
         assert "wang" in browser.find_element(By.CSS_SELECTOR, "#alarms tbody tr").text
         browser.save_screenshot(str(SHOTS / "3-alarm-acked.png"))
+        # a remote open of the forced compartment: requested by wang, approved by li
+        browser.get(office.url + "/commands")
+        form = browser.find_element(By.ID, "new-open_compartment")
+        form.find_element(By.NAME, "station").send_keys(STATIONS[0])
+        form.find_element(By.NAME, "compartment").send_keys("A03")
+        form.find_element(By.NAME, "reason").send_keys("检查被撬格口")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(lambda: "待复核" in browser.find_element(By.CSS_SELECTOR, "#commands tbody tr .cstate").text, 10,
+                 "the command waiting for a second person")
+        assert not browser.find_elements(By.CSS_SELECTOR, "button.approve-cmd")  # not for its own requester
+        browser.save_screenshot(str(SHOTS / "3b-command-pending.png"))
         _logout(browser)
 
         _login(browser, office.url, "li")
+        browser.get(office.url + "/commands")
+        browser.find_element(By.CSS_SELECTOR, "button.approve-cmd").click()
+        wait_for(lambda: st.target.calls == [("open_compartment", ("A03", "检查被撬格口"))], 15,
+                 "the signed open to reach the station")
+
+        def command_state() -> str:
+            browser.get(office.url + "/commands")
+            return browser.find_element(By.CSS_SELECTOR, "#commands tbody tr .cstate").text
+
+        wait_for(lambda: command_state() == "已完成", 15, "the station's result in the console")
+        browser.save_screenshot(str(SHOTS / "3c-command-done.png"))
         browser.get(office.url + "/cases")
         browser.find_element(By.LINK_TEXT, receipt.case_no).click()
         browser.save_screenshot(str(SHOTS / "4-case.png"))
