@@ -7,13 +7,17 @@ Rules are registries, not if-chains:
   the station turns from not-matching to matching between two health messages.
 - A retained `status` of `offline` with reason `will` (the broker published the last will)
   raises `station_offline`.
+- An open alarm nobody acknowledges within the configured time is escalated (`Escalator`).
 Inserting with a unique `source` makes raising idempotent across office processes.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -23,6 +27,7 @@ from office import auditlog
 from office.schema import alarms
 from office.util import insert_ignore, now_iso
 
+log = logging.getLogger(__name__)
 KINDS = ("forced_door", "door_left_open", "not_opened", "board_unreachable", "paper_out", "station_offline",
          "events_lost")
 STATES = ("open", "acked", "cleared")
@@ -97,7 +102,8 @@ def from_health(conn: Connection, station: str, before: dict[str, Any], after: d
 
 def list_alarms(conn: Connection, state: str | None = None, station: str | None = None,
                 limit: int = 500) -> list[dict[str, Any]]:
-    q = select(alarms).order_by(alarms.c.id.desc()).limit(limit)
+    """Newest first, escalated ones before the others."""
+    q = select(alarms).order_by(alarms.c.escalated_at.is_(None), alarms.c.id.desc()).limit(limit)
     if state:
         q = q.where(alarms.c.state == state)
     if station:
@@ -108,6 +114,49 @@ def list_alarms(conn: Connection, state: str | None = None, station: str | None 
 def open_counts(conn: Connection) -> dict[str, int]:
     q = select(alarms.c.station, func.count()).where(alarms.c.state == "open").group_by(alarms.c.station)
     return {s: n for s, n in conn.execute(q)}
+
+
+def escalate_due(conn: Connection, after_s: float, now: datetime | None = None) -> list[int]:
+    """Open alarms nobody acknowledged within `after_s` are escalated once (audited; the console
+    marks them and lists them first for supervisors)."""
+    now = now or datetime.now(timezone.utc)
+    cutoff = (now - timedelta(seconds=after_s)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    rows = conn.execute(select(alarms.c.id, alarms.c.station, alarms.c.kind).where(
+        alarms.c.state == "open", alarms.c.escalated_at.is_(None), alarms.c.raised_at <= cutoff)).all()
+    at = now_iso()
+    for r in rows:
+        res = conn.execute(update(alarms).where(alarms.c.id == r.id, alarms.c.escalated_at.is_(None))
+                           .values(escalated_at=at))
+        if res.rowcount:
+            auditlog.record(conn, "system", "alarm.escalated", str(r.id), station=r.station, kind=r.kind,
+                            after_s=after_s)
+    return [r.id for r in rows]
+
+
+class Escalator:
+    """A thread that escalates overdue alarms every `every_s` seconds (one per office process;
+    escalating is idempotent, so several processes may run it)."""
+
+    def __init__(self, engine: Any, after_s: float, every_s: float = 15.0) -> None:
+        self.engine, self.after_s, self.every_s = engine, after_s, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="office-escalate", daemon=True)
+
+    def start(self) -> Escalator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                with self.engine.begin() as conn:
+                    escalate_due(conn, self.after_s)
+            except Exception:  # a database outage must not end the thread
+                log.exception("alarm escalation failed; retrying")
 
 
 class AlarmError(ValueError):

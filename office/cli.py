@@ -111,6 +111,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except RuntimeError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 4
+    from office.alarms import Escalator
+
+    escalator = Escalator(engine, args.escalate_after_s).start() if args.escalate_after_s > 0 else None
     app = build_app(Console(engine, mqtt_service, key))
     print(f"office console on http://{host}:{port}/  (database {engine.url.render_as_string(hide_password=True)}, "
           f"broker {args.broker or 'none'})", flush=True)
@@ -121,6 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
+        if escalator is not None:
+            escalator.stop()
         if mqtt_service is not None:
             mqtt_service.stop()
     return 0
@@ -139,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--ca-file", help="CA certificate for mqtts://")
     r.add_argument("--group", default="office", help="shared-subscription group of the office processes")
     r.add_argument("--signing-key", help="Ed25519 private key (PEM) for commands; created if missing")
+    r.add_argument("--escalate-after-s", type=float, default=900.0,
+                   help="escalate an alarm nobody acknowledged within this time (0: never)")
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")
     r.set_defaults(func=cmd_run)
     u = sub.add_parser("user", help="operator accounts").add_subparsers(dest="ucmd", required=True)

@@ -106,6 +106,7 @@ alarms = Table(
     Column("raised_at", String(40), nullable=False),
     Column("acked_by", String(64), nullable=True),
     Column("acked_at", String(40), nullable=True),
+    Column("escalated_at", String(40), nullable=True),  # nobody acknowledged in time (migration 0003)
 )
 Index("ix_alarms_state", alarms.c.state)
 Index("ix_alarms_station", alarms.c.station)

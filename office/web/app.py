@@ -77,6 +77,7 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
     """The station list's rows, escaped cell by cell: with 10,000 stations a Jinja loop is the
     slowest part of the page (bench/office.py), a joined list of f-strings is several times faster."""
     labels = {k: t(lang, k) for k in ("online", "offline", "maintenance")}
+    dev = {k: t(lang, f"dev.{k}") for k in ("ok", "low", "out", "jammed", "unknown", "degraded", "unreachable")}
     unknown, dash = t(lang, "unknown"), "—"
     out = []
     for r in rows:
@@ -85,7 +86,8 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
         badge = f'<a href="/alarms?station={sid}"><span class="badge">{n}</span></a>' if n else "0"
         out.append(f'<tr data-station="{sid}"><td>{sid}</td><td class="{"on" if r.online else "off"}">'
                    f'{labels.get(r.state, unknown)}</td><td>{escape(r.last_seen or dash)}</td>'
-                   f'<td>{escape(r.paper or dash)}</td><td>{escape(r.boards or dash)}</td><td>{escape(r.sw)}</td>'
+                   f'<td>{escape(dev.get(r.paper, r.paper) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td><td>{escape(r.sw)}</td>'
                    f'<td>{badge}</td></tr>')
     return Markup("\n".join(out))
 

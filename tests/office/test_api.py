@@ -194,3 +194,21 @@ def test_submitted_material_is_viewable_and_pages_carry_security_headers(app_env
     page = client.get("/stations")
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_unacknowledged_alarms_escalate_once(app_env):
+    from datetime import datetime, timedelta, timezone
+
+    engine, client = app_env
+    with engine.begin() as conn:
+        alarm_ops.raise_alarm(conn, "sh-test-001", alarm_ops.AlarmSpec("forced_door", "A01"), "t:1")
+        alarm_ops.raise_alarm(conn, "sh-test-001", alarm_ops.AlarmSpec("paper_out"), "t:2")
+        alarm_ops.acknowledge(conn, 2, "alice")
+    later = datetime.now(timezone.utc) + timedelta(seconds=901)
+    with engine.begin() as conn:
+        assert alarm_ops.escalate_due(conn, 900) == []  # not yet
+        assert alarm_ops.escalate_due(conn, 900, later) == [1]  # only the open one
+        assert alarm_ops.escalate_due(conn, 900, later) == []  # once
+    assert _audit(engine, "alarm.escalated") == 1
+    login(client, "alice", PW)
+    assert "已升级" in client.get("/alarms").text
