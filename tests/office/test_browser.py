@@ -65,6 +65,16 @@ def _login(driver, base: str, user: str) -> None:
     wait_for(lambda: driver.current_url.endswith("/stations"), 10, "the stations page after login")
 
 
+def _text(driver, css: str) -> str:
+    """The element's text, or "" while the page is still loading (for wait_for)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    try:
+        return driver.find_element("css selector", css).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
+
+
 def _logout(driver) -> None:
     from selenium.webdriver.common.by import By
 
@@ -113,7 +123,7 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         form.find_element(By.NAME, "compartment").send_keys("A03")
         form.find_element(By.NAME, "reason").send_keys("检查被撬格口")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        wait_for(lambda: "待复核" in browser.find_element(By.CSS_SELECTOR, "#commands tbody tr .cstate").text, 10,
+        wait_for(lambda: "待复核" in _text(browser, "#commands tbody tr .cstate"), 10,
                  "the command waiting for a second person")
         assert not browser.find_elements(By.CSS_SELECTOR, "button.approve-cmd")  # not for its own requester
         browser.save_screenshot(str(SHOTS / "3b-command-pending.png"))
@@ -127,7 +137,7 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
 
         def command_state() -> str:
             browser.get(office.url + "/commands")
-            return browser.find_element(By.CSS_SELECTOR, "#commands tbody tr .cstate").text
+            return _text(browser, "#commands tbody tr .cstate")
 
         wait_for(lambda: command_state() == "已完成", 15, "the station's result in the console")
         browser.save_screenshot(str(SHOTS / "3c-command-done.png"))
@@ -142,7 +152,7 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         browser.get(office.url + f"/cases/{receipt.case_no}")
         assert "待投柜" in browser.find_element(By.ID, "case-status").text
         browser.find_element(By.ID, "lang").click()
-        wait_for(lambda: "Result ready" in browser.find_element(By.ID, "case-status").text, 10, "English")
+        wait_for(lambda: "Result ready" in _text(browser, "#case-status"), 10, "English")
         browser.save_screenshot(str(SHOTS / "5-case-approved-en.png"))
     finally:
         office.stop()
