@@ -1,5 +1,6 @@
 """Cases: the ledger per case (record + timeline + submitted files) and the approver's decisions.
 
+Deadlines: `deadline_state` marks cases still waiting as due soon or overdue (限时办结).
 A station's `submit_case` creates a case in state `submitted` (print items are completed at once,
 as the station expects). An approver approves (-> `approved`, and for results collected from the
 cabinet -> `result_ready`) or rejects with a reason. Each change is written to the timeline and,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import select, update
@@ -58,13 +60,29 @@ def get(conn: Connection, case_no: str) -> dict[str, Any] | None:
     return out
 
 
+OPEN_STATUSES = ("submitted", "accepted")
+DUE_SOON_DAYS = 1
+
+
+def deadline_state(promised_date: str | None, status: str, today: date | None = None) -> str:
+    """限时办结: "overdue" past the promised date, "due_soon" within DUE_SOON_DAYS, else "" —
+    only for cases still waiting for a decision."""
+    if not promised_date or status not in OPEN_STATUSES:
+        return ""
+    today = today or datetime.now(timezone.utc).date()
+    left = (date.fromisoformat(promised_date) - today).days
+    return "overdue" if left < 0 else "due_soon" if left <= DUE_SOON_DAYS else ""
+
+
 def list_cases(conn: Connection, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     q = select(cases.c.case_no, cases.c.station, cases.c.matter_code, cases.c.applicant_masked, cases.c.status,
                cases.c.submitted_at, cases.c.updated_at, cases.c.promised_date, cases.c.reason,
                cases.c.via_cabinet).order_by(cases.c.submitted_at.desc()).limit(limit)
     if state:
         q = q.where(cases.c.status == state)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    today = datetime.now(timezone.utc).date()
+    return [{**dict(r._mapping), "deadline": deadline_state(r.promised_date, r.status, today)}
+            for r in conn.execute(q)]
 
 
 def _decidable(conn: Connection, case_no: str) -> Any:

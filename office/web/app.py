@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -31,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from office import accounts, alarms, auditlog, cases
+from office import accounts, alarms, auditlog, cases, report
 from office import commands as cmd_ops
 from office.schema import case_files, stations
 from office.web.i18n import LANGS, t
@@ -56,6 +57,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "command.issue": cmd_ops.ISSUER_ROLES,
     "command.approve": cmd_ops.APPROVER_ROLES,
     "audit.read": frozenset({"auditor", "supervisor", "admin"}),
+    "report.read": frozenset({"approver", "auditor", "supervisor", "admin"}),
 }
 
 
@@ -431,6 +433,37 @@ def build_app(console: Console) -> Starlette:
         send(res)
         return RedirectResponse("/commands", status_code=303)
 
+    def report_day(request: Request) -> date:
+        raw = request.query_params.get("day") or datetime.now(timezone.utc).date().isoformat()
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise Refused(400, "bad_request", f"day {raw[:20]!r}: expected YYYY-MM-DD") from None
+
+    def api_report(request: Request) -> Response:
+        need(request, "report.read")
+        day = report_day(request)
+        with console.engine.connect() as conn:
+            rows = report.daily(conn, day)
+        return JSONResponse({"day": day.isoformat(), "rows": [
+            {**r.__dict__, "on_time_rate": r.on_time_rate, "satisfaction": r.satisfaction} for r in rows]})
+
+    def page_report(request: Request) -> Response:
+        s = need(request, "report.read")
+        day = report_day(request)
+        with console.engine.connect() as conn:
+            rows = report.daily(conn, day)
+        return render(request, "report.html", s, rows=rows, day=day.isoformat())
+
+    def report_csv(request: Request) -> Response:
+        s = need(request, "report.read")
+        day = report_day(request)
+        with console.engine.connect() as conn:
+            text = report.to_csv(report.daily(conn, day))
+        auditlog.record_now(console.engine, f"user:{s.user.name}", "report.export", day.isoformat())
+        return Response(text, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="supervision-{day.isoformat()}.csv"'})
+
     def home(request: Request) -> Response:
         return RedirectResponse("/stations" if session_of(request) else "/login", status_code=303)
 
@@ -476,6 +509,9 @@ def build_app(console: Console) -> Starlette:
         Route("/commands", threaded(page_commands)),
         Route("/commands/new", threaded(page_command_new), methods=["POST"]),
         Route("/commands/{id}/approve", threaded(page_command_approve), methods=["POST"]),
+        Route("/api/report", threaded(api_report)),
+        Route("/report", threaded(page_report)),
+        Route("/report.csv", threaded(report_csv)),
         Route("/cases", threaded(page_cases)),
         Route("/cases/{id}", threaded(page_case)),
         Route("/cases/{id}/files/{fid:int}", threaded(case_file)),

@@ -212,3 +212,39 @@ def test_unacknowledged_alarms_escalate_once(app_env):
     assert _audit(engine, "alarm.escalated") == 1
     login(client, "alice", PW)
     assert "已升级" in client.get("/alarms").text
+
+
+def test_deadlines_and_the_daily_supervision_report(app_env):
+    from datetime import date, datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from office import cases as case_ops
+    from office.schema import cases as cases_t
+
+    engine, client = app_env
+    calls = StationCalls(engine, "sh-test-001")
+    for i, m in enumerate(("SI-003", "SI-003", "RE-002")):
+        calls.submit_case(submission(f"SH001-20261205-000{i + 1}-A", matter=m))
+    today = datetime.now(timezone.utc).date()
+    with engine.begin() as conn:  # one case overdue, one due tomorrow
+        conn.execute(update(cases_t).where(cases_t.c.case_no == "SH001-20261205-0001-A")
+                     .values(promised_date=(today - timedelta(days=1)).isoformat()))
+        conn.execute(update(cases_t).where(cases_t.c.case_no == "SH001-20261205-0002-A")
+                     .values(promised_date=(today + timedelta(days=1)).isoformat()))
+        case_ops.approve(conn, "SH001-20261205-0003-A", "bob")
+    assert case_ops.deadline_state("2026-01-01", "approved", date(2027, 1, 1)) == ""  # decided: no warning
+    csrf = login(client, "bob", PW)
+    listed = {c["case_no"]: c["deadline"] for c in client.get("/api/cases").json()["cases"]}
+    assert listed == {"SH001-20261205-0001-A": "overdue", "SH001-20261205-0002-A": "due_soon",
+                      "SH001-20261205-0003-A": ""}
+    assert "已超期" in client.get("/cases?state=submitted").text
+    rows = {(r["station"], r["matter"]): r for r in client.get("/api/report").json()["rows"]}
+    assert rows[("sh-test-001", "SI-003")]["submitted"] == 2 and rows[("sh-test-001", "SI-003")]["overdue_open"] == 1
+    assert rows[("sh-test-001", "RE-002")]["approved"] == 1 and rows[("sh-test-001", "RE-002")]["on_time_rate"] == 1.0
+    csv_text = client.get("/report.csv").text
+    assert csv_text.splitlines()[0].startswith("station,matter,submitted")
+    assert len(csv_text.splitlines()) == 3
+    assert client.get("/api/report?day=yesterday").status_code == 400
+    login(client, "alice", PW)
+    assert client.get("/api/report").status_code == 403  # an operator does not read supervision figures
