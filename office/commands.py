@@ -83,6 +83,19 @@ def request(conn: Connection, station: str, name: str, args: dict[str, Any], use
     return {"cmd_id": cmd["cmd_id"], "state": "sent", "command": cmd}
 
 
+def deposit_task(conn: Connection, station: str, case_no: str, size: str, user: str, key: Any) -> dict[str, Any]:
+    """Approving a case whose result is collected from the cabinet sends the station a signed
+    `assign_deposit`: it reserves a compartment of the size for the case, where staff deposit it."""
+    cmd = build(station, "assign_deposit", {"case": case_no, "size": size}, f"user:{user}", key)
+    now = now_iso()
+    conn.execute(commands.insert().values(cmd_id=cmd["cmd_id"], station=station, name="assign_deposit",
+                                          args=dumps(cmd["args"]), operator=user, approver=None, state="sent",
+                                          document=dumps(cmd), result=None, created_at=now, updated_at=now))
+    auditlog.record(conn, f"user:{user}", "command.send", cmd["cmd_id"], station=station, name="assign_deposit",
+                    case=case_no)
+    return {"cmd_id": cmd["cmd_id"], "state": "sent", "command": cmd}
+
+
 def approve(conn: Connection, cmd_id: str, user: str, role: str, key: Any) -> dict[str, Any]:
     row = conn.execute(select(commands).where(commands.c.cmd_id == cmd_id).with_for_update()).first()
     if row is None:

@@ -166,6 +166,17 @@ def build_app(console: Console) -> Starlette:
         return [{"id": r.id, "online": bool(r.online), "state": r.state, "last_seen": r.last_seen, "sw": r.sw,
                  "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards} for r in rows]
 
+    def approve_case(conn: Any, case_no: str, user: str) -> tuple[str, dict[str, Any] | None]:
+        """Approve; a result for the cabinet also gets its deposit task (a signed assign_deposit)."""
+        status = cases.approve(conn, case_no, user)
+        task = None
+        if status == "result_ready" and console.signing_key is not None:
+            c = cases.get(conn, case_no)
+            assert c is not None
+            task = cmd_ops.deposit_task(conn, c["station"], case_no, c["result_size"] or "M", user,
+                                        console.signing_key)
+        return status, task
+
     def send(result: dict[str, Any]) -> None:
         if "command" in result and console.mqtt is not None:
             cmd_ops.publish(console.mqtt, result["command"])
@@ -246,13 +257,17 @@ def build_app(console: Console) -> Starlette:
         case_no, action = request.path_params["id"], request.path_params["action"]
         try:
             with console.engine.begin() as conn:
+                task = None
                 if action == "approve":
-                    status = cases.approve(conn, case_no, s.user.name)
+                    status, task = approve_case(conn, case_no, s.user.name)
                 else:
                     body = json_body(request)
                     status = cases.reject(conn, case_no, s.user.name, str(body.get("reason", "")))
         except cases.CaseError as exc:
             return JSONResponse({"error": "conflict", "message": str(exc)}, status_code=409)
+        if task is not None:
+            send(task)
+            return JSONResponse({"case_no": case_no, "status": status, "deposit_task": task["cmd_id"]})
         return JSONResponse({"case_no": case_no, "status": status})
 
     def api_commands(request: Request) -> Response:
@@ -380,8 +395,9 @@ def build_app(console: Console) -> Starlette:
         case_no, action = request.path_params["id"], request.path_params["action"]
         try:
             with console.engine.begin() as conn:
+                task = None
                 if action == "approve":
-                    cases.approve(conn, case_no, s.user.name)
+                    _status, task = approve_case(conn, case_no, s.user.name)
                 else:
                     cases.reject(conn, case_no, s.user.name, str(form.get("reason", "")))
         except cases.CaseError as exc:
@@ -390,6 +406,8 @@ def build_app(console: Console) -> Starlette:
             if c is None:
                 return render(request, "error.html", s, status=404, message=str(exc))
             return render(request, "case.html", s, status=409, case=c, error=str(exc))
+        if task is not None:
+            send(task)
         return RedirectResponse("/cases", status_code=303)
 
     def page_commands(request: Request) -> Response:

@@ -248,3 +248,26 @@ def test_deadlines_and_the_daily_supervision_report(app_env):
     assert client.get("/api/report?day=yesterday").status_code == 400
     login(client, "alice", PW)
     assert client.get("/api/report").status_code == 403  # an operator does not read supervision figures
+
+
+def test_approving_a_cabinet_result_sends_a_signed_deposit_task(engine):
+    import json as _json
+
+    from kiosk.services.fleet import signing
+    from office.schema import commands
+
+    key = signing.generate()
+    accounts.add_user(engine, "bob", "approver", PW)
+    case_no = StationCalls(engine, "sh-test-001").submit_case(submission()).case_no
+    printed = StationCalls(engine, "sh-test-001").submit_case(submission("SH001-20261205-0009-P", matter="SI-001"))
+    assert printed.status == "approved"  # a print item needs no decision and no deposit
+    with TestClient(build_app(Console(engine, signing_key=key))) as client:
+        h = {"X-CSRF-Token": login(client, "bob", PW)}
+        r = client.post(f"/api/cases/{case_no}/approve", headers=h).json()
+    assert r["status"] == "result_ready" and r["deposit_task"]
+    with engine.connect() as conn:
+        row = conn.execute(select(commands).where(commands.c.cmd_id == r["deposit_task"])).first()
+    cmd = _json.loads(row.document)
+    assert (row.name, row.station, row.state) == ("assign_deposit", "sh-test-001", "sent")
+    assert cmd["args"] == {"case": case_no, "size": "S"} and cmd["operator"] == "user:bob"
+    assert signing.verify(cmd, key.public_key())

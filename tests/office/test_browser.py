@@ -146,9 +146,12 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         browser.save_screenshot(str(SHOTS / "4-case.png"))
         browser.find_element(By.ID, "approve").click()
         wait_for(lambda: browser.current_url.endswith("/cases"), 10, "back on the case list")
-        # the station learns of the result through its own back-office link
+        # the station learns of the result through its own back-office link, and gets the signed
+        # deposit task (a compartment of the result's size reserved for the case)
         events = wait_for(lambda: bo.poll_events(), 10, "result_ready at the station")
         assert [e.kind for e in events][-1] == "result_ready" and events[-1].case_no == receipt.case_no
+        wait_for(lambda: ("assign_deposit", (receipt.case_no, "S")) in st.target.calls, 15,
+                 "the deposit task at the station")
         browser.get(office.url + f"/cases/{receipt.case_no}")
         assert "待投柜" in browser.find_element(By.ID, "case-status").text
         browser.find_element(By.ID, "lang").click()
