@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.services.backoffice import BackofficeError, Rating, from_dict
-from office import alarms, auditlog
+from office import alarms, auditlog, cabinets
 from office import cases as case_ops
 from office.schema import cases, events, ratings, stations
 from office.station_calls import STATION_REPORTABLE
@@ -31,6 +31,7 @@ from office.util import dumps, insert_ignore, now_iso
 log = logging.getLogger(__name__)
 DROPPED_EVENT = "outbox.dropped"
 FACTS = ("backoffice.report_status", "backoffice.rating")
+SPECIAL = frozenset(alarms.EVENT_RULES) | frozenset(FACTS) | frozenset(cabinets.RULES)  # need "is it new?"
 
 
 @dataclass
@@ -77,8 +78,8 @@ class Ingest:
         by_key = {(st, ev["event_id"]): ev for st, ev in batch}
         # events that raise alarms or carry facts must know whether they are new (RETURNING);
         # the bulk of plain events goes through the driver's executemany, which is much cheaper
-        special = [r for r in rows if r["type"] in alarms.EVENT_RULES or r["type"] in FACTS]
-        plain = [r for r in rows if not (r["type"] in alarms.EVENT_RULES or r["type"] in FACTS)]
+        special = [r for r in rows if r["type"] in SPECIAL]
+        plain = [r for r in rows if r["type"] not in SPECIAL]
         with self.engine.begin() as conn:
             stored = 0
             if plain:
@@ -88,9 +89,10 @@ class Ingest:
                 stmt = insert_ignore(conn, events).returning(events.c.station, events.c.event_id)
                 new = {(r.station, r.event_id) for r in conn.execute(stmt, special)}
                 stored += len(new)
-                for key in new:
+                for key in sorted(new, key=lambda k: (k[0], by_key[k]["seq"])):
                     ev = by_key[key]
                     self.stats.alarms += alarms.from_event(conn, key[0], ev)
+                    cabinets.apply(conn, key[0], ev)
                     if ev["type"] in FACTS:
                         self._apply_fact(conn, key[0], ev)
             self.stats.stored += stored

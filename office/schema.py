@@ -111,6 +111,20 @@ alarms = Table(
 Index("ix_alarms_state", alarms.c.state)
 Index("ix_alarms_station", alarms.c.station)
 
+compartments = Table(  # the cabinet grid per station, from its compartment events (migration 0004)
+    "compartments", metadata,
+    Column("station", String(40), primary_key=True),
+    Column("id", String(8), primary_key=True),
+    Column("state", String(16), nullable=False),  # empty | reserved | loaded | out_of_service
+    Column("size", String(1), nullable=True),
+    Column("case_no", String(64), nullable=True),
+    Column("door", String(8), nullable=True),
+    Column("attention", Text, nullable=True),
+    Column("since", String(40), nullable=False),  # when the state last changed (station time)
+    Column("seq", Integer, nullable=False),  # the event that set the state: older events never overwrite
+    Column("door_seq", Integer, nullable=False),  # the same for the door column
+)
+
 cases = Table(
     "cases", metadata,
     Column("case_no", String(64), primary_key=True),

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from office import accounts, alarms, auditlog, cases, report
+from office import accounts, alarms, auditlog, cabinets, cases, report
 from office import commands as cmd_ops
 from office.schema import case_files, stations
 from office.web.i18n import LANGS, t
@@ -67,6 +67,7 @@ class Console:
     mqtt: Any = None  # office.mqtt_service.OfficeMqtt, or None (no broker: commands are stored, not sent)
     signing_key: Any = None
     secure_cookies: bool = False
+    pickup_days: int = 7  # a result left in a compartment longer is an overdue pickup
 
 
 class Refused(Exception):
@@ -86,7 +87,7 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
         sid = escape(r.id)
         n = counts.get(r.id, 0)
         badge = f'<a href="/alarms?station={sid}"><span class="badge">{n}</span></a>' if n else "0"
-        out.append(f'<tr data-station="{sid}"><td>{sid}</td><td class="{"on" if r.online else "off"}">'
+        out.append(f'<tr data-station="{sid}"><td><a href="/stations/{sid}">{sid}</a></td><td class="{"on" if r.online else "off"}">'
                    f'{labels.get(r.state, unknown)}</td><td>{escape(r.last_seen or dash)}</td>'
                    f'<td>{escape(dev.get(r.paper, r.paper) or dash)}</td>'
                    f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td><td>{escape(r.sw)}</td>'
@@ -342,6 +343,32 @@ def build_app(console: Console) -> Starlette:
         resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.1f}"
         return resp
 
+    def station_detail(station_id: str) -> dict[str, Any]:
+        with console.engine.connect() as conn:
+            row = conn.execute(select(stations).where(stations.c.id == station_id)).first()
+            if row is None:
+                raise Refused(404, "not_found", f"no station {station_id[:40]!r}")
+            grid = cabinets.grid(conn, station_id, console.pickup_days)
+            open_alarms = alarms.list_alarms(conn, "open", station_id)
+        d = dict(row._mapping)
+        health = json.loads(d.pop("health") or "{}")
+        return {"station": d, "devices": health.get("devices", {}), "outbox": health.get("outbox", {}),
+                "compartments": grid, "alarms": open_alarms}
+
+    def api_station(request: Request) -> Response:
+        need(request, "read")
+        return JSONResponse(station_detail(request.path_params["id"]))
+
+    def page_station(request: Request) -> Response:
+        s = need(request, "read")
+        return render(request, "station.html", s, **station_detail(request.path_params["id"]))
+
+    def api_overdue_pickups(request: Request) -> Response:
+        need(request, "read")
+        with console.engine.connect() as conn:
+            return JSONResponse({"pickup_days": console.pickup_days,
+                                 "overdue": cabinets.overdue_pickups(conn, console.pickup_days)})
+
     def page_alarms(request: Request) -> Response:
         s = need(request, "read")
         state = request.query_params.get("state", "open")
@@ -522,6 +549,9 @@ def build_app(console: Console) -> Starlette:
         Route("/logout", threaded(page_logout), methods=["POST"]),
         Route("/lang", threaded(page_lang)),
         Route("/stations", threaded(page_stations)),
+        Route("/stations/{id}", threaded(page_station)),
+        Route("/api/stations/{id}", threaded(api_station)),
+        Route("/api/pickups/overdue", threaded(api_overdue_pickups)),
         Route("/alarms", threaded(page_alarms)),
         Route("/alarms/{id:int}/ack", threaded(page_alarm_ack), methods=["POST"]),
         Route("/commands", threaded(page_commands)),

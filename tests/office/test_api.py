@@ -271,3 +271,25 @@ def test_approving_a_cabinet_result_sends_a_signed_deposit_task(engine):
     assert (row.name, row.station, row.state) == ("assign_deposit", "sh-test-001", "sent")
     assert cmd["args"] == {"case": case_no, "size": "S"} and cmd["operator"] == "user:bob"
     assert signing.verify(cmd, key.public_key())
+
+
+def test_station_detail_with_its_cabinet_grid(app_env):
+    from office import cabinets
+
+    engine, client = app_env
+    ev = {"event_id": "0193a0b4-2c1e-7f00-9a1b-3c4d5e6f7a8b", "seq": 4, "type": "compartment.loaded",
+          "boot_id": "b", "ts": "2026-11-01T01:00:00.000Z", "data": {"compartment": "A01", "case": "<i>x</i>"}}
+    from office.ingest import Ingest
+
+    Ingest(engine).store_status("sh-test-001", {"state": "online", "boot_id": "b", "sw": "0.1.0",
+                                                 "ts": "2026-12-05T01:00:00.000Z"})
+    with engine.begin() as conn:
+        assert cabinets.apply(conn, "sh-test-001", ev)  # loaded on 1 November: an overdue pickup
+    login(client, "alice", PW)
+    detail = client.get("/api/stations/sh-test-001").json()
+    assert detail["station"]["online"] is True
+    assert [(c["id"], c["state"], c["overdue"]) for c in detail["compartments"]] == [("A01", "loaded", True)]
+    page = client.get("/stations/sh-test-001").text
+    assert 'data-compartment="A01"' in page and "&lt;i&gt;x&lt;/i&gt;" in page
+    assert client.get("/api/stations/nope-001").status_code == 404
+    assert [c["id"] for c in client.get("/api/pickups/overdue").json()["overdue"]] == ["A01"]

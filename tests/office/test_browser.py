@@ -97,6 +97,9 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         st = make_station(broker, STATIONS[0])
         assert st.link.wait_connected(10)
         # the station reports a forced door the way the cabinet service does (outbox -> evt/cabinet.door)
+        st.outbox.add_now("compartment.reserved", {"compartment": "A01", "size": "S", "case": "SH001-X-1"})
+        st.outbox.add_now("compartment.loaded", {"compartment": "A02", "case": "SH001-X-2"})
+        st.outbox.add_now("compartment.attention", {"compartment": "A03", "why": "door opened without a release"})
         st.outbox.add_now("cabinet.door", {"compartment": "A03", "event": "uncommanded_open", "board": 1, "lock": 3})
         bo = MqttBackOffice(st.link, st.outbox, timeout_s=10)
         receipt = bo.submit_case(submission(station=STATIONS[0]))
@@ -106,6 +109,9 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         row = browser.find_element(By.CSS_SELECTOR, f"tr[data-station='{STATIONS[0]}']")
         assert "在线" in row.text and "1" in row.text
         browser.save_screenshot(str(SHOTS / "1-stations.png"))
+        row.find_element(By.LINK_TEXT, STATIONS[0]).click()
+        wait_for(lambda: "A03" in _text(browser, "#grid"), 10, "the cabinet grid with the forced compartment")
+        browser.save_screenshot(str(SHOTS / "1b-station.png"))
 
         browser.get(office.url + "/alarms")
         alarm = browser.find_element(By.CSS_SELECTOR, "#alarms tbody tr")

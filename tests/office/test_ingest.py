@@ -141,3 +141,29 @@ def test_health_turning_bad_raises_paper_out_and_board_unreachable_once(broker, 
 def _row_paper(engine):
     with engine.connect() as conn:
         return conn.execute(select(stations.c.paper).where(stations.c.id == STATIONS[2])).scalar()
+
+
+def test_cabinet_grid_follows_compartment_events_in_seq_order(broker, engine, make_station, office_mqtt):
+    from datetime import datetime, timedelta, timezone
+
+    from office import cabinets
+
+    office_mqtt(broker, engine)
+    st = make_station(broker, STATIONS[0])
+    st.outbox.add_now("compartment.reserved", {"compartment": "A01", "size": "S", "case": "SH001-20261205-0001-A"})
+    st.outbox.add_now("compartment.loaded", {"compartment": "A01", "case": "SH001-20261205-0001-A"})
+    st.outbox.add_now("compartment.reserved", {"compartment": "A02", "size": "M", "case": "C-2"})
+    st.outbox.add_now("compartment.out_of_service", {"compartment": "B01", "reason": "lock broken"})
+    st.outbox.add_now("cabinet.door", {"compartment": "A02", "event": "door_opened", "board": 1, "lock": 2})
+    wait_for(lambda: st.outbox.stats().pending == 0, 15, "acknowledged")
+    with engine.begin() as conn:
+        grid = {c["id"]: c for c in cabinets.grid(conn, STATIONS[0])}
+        assert (grid["A01"]["state"], grid["A01"]["case_no"]) == ("loaded", "SH001-20261205-0001-A")
+        assert (grid["A02"]["state"], grid["A02"]["size"], grid["A02"]["door"]) == ("reserved", "M", "open")
+        assert (grid["B01"]["state"], grid["B01"]["attention"]) == ("out_of_service", "lock broken")
+        # an older event arriving late (another office process) does not undo a newer one
+        old = {"event_id": "0193a0b4-2c1e-7f00-9a1b-3c4d5e6f7a8b", "seq": 1, "type": "compartment.emptied",
+               "boot_id": "b", "ts": "2026-01-01T00:00:00.000Z", "data": {"compartment": "A01"}}
+        assert cabinets.apply(conn, STATIONS[0], old) is False
+        later = datetime.now(timezone.utc) + timedelta(days=8)
+        assert [c["id"] for c in cabinets.overdue_pickups(conn, 7, later)] == ["A01"]
