@@ -112,9 +112,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 4
     from office.alarms import Escalator
+    from office.sms import Sender, gateway_for
 
+    try:
+        gateway = gateway_for(args.sms)
+        sms_token = Path(args.sms_token_file).read_text(encoding="utf-8").strip() if args.sms_token_file else ""
+    except (ValueError, OSError) as exc:
+        print(f"kiosk-office: {exc}", file=sys.stderr)
+        return 2
+    sender = Sender(engine, gateway).start()
     escalator = Escalator(engine, args.escalate_after_s).start() if args.escalate_after_s > 0 else None
-    app = build_app(Console(engine, mqtt_service, key))
+    app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token))
     print(f"office console on http://{host}:{port}/  (database {engine.url.render_as_string(hide_password=True)}, "
           f"broker {args.broker or 'none'})", flush=True)
     print(f"  first operator account: kiosk-office user add --db {args.db} --name NAME --role admin --password-stdin",
@@ -124,6 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
+        sender.stop()
         if escalator is not None:
             escalator.stop()
         if mqtt_service is not None:
@@ -146,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--signing-key", help="Ed25519 private key (PEM) for commands; created if missing")
     r.add_argument("--escalate-after-s", type=float, default=900.0,
                    help="escalate an alarm nobody acknowledged within this time (0: never)")
+    r.add_argument("--sms", default="log:", help="SMS gateway: log: (default) or http(s)://HOST/PATH")
+    r.add_argument("--sms-token-file", help="shared token the SMS provider sends with delivery reports")
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")
     r.set_defaults(func=cmd_run)
     u = sub.add_parser("user", help="operator accounts").add_subparsers(dest="ucmd", required=True)

@@ -207,8 +207,13 @@ notifications = Table(
     Column("text_en", Text, nullable=False),
     Column("params", Text, nullable=False),
     Column("at", String(40), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | sent | failed (migration 0005)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("provider_id", String(80), nullable=True),
+    Column("sent_at", String(40), nullable=True),
 )
+Index("ix_notifications_status", notifications.c.status)
 
 consents = Table(
     "consents", metadata,

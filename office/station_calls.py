@@ -5,7 +5,7 @@ station: the station is the one whose topic the request came on (the broker's AC
 topic prove the sender), so a submission naming another station is refused.
 
 What is real here: cases and their files, status reports, timelines, result documents of print
-items, notifications through the log gateway (recorded, visible in the console), ratings, the
+items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
 simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
 from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
 empty) and reference photos (None: the office holds no photos).
@@ -50,6 +50,7 @@ from office import auditlog
 from office import cases as case_ops
 from office.schema import case_files, case_timeline, cases, consents, notifications, payments, ratings
 from office.schema import station_messages
+from office.sms import pickup_text
 from office.util import dumps, now_iso
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -244,11 +245,16 @@ class StationCalls(BackOffice):
             if row is None:
                 raise BackofficeError("not_found", f"no case {notification.case_no!r}: no phone number known")
             nid = "SMS" + uuid.uuid4().hex[:12].upper()
+            if notification.kind == "pickup_code":
+                zh, en = pickup_text(notification.case_no, params)
+            else:
+                zh = f"【政务服务】您的办件{notification.case_no}有新的进展。"
+                en = f"[Gov Services] There is news about case {notification.case_no}."
+            # stored before the answer: the sender delivers it, a failure stays visible and resendable
             conn.execute(notifications.insert().values(
                 id=nid, case_no=notification.case_no, kind=notification.kind, to_masked=row.phone_masked,
-                text_zh=notification.text_zh or f"【政务服务】您的办件{notification.case_no}有新的进展。",
-                text_en=notification.text_en or f"[Gov Services] There is news about case {notification.case_no}.",
-                params=dumps(dict(params)), at=now_iso(), status="logged"))
+                text_zh=notification.text_zh or zh, text_en=notification.text_en or en,
+                params=dumps(dict(params)), at=now_iso(), status="queued", attempts=0))
         return NotificationReceipt(nid, True, row.phone_masked)
 
     def submit_rating(self, rating: Rating) -> None:

@@ -10,6 +10,7 @@ operation is one transaction, so nothing is half-stored.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -32,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from office import accounts, alarms, auditlog, cabinets, cases, report
+from office import accounts, alarms, auditlog, cabinets, cases, report, sms
 from office import commands as cmd_ops
 from office.schema import case_files, stations
 from office.web.i18n import LANGS, t
@@ -68,6 +69,7 @@ class Console:
     signing_key: Any = None
     secure_cookies: bool = False
     pickup_days: int = 7  # a result left in a compartment longer is an overdue pickup
+    sms_token: str = ""  # the SMS provider's shared token for delivery reports ("" = reports refused)
 
 
 class Refused(Exception):
@@ -369,6 +371,40 @@ def build_app(console: Console) -> Starlette:
             return JSONResponse({"pickup_days": console.pickup_days,
                                  "overdue": cabinets.overdue_pickups(conn, console.pickup_days)})
 
+    def api_notifications(request: Request) -> Response:
+        need(request, "read")
+        return JSONResponse({"notifications": sms.list_notifications(console.engine,
+                                                                      request.query_params.get("status"))})
+
+    def notification_resend(request: Request) -> Response:
+        s = need(request, "alarm.ack")
+        check_csrf(request, s, form_of(request))
+        nid = request.path_params["id"]
+        ok = sms.resend(console.engine, nid)
+        auditlog.record_now(console.engine, f"user:{s.user.name}", "sms.resend", nid, ok=ok)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"id": nid, "queued": ok}, status_code=200 if ok else 409)
+        return RedirectResponse("/notifications", status_code=303)
+
+    def sms_report(request: Request) -> Response:
+        """The SMS provider's delivery report: no session, a shared token instead (no CSRF: no cookie)."""
+        token = request.headers.get("x-sms-token", "")
+        if not console.sms_token or not hmac.compare_digest(token, console.sms_token):
+            auditlog.record_now(console.engine, "sms-provider", "sms.report", "", ok=False, reason="bad token")
+            raise Refused(403, "forbidden", "missing or wrong X-SMS-Token")
+        body = json_body(request)
+        nid, status = str(body.get("id", ""))[:40], body.get("status")
+        if status not in ("delivered", "failed"):
+            raise Refused(400, "bad_request", "expected {\"id\": ..., \"status\": \"delivered\" | \"failed\"}")
+        found = sms.delivery_report(console.engine, nid, status == "delivered", str(body.get("detail", "")))
+        return JSONResponse({"id": nid, "updated": found}, status_code=200 if found else 404)
+
+    def page_notifications(request: Request) -> Response:
+        s = need(request, "read")
+        status = request.query_params.get("status") or None
+        return render(request, "notifications.html", s, rows=sms.list_notifications(console.engine, status),
+                      filter=status or "")
+
     def page_alarms(request: Request) -> Response:
         s = need(request, "read")
         state = request.query_params.get("state", "open")
@@ -557,6 +593,11 @@ def build_app(console: Console) -> Starlette:
         Route("/commands", threaded(page_commands)),
         Route("/commands/new", threaded(page_command_new), methods=["POST"]),
         Route("/commands/{id}/approve", threaded(page_command_approve), methods=["POST"]),
+        Route("/api/notifications", threaded(api_notifications)),
+        Route("/api/notifications/{id}/resend", threaded(notification_resend), methods=["POST"]),
+        Route("/api/sms/report", threaded(sms_report), methods=["POST"]),
+        Route("/notifications", threaded(page_notifications)),
+        Route("/notifications/{id}/resend", threaded(notification_resend), methods=["POST"]),
         Route("/api/report", threaded(api_report)),
         Route("/report", threaded(page_report)),
         Route("/report.csv", threaded(report_csv)),
