@@ -16,6 +16,9 @@ SYSTEM_PACKAGES=(
   # deployment: the station's display server (deploy/systemd/kiosk-display.service) and
   # systemd-analyze, which checks the unit files offline (tests/deploy/test_units.py)
   xserver-xorg-core xserver-xorg-input-libinput systemd
+  # the back office: PostgreSQL for a city (tests start a private cluster as the postgres user)
+  # and the real browser its console tests drive (Selenium -> chromedriver -> chromium)
+  postgresql chromium chromium-driver
   # building Python wheels that have no binary for this platform
   gcc python3-dev python3-venv swig
 )

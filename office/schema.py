@@ -1,0 +1,252 @@
+"""The office's one database schema (SQLAlchemy Core tables), the same on SQLite and PostgreSQL.
+
+Times are ISO 8601 UTC text (sortable, identical on both engines); JSON documents are text.
+Migrations under `office/migrations` create and evolve it; `office.db.migrate` runs them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ROLES = ("operator", "approver", "supervisor", "auditor", "admin")
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("pw_hash", String(200), nullable=False),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("locked_until", Float, nullable=False, default=0.0),
+    Column("created_at", String(40), nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("lang", String(8), nullable=False, default="zh"),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(80), nullable=False),
+    Column("target", String(120), nullable=False, default=""),
+    Column("ok", Boolean, nullable=False, default=True),
+    Column("detail", Text, nullable=False, default="{}"),
+)
+Index("ix_audit_action", audit.c.action)
+
+stations = Table(
+    "stations", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("state", String(16), nullable=False, default="unknown"),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("last_seen", String(40), nullable=True),
+    Column("boot_id", String(64), nullable=False, default=""),
+    Column("sw", String(64), nullable=False, default=""),
+    Column("health", Text, nullable=False, default="{}"),
+    Column("acked_upto", Integer, nullable=False, default=0),
+    Column("events_lost", Integer, nullable=False, default=0),
+    # from the last health message, for the station list (migration 0002)
+    Column("paper", String(16), nullable=True),
+    Column("boards", String(16), nullable=True),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("boot_id", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    UniqueConstraint("station", "event_id", name="uq_events_station_event_id"),
+)
+Index("ix_events_station_seq", events.c.station, events.c.seq)
+
+alarms = Table(
+    "alarms", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False, default="open"),
+    Column("compartment", String(8), nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+    Column("source", String(120), nullable=False, unique=True),
+    Column("raised_at", String(40), nullable=False),
+    Column("acked_by", String(64), nullable=True),
+    Column("acked_at", String(40), nullable=True),
+    Column("escalated_at", String(40), nullable=True),  # nobody acknowledged in time (migration 0003)
+)
+Index("ix_alarms_state", alarms.c.state)
+Index("ix_alarms_station", alarms.c.station)
+
+compartments = Table(  # the cabinet grid per station, from its compartment events (migration 0004)
+    "compartments", metadata,
+    Column("station", String(40), primary_key=True),
+    Column("id", String(8), primary_key=True),
+    Column("state", String(16), nullable=False),  # empty | reserved | loaded | out_of_service
+    Column("size", String(1), nullable=True),
+    Column("case_no", String(64), nullable=True),
+    Column("door", String(8), nullable=True),
+    Column("attention", Text, nullable=True),
+    Column("since", String(40), nullable=False),  # when the state last changed (station time)
+    Column("seq", Integer, nullable=False),  # the event that set the state: older events never overwrite
+    Column("door_seq", Integer, nullable=False),  # the same for the door column
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("case_no", String(64), primary_key=True),
+    Column("station", String(40), nullable=False),
+    Column("matter_code", String(64), nullable=False),
+    Column("applicant_masked", String(40), nullable=False, default=""),
+    Column("phone_masked", String(20), nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("ref", String(40), nullable=False),
+    Column("via_cabinet", Boolean, nullable=False, default=False),
+    Column("result_size", String(1), nullable=True),
+    Column("prints", Boolean, nullable=False, default=False),
+    Column("promised_date", String(10), nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("form", Text, nullable=False, default="{}"),
+    Column("document", Text, nullable=True),
+    Column("submitted_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+Index("ix_cases_status", cases.c.status)
+
+case_timeline = Table(
+    "case_timeline", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_no", String(64), ForeignKey("cases.case_no"), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("note_zh", Text, nullable=False, default=""),
+    Column("note_en", Text, nullable=False, default=""),
+    Column("actor", String(80), nullable=False, default=""),
+)
+Index("ix_case_timeline_case_no", case_timeline.c.case_no)
+
+case_files = Table(
+    "case_files", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_no", String(64), ForeignKey("cases.case_no"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("media_type", String(80), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("pages", Integer, nullable=False, default=1),
+    Column("content", LargeBinary, nullable=False),
+)
+Index("ix_case_files_case_no", case_files.c.case_no)
+
+station_messages = Table(  # what a station learns through poll_events (case_status, result_ready, ...)
+    "station_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("case_no", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("delivered", Boolean, nullable=False, default=False),
+)
+Index("ix_station_messages_station_delivered", station_messages.c.station, station_messages.c.delivered)
+
+payments = Table(
+    "payments", metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("case_no", String(64), nullable=False),
+    Column("amount_fen", Integer, nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("pay_url", String(200), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("created_mono", Float, nullable=False),
+    Column("paid_at", String(40), nullable=True),
+)
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("case_no", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("to_masked", String(20), nullable=False),
+    Column("text_zh", Text, nullable=False),
+    Column("text_en", Text, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | sent | failed (migration 0005)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("provider_id", String(80), nullable=True),
+    Column("sent_at", String(40), nullable=True),
+)
+Index("ix_notifications_status", notifications.c.status)
+
+consents = Table(
+    "consents", metadata,
+    Column("token", String(64), primary_key=True),
+    Column("id_hash", String(64), nullable=False),
+    Column("ecert_types", Text, nullable=False),
+    Column("given_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("case_no", String(64), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("comment", Text, nullable=False, default=""),
+    Column("at", String(40), nullable=False),
+)
+
+commands = Table(
+    "commands", metadata,
+    Column("cmd_id", String(36), primary_key=True),
+    Column("station", String(40), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("args", Text, nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("approver", String(64), nullable=True),
+    Column("state", String(24), nullable=False),
+    Column("document", Text, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+Index("ix_commands_state", commands.c.state)

@@ -1,0 +1,320 @@
+"""The office's answers to a station's back-office calls (`rpc/req`), on the office database.
+
+`StationCalls(engine, station_id)` implements `kiosk.services.backoffice.BackOffice` for ONE
+station: the station is the one whose topic the request came on (the broker's ACL makes the
+topic prove the sender), so a submission naming another station is refused.
+
+What is real here: cases and their files, status reports, timelines, result documents of print
+items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
+simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
+from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
+empty) and reference photos (None: the office holds no photos).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import secrets
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from kiosk.services.backoffice import (
+    Applicant,
+    BackOffice,
+    BackofficeError,
+    BackofficeEvent,
+    CaseStatusName,
+    CaseStatusReport,
+    CaseSubmission,
+    Consent,
+    ECertificate,
+    LinkStatus,
+    Notification,
+    NotificationReceipt,
+    PaymentOrder,
+    Rating,
+    ResultDocument,
+    SubmitReceipt,
+    TimelineEntry,
+)
+from office import auditlog
+from office import cases as case_ops
+from office.schema import case_files, case_timeline, cases, consents, notifications, payments, ratings
+from office.schema import station_messages
+from office.sms import pickup_text
+from office.util import dumps, now_iso
+
+MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
+CASE_NO_RE = re.compile(r"^[A-Z0-9]{1,40}-\d{8}-\d{4}-[0-9A-Z]$")
+CONSENT_TTL_S = 600
+STATION_REPORTABLE = ("deposited", "collected", "expired", "withdrawn")
+
+_catalog: Any = None
+
+
+def catalog() -> Any:
+    global _catalog
+    if _catalog is None:
+        from kiosk.services.catalog import load_catalog
+
+        _catalog = load_catalog()
+    return _catalog
+
+
+class StationCalls(BackOffice):
+    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0) -> None:
+        self.engine = engine
+        self.station = station
+        self.pay_after_s = pay_after_s
+
+    # ---- cases ------------------------------------------------------------------------------------
+    def submit_case(self, submission: CaseSubmission) -> SubmitReceipt:
+        case_no = submission.case_no
+        if not isinstance(case_no, str) or not CASE_NO_RE.match(case_no):
+            raise BackofficeError("invalid", f"bad case number {str(case_no)[:60]!r}")
+        if submission.station_id != self.station:
+            auditlog.record_now(self.engine, f"station:{self.station}", "case.submit", case_no, ok=False,
+                                reason="station id in the submission is not the sender",
+                                claimed=str(submission.station_id)[:40])
+            raise BackofficeError("rejected", f"submission names station {str(submission.station_id)[:40]!r} "
+                                              f"but came from {self.station!r}")
+        total = sum(len(f.content) for f in submission.files)
+        if total > MAX_SUBMISSION_BYTES:
+            raise BackofficeError("invalid", f"files total {total} bytes > {MAX_SUBMISSION_BYTES}")
+        matter = catalog().find(submission.matter_code)
+        if matter is None:
+            raise BackofficeError("rejected", f"unknown matter {submission.matter_code!r}")
+        with self.engine.begin() as conn:
+            old = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+            if old is not None:
+                if old.station != self.station:
+                    raise BackofficeError("rejected", f"case {case_no} belongs to another station")
+                return self._receipt(old)  # an idempotent repeat
+        st = matter.station
+        prints = bool(st and st.action == "print")
+        now = now_iso()
+        promised = None
+        if matter.promised_days:
+            promised = (datetime.now(timezone.utc) + timedelta(days=matter.promised_days * 7 / 5)).date().isoformat()
+        row = dict(case_no=case_no, station=self.station, matter_code=matter.code,
+                   applicant_masked=submission.applicant.id_masked[:40],
+                   phone_masked=_phone_masked(submission.applicant.id_number), status="submitted",
+                   ref="BO" + uuid.uuid4().hex[:12].upper(), via_cabinet=bool(st and st.result_via_cabinet),
+                   result_size=st.result_size if st else None, prints=prints, promised_date=promised, reason="",
+                   form=dumps(dict(submission.form)), document=None, submitted_at=now, updated_at=now)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(cases.insert().values(**row))
+                conn.execute(case_timeline.insert().values(case_no=case_no, at=now, status="submitted",
+                                                           note_zh="自助终端提交", note_en="Submitted at the station",
+                                                           actor=f"station:{self.station}"))
+                for f in submission.files:
+                    conn.execute(case_files.insert().values(
+                        case_no=case_no, name=f.name[:200], kind=f.kind, media_type=f.media_type[:80],
+                        sha256=hashlib.sha256(f.content).hexdigest(), pages=f.pages, content=f.content))
+                if prints:
+                    doc = _document(case_no, row["ref"], matter, row["applicant_masked"])
+                    conn.execute(update(cases).where(cases.c.case_no == case_no).values(document=dumps(doc)))
+                    case_ops.move(conn, case_no, self.station, "approved", "即时办结，自助打印",
+                                  "Completed at once; printed at the station", "office", tell=False)
+                auditlog.record(conn, f"station:{self.station}", "case.submit", case_no, matter=matter.code,
+                                files=len(submission.files))
+                final = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+        except IntegrityError:  # the same case submitted twice at once (another office process)
+            with self.engine.connect() as conn:
+                final = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+        return self._receipt(final)
+
+    def _receipt(self, row: Any) -> SubmitReceipt:
+        doc = _result_document(row)
+        if row.status == "approved" and doc is not None:
+            msg = ("已出具，请取走打印件", "Issued; please take your printout")
+        else:
+            msg = ("已提交，等待审核", "Submitted; waiting for review")
+        return SubmitReceipt(row.case_no, True, row.ref, row.status, msg[0], msg[1], doc)
+
+    def case_status(self, case_no: str) -> CaseStatusReport:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+            if row is None:
+                raise BackofficeError("not_found", f"no case {case_no!r}")
+            tl = tuple(TimelineEntry(r.at, r.status, r.note_zh, r.note_en, r.actor) for r in conn.execute(
+                select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id)))
+        return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size)
+
+    def get_result_document(self, case_no: str) -> ResultDocument:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+        doc = _result_document(row) if row is not None else None
+        if doc is None:
+            raise BackofficeError("not_found", f"no printable result for {case_no!r}")
+        return doc
+
+    def report_status(self, case_no: str, status: CaseStatusName, note_zh: str = "", note_en: str = "") -> None:
+        if status not in STATION_REPORTABLE:
+            raise BackofficeError("invalid", f"the station cannot report {status!r}")
+        with self.engine.begin() as conn:
+            row = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+            if row is None:
+                raise BackofficeError("not_found", f"no case {case_no!r}")
+            case_ops.move(conn, case_no, row.station, status, note_zh[:500], note_en[:500],
+                          f"station:{self.station}", tell=False)
+
+    # ---- e-certificates -----------------------------------------------------------------------------
+    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...]) -> Consent:
+        types = tuple(t for t in ecert_types if isinstance(t, str))
+        if not types or len(types) != len(ecert_types) or len(types) > 20:
+            raise BackofficeError("invalid", "consent needs 1-20 e-certificate type names")
+        now = datetime.now(timezone.utc)
+        c = Consent(secrets.token_hex(16), _fingerprint(applicant.id_number), types,
+                    now.isoformat(timespec="seconds"), (now + timedelta(seconds=CONSENT_TTL_S)).isoformat(timespec="seconds"))
+        with self.engine.begin() as conn:
+            conn.execute(consents.insert().values(token=c.token, id_hash=c.id_hash, ecert_types=dumps(list(types)),
+                                                  given_at=c.given_at, expires_at=c.expires_at))
+        return c
+
+    def fetch_ecertificates(self, applicant: Applicant, consent: Consent) -> list[ECertificate]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(consents).where(consents.c.token == consent.token)).first()
+        if row is None or row.id_hash != _fingerprint(applicant.id_number):
+            raise BackofficeError("consent_required", "no consent for this person")
+        if row.expires_at <= datetime.now(timezone.utc).isoformat(timespec="seconds"):
+            raise BackofficeError("consent_required", "consent expired")
+        return []  # no e-certificate source is connected to this office yet
+
+    # ---- payments (built-in simulated provider) -------------------------------------------------------
+    def create_payment(self, case_no: str, amount_fen: int, description_zh: str) -> PaymentOrder:
+        if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= 10_000_000:
+            raise BackofficeError("invalid", f"bad amount {amount_fen!r} (fen, 1..10000000)")
+        if not isinstance(case_no, str) or not CASE_NO_RE.match(case_no):
+            raise BackofficeError("invalid", f"bad case number {str(case_no)[:60]!r}")
+        oid = "PO" + uuid.uuid4().hex[:16].upper()
+        order = PaymentOrder(oid, case_no, amount_fen, str(description_zh)[:100], "pending",
+                             f"https://pay.example.gov.cn/o/{oid}", now_iso())
+        with self.engine.begin() as conn:
+            conn.execute(payments.insert().values(order_id=oid, case_no=case_no, amount_fen=amount_fen,
+                                                  description=order.description_zh, status="pending",
+                                                  pay_url=order.pay_url, created_at=order.created_at,
+                                                  created_mono=time.time(), paid_at=None))
+        return order
+
+    def _order(self, order_id: str) -> PaymentOrder:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(payments).where(payments.c.order_id == order_id)).first()
+            if row is None:
+                raise BackofficeError("not_found", f"no payment order {order_id!r}")
+            if row.status == "pending" and time.time() - row.created_mono >= self.pay_after_s:
+                conn.execute(update(payments).where(payments.c.order_id == order_id).values(status="paid",
+                                                                                           paid_at=now_iso()))
+                case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
+                                      amount_fen=row.amount_fen)
+                row = conn.execute(select(payments).where(payments.c.order_id == order_id)).first()
+        return PaymentOrder(row.order_id, row.case_no, row.amount_fen, row.description, row.status, row.pay_url,
+                            row.created_at, row.paid_at)
+
+    def payment_status(self, order_id: str) -> PaymentOrder:
+        return self._order(order_id)
+
+    def cancel_payment(self, order_id: str) -> PaymentOrder:
+        order = self._order(order_id)
+        if order.status == "pending":
+            with self.engine.begin() as conn:
+                conn.execute(update(payments).where(payments.c.order_id == order_id).values(status="canceled"))
+            return self._order(order_id)
+        return order
+
+    # ---- notifications, ratings, photos -------------------------------------------------------------
+    def notify(self, notification: Notification) -> NotificationReceipt:
+        params = notification.params
+        if (not isinstance(params, dict) or len(params) > 20
+                or any(not isinstance(k, str) or not isinstance(v, str) or len(v) > 200 for k, v in params.items())):
+            raise BackofficeError("invalid", "params: at most 20 text values of at most 200 characters")
+        if len(notification.text_zh) > 500 or len(notification.text_en) > 1000:
+            raise BackofficeError("invalid", "notification text too long for an SMS")
+        with self.engine.begin() as conn:
+            row = conn.execute(select(cases.c.phone_masked).where(cases.c.case_no == notification.case_no)).first()
+            if row is None:
+                raise BackofficeError("not_found", f"no case {notification.case_no!r}: no phone number known")
+            nid = "SMS" + uuid.uuid4().hex[:12].upper()
+            if notification.kind == "pickup_code":
+                zh, en = pickup_text(notification.case_no, params)
+            else:
+                zh = f"【政务服务】您的办件{notification.case_no}有新的进展。"
+                en = f"[Gov Services] There is news about case {notification.case_no}."
+            # stored before the answer: the sender delivers it, a failure stays visible and resendable
+            conn.execute(notifications.insert().values(
+                id=nid, case_no=notification.case_no, kind=notification.kind, to_masked=row.phone_masked,
+                text_zh=notification.text_zh or zh, text_en=notification.text_en or en,
+                params=dumps(dict(params)), at=now_iso(), status="queued", attempts=0))
+        return NotificationReceipt(nid, True, row.phone_masked)
+
+    def submit_rating(self, rating: Rating) -> None:
+        if isinstance(rating.score, bool) or not isinstance(rating.score, int) or not 1 <= rating.score <= 5:
+            raise BackofficeError("invalid", f"score must be 1-5, got {rating.score!r}")
+        with self.engine.begin() as conn:
+            conn.execute(ratings.insert().values(station=self.station, case_no=rating.case_no[:64], score=rating.score,
+                                                 tags=dumps(list(rating.tags)), comment=rating.comment[:500],
+                                                 at=rating.at or now_iso()))
+
+    def reference_photo(self, applicant: Applicant) -> bytes | None:
+        return None
+
+    # ---- what the station learns --------------------------------------------------------------------
+    def poll_events(self) -> list[BackofficeEvent]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(station_messages).where(
+                station_messages.c.station == self.station, station_messages.c.delivered.is_(False))
+                .order_by(station_messages.c.id).limit(100).with_for_update()).all()
+            if rows:
+                conn.execute(update(station_messages).where(station_messages.c.id.in_([r.id for r in rows]))
+                             .values(delivered=True))
+        return [BackofficeEvent(r.event_id, r.kind, r.case_no, r.at, json.loads(r.data)) for r in rows]
+
+    def ping(self) -> LinkStatus:
+        return LinkStatus(True, 0.0, "office")
+
+
+def _fingerprint(id_number: str) -> str:
+    return hashlib.sha256(("office-consent:" + id_number.strip().upper()).encode()).hexdigest()
+
+
+def _phone_masked(id_number: str) -> str:
+    digits = hashlib.sha256(id_number.encode()).hexdigest()
+    return "138****" + "".join(str(int(c, 16) % 10) for c in digits[:4])
+
+
+def _result_document(row: Any) -> ResultDocument | None:
+    if row is None or not row.document:
+        return None
+    d = json.loads(row.document)
+    import base64
+
+    return ResultDocument(row.case_no, d["title_zh"], d["title_en"], "image/png", base64.b64decode(d["png"]),
+                          d["verify"])
+
+
+def _document(case_no: str, ref: str, matter: Any, holder: str) -> dict[str, str]:
+    import base64
+
+    from PIL import Image, ImageDraw
+
+    verify = hashlib.sha256((case_no + ref).encode()).hexdigest()[:12].upper()
+    lines = [matter.name_en, f"case {case_no}", f"holder {holder}", f"verify {verify}"]
+    img = Image.new("L", (480, 40 + 22 * len(lines)), 255)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([4, 4, img.width - 5, img.height - 5], outline=0, width=2)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 22 * i), line.encode("ascii", "replace").decode("ascii")[:70], fill=0)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return {"title_zh": matter.name_zh, "title_en": matter.name_en, "verify": verify,
+            "png": base64.b64encode(out.getvalue()).decode()}

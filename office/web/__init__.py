@@ -1,0 +1,1 @@
+"""The operator console: Starlette app with a JSON API and server-rendered pages (no build step)."""
