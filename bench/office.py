@@ -31,7 +31,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from bench._report import write
-from kiosk.services.fleet.broker import LocalBroker, free_port
+from hw_sim.broker import LocalBroker, free_port
 from office import accounts
 from office.db import create_engine, migrate
 from office.pgcluster import PgCluster

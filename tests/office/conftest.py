@@ -25,7 +25,7 @@ from tests.fleet.conftest import (  # noqa: F401  (fixtures)
     command_key,
     make_station,
 )
-from kiosk.services.fleet.broker import LocalBroker
+from hw_sim.broker import LocalBroker
 
 OFFICE_USERS = {"office-1": "pw-office-1", "office-2": "pw-office-2"}
 PASSWORDS.update(OFFICE_USERS)  # the shared dict the station fixtures read

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.services.fleet.broker import free_port
+from hw_sim.broker import free_port
 from tests.office.conftest import PASSWORDS
 from tests.office.waits import wait_for
 
