@@ -1,0 +1,145 @@
+"""`make run`: the whole system on one machine — a private mosquitto, the back office (`office/`, on
+SQLite, its console on http://127.0.0.1:8080) and the simulated station joined to them.
+
+    .venv/bin/python scripts/run_system.py [kiosk run options...]
+
+1. mosquitto on 127.0.0.1:18830 with the fleet ACL and one user per party (hw_sim/broker.py);
+2. `kiosk-office run` on var/system/office/office.db (kept between runs, so the operator accounts
+   you create stay), signing commands with var/system/office/command.key;
+3. the station: config/sim.toml joined to that broker, verifying the office's commands with its
+   public key — `kiosk run` on it (the simulators start as their own process; without a display the
+   scripted visits play through the real screens and the run ends).
+The office's console address and the command that creates the first operator account are printed
+at start. Everything started here is stopped when the station's run ends (Ctrl-C included).
+Citizens' back-office calls still go to the station's in-process double for the scripted visits;
+door events, alarms, health and commands travel over MQTT to the real office.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BROKER_PORT = int(os.environ.get("KIOSK_BROKER_PORT", "18830"))
+CONSOLE = os.environ.get("KIOSK_CONSOLE", "127.0.0.1:8080")
+STATION_ID = "sim-0001"
+
+
+def say(text: str) -> None:
+    print(f"\033[1m[system]\033[0m {text}", flush=True)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _wait_http(address: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the back office exited with {proc.returncode} (see var/system/office/office.log)")
+        try:
+            with socket.create_connection((host, int(port)), timeout=0.3):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the back office's console did not answer on {address} within {timeout:.0f} s")
+
+
+def _secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def station_config(base: Path, broker_url: str, password_file: Path, public_key: str, out: Path) -> Path:
+    text = base.read_text(encoding="utf-8")
+    fleet = "\n".join([
+        "[fleet]",
+        f'broker = "{broker_url}"',
+        f'username = "{STATION_ID}"',
+        f'password_file = "{password_file}"',
+        f'command_public_key = "{public_key}"',
+        "outbox_max_age_s = 31536000  # the scripted staff-retrieve visit moves the clock a month",
+        "reconnect_spread_s = 1.0",
+        "heartbeat_s = 10",
+    ])
+    text, n = re.subn(r"(?m)^\[fleet\]\n(?:(?:#.*|[a-z_]+ = .*)\n)*", fleet + "\n\n", text)
+    if n != 1:
+        raise RuntimeError(f"{base}: no [fleet] section to join to the broker")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    from hw_sim.broker import LocalBroker
+    from kiosk.services.fleet import signing
+
+    state = ROOT / "var" / "system"
+    office_dir = state / "office"
+    office_dir.mkdir(parents=True, exist_ok=True)
+    if not _port_free(BROKER_PORT):
+        say(f"port {BROKER_PORT} is taken: is another `make run` running? (KIOSK_BROKER_PORT=... picks another)")
+        return 1
+    if not _port_free(int(CONSOLE.rsplit(":", 1)[1])):
+        say(f"{CONSOLE} is taken: is another `make run` running? (KIOSK_CONSOLE=127.0.0.1:PORT picks another)")
+        return 1
+    passwords = {"backoffice": _secret(state / "secrets" / "backoffice.pw"),
+                 STATION_ID: _secret(state / "secrets" / f"{STATION_ID}.pw")}
+    broker = LocalBroker(state / "broker", passwords, port=BROKER_PORT)
+    office = None
+    try:
+        broker.start()
+        say(f"broker: mosquitto on {broker.url}")
+        key_path = office_dir / "command.key"
+        if not key_path.exists():
+            signing.save_private(signing.generate(), key_path)
+        public = signing.public_hex(signing.load_private(key_path))
+        db = f"sqlite:///{office_dir / 'office.db'}"
+        env = dict(os.environ, OFFICE_MQTT_PASSWORD=passwords["backoffice"],
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        with open(office_dir / "office.log", "a", encoding="utf-8") as log:
+            office = subprocess.Popen([sys.executable, "-m", "office.cli", "run", "--db", db, "--broker", broker.url,
+                                       "--http", CONSOLE, "--mqtt-user", "backoffice", "--signing-key", str(key_path)],
+                                      cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_http(CONSOLE, office)
+        say(f"back office: console on http://{CONSOLE}  (database {db})")
+        say("first operator account:  echo 'a-password-of-10+' | .venv/bin/kiosk-office user add "
+            f"--db {db} --name admin --role admin --password-stdin")
+        cfg = station_config(Path(os.environ.get("KIOSK_CONFIG", ROOT / "config" / "sim.toml")), broker.url,
+                             state / "secrets" / f"{STATION_ID}.pw", public, state / "station.toml")
+        say(f"station: {STATION_ID} joined to the broker ({cfg})")
+        run = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(cfg), *argv], cwd=ROOT)
+        return run.returncode
+    except KeyboardInterrupt:
+        return 130
+    except RuntimeError as exc:
+        say(str(exc))
+        return 1
+    finally:
+        if office is not None and office.poll() is None:
+            office.send_signal(signal.SIGTERM)
+            try:
+                office.wait(10)
+            except subprocess.TimeoutExpired:
+                office.kill()
+        broker.terminate()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
