@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,16 @@ def build_devices(config: StationConfig, urls: dict[str, str] | None = None,
     return devices, problems
 
 
-def task_availability(devices: Devices, cabinet_port: Any, mode: Any) -> dict[str, str | None]:
-    """task -> None when it can run, else the reason it cannot."""
+BACKOFFICE_TASKS = ("apply", "query")  # a visit that cannot end without the back office
+
+
+def task_availability(devices: Devices, cabinet_port: Any, mode: Any, backoffice: Any = None) -> dict[str, str | None]:
+    """task -> None when it can run, else the reason it cannot. A back office that is not
+    configured at all (`NoBackOffice`) makes the tasks that need it unavailable; one that is only
+    offline for a while does not (submissions wait in the outbox)."""
+    from kiosk.services.backoffice import NoBackOffice
+
+    no_backoffice = backoffice.why if isinstance(backoffice, NoBackOffice) else None
     out: dict[str, str | None] = {}
     for task, roles in NEEDS.items():
         reason = None
@@ -138,6 +147,8 @@ def task_availability(devices: Devices, cabinet_port: Any, mode: Any) -> dict[st
                 break
         if task in CABINET_TASKS and cabinet_port is None:
             reason = reason or "cabinet unavailable"
+        if task in BACKOFFICE_TASKS and no_backoffice:
+            reason = reason or f"back office unavailable: {no_backoffice}"
         out[task] = mode.refusal(task) or reason
     return out
 
@@ -227,8 +238,9 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
     hasher = KeyedHasher.from_file(under(root, cfg.storage.hash_key_file), under(root, cfg.storage.database))
     from kiosk.services.store import Store
 
-    store = Store(under(root, cfg.storage.database))
-    try:
+    with ExitStack() as undo:  # a failure anywhere closes what was opened so far, devices included
+        store = Store(under(root, cfg.storage.database))
+        undo.callback(store.close)
         audit = AuditLog(store, clock)
         catalog = catalog if catalog is not None else load_catalog(resolve(cfg.catalog.dir, root))
         cases = CaseStore(store, hasher, clock, station_id=cfg.station.id, timezone=cfg.station.timezone)
@@ -244,6 +256,7 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             device_problems = {}
         for _role, dev in devices.items():
             if dev is not None:
+                undo.callback(_close_quietly, dev)
                 dev.subscribe(events.post)
         # 3. one outbox, the mode, the effective configuration
         outbox = Outbox.from_config(store, cfg.fleet, clock)
@@ -263,13 +276,18 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             except Exception as exc:
                 log.error("cabinet: start/reconcile failed: %s", exc)
             cabinet_port = ServiceCabinetPort(cabinet_service, devices.cabinet, cfg.cabinet)
+            undo.callback(_close_quietly, cabinet_port)
         # 5. the fleet: command target, link, back office
         target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff,
                                  get_config=lambda: live.current, set_config=live.set,
                                  updater=lambda info: _apply_update_notice(live, root, info))
-        availability = lambda: task_availability(devices, cabinet_port, mode)  # noqa: E731
+        services_ref: list[Services] = []
+        availability = lambda: task_availability(devices, cabinet_port, mode, services_ref[0].backoffice)  # noqa: E731
+        fleet_problem_ref: list[str | None] = [None]
         link, fleet_problem = _fleet_link(live.current, root, store, outbox, audit, target, clock,
-                                          lambda: fleet_health(devices, device_problems, mode, availability))
+                                          lambda: fleet_health(devices, device_problems, mode, availability,
+                                                               fleet_problem_ref[0]))
+        fleet_problem_ref[0] = fleet_problem
         from kiosk.services.fleet.setup import choose_backoffice
 
         backoffice = choose_backoffice(live.current, link, outbox, backoffice)
@@ -279,22 +297,33 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
         # 6. services, flow context, backups
         services = Services(catalog=catalog, cases=cases, codes=codes, cabinet=cabinet_port, backoffice=backoffice,
                             staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"))
+        services_ref.append(services)
         c = live.current
         ctx = FlowContext(clock=clock, events=events, devices=devices, services=services,
                           idle_timeout_s=c.session.idle_timeout_s, warning_s=c.session.warning_s,
                           more_time_s=c.session.more_time_s, station_id=c.station.id, lang=c.ui.language)
         live.subscribe(_context_follows(ctx))
-        backup = BackupScheduler.from_config(c, root, clock) if getattr(c, "backup", None) is not None else None
-    except Exception:
-        store.close()
+        backup = BackupScheduler.from_config(c, root, clock) if c.backup.interval_h > 0 else None
+        parts = StationParts(live=live, root=root, clock=clock, events=events, store=store, audit=audit,
+                             catalog=catalog, devices=devices, device_problems=device_problems, outbox=outbox,
+                             mode=mode, cabinet_service=cabinet_service, reconcile_report=reconcile_report,
+                             services=services, ctx=ctx, fleet_target=target, fleet_link=link,
+                             fleet_problem=fleet_problem, backup=backup)
+        station = Station(parts)
+        undo.pop_all()  # the station owns every part now
+    try:
+        station.start()
+    except BaseException:
+        station.close()
         raise
-    parts = StationParts(live=live, root=root, clock=clock, events=events, store=store, audit=audit, catalog=catalog,
-                         devices=devices, device_problems=device_problems, outbox=outbox, mode=mode,
-                         cabinet_service=cabinet_service, reconcile_report=reconcile_report, services=services,
-                         ctx=ctx, fleet_target=target, fleet_link=link, fleet_problem=fleet_problem, backup=backup)
-    station = Station(parts)
-    station.start()
     return station
+
+
+def _close_quietly(part: Any) -> None:
+    try:
+        part.close()
+    except Exception:
+        log.exception("closing %r after a failed build", part)
 
 
 def _apply_update_notice(live: LiveConfig, root: Path, info: dict[str, Any]) -> dict[str, Any]:
@@ -319,7 +348,7 @@ def _fleet_link(cfg: StationConfig, root: Path, store: Any, outbox: Any, audit: 
 
 
 def fleet_health(devices: Devices, problems: dict[str, str], mode: Any,
-                 availability: Callable[[], dict[str, str | None]]) -> dict[str, Any]:
+                 availability: Callable[[], dict[str, str | None]], fleet_problem: str | None = None) -> dict[str, Any]:
     """role -> cleaned device snapshot (or why it is absent), plus `station` (mode, availability):
     the retained health message (scalars only, personal-looking keys dropped)."""
     from kiosk.services.fleet.health import clean
@@ -333,5 +362,5 @@ def fleet_health(devices: Devices, problems: dict[str, str], mode: Any,
             out[role] = clean(dev.snapshot())
         except Exception as exc:
             out[role] = {"status": "hardware_error", "detail": f"snapshot failed: {exc}"[:200]}
-    out["station"] = {**mode.as_health(), "available": availability()}
+    out["station"] = {**mode.as_health(), "available": availability(), "fleet_problem": fleet_problem}
     return out

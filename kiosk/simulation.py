@@ -31,6 +31,7 @@ _WHERE = {
     "FleetSim": "hw_sim.fleet_sim",
     "station_ids": "hw_sim.fleet_sim",
     "LocalBroker": "hw_sim.broker",
+    "wire_cabinet": "hw_sim.station.cabinet_wiring",
 }
 
 

@@ -38,6 +38,15 @@ from kiosk.flows.registry import FLOWS
 log = logging.getLogger(__name__)
 
 
+def _snapshot(dev: Any) -> dict[str, Any]:
+    """A device's snapshot; a device whose snapshot fails is reported broken, never raised."""
+    try:
+        return dev.snapshot()
+    except Exception as exc:
+        log.exception("%s: snapshot failed", getattr(dev, "name", dev))
+        return {"status": "hardware_error", "detail": f"snapshot failed: {exc}"[:200]}
+
+
 class Station:
     def __init__(self, parts: StationParts) -> None:
         self._parts = parts
@@ -62,7 +71,7 @@ class Station:
         self.backup = parts.backup
         self.flow: Flow | None = None
         self._next_poll = 0.0
-        self._status: dict[str, dict[str, Any]] = {role: dev.snapshot() for role, dev in self.devices.items()
+        self._status: dict[str, dict[str, Any]] = {role: _snapshot(dev) for role, dev in self.devices.items()
                                                    if dev is not None}
         self._stop = threading.Event()
         self._backup_thread: threading.Thread | None = None
@@ -86,7 +95,7 @@ class Station:
     def start_flow(self, name: str, **kwargs: Any) -> Flow:
         if name not in FLOWS:
             raise ValueError(f"no flow {name!r} (have: {', '.join(FLOWS)})")
-        why = self.mode.refusal(name) if self.mode is not None else None
+        why = self.mode.refusal(name)
         if why:
             from kiosk.services.station_commands import StationInMaintenance
 
@@ -103,7 +112,7 @@ class Station:
         if isinstance(event, DeviceEvent) and event.kind == "status_changed":
             dev = getattr(self.devices, event.device, None)
             if dev is not None:
-                self._status[event.device] = dev.snapshot()
+                self._status[event.device] = _snapshot(dev)
         flow = self.flow
         if flow is not None and not flow.ended:
             try:
@@ -147,15 +156,15 @@ class Station:
         """Device snapshots (no personal data) and task availability."""
         devices = {}
         for role, dev in self.devices.items():
-            devices[role] = dev.snapshot() if dev is not None else {
+            devices[role] = _snapshot(dev) if dev is not None else {
                 "device": role, "status": "no_device", "detail": self.device_problems.get(role, "not configured")}
         return {"station": self.config.station.id, "devices": devices, "available": self.available(),
-                "mode": self.mode.as_health() if self.mode is not None else None,
+                "mode": self.mode.as_health(), "fleet_problem": self.fleet_problem,
                 "flow": self.flow.name if self.flow is not None and not self.flow.ended else None}
 
     def available(self) -> dict[str, str | None]:
         """task -> None when it can run, else the reason it cannot."""
-        return task_availability(self.devices, self.services.cabinet, self.mode)
+        return task_availability(self.devices, self.services.cabinet, self.mode, self.services.backoffice)
 
     def close(self) -> None:
         if self.fleet_link is not None:  # first: no command may act on a device being closed

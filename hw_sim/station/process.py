@@ -55,29 +55,39 @@ class SimProcess:
             cfg_arg = self._config_file
         done = urls_file(self.root)
         done.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "hw_sim.station.serve", "--config", cfg_arg, "--root", str(self.root)]
+        cmd = [sys.executable, "-m", "hw_sim.station.serve", "--config", cfg_arg, "--root", str(self.root),
+               "--follow-parent"]
         cmd += ["--free-ports"] if self.free_ports else []
         cmd += ["--render-receipts"] if self.render_receipts else []
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         self.log_path = self.root / "var" / "sim" / "simulators.log"  # a pipe nobody reads would fill up
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a", encoding="utf-8") as log:
-            self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-                                         start_new_session=True)
-        deadline = time.monotonic() + self.timeout_s
-        while not done.exists():
-            if self.proc.poll() is not None:
-                err = self.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-                self._cleanup()
-                raise SimProcessError("the simulators did not start: " + (" | ".join(err) or f"exit {self.proc.returncode}"))
-            if time.monotonic() > deadline:
-                self.close()
-                raise SimProcessError(f"the simulators were not up within {self.timeout_s:.0f} s")
-            time.sleep(0.05)
+        with open(self.log_path, "w", encoding="utf-8") as log:  # this start's lines only
+            # stdin stays open while we live: the simulators exit when it closes (our death, even by SIGKILL)
+            self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_until_up(done)
+        except BaseException:  # Ctrl-C while waiting too: never leave the simulators behind
+            self.close()
+            raise
         info = json.loads(done.read_text())
         self.urls, self.socket = info["urls"], info["socket"]
         self._client = ControlClient(self.socket, timeout=15.0)
         return self
+
+    def _wait_until_up(self, done: Path) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + self.timeout_s
+        while not done.exists():
+            if self.proc.poll() is not None:
+                err = self.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+                raise SimProcessError("the simulators did not start: " + (" | ".join(err) or f"exit {self.proc.returncode}")
+                                      + (" (another simulated station on these ports? `kiosk run --free-ports`)"
+                                         if "Address already in use" in " ".join(err) else ""))
+            if time.monotonic() > deadline:
+                raise SimProcessError(f"the simulators were not up within {self.timeout_s:.0f} s")
+            time.sleep(0.05)
 
     def call(self, device: str, cmd: str, **args: Any) -> Any:
         if self._client is None:
@@ -93,6 +103,8 @@ class SimProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+        if proc is not None and proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
         self._client = None
         self._cleanup()
 

@@ -6,7 +6,8 @@ Starts the simulators at the addresses the config's device URLs name (hw_sim/sta
 serves the control API on `[simulator] control_socket` (under the root), then writes
 `<root>/var/sim/urls.json` — {"urls": {role: URL}, "socket": PATH, "pid": N} — once everything
 is up (written whole under a temporary name, so a reader never sees half of it), and runs until
-SIGTERM/SIGINT, when it releases every pty, symlink and socket. `--config` also takes the JSON of
+SIGTERM/SIGINT — or until its standard input closes (the parent that started it died, even by
+SIGKILL) — when it releases every pty, symlink and socket. `--config` also takes the JSON of
 a validated StationConfig (what `SimProcess` passes for an in-memory config).
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from hw_sim.control import serve_until_stopped
@@ -34,12 +37,23 @@ def load_station_config(path: str):  # noqa: ANN201 (kiosk's StationConfig)
     return load_config(path)
 
 
+def _exit_when_stdin_closes() -> None:
+    """The parent holds our stdin open; EOF means it is gone: stop like on SIGTERM."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hw_sim.station.serve", description=__doc__.split("\n")[0])
     p.add_argument("--config", required=True, help="station config (TOML, or the JSON of a StationConfig)")
     p.add_argument("--root", required=True, help="the station's directory ({root} in device URLs)")
     p.add_argument("--free-ports", action="store_true", help="any free TCP port instead of the configured ones")
     p.add_argument("--render-receipts", action="store_true", help="the printer renders each receipt to PNG")
+    p.add_argument("--follow-parent", action="store_true", help="exit when standard input closes (the parent died)")
     args = p.parse_args(argv)
     root = Path(args.root).resolve()
     try:
@@ -65,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_text(json.dumps({"urls": urls, "socket": str(sock), "pid": os.getpid()}, indent=1))
     os.replace(tmp, done)
     print(f"simulators up (pid {os.getpid()}): " + ", ".join(f"{k} {v}" for k, v in urls.items()), flush=True)
+    if args.follow_parent:
+        threading.Thread(target=_exit_when_stdin_closes, name="parent-watch", daemon=True).start()
     try:
         return serve_until_stopped(hub)
     finally:

@@ -92,10 +92,12 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
                            else approve_after_s)
         station = build_station(config, backoffice=bo, clock=clock, catalog=catalog, urls=sims.urls, root=root)
         enrol_sample_staff(station)
-    except Exception:
-        if station is not None:
-            station.close()
-        sims.close()
+    except BaseException:  # Ctrl-C during the build too: never leave the simulators behind
+        try:
+            if station is not None:
+                station.close()
+        finally:
+            sims.close()
         raise
     return station, SimStation(sims, bo)
 
@@ -111,5 +113,7 @@ def enrol_sample_staff(station: Station) -> None:
 
 
 def stop_sim_station(station: Station, far: SimStation) -> None:
-    station.close()
-    far.close()
+    try:
+        station.close()
+    finally:
+        far.close()

@@ -20,3 +20,11 @@ def fail(args: Any, message: str, payload: dict[str, Any] | None = None, code: i
     if getattr(args, "json", False):
         print(json.dumps({**(payload or {}), "error": message}, ensure_ascii=False, default=str))
     return code
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C (SystemExit 143), so every `finally` runs: the simulators, the
+    store and the devices are closed on `kill`, a CI timeout or systemd stopping us too."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -39,7 +39,7 @@ class _Station:
 
     def __init__(self, config_path: str) -> None:
         from kiosk.config import load_config
-        from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+        from kiosk import simulation
         from kiosk.services.audit import AuditLog
         from kiosk.services.store import Store
 
@@ -51,7 +51,7 @@ class _Station:
             cfg = cfg.model_copy(update={"cabinet": cfg.cabinet.model_copy(update={"url": url})})
         self.store = Store(cfg.storage.database)
         try:
-            self.wired = wire_cabinet(cfg.cabinet, self.store, AuditLog(self.store), start=False)
+            self.wired = simulation.wire_cabinet(cfg.cabinet, self.store, AuditLog(self.store), start=False)
         except BaseException:
             self.store.close()
             raise

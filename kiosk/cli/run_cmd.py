@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli._output import fail
+from kiosk.cli._output import exit_on_sigterm, fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -100,13 +100,28 @@ def _run(args: argparse.Namespace) -> int:
     from kiosk.scenarios.clock import OffsetClock
 
     clock = OffsetClock()
+    if headless:
+        exit_on_sigterm()  # a display run gets its own handler (run_as_service: STOPPING=1 first)
     t0 = time.perf_counter()
     try:  # the simulators at the config's own addresses (a second `make run` is told they are taken)
         station, hub = simulation.start_sim_station(config, root=root, clock=clock, free_ports=args.free_ports)
     except Exception as exc:
         return fail(args, f"simulated station did not start: {type(exc).__name__}: {exc}")
     print(f"kiosk run: station {config.station.id} up in {time.perf_counter() - t0:.1f} s (root {root})", flush=True)
+    try:
+        return _run_simulated(args, config, station, hub, clock, names, headless)
+    finally:
+        try:
+            station.close()
+        finally:
+            hub.close()
+
+
+def _run_simulated(args: argparse.Namespace, config: Any, station: Any, hub: Any, clock: Any, names: list[str],
+                   headless: bool) -> int:
+    from kiosk import simulation
     from kiosk.app import KioskApp
+    from kiosk.scenarios.library import SCENARIOS
 
     app = KioskApp(station, lang=args.lang, elder=args.elder)
     import logging
@@ -156,39 +171,80 @@ def _run(args: argparse.Namespace) -> int:
                 panel.wait(5)
             except subprocess.TimeoutExpired:
                 panel.kill()
-        station.close()
-        hub.close()
+
+
+EX_CONFIG = 78  # sysexits: the configuration (or the station's files) must be fixed; systemd does not retry it
+
+
+def display_reachable() -> str | None:
+    """None when a display answers, else why not: $WAYLAND_DISPLAY's socket, or $DISPLAY's X socket
+    (a local :N) or TCP port (host:N)."""
+    import socket
+
+    wayland = os.environ.get("WAYLAND_DISPLAY")
+    if wayland:
+        path = Path(wayland) if wayland.startswith("/") else Path(os.environ.get("XDG_RUNTIME_DIR", "/run/user/0")) / wayland
+        return None if path.exists() else f"$WAYLAND_DISPLAY={wayland}: no compositor socket at {path}"
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return "$DISPLAY and $WAYLAND_DISPLAY are empty"
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return f"$DISPLAY={display} is not of the form [host]:N"
+    if host in ("", "unix"):
+        sock = Path(f"/tmp/.X11-unix/X{number}")
+        return None if sock.exists() else f"$DISPLAY={display}: no X server socket at {sock}"
+    try:
+        with socket.create_connection((host, 6000 + int(number)), timeout=2):
+            return None
+    except OSError as exc:
+        return f"$DISPLAY={display}: {exc}"
 
 
 def _run_real(args: argparse.Namespace, config: Any) -> int:
     """A real station: the devices its config names, a display, systemd's notify protocol."""
-    if args.headless or not has_display():
-        return fail(args, "kiosk run: no display: the station's touch screen needs $DISPLAY or $WAYLAND_DISPLAY "
-                          "(on a station, start it with the kiosk-display unit: deploy/systemd/); the headless "
-                          "scenario player is for simulated stations only ([simulator] enabled = true)", code=2)
+    why = "--headless" if args.headless else display_reachable()
+    if why:
+        return fail(args, f"kiosk run: no display ({why}): the station's touch screen needs one (on a station, "
+                          "start it with the kiosk-display unit: deploy/systemd/); the headless scenario player is "
+                          "for simulated stations only ([simulator] enabled = true)", code=2)
     _kivy_env(False)
     from kiosk.screens import kiosk_settings
 
     kiosk_settings.apply(config.ui)
     root = Path(args.root) if args.root else Path.cwd()
+    import sqlite3
+
     from kiosk.assembly import build_station
+    from kiosk.services.catalog import CatalogError
     from kiosk.services.keyed_hash import KeyFileError
+    from kiosk.services.store import StoreError
 
     t0 = time.perf_counter()
     try:
         station = build_station(config, root=root)
     except KeyFileError as exc:
-        return fail(args, str(exc))
-    except ValueError as exc:
-        return fail(args, f"{args.config}: {exc}")
-    down = {role: why for role, why in station.available().items() if why}
-    print(f"kiosk run: station {config.station.id} up in {time.perf_counter() - t0:.1f} s (root {root})"
-          + (f"; unavailable: {', '.join(f'{k} ({v})' for k, v in down.items())}" if down else ""), flush=True)
-    from kiosk.app import KioskApp
-    from kiosk.service_hooks import run_as_service
-
-    app = KioskApp(station, lang=args.lang, elder=args.elder)
+        return fail(args, str(exc), code=EX_CONFIG)
+    except CatalogError as exc:
+        return fail(args, f"the service catalog cannot be used: {exc} (set [catalog] dir to the catalog folder)",
+                    code=EX_CONFIG)
+    except (StoreError, sqlite3.DatabaseError) as exc:
+        return fail(args, f"the station's store {config.storage.database} (under {root}) cannot be opened: {exc} "
+                          "(restore the last good backup: kiosk backup restore; a store newer than this software: "
+                          "roll the update back: kiosk update rollback)", code=EX_CONFIG)
+    except (OSError, ValueError) as exc:
+        return fail(args, f"{args.config}: {exc}", code=EX_CONFIG)
     try:
+        down = {role: why for role, why in station.available().items() if why}
+        fleet = (f"; fleet: joining {config.fleet.broker}" if station.fleet_link is not None
+                 else f"; fleet: OFF ({station.fleet_problem or 'no [fleet] broker'})")
+        print(f"kiosk run: station {config.station.id} up in {time.perf_counter() - t0:.1f} s (root {root})" + fleet
+              + (f"; unavailable: {', '.join(f'{k} ({v})' for k, v in down.items())}" if down else ""), flush=True)
+        from kiosk.app import KioskApp
+        from kiosk.service_hooks import run_as_service
+
+        app = KioskApp(station, lang=args.lang, elder=args.elder)
         run_as_service(app)  # sd_notify READY/WATCHDOG/STOPPING, SIGTERM, journald (ADR 0140)
         app.run()
         return 0

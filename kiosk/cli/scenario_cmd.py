@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from kiosk.cli._output import fail
+from kiosk.cli._output import exit_on_sigterm, fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +57,7 @@ def _run(args: argparse.Namespace) -> int:
         return fail(args, str(exc), {"scenario": args.name})
     root = args.root or tempfile.mkdtemp(prefix="kiosk-scenario-")
     echo = None if args.json else print
+    exit_on_sigterm()
     t0 = time.perf_counter()
     try:
         from kiosk import simulation
@@ -80,9 +81,11 @@ def _run(args: argparse.Namespace) -> int:
             echo(f"scenario {scenario.name}: {scenario.title}")
         result = ScenarioRunner(station, controls, clock, lang=args.lang).run(scenario, echo=echo)
     finally:
-        station.close()
-        if hub is not None:
-            hub.close()
+        try:
+            station.close()
+        finally:
+            if hub is not None:
+                hub.close()
     if args.json:
         print(json.dumps({"scenario": result["scenario"], "outcome": result["outcome"], "expected": result["expected"],
                           "ok": result["ok"], "states": result["states"], "ms": result["ms"],

@@ -43,9 +43,13 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open database: {exc}") from None
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged: say so, keep nothing open
+            self.conn.close()
+            raise StoreError(f"{self.path}: not a usable database: {exc}") from None
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )

@@ -233,7 +233,7 @@ def test_wire_cabinet_for_the_simulated_station(sim_config_path: Path, tmp_path:
     from hw_sim.control import ControlHub
     from kiosk.config import load_config
     from kiosk.devices.base import DeviceStatus
-    from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+    from hw_sim.station.cabinet_wiring import wire_cabinet
 
     cfg = load_config(sim_config_path)
     cabinet = cfg.cabinet.model_copy(update={"url": "serial://{sim}?protocol=8a80&baud=9600"})  # emulator in-process
@@ -287,7 +287,7 @@ def test_cancelled_release_completes_not_sent(sim: LockerBoardSim, station: Stat
 
 def test_echoing_adapter_configured_in_the_url(tmp_path: Path) -> None:
     """`echo=1` in the cabinet URL: the emulated adapter echoes and the device drops the echo."""
-    from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+    from hw_sim.station.cabinet_wiring import wire_cabinet
 
     cfg = small_cabinet_config("serial://{sim}?protocol=8a80&baud=9600&echo=1")
     store = Store(tmp_path / "e.db")
@@ -305,7 +305,7 @@ def test_echoing_adapter_configured_in_the_url(tmp_path: Path) -> None:
 
 
 def test_failed_wiring_closes_the_emulator_it_started(tmp_path: Path) -> None:
-    from kiosk.devices.cabinet.sim_wiring import wire_cabinet
+    from hw_sim.station.cabinet_wiring import wire_cabinet
 
     cfg = small_cabinet_config("serial://{sim}?protocol=8a80&baud=9600&echo=maybe")
     store = Store(tmp_path / "f.db")

@@ -243,3 +243,23 @@ def test_the_same_sheet_left_in_place_is_not_captured_twice():
     assert third_keys[0] == "next_page" and third_keys[-1] == "captured" and "no_page" not in third_keys
     assert {c.text for c in third.data.codes} >= {"SIM0001-20261122-0099-Q"}
     assert FEEDBACK_TEXT["next_page"][0] and FEEDBACK_TEXT["next_page"][1]
+
+
+def test_one_frame_without_the_page_does_not_clear_it():
+    """A hand turning the sheet (one frame with no page) is not an empty area: the same sheet seen
+    again is still `next_page`; only after several empty frames in a row may it be taken again."""
+    script = iter(list(page_frames("good", n=12)) + list(page_frames("no_page", n=1))
+                  + list(page_frames("good", n=8, seed=1)) + list(page_frames("no_page", n=4))
+                  + list(page_frames("good", n=8, seed=2)))
+    s, events = _scanner(script)
+    try:
+        assert s.capture(timeout=30).result(40).ok
+        events.clear()
+        second = s.capture(timeout=30).result(40)
+    finally:
+        s.close()
+    keys = _collapse(_keys(events))
+    assert second.ok
+    # next_page before and after the single empty frame; the capture only after the 4 empty ones
+    assert keys[:3] == ["next_page", "no_page", "next_page"], keys
+    assert keys[-1] == "captured" and keys.count("no_page") == 2, keys

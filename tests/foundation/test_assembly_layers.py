@@ -30,12 +30,37 @@ def test_kiosk_imports_hw_sim_nowhere_but_the_named_place():
     assert '"hw_sim.station.simulated"' in named  # it names hw_sim modules, looked up lazily
 
 
-def test_building_and_running_a_station_imports_no_simulator():
-    code = ("import sys, kiosk.assembly, kiosk.station, kiosk.cli, kiosk.flows.registry, kiosk.services.fleet.setup;"
-            "bad = sorted(m for m in sys.modules if m == 'hw_sim' or m.startswith('hw_sim.'));"
-            "print(bad); sys.exit(1 if bad else 0)")
+def test_building_and_running_a_station_imports_no_simulator(tmp_path):
+    """A real station (the example config, this machine's absent devices) is built, asked for its
+    health and closed; no hw_sim module is loaded on the way."""
+    code = f"""
+import sys
+from pathlib import Path
+from kiosk.config import load_config
+from kiosk.services.keyed_hash import create_key
+from kiosk.assembly import build_station
+root = Path({str(tmp_path)!r})
+text = Path({str(ROOT / "config/examples/station.toml")!r}).read_text()
+drop = ("broker", "ca_file", "password_file", "username", "command_public_key")
+text = chr(10).join(line for line in text.splitlines() if line.split(" =")[0] not in drop)
+(root / "s.toml").write_text(text)
+create_key(root / "var" / "hash.key")
+station = build_station(load_config(root / "s.toml"), root=root)
+station.health(); station.available(); station.close()
+bad = sorted(m for m in sys.modules if m == "hw_sim" or m.startswith("hw_sim."))
+print(bad); sys.exit(1 if bad else 0)
+"""
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+
+
+def test_only_developer_commands_reach_the_simulators():
+    """kiosk.simulation (the named place) is imported only by the CLI and the simulator panel."""
+    users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "kiosk").rglob("*.py")
+                   if "kiosk.simulation" in _imports(p) or ("simulation" in p.read_text(encoding="utf-8")
+                                                              and "from kiosk import simulation" in p.read_text(encoding="utf-8")))
+    allowed = [u for u in users if u.startswith("kiosk/cli/") or u == "kiosk/screens/sim_panel.py"]
+    assert users == allowed, users
 
 
 def test_no_simulator_or_test_broker_in_kiosk_services():
@@ -65,3 +90,31 @@ def test_the_station_is_not_patched_after_construction():
         text = p.read_text(encoding="utf-8")
         assert "processor.execute =" not in text and "station.mode =" not in text, p
         assert "cab.outbox =" not in text and "cabinet_service.outbox =" not in text, p
+
+
+def test_a_failed_build_closes_every_part_it_opened(tmp_path, monkeypatch):
+    """A failure late in the build (after devices, cabinet and store are open) leaves no device
+    thread, no serial lock and no open store behind."""
+    import threading
+
+    from hw_sim.station.instant import start_instant_station
+    from kiosk.config import load_config
+    from kiosk.services.fleet import setup
+
+    before = {t.name for t in threading.enumerate()}
+
+    def boom(*_a, **_k):
+        raise RuntimeError("injected failure after the devices were opened")
+
+    monkeypatch.setattr(setup, "choose_backoffice", boom)
+    closed = []
+    from kiosk.services.store import Store
+
+    real_close = Store.close
+    monkeypatch.setattr(Store, "close", lambda self: (closed.append(self.path), real_close(self))[1])
+    import pytest
+
+    with pytest.raises(RuntimeError, match="injected"):
+        start_instant_station(load_config(ROOT / "config" / "sim.toml"), root=tmp_path)
+    assert closed, "the store was left open"
+    assert {t.name for t in threading.enumerate()} <= before | {"MainThread"}

@@ -61,20 +61,27 @@ def page_difference(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class SamePage:
-    """Remembers the last captured page until the scanning area is seen empty."""
+    """Remembers the last captured page until the scanning area is seen empty for `clear_frames`
+    frames in a row (one frame without a page — a hand turning the sheet, glare — is not enough)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clear_frames: int = 3) -> None:
         self.last: np.ndarray | None = None
+        self.clear_frames = clear_frames
+        self._empty = 0
 
     def captured(self, thumb: np.ndarray) -> None:
         self.last = thumb
+        self._empty = 0
 
     def still_there(self, result: PageResult, frame: np.ndarray) -> bool:
         if self.last is None:
             return False
         if not result.page_found or result.corners is None:
-            self.last = None  # cleared: any page may come next, the same one too
+            self._empty += 1
+            if self._empty >= self.clear_frames:
+                self.last = None  # cleared: any page may come next, the same one too
             return False
+        self._empty = 0
         thumb = page_thumbnail(frame, result.corners)
         return thumb.shape == self.last.shape and page_difference(thumb, self.last) < SAME_PAGE_DIFF
 GRAB_FAILURES = 3  # failed grabs in a row that end a capture
@@ -93,7 +100,7 @@ class CameraDocumentScanner(DocumentScanner):
         self._frames: Iterator[Any] | None = iter(frames) if frames is not None else None
         self._worker: OwnerThread | None = None
         self._running: set[Command[PageResult]] = set()
-        self._same_page = SamePage()
+        self._same_page = SamePage(clear_frames=max(2, cfg.steady_frames))
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:

@@ -76,15 +76,26 @@ def load_private(path: str | Path) -> Ed25519PrivateKey:
     return key
 
 
+def _is_hex_key(s: str) -> bool:
+    return len(s) == 64 and all(c in "0123456789abcdefABCDEF" for c in s)
+
+
 def load_public(spec: str) -> Ed25519PublicKey:
-    """64 hex characters, or the path of a PEM public key file."""
+    """64 hex characters (what `kiosk fleet keygen` prints), or the path of a file holding them or
+    a PEM public key."""
     s = spec.strip()
-    if len(s) == 64 and all(c in "0123456789abcdefABCDEF" for c in s):
+    if _is_hex_key(s):
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(s))
     try:
-        key = serialization.load_pem_public_key(Path(s).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"command public key {spec!r}: neither 64 hex characters nor a PEM file: {exc}") from None
+        data = Path(s).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"command public key file {s!r}: {exc.strerror or exc}") from None
+    if _is_hex_key(data.decode("ascii", "replace").strip()):
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(data.decode("ascii").strip()))
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError as exc:
+        raise ValueError(f"command public key file {s!r}: neither 64 hex characters nor a PEM key: {exc}") from None
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{spec}: not an Ed25519 public key")
     return key

@@ -5,8 +5,8 @@
 
 When the cabinet URL contains `{sim}` (a developer's config), the board emulator is started in this
 process, `{sim}` is replaced by its port path and the emulator is added to `hub` (the simulator
-control API). The emulator comes through kiosk.simulation, the one place
-kiosk reaches hw_sim.
+control API). For `kiosk cabinet ... --config` with a `{sim}` cabinet URL (a developer's shortcut);
+the station itself is wired by kiosk/assembly.py.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ def needs_sim(url: str) -> bool:
 def start_board_sim(cabinet_config: Any, **kw: Any) -> tuple[Any, str]:
     """Start `hw_sim.locker_board.LockerBoardSim` for this `[cabinet]` config in this process.
     Returns (simulator, device URL with `{sim}` replaced by the simulator's port path)."""
-    from kiosk import simulation
-    LockerBoardSim = simulation.LockerBoardSim
+    from hw_sim.locker_board import LockerBoardSim
 
     sim = LockerBoardSim.from_config(cabinet_config, **kw)
     path = sim.start()
