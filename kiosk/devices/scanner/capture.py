@@ -80,7 +80,8 @@ class SamePage:
             self._empty += 1
             if self._empty >= self.clear_frames:
                 self.last = None  # cleared: any page may come next, the same one too
-            return False
+                return False
+            return True  # not yet seen empty long enough: still "take the page away / next page"
         self._empty = 0
         thumb = page_thumbnail(frame, result.corners)
         return thumb.shape == self.last.shape and page_difference(thumb, self.last) < SAME_PAGE_DIFF
