@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
+import re
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,9 @@ STAFF_PIN = "246810"
 def station_toml(station_id: str = "sim-0001", keep: int = 2) -> str:
     text = (ROOT / "config" / "sim.toml").read_text(encoding="utf-8")
     text = text.replace('id = "sim-0001"', f'id = "{station_id}"', 1)
-    return text + f'\n[backup]\ndir = "var/backups"\nkeep = {keep}\ninterval_h = 24\n'
+    backup = f'[backup]\ndir = "var/backups"\nkeep = {keep}\ninterval_h = 24\n'
+    text, n = re.subn(r"(?m)^\[backup\]\n(?:[a-z_]+ = .*\n)*", backup, text)
+    return text if n == 1 else text + "\n" + backup
 
 
 @dataclass

@@ -39,6 +39,8 @@ def _good_page(t: Any) -> Iterator[None]:
     flow = t.app.flow
     yield from t.wait(lambda: flow.pending("page"), 10, "a page capture running")
     cmd = flow._pending.get("page")
+    # a person lays the next sheet once the station saw the area empty (it says "place the page")
+    yield from t.wait(lambda: flow.scan_feedback == "no_page", 10, "the scanning area seen empty")
     t.hub.call("document_camera", "show", source="page_good")
     yield from t.wait(lambda: cmd is None or cmd.done(), 20, "the page captured")
     t.hub.call("document_camera", "show", source="no_page")
