@@ -19,6 +19,10 @@ SYSTEM_PACKAGES=(
   # the back office: PostgreSQL for a city (tests start a private cluster as the postgres user)
   # and the real browser its console tests drive (Selenium -> chromedriver -> chromium)
   postgresql chromium chromium-driver
+  # the official AsyncAPI parser (tools/asyncapi/) that checks docs/contract/asyncapi.json;
+  # npm is added by missing_packages only when no npm command exists (NodeSource's nodejs bundles
+  # npm and conflicts with Debian's npm package)
+  nodejs
   # building Python wheels that have no binary for this platform
   gcc python3-dev python3-venv swig
 )
@@ -30,6 +34,7 @@ missing_packages() {
   for p in "${SYSTEM_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done
+  command -v npm >/dev/null 2>&1 || echo npm
 }
 
 install_system_packages() {
@@ -100,8 +105,27 @@ fetch_samples() {
   .venv/bin/python -m hw_sim.faces.samples >/dev/null || { say "could not fetch the sample faces (see above)"; exit 1; }
 }
 
+install_asyncapi_parser() {
+  # tools/asyncapi/node_modules from package-lock.json (tests/fleet/test_asyncapi.py runs it);
+  # --ignore-scripts: the parser needs no install script (one dependency's only script is telemetry)
+  local lock=tools/asyncapi/package-lock.json stamp=tools/asyncapi/node_modules/.stamp-lock want
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    say "no node/npm: the AsyncAPI parser test will be skipped"
+    return 0
+  fi
+  want=$(sha256sum "$lock" | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  say "installing the AsyncAPI parser into tools/asyncapi/node_modules"
+  (cd tools/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    { say "npm ci in tools/asyncapi failed (see above)"; exit 1; }
+  echo "$want" > "$stamp"
+}
+
 install_system_packages
 make_venv
 install_python_packages
+install_asyncapi_parser
 fetch_samples
 say "ready"

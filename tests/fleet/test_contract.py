@@ -39,25 +39,113 @@ def test_schemas_reject_what_they_should():
     assert contract.check("rpc_response", {"call_id": ok["cmd_id"], "ok": False})  # error required
 
 
+# What the station publishes (send) and subscribes to (receive), and what is retained: the topic
+# design of docs/protocols/fleet-mqtt.md, written here independently of scripts/gen_asyncapi.py.
+STATION_SENDS = {"status", "event", "health", "reported", "result", "rpc_request"}
+STATION_RECEIVES = {"ack", "desired", "command", "rpc_response"}
+RETAINED = {"status", "health", "desired", "reported"}
+
+
 def test_asyncapi_lists_every_topic_with_an_existing_schema():
     doc = json.loads(ASYNCAPI.read_text())
-    assert doc["asyncapi"].startswith("2.")
+    assert doc["asyncapi"].startswith("3.")
     code_topics = {
         topics.status("k-id"), topics.event("k-id", "{type}"), topics.ack("k-id"), topics.health("k-id"),
         topics.desired("k-id"), topics.reported("k-id"), topics.command("k-id", "{name}"), topics.result("k-id"),
         topics.rpc_request("k-id"), topics.rpc_response("k-id")}
-    doc_topics = {ch.replace("{kiosk_id}", "k-id") for ch in doc["channels"]}
+    doc_topics = {ch["address"].replace("{kiosk_id}", "k-id") for ch in doc["channels"].values()}
     assert doc_topics == code_topics
+    components = doc["components"]["messages"]
     used = set()
-    for ch, body in doc["channels"].items():
-        ops = [k for k in ("publish", "subscribe") if k in body]
-        assert len(ops) == 1, ch
-        ref = body[ops[0]]["message"]["payload"]["$ref"]
+    for key, ch in doc["channels"].items():
+        assert len(ch["messages"]) == 1, key
+        (msg_id, msg_ref), = ch["messages"].items()
+        assert msg_ref == {"$ref": f"#/components/messages/{msg_id}"}, key
+        msg = components[msg_id]
+        assert msg["name"] == msg_id, f"message {msg_id}: its name should be its id"
+        ref = msg["payload"]["$ref"]
         target = (ASYNCAPI.parent / ref).resolve()
-        assert target.exists(), (ch, ref)
-        used.add(target.name.removesuffix(".schema.json"))
-    assert used == set(contract.SCHEMA_NAMES) - {"command_args"}
+        assert target.exists(), (key, ref)
+        assert target.parent == SCHEMA_DIR.resolve(), f"{key}: the payload must be the station's schema file"
+        name = target.name.removesuffix(".schema.json")
+        assert name == msg_id, f"message {msg_id} carries {name}"
+        used.add(name)
+    assert used == set(components) == set(contract.SCHEMA_NAMES) - {"command_args"}
     assert {p.name.removesuffix(".schema.json") for p in SCHEMA_DIR.glob("*.schema.json")} == set(contract.SCHEMA_NAMES)
+
+
+def test_asyncapi_operations_are_the_stations_with_qos_and_retain():
+    doc = json.loads(ASYNCAPI.read_text())
+    by_channel = {}
+    for op_id, op in doc["operations"].items():
+        key = op["channel"]["$ref"].removeprefix("#/channels/")
+        assert key in doc["channels"], (op_id, op["channel"])
+        assert key not in by_channel, f"channel {key} has two operations"
+        by_channel[key] = op
+        assert op["messages"] == [{"$ref": f"#/channels/{key}/messages/{m}"} for m in doc["channels"][key]["messages"]]
+        mqtt = op["bindings"]["mqtt"]
+        assert mqtt["qos"] == 1, op_id
+        assert mqtt["retain"] is (key in RETAINED), op_id
+    assert set(by_channel) == set(doc["channels"])
+    assert {k for k, op in by_channel.items() if op["action"] == "send"} == STATION_SENDS
+    assert {k for k, op in by_channel.items() if op["action"] == "receive"} == STATION_RECEIVES
+
+
+def test_asyncapi_info_and_servers():
+    doc = json.loads(ASYNCAPI.read_text())
+    info = doc["info"]
+    assert info["license"]["name"].strip()
+    assert all(info["contact"].get(f, "").strip() for f in ("name", "url", "email")), info["contact"]
+    assert doc["servers"]
+    for name, server in doc["servers"].items():
+        assert server["protocol"] in ("mqtt", "secure-mqtt") and server["protocolVersion"] == "5", name
+        assert ":" in server["host"] and "://" not in server["host"], f"server {name}: host is host:port in 3.0"
+    cmd = doc["components"]["messages"]["command"]["bindings"]["mqtt"]
+    assert cmd["responseTopic"].replace("{kiosk_id}", "k-id") == topics.result("k-id")
+    req = doc["components"]["messages"]["rpc_request"]["bindings"]["mqtt"]
+    assert req["responseTopic"].replace("{kiosk_id}", "k-id") == topics.rpc_response("k-id")
+    names = contract.schema("command")["properties"]["name"]["enum"]
+    assert doc["channels"]["command"]["parameters"]["name"]["enum"] == names
+
+
+# Keywords whose meaning differs between JSON Schema 2020-12 (what the station validates with) and
+# draft 07 (what AsyncAPI Schema readers and the office's compiled checker assume).
+_NOT_IN_DRAFT7 = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dependentRequired",
+                  "dependentSchemas", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$anchor",
+                  "minContains", "maxContains"}
+
+
+def _draft7_problems(node, where="#"):
+    if isinstance(node, list):
+        for i, x in enumerate(node):
+            yield from _draft7_problems(x, f"{where}/{i}")
+        return
+    if not isinstance(node, dict):
+        return
+    if "$ref" in node and len(node) > 1:
+        yield f"{where}: $ref with siblings (ignored in draft 07)"
+    for key, value in node.items():
+        if key in _NOT_IN_DRAFT7:
+            yield f"{where}/{key}"
+        if key == "items" and isinstance(value, list):
+            yield f"{where}/items (an array: tuple form differs)"
+        if key in ("properties", "patternProperties", "$defs", "definitions") and isinstance(value, dict):
+            for prop, sub in value.items():
+                yield from _draft7_problems(sub, f"{where}/{key}/{prop}")
+        elif key not in ("examples", "enum", "const", "default"):
+            yield from _draft7_problems(value, f"{where}/{key}")
+
+
+@pytest.mark.parametrize("name", contract.SCHEMA_NAMES)
+def test_schema_means_the_same_in_draft7(name):
+    assert list(_draft7_problems(contract.schema(name))) == []
+
+
+def test_draft7_check_finds_what_it_should():
+    bad = {"type": "object", "properties": {"prefixItems": {"type": "string"},
+                                            "a": {"prefixItems": [{}], "$ref": "#/x", "type": "array"}}}
+    assert list(_draft7_problems(bad)) == [
+        "#/properties/a: $ref with siblings (ignored in draft 07)", "#/properties/a/prefixItems"]
 
 
 def test_every_example_in_the_docs_validates():
