@@ -328,7 +328,7 @@ class CabinetService:
     def on_device_event(self, event: DeviceEvent) -> None:
         """Called on the bus thread for each cabinet event; updates the store (thread-safe)."""
         board, lock = event.data.get("board"), event.data.get("lock")
-        if not board or not lock:
+        if board is None or lock is None:  # address 0 is a valid board (Kerong starts at 0)
             return
         try:
             self._apply_door_event(event.kind, int(board), int(lock), str(event.data.get("detail", "")))
