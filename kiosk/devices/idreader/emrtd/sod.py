@@ -1,7 +1,10 @@
 """EF.SOD and passive authentication (Doc 9303 part 10 and 11): parse the CMS SignedData and its
 LDSSecurityObject, compare the data-group hashes with the files read, and where a trust store
 (a directory of CSCA certificates, PEM or DER) is configured, verify the document signer's
-signature over the signed attributes and the DS certificate against a CSCA."""
+signature over the signed attributes and the DS certificate against a CSCA.
+
+Keys with explicit EC parameters (brainpool CSCAs) and plain-format ECDSA signatures are handled
+by `signatures` (finding 2 of the security review: `cryptography` alone refuses them)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
 
 from kiosk.devices.idreader.emrtd import tlv
+from kiosk.devices.idreader.emrtd.signatures import (
+    SignatureError,
+    certificate_key,
+    scheme_of,
+    verify,
+    verify_certificate,
+)
 
 LDS_SECURITY_OBJECT_OID = "2.23.136.1.1.1"
 _HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
@@ -140,7 +150,7 @@ def passive_authentication(sod: Sod, files: dict[int, bytes], trust: list[x509.C
     try:
         ds_cert = _verify_signature(sod)
         result.signature = "valid"
-    except (SodError, InvalidSignature) as exc:
+    except (SodError, SignatureError, InvalidSignature, UnsupportedAlgorithm, ValueError) as exc:
         result.signature = "invalid"
         result.detail = str(exc) or "signature does not verify"
         return result
@@ -150,10 +160,11 @@ def passive_authentication(sod: Sod, files: dict[int, bytes], trust: list[x509.C
         result.chain = "unknown_issuer"
         result.detail = "no CSCA in the trust store issued the document signer certificate"
         return result
+    ds_asn1 = asn1_x509.Certificate.load(ds_cert.public_bytes(serialization.Encoding.DER))
     for csca in issuers:
         try:
-            ds_cert.verify_directly_issued_by(csca)
-        except (ValueError, TypeError, InvalidSignature):
+            verify_certificate(ds_asn1, asn1_x509.Certificate.load(csca.public_bytes(serialization.Encoding.DER)))
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             continue
         if not (csca.not_valid_before_utc <= now <= csca.not_valid_after_utc):
             result.chain, result.detail = "invalid", "CSCA certificate outside its validity"
@@ -197,16 +208,6 @@ def _verify_signature(sod: Sod) -> x509.Certificate:
             raise SodError("signed attributes' message digest does not match the LDSSecurityObject")
         signed_bytes = b"\x31" + attrs.dump()[1:]  # signed over the SET OF encoding, not [0]
     signature = signer["signature"].native
-    key = ds_cert.public_key()
-    algo = _HASHES[digest_name]()
-    sig_algo = signer["signature_algorithm"]["algorithm"].native
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(signature, signed_bytes, ec.ECDSA(algo))
-    elif isinstance(key, rsa.RSAPublicKey):
-        if sig_algo == "rsassa_pss":
-            key.verify(signature, signed_bytes, padding.PSS(padding.MGF1(algo), padding.PSS.AUTO), algo)
-        else:
-            key.verify(signature, signed_bytes, padding.PKCS1v15(), algo)
-    else:
-        raise SodError(f"unsupported document signer key {type(key).__name__}")
+    key = certificate_key(ds)
+    verify(key, signature, signed_bytes, scheme_of(signer["signature_algorithm"], digest_name))
     return ds_cert
