@@ -42,6 +42,8 @@ from kiosk.services.compartments import (
     Intent,
     compartment_at,
     get_compartment,
+    intent_by_id,
+    last_door_intent,
     last_intent,
     smallest_free,
     unfinished_intents,
@@ -225,9 +227,13 @@ class CabinetService:
             intent_id = self._journal(conn, c, "technician", actor, reason=reason)
         return self._send(c, intent_id, "technician", actor)
 
-    def confirm_closed(self, cid: str, actor: str) -> Compartment:
+    def confirm_closed(self, cid: str, actor: str, intent_id: int | None = None) -> Compartment:
         """After a release: the door reads closed again -> reserved becomes loaded (deposit) or
-        loaded becomes empty (pickup). Raises if the door is not closed or never opened."""
+        loaded becomes empty (pickup). Raises if the door is not closed or never opened.
+
+        `intent_id`: the release this confirms (the flow's own); without it, the compartment's
+        latest deposit/pickup release. A technician or remote open in between never takes its
+        place (security finding 14)."""
         door = self.cabinet.door_state(*self._address(cid))
         with self.store.transaction() as conn:
             c = get_compartment(conn, cid)
@@ -235,7 +241,9 @@ class CabinetService:
                 raise CabinetError(f"no compartment {cid!r}")
             if door != "closed":
                 raise CabinetError(f"{cid}: door is {door}, not closed")
-            intent = last_intent(conn, cid)
+            intent = intent_by_id(conn, intent_id) if intent_id is not None else last_door_intent(conn, cid)
+            if intent is not None and intent.compartment != cid:
+                raise CabinetError(f"{cid}: intent {intent_id} belongs to {intent.compartment}")
             if intent is None or intent.purpose not in ("deposit", "pickup"):
                 raise CabinetError(f"{cid}: no deposit or pickup to confirm")
             if intent.outcome not in RELEASED and not intent.seen_open:
@@ -346,7 +354,9 @@ class CabinetService:
                 self._set(conn, c.id, door=door, door_changed_at=self._now())
             intent = last_intent(conn, c.id)
             if kind == "door_opened" and intent is not None:
-                conn.execute("UPDATE intents SET seen_open = 1 WHERE id = ?", (intent.id,))
+                door_intent = last_door_intent(conn, c.id)
+                conn.execute("UPDATE intents SET seen_open = 1 WHERE id IN (?, ?)",
+                             (intent.id, door_intent.id if door_intent else intent.id))
             if kind == "uncommanded_open":
                 self._flag(conn, c.id, "door opened without a release (forced?)")
                 self.audit.append("system", "cabinet.alarm.uncommanded_open", c.id, state=c.state, case=c.case_id)

@@ -120,6 +120,18 @@ def last_intent(conn: sqlite3.Connection, cid: str) -> Intent | None:
     return Intent.from_row(row) if row else None
 
 
+def last_door_intent(conn: sqlite3.Connection, cid: str) -> Intent | None:
+    """The compartment's latest deposit or pickup intent (technician opens in between do not count)."""
+    row = conn.execute("SELECT * FROM intents WHERE compartment = ? AND purpose IN ('deposit', 'pickup') "
+                       "ORDER BY id DESC LIMIT 1", (cid,)).fetchone()
+    return Intent.from_row(row) if row else None
+
+
+def intent_by_id(conn: sqlite3.Connection, intent_id: int) -> Intent | None:
+    row = conn.execute("SELECT * FROM intents WHERE id = ?", (intent_id,)).fetchone()
+    return Intent.from_row(row) if row else None
+
+
 def unfinished_intents(conn: sqlite3.Connection) -> list[Intent]:
     return [Intent.from_row(r) for r in conn.execute("SELECT * FROM intents WHERE closed_at IS NULL ORDER BY id")]
 
