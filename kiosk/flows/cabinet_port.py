@@ -103,6 +103,10 @@ class ServiceCabinetPort:
             self._intents.pop(cid, None)
         except CabinetError as exc:
             log.warning("cabinet: %s %s not confirmed: %s", what, cid, exc)
+            try:  # never leave it unseen: staff must look at it (finding 8)
+                self.svc.flag(cid, f"{what} not confirmed: {exc}", actor="station")
+            except Exception:
+                log.exception("cabinet: could not flag %s", cid)
 
     def loaded(self, cid: str, case_no: str) -> None:
         self._confirm(cid, "load")

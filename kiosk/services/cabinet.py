@@ -248,6 +248,7 @@ class CabinetService:
                 raise CabinetError(f"{cid}: no deposit or pickup to confirm")
             if intent.outcome not in RELEASED and not intent.seen_open:
                 raise CabinetError(f"{cid}: the door never opened (last release: {intent.outcome or 'unfinished'})")
+            conn.execute("UPDATE intents SET settled = 'confirmed' WHERE id = ?", (intent.id,))
             if intent.purpose == "deposit" and c.state == "reserved":
                 self._set(conn, cid, state="loaded", door="closed")
                 self.audit.append(actor, "cabinet.loaded", cid, case=c.case_id, intent=intent.id)
@@ -320,11 +321,45 @@ class CabinetService:
                     if intent.purpose == "pickup":
                         why += "; the pickup was NOT repeated"
                     self._flag(conn, intent.compartment, why, report)
+                    conn.execute("UPDATE intents SET settled = 'flagged' WHERE id = ?", (intent.id,))
+            self._flag_unconfirmed(conn, report)
             for c in [Compartment.from_row(r) for r in conn.execute("SELECT * FROM compartments WHERE in_map = 1")]:
                 if c.state == "loaded" and c.door == "open" and c.attention is None:
                     self._flag(conn, c.id, "loaded compartment found open at start", report)
                     self.audit.append("system", "cabinet.reconcile.open_at_start", c.id, case=c.case_id)
         return report
+
+    def _flag_unconfirmed(self, conn: sqlite3.Connection, report: ReconcileReport) -> None:
+        """Releases that opened a door but were never confirmed (the power went before "closed" or
+        "taken"): flag the compartment if it still waits for that confirmation (finding 8)."""
+        marks = ",".join("?" * len(RELEASED))
+        rows = conn.execute(f"SELECT * FROM intents WHERE purpose IN ('deposit', 'pickup') AND settled IS NULL "
+                            f"AND closed_at IS NOT NULL AND outcome IN ({marks}) ORDER BY id", RELEASED).fetchall()
+        for row in rows:
+            intent = Intent.from_row(row)
+            c = get_compartment(conn, intent.compartment)
+            waiting = c is not None and ((intent.purpose == "deposit" and c.state == "reserved")
+                                         or (intent.purpose == "pickup" and c.state == "loaded"))
+            later = conn.execute("SELECT 1 FROM intents WHERE compartment = ? AND id > ? AND purpose IN "
+                                 "('deposit', 'pickup') LIMIT 1", (intent.compartment, intent.id)).fetchone()
+            if not waiting or later is not None:
+                conn.execute("UPDATE intents SET settled = 'superseded' WHERE id = ?", (intent.id,))
+                continue
+            why = (f"{intent.purpose} released (intent {intent.id}) but never confirmed (restart before the door "
+                   f"was confirmed closed): staff to check the contents")
+            self._flag(conn, intent.compartment, why, report)
+            conn.execute("UPDATE intents SET settled = 'flagged' WHERE id = ?", (intent.id,))
+            self.audit.append("system", "cabinet.reconcile.unconfirmed", intent.compartment, intent=intent.id,
+                              purpose=intent.purpose, case=c.case_id if c else None)
+
+    def flag(self, cid: str, why: str, actor: str) -> Compartment:
+        """Flag a compartment for staff (audited); e.g. a door closed whose confirmation failed."""
+        with self.store.transaction() as conn:
+            if get_compartment(conn, cid) is None:
+                raise CabinetError(f"no compartment {cid!r}")
+            self._flag(conn, cid, why)
+            self.audit.append(actor, "cabinet.flagged", cid, why=why)
+        return self.get(cid)
 
     def _flag(self, conn: sqlite3.Connection, cid: str, why: str, report: ReconcileReport | None = None) -> None:
         self._set(conn, cid, attention=why)

@@ -57,6 +57,12 @@ register_migrations("cabinet", [
     CREATE INDEX intents_unfinished ON intents(closed_at) WHERE closed_at IS NULL;
     CREATE INDEX intents_by_compartment ON intents(compartment, id)
     """,
+    # `settled`: how a deposit/pickup release ended for the compartment: confirmed (door closed and
+    # the state moved on), flagged (staff must look), superseded; NULL = not yet (finding 8)
+    """
+    ALTER TABLE intents ADD COLUMN settled TEXT;
+    UPDATE intents SET settled = 'confirmed' WHERE closed_at IS NOT NULL
+    """,
 ])
 
 
