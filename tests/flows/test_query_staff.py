@@ -23,7 +23,7 @@ def test_query_by_receipt_qr(world):
     assert f.act("scan_receipt")
     # a receipt strip is no A4 page: the flow waits for a code, not for a page capture
     assert world.scanner.calls[-1][0] == "scan_code"
-    world.scanner.code(receipt_qr(case_no))
+    world.scanner.code(receipt_qr(case_no, world.services.hasher))
     world.pump(f)
     world.wait_services(f)
     assert f.state == "timeline", f.history
@@ -38,7 +38,7 @@ def test_query_with_back_office_offline_shows_local_timeline(world):
     world.backoffice.cmd_offline(True)
     f = world.start("query")
     f.act("scan_receipt")
-    world.scanner.code(receipt_qr(case_no))
+    world.scanner.code(receipt_qr(case_no, world.services.hasher))
     world.pump(f)
     world.wait_services(f)
     assert f.state == "timeline"
