@@ -408,6 +408,8 @@ class ApplyFlow(IdentifyMixin, Flow):
             self._withdraw("payment abandoned")
         if self.compartment and self.state in ("dropoff_offer", "dropoff_open"):
             self.ctx.services.cabinet.release_reservation(self.compartment)
+        if self.compartment and self.state == "dropoff_close":
+            self.flag_for_staff([self.compartment], "drop-off door open when the visit ended; materials may be inside")
         super().release()
 
     def _withdraw(self, note: str) -> None:

@@ -114,6 +114,12 @@ class ServiceCabinetPort:
     def emptied(self, cid: str) -> None:
         self._confirm(cid, "emptying")
 
+    def flag(self, cid: str, why: str) -> None:
+        try:
+            self.svc.flag(cid, why, actor="station")
+        except Exception:  # a visit ending must not fail on it; the log keeps the reason
+            log.exception("cabinet: could not flag %s (%s)", cid, why)
+
     def release_reservation(self, cid: str) -> None:
         from kiosk.services.cabinet import CabinetError
 

@@ -317,6 +317,13 @@ class CollectFlow(IdentifyMixin, Flow):
     def release(self) -> None:
         # a visit that times out with doors open still records what happened: the doors were
         # opened for an authorised person; staff see them as not confirmed in the audit log
-        if self.state in ("take", "confirm") and "items" in self.session.personal:
-            self._record_collected(confirmed=self.state == "confirm")
+        state = self.state
+        opened = list(self.session.personal.get("opened", []))
+        if state in ("take", "confirm") and "items" in self.session.personal:
+            self._record_collected(confirmed=state == "confirm")
+        if state in ("opening", "take"):
+            self.flag_for_staff(opened + [c for c in [self.session.personal.get("opening")] if c and c not in opened],
+                                "pickup door open when the visit ended; the citizen may not have taken everything")
+        elif state == "confirm":
+            self.flag_for_staff(opened, "pickup door closed but the citizen did not confirm taking the items")
         super().release()

@@ -320,6 +320,8 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         comp = self.session.personal.get("compartment")
         if comp and self.state == "deposit_open":
             self.ctx.services.cabinet.release_reservation(comp)
+        if comp and self.state == "deposit_close":
+            self.flag_for_staff([comp], "deposit door open when the visit ended; the load was not confirmed")
         super().release()
 
 
@@ -435,3 +437,9 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
 
     def cancellable(self) -> bool:
         return self.state not in ("retrieve_open", "retrieve_close")
+
+    def release(self) -> None:
+        comp = self.session.personal.get("compartment")
+        if comp and self.state == "retrieve_close":
+            self.flag_for_staff([comp], "retrieval door open when the visit ended; emptying not confirmed")
+        super().release()
