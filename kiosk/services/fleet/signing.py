@@ -1,7 +1,7 @@
 """Ed25519 signatures on back-office commands, over a canonical encoding.
 
-The signed bytes are `b"kiosk-cmd-v1\\n"` + the UTF-8 JSON of
-`{"args", "cmd_id", "expires_at", "issued_at", "kiosk_id", "name"}` with sorted keys, no spaces
+The signed bytes are `b"kiosk-cmd-v2\\n"` + the UTF-8 JSON of
+`{"args", "cmd_id", "expires_at", "issued_at", "kiosk_id", "name", "operator"}` with sorted keys, no spaces
 (`separators=(",", ":")`) and non-ASCII kept as UTF-8. The signature travels as unpadded
 base64url (86 characters). Keys: a raw 32-byte public key as 64 hex characters, or PEM files.
 """
@@ -19,8 +19,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-DOMAIN = b"kiosk-cmd-v1\n"
-SIGNED_FIELDS = ("kiosk_id", "cmd_id", "name", "args", "issued_at", "expires_at")
+# v2 signs `operator` too: it becomes the audit actor of everything the command does (security
+# finding 6); a v1 signature (without it) no longer verifies
+DOMAIN = b"kiosk-cmd-v2\n"
+SIGNED_FIELDS = ("kiosk_id", "cmd_id", "name", "args", "issued_at", "expires_at", "operator")
 
 
 def canonical(cmd: dict[str, Any]) -> bytes:
