@@ -65,7 +65,10 @@ MAX_DATA_BYTES = 64 * 1024
 TYPE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 DROPPED_EVENT = "outbox.dropped"
 CLOCK_STEP_EVENT = "station.clock_step"
-CLOCK_STEP_S = 60.0  # wall and monotonic time disagreeing by more than this is a clock step
+CLOCK_STEP_S = 60.0
+AUDIT_HEAD_EVENT = "audit.head"
+AUDIT_HEAD_EVERY_S = 30.0  # at most this often, unless the event is an alarm-like one
+AUDIT_HEAD_AT_ONCE = ("alarm", "attention", "cabinet.door", "clock_step", "command.result")  # wall and monotonic time disagreeing by more than this is a clock step
 LOG_EVERY_S = 60.0
 
 register_migrations("outbox", [
@@ -98,6 +101,10 @@ register_migrations("outbox", [
     CREATE INDEX outbox_events_run ON outbox_events(run_s);
     ALTER TABLE outbox_meta ADD COLUMN run_s REAL NOT NULL DEFAULT 0;
     ALTER TABLE outbox_meta ADD COLUMN last_wall REAL
+    """,
+    # the newest `audit.head` event the back office acknowledged, as JSON {"seq", "hash"} (finding 5)
+    """
+    ALTER TABLE outbox_meta ADD COLUMN acked_audit_head TEXT
     """,
 ])
 
@@ -232,6 +239,7 @@ class Outbox:
         self._note_clock_step(conn)
         self._enforce(conn, now.timestamp(), room_for=1)
         event = self._insert(conn, type, data, data_json, now)
+        self._note_audit_head(conn, type)
         self._notify()
         return event
 
@@ -273,6 +281,32 @@ class Outbox:
         """Seconds the station has run with this outbox (monotonic; summed over restarts)."""
         stored = conn.execute("SELECT run_s FROM outbox_meta WHERE id = 1").fetchone()[0]
         return max(float(stored), self._run0 + (self.clock.monotonic() - self._mono0))
+
+    def _note_audit_head(self, conn: sqlite3.Connection, type: str) -> None:
+        """Send the audit chain's head along (`audit.head` {seq, hash}) when it moved: once the back
+        office holds it, deleting the chain's tail no longer goes unseen (security finding 5)."""
+        if type == AUDIT_HEAD_EVENT:
+            return
+        shared = self._shared
+        if getattr(shared, "has_audit", None) is None:
+            shared.has_audit = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").fetchone() is not None
+        if not shared.has_audit:
+            return
+        row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None or row[0] == getattr(shared, "audit_head_seq", None):
+            return
+        mono = self.clock.monotonic()
+        if not any(k in type for k in AUDIT_HEAD_AT_ONCE) and mono - getattr(shared, "audit_head_at", -1e18) < AUDIT_HEAD_EVERY_S:
+            return
+        shared.audit_head_seq, shared.audit_head_at = row[0], mono
+        head = {"seq": int(row[0]), "hash": str(row[1])}
+        self._insert(conn, AUDIT_HEAD_EVENT, head, json.dumps(head, sort_keys=True), self.clock.now())
+
+    def acked_audit_head(self) -> dict[str, Any] | None:
+        """The newest audit head the back office has acknowledged, or None."""
+        row = self.store.query("SELECT acked_audit_head FROM outbox_meta WHERE id = 1")
+        return json.loads(row[0][0]) if row and row[0][0] else None
 
     def _note_clock_step(self, conn: sqlite3.Connection) -> None:
         """A wall-clock step (wall and monotonic time moving apart) becomes a `station.clock_step` event."""
@@ -352,6 +386,10 @@ class Outbox:
                 upto_seq = last
             if upto_seq <= acked:
                 return 0
+            head = conn.execute("SELECT data FROM outbox_events WHERE type = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
+                                (AUDIT_HEAD_EVENT, upto_seq)).fetchone()
+            if head is not None:
+                conn.execute("UPDATE outbox_meta SET acked_audit_head = ? WHERE id = 1", (head[0],))
             deleted = conn.execute("DELETE FROM outbox_events WHERE seq <= ?", (upto_seq,)).rowcount
             conn.execute("UPDATE outbox_meta SET acked_upto = ? WHERE id = 1", (upto_seq,))
             remaining = last - upto_seq
