@@ -321,6 +321,8 @@ class MqttBackOfficeSim:
             except Exception as exc:
                 log.exception("rpc %s failed", body.get("method"))
                 resp.update(ok=False, error={"code": "rejected", "detail": f"{exc.__class__.__name__}: {exc}"[:500]})
+        if getattr(self, "key", None) is not None and "ok" in resp:
+            resp["sig"] = signing.sign_answer(resp, self.key)  # the station verifies identity answers
         self.rpc_served += 1
         props = Properties(PacketTypes.PUBLISH)
         if corr is not None:

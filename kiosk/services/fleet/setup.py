@@ -61,5 +61,6 @@ def desired_via_target(target: CommandTarget) -> Callable[[dict[str, Any]], dict
 def choose_backoffice(cfg: Any, link: FleetLink | None, outbox: Outbox, in_process: BackOffice,
                       timeout_s: float = 10.0) -> BackOffice:
     if link is not None and cfg.backoffice.mode == "mqtt":
-        return MqttBackOffice(link, outbox, timeout_s)
+        key = signing.load_public(cfg.fleet.command_public_key) if cfg.fleet.command_public_key else None
+        return MqttBackOffice(link, outbox, timeout_s, answer_key=key)
     return in_process

@@ -90,6 +90,31 @@ def load_public(spec: str) -> Ed25519PublicKey:
     return key
 
 
+ANSWER_DOMAIN = b"kiosk-rpc-v1\n"
+
+
+def canonical_answer(resp: dict[str, Any]) -> bytes:
+    """Signed bytes of an RPC answer: call_id, ok, result (security finding 10)."""
+    body = {"call_id": resp["call_id"], "ok": resp["ok"], "result": resp.get("result")}
+    return ANSWER_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                      allow_nan=False).encode("utf-8")
+
+
+def sign_answer(resp: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    return base64.urlsafe_b64encode(key.sign(canonical_answer(resp))).rstrip(b"=").decode("ascii")
+
+
+def verify_answer(resp: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    sig = resp.get("sig")
+    if not isinstance(sig, str) or len(sig) != 86:
+        return False
+    try:
+        public_key.verify(base64.urlsafe_b64decode(sig + "=="), canonical_answer(resp))
+    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
 DESIRED_DOMAIN = b"kiosk-desired-v1\n"
 
 
