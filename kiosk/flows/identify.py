@@ -143,7 +143,7 @@ class IdentifyMixin:
         except PhotoError:
             pass
         try:
-            return to_bgr(self.ctx.services.backoffice.reference_photo(applicant_of(identity)))
+            return to_bgr(self.ctx.services.backoffice.reference_photo(applicant_of(identity), session=self.session.id))
         except Exception:
             return None
 

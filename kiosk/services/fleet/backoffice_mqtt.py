@@ -157,8 +157,8 @@ class MqttBackOffice(BackOffice):
     def notify(self, notification: Notification) -> NotificationReceipt:
         return self._call("notify", notification)
 
-    def reference_photo(self, applicant: Applicant) -> bytes | None:
-        return self._call("reference_photo", applicant)
+    def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
+        return self._call("reference_photo", applicant, session)
 
     def poll_events(self) -> list[BackofficeEvent]:
         return self._call("poll_events")
