@@ -426,6 +426,11 @@ class CabinetService:
                          (self._now(), result, detail, intent_id))
             if result in RELEASED:
                 self._set(conn, c.id, door="open")
+            elif purpose in ("deposit", "pickup"):
+                # never retried (the authorisation is used): staff decide, so they must see it
+                self._flag(conn, c.id, f"{purpose} release failed ({result}): the door did not open as far as the station "
+                                          "knows; staff to check, not retried")
+                conn.execute("UPDATE intents SET settled = 'flagged' WHERE id = ?", (intent_id,))
             self.audit.append(actor, f"cabinet.release.{purpose}", c.id, intent=intent_id, result=result,
                               detail=detail, case=c.case_id)
             self._event(conn, "cabinet.release", {"compartment": c.id, "purpose": purpose, "intent": intent_id,
