@@ -1,6 +1,6 @@
 """The crash-point matrix's station: real services on a real SQLite file, an in-memory cabinet.
 
-    python -m tests.crash.workload DB KEY CRASH_AT      # CRASH_AT=0: run to the end, print the count
+    python -m tests.crash.workload DB KEY CRASH_AT      # CRASH_AT=0: run to the end, print the statements
 
 The workload deposits two results and collects them (one by pickup code, one by code with a
 refused first release), writing through every store the issue names: intents (journal), outbox,
@@ -165,15 +165,17 @@ def main(db: str, key: str, crash_at: str) -> int:
     cab = MemoryCabinet()
     s = services(db, key, cab)
     count = [0]
+    seen: list[str] = []
 
-    def trace(_sql: str) -> None:
+    def trace(sql: str) -> None:
         count[0] += 1
+        seen.append(sql.strip().split(None, 1)[0].upper() if sql.strip() else "")
         if count[0] == target:
             os.kill(os.getpid(), signal.SIGKILL)
 
     s["store"].conn.set_trace_callback(trace)
     workload(s, cab)
-    print(json.dumps({"statements": count[0]}), flush=True)
+    print(json.dumps({"statements": count[0], "kinds": seen}), flush=True)
     return 0
 
 

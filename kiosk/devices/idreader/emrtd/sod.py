@@ -132,7 +132,7 @@ def load_trust_store(directory: str | Path) -> list[x509.Certificate]:
                 certs.extend(x509.load_pem_x509_certificates(raw))
             else:
                 certs.append(x509.load_der_x509_certificate(raw))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             continue  # not a certificate: ignore (a README in the directory, say)
     return certs
 
@@ -150,7 +150,8 @@ def passive_authentication(sod: Sod, files: dict[int, bytes], trust: list[x509.C
     try:
         ds_cert = _verify_signature(sod)
         result.signature = "valid"
-    except (SodError, SignatureError, InvalidSignature, UnsupportedAlgorithm, ValueError) as exc:
+    except (SodError, SignatureError, InvalidSignature, UnsupportedAlgorithm, ValueError, KeyError, TypeError,
+            IndexError, AttributeError) as exc:  # asn1crypto parses lazily: damage surfaces here (fuzzing)
         result.signature = "invalid"
         result.detail = str(exc) or "signature does not verify"
         return result
@@ -192,7 +193,10 @@ def _verify_signature(sod: Sod) -> x509.Certificate:
             ds = cert
     if ds is None:
         raise SodError("EF.SOD does not carry the document signer certificate")
-    ds_cert = x509.load_der_x509_certificate(ds.dump())
+    try:
+        ds_cert = x509.load_der_x509_certificate(ds.dump())
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise SodError(f"document signer certificate unreadable: {exc}") from None
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if digest_name not in _HASHES:
         raise SodError(f"unsupported signer digest {digest_name}")
