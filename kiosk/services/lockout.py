@@ -47,14 +47,14 @@ def check(state: LockState, now: datetime, mono_deadline: float | None, mono_now
     """Is the subject locked now? (Before the PIN is even looked at.)"""
     if state.blocked:
         return Verdict(True, state)
-    if mono_deadline is not None and mono_now < mono_deadline:
-        return Verdict(True, state)
+    if mono_deadline is not None:  # this process started the lock-out: its monotonic clock decides
+        return Verdict(mono_now < mono_deadline, state)
     if state.locked_at is None:
         return Verdict(False, state)
     at = datetime.fromisoformat(state.locked_at)
     if now < at:  # the clock went back: stay locked, count the lock-out from now
         return Verdict(True, replace(state, locked_at=now.isoformat()), changed=True)
-    if now < at + timedelta(seconds=state.locked_s) and mono_deadline is None:
+    if now < at + timedelta(seconds=state.locked_s):
         return Verdict(True, state)  # after a restart: the wall clock is all there is
     return Verdict(False, state)
 

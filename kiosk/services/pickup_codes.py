@@ -211,9 +211,8 @@ class PickupCodes:
                 with self.store.transaction() as conn:
                     conn.execute("UPDATE pickup_lockout SET until = ? WHERE id = 1",
                                  (self._iso(now + timedelta(seconds=wall)),))
-        if self._next_mono is not None:
-            mono = self._next_mono - self.clock.monotonic()
-            return max(0.0, mono, wall)
+        if self._next_mono is not None:  # this process set the wait: its monotonic clock decides
+            return max(0.0, self._next_mono - self.clock.monotonic())
         return max(0.0, wall)
 
     def verify(self, code: str, id_number: str | None = None, session: str | None = None) -> CodeCheck:
