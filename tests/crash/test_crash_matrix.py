@@ -40,6 +40,7 @@ def _commit_points(tmp: Path) -> tuple[int, set[int]]:
     return doc["statements"], {i + 1 for i, kind in enumerate(doc["kinds"]) if kind == "COMMIT"}
 
 
+@pytest.mark.timeout(1800)
 def test_crash_at_every_write_site_keeps_every_invariant(tmp_path: Path) -> None:
     total, commits = _commit_points(tmp_path)
     assert total > 100 and len(commits) > 20

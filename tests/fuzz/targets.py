@@ -112,7 +112,26 @@ def qr_payload(data: bytes) -> None:
         pass
 
 
+_PROCESSOR: list[object] = []
+
+
+def _processor() -> object:
+    """A command processor on an in-memory store (built once): hostile commands go through every check."""
+    if not _PROCESSOR:
+        from kiosk.services.audit import AuditLog
+        from kiosk.services.fleet import signing
+        from kiosk.services.fleet.commands import CommandProcessor
+        from kiosk.services.store import Store
+
+        store = Store(":memory:")
+        _PROCESSOR.append(CommandProcessor(store, "sh-test-001", signing.generate().public_key(), object(),  # type: ignore[arg-type]
+                                           AuditLog(store)))
+    return _PROCESSOR[0]
+
+
 def mqtt_payload(data: bytes) -> None:
+    decision = _processor().receive("set_maintenance", data, b"corr")  # type: ignore[attr-defined]
+    assert decision.job is None  # nothing unsigned by the right key may ever run
     try:
         body = json.loads(data)
     except ValueError:
