@@ -295,7 +295,7 @@ class PickupCodes:
             conn.execute("INSERT INTO pickup_failures(at) VALUES (?)", (self._iso(now),))
             n_day = conn.execute("SELECT COUNT(*) FROM pickup_failures WHERE at > ?", (day_since,)).fetchone()[0]
             if n_day >= self.max_failures:
-                wait = min(self.lockout_s, FIRST_WAIT_S * 2 ** (n_day - self.max_failures))
+                wait = min(self.lockout_s, FIRST_WAIT_S * 2 ** min(n_day - self.max_failures, 30))
                 until = self._iso(now + timedelta(seconds=wait))
                 conn.execute("INSERT INTO pickup_lockout(id, until) VALUES (1, ?) "
                              "ON CONFLICT(id) DO UPDATE SET until = excluded.until", (until,))

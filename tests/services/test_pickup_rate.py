@@ -98,3 +98,18 @@ def test_codes_are_not_issued_on_a_clock_that_was_never_set(codes, clock):
     clock.step(to=datetime(2000, 1, 1, tzinfo=timezone.utc))  # RTC battery flat, no NTP yet
     with pytest.raises(PickupCodeError, match="clock"):
         codes.issue(["C-1"])
+
+
+def test_thousands_of_wrong_codes_a_day_never_break_code_entry(codes, clock, store):
+    """Found by the soak: the doubling wait overflowed a float after ~1,030 wrong codes within a day
+    (clock steps back keep failures dated in the future counted)."""
+    mine = codes.issue(["C-1"])
+    now = clock.now().isoformat(timespec="milliseconds")
+    with store.transaction() as conn:
+        conn.executemany("INSERT INTO pickup_failures(at) VALUES (?)", [(now,)] * 1100)
+    check = codes.verify(wrong_code(mine.code), session="guesser")
+    assert check.outcome in ("wrong", "locked")
+    wait = codes.verify(mine.code, session="owner")
+    assert wait.outcome == "slow" and wait.retry_after_s <= 900
+    clock.advance(wait.retry_after_s)
+    assert codes.verify(mine.code, session="owner").ok
