@@ -386,7 +386,7 @@ class SimBackOffice(BackOffice, SimDevice):
                 raise BackofficeError("invalid", "comment longer than 500 characters")
             self.ratings.append(rating)
 
-    def reference_photo(self, applicant: Applicant) -> bytes | None:
+    def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
         with self._lock:
             self._enter("reference_photo")
             ident = self._identity_for(applicant.id_number)

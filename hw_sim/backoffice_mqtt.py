@@ -57,12 +57,50 @@ class StationTrack:
         return [s for s in range(self.upto + 1, top) if s not in self.above][:limit]
 
 
+class PhotoGuard:
+    """Reference photos only for the applicant whose card was read in that visit (security finding 17):
+    a request must name its visit; one applicant per (station, visit); at most `per_hour` answers per
+    station per hour. A refusal is counted (an alarm for the operators), never answered."""
+
+    def __init__(self, per_hour: int = 60) -> None:
+        self.per_hour = per_hour
+        self.visits: dict[tuple[str, str], str] = {}
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.refused: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def check(self, station: str, id_number: str, session: str) -> None:
+        with self._lock:
+            why = ""
+            now = time.monotonic()
+            recent = [t for t in self.times[station] if now - t < 3600]
+            known = self.visits.get((station, session))
+            if not session:
+                why = "reference photo refused: the request names no visit (card read) at the station"
+            elif known is not None and known != id_number:
+                why = "reference photo refused: another applicant was already asked for in this visit"
+            elif known is None and len(recent) >= self.per_hour:
+                why = f"reference photo refused: more than {self.per_hour} per hour from this station"
+            if why:
+                self.refused.append((station, why))
+                log.warning("%s: %s", station, why)
+                raise BackofficeError("rejected", why)
+            if known is None:
+                recent.append(now)
+                self.visits[(station, session)] = id_number
+            self.times[station] = recent
+            if len(self.visits) > 10_000:
+                self.visits.pop(next(iter(self.visits)))
+
+
 class MqttBackOfficeSim:
     def __init__(self, broker: str, password: str, *, username: str = "backoffice", db_path: str = ":memory:",
                  signing_key: Any = None, delegate: BackOffice | None = None, ack_interval_s: float = 0.05,
                  session_expiry_s: int = 3600, ca_file: str | None = None,
-                 client_cert: tuple[str, str] | None = None, validate: bool = True) -> None:
+                 client_cert: tuple[str, str] | None = None, validate: bool = True,
+                 photos_per_hour: int = 60) -> None:
         self.host, self.port, tls = parse_broker(broker)
+        self.photo_guard = PhotoGuard(photos_per_hour)
         self.key = signing_key
         self.delegate = delegate
         self.ack_interval_s = ack_interval_s
@@ -314,6 +352,8 @@ class MqttBackOfficeSim:
                 if time.time() > body["deadline"]:
                     raise BackofficeError("timeout", "request arrived after its deadline")
                 kwargs = rpc.decode_args(body["method"], body["args"])
+                if body["method"] == "reference_photo":
+                    self.photo_guard.check(station, kwargs["applicant"].id_number, kwargs.get("session", ""))
                 result = getattr(self.delegate, body["method"])(**kwargs)
                 resp.update(ok=True, result=rpc.encode_result(result))
             except BackofficeError as exc:
@@ -321,6 +361,8 @@ class MqttBackOfficeSim:
             except Exception as exc:
                 log.exception("rpc %s failed", body.get("method"))
                 resp.update(ok=False, error={"code": "rejected", "detail": f"{exc.__class__.__name__}: {exc}"[:500]})
+        if getattr(self, "key", None) is not None and "ok" in resp:
+            resp["sig"] = signing.sign_answer(resp, self.key)  # the station verifies identity answers
         self.rpc_served += 1
         props = Properties(PacketTypes.PUBLISH)
         if corr is not None:

@@ -21,8 +21,6 @@ screen the app is back on the attract screen. Technician mode has its own idle d
 from __future__ import annotations
 
 import collections
-import hashlib
-import hmac
 import logging
 import os
 import time
@@ -36,11 +34,10 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kiosk import i18n
 from kiosk.flows.viewmodel import ViewModel
 from kiosk.screens import theme
+from kiosk.services.maintenance_pin import hash_pin, verify_pin_hash  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
-PIN_MAX_FAILURES = 5
-PIN_LOCK_S = 300.0
 
 
 class _RingLog(logging.Handler):
@@ -56,24 +53,6 @@ class _RingLog(logging.Handler):
             self.lines.append(self.format(record))
         except Exception:
             pass
-
-
-def hash_pin(pin: str, salt: bytes | None = None, iterations: int = 200_000) -> str:
-    """The `[ui] technician_pin_hash` value for a PIN (`kiosk run --hash-pin` prints it)."""
-    salt = salt or os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
-    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
-
-
-def verify_pin_hash(pin: str, stored: str) -> bool:
-    try:
-        algo, iterations, salt, digest = stored.split("$")
-        if algo != "pbkdf2_sha256":
-            return False
-        got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got.hex(), digest)
 
 
 class KioskApp(App):
@@ -109,8 +88,8 @@ class KioskApp(App):
         self.beeper: Any = None
         self._last_vm: ViewModel | None = None
         self._final_ev: Any = None
-        self._pin_failures = 0
-        self._pin_locked_until = 0.0
+        self._pad: Any = None  # the maintenance pad service, built on first use
+        self.maintenance_card: str | None = None  # a technician's card number read at the maintenance pad
         self._tech_deadline = 0.0
         self.renders = 0
         self.last_act: tuple[str, bool] | None = None
@@ -414,32 +393,30 @@ class KioskApp(App):
         self._tech_deadline = time.monotonic() + (self.ui_cfg.technician_idle_s if self.ui_cfg else 120.0)
         self.sm.current = "technician"
 
-    def check_technician_pin(self, pin: str) -> tuple[bool, str]:
-        now = time.monotonic()
-        if now < self._pin_locked_until:
-            return False, self.tr("ui.maint.locked", minutes=int((self._pin_locked_until - now) / 60) + 1)
-        ok = False
-        stored = self.ui_cfg.technician_pin_hash if self.ui_cfg else None
-        if stored:
-            ok = verify_pin_hash(pin, stored)
-        elif self.station is not None:
-            staff = self.station.services.staff
-            for m in staff.members():
-                if m.role == "technician" and staff.check_pin(m.staff_no, pin).ok:
-                    ok = True
-                    break
-        audit = getattr(self.station, "audit", None)
-        if audit is not None:
-            audit.append("station", "technician.sign_in" if ok else "technician.wrong_pin", "maintenance")
-        if ok:
-            self._pin_failures = 0
+    def check_technician_pin(self, pin: str, card_number: str | None = None) -> tuple[bool, str]:
+        """The maintenance pad (kiosk.services.technician_pad): the station's maintenance PIN, or a
+        technician's card + own PIN; escalating lock-outs kept in the store; every try audited."""
+        pad = self._technician_pad()
+        if pad is None:
+            return False, self.tr("ui.maint.wrong_pin", left=0)
+        check = pad.check(pin, card_number=card_number or self.maintenance_card)
+        if check.ok:
             return True, ""
-        self._pin_failures += 1
-        if self._pin_failures >= PIN_MAX_FAILURES:
-            self._pin_failures = 0
-            self._pin_locked_until = now + PIN_LOCK_S
-            return False, self.tr("ui.maint.locked", minutes=int(PIN_LOCK_S / 60))
-        return False, self.tr("ui.maint.wrong_pin", left=PIN_MAX_FAILURES - self._pin_failures)
+        if check.reason == "locked":
+            return False, self.tr("ui.maint.locked", minutes=5)
+        if check.reason in ("card_needed", "not_technician"):
+            return False, self.tr("ui.maint.card_needed")
+        return False, self.tr("ui.maint.wrong_pin", left=check.attempts_left)
+
+    def _technician_pad(self) -> Any:
+        if self._pad is None and self.station is not None:
+            from kiosk.services.technician_pad import TechnicianPad
+
+            services = self.station.services
+            self._pad = TechnicianPad(services.staff.store, services.staff, services.staff.audit or self.station.audit,
+                                      services.staff.clock,
+                                      station_pin_hash=self.ui_cfg.technician_pin_hash if self.ui_cfg else None)
+        return self._pad
 
     # -- screenshots --------------------------------------------------------------------------------
     def screenshot(self, path: str | Path) -> Path:

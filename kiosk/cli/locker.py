@@ -5,8 +5,13 @@
     kiosk locker status --port PORT --protocol P --board N [--locks 24]
                         [--status-order last-byte-low|first-byte-low] [--open-bit 1|0] [--json]
         -> {"board": 1, "locks": {"1": "closed", "2": "open", ...}}
-    kiosk locker open   --port PORT --protocol P --board N --lock M [--json]
+    kiosk locker open   --port PORT --protocol P --board N --lock M --reason TEXT [--config F] [--root D] [--json]
         -> {"board": 1, "lock": 3, "result": "opened|not_opened|already_open|no_reply", "ms": 11.8}
+
+`open` is journaled in the station's database (`--config`/`--root`, as the other station commands):
+an audit record `locker.open.intent` (who, why, which lock) is written BEFORE the pulse and
+`locker.open.result` after it; without a reason, or when the journal cannot be written, nothing is
+pulsed (security finding 16). Use `kiosk cabinet open` for configured compartments.
 
 Exit status 0 only on success. A board that does not answer gives `no_reply` within a bounded
 time (reply timeout x attempts) and a message that says what to check. These commands own the
@@ -72,6 +77,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(op)
     _board_options(op)
     op.add_argument("--lock", type=int, required=True)
+    op.add_argument("--reason", required=True, help="why the lock is pulsed (written to the audit log first)")
+    from kiosk.cli._station_open import add_station_args
+
+    add_station_args(op)
     op.set_defaults(func=_open)
 
 
@@ -173,8 +182,18 @@ def _open(args: argparse.Namespace) -> int:
     except (ProtocolError, ValueError) as exc:
         return fail(args, str(exc), {"board": args.board, "lock": args.lock}, code=2)
     base = {"board": args.board, "lock": args.lock}
+    if not args.reason.strip():
+        bus.close()
+        return fail(args, "--reason must say why the lock is pulsed", base, code=2)
+    try:
+        journal = _Journal(args)
+    except Exception as exc:
+        bus.close()
+        return fail(args, f"cannot write the journal before the pulse ({exc}); nothing was sent", base, code=2)
     if (rc := _unreachable(args, bus, base)) is not None:
+        journal.close()
         return rc
+    journal.before(args)
     try:
         try:  # the door's state before, so a door already open says so (the pulse is sent anyway)
             was_open = bus.read_status(args.board, retries=0).locks.get(args.lock)
@@ -184,9 +203,38 @@ def _open(args: argparse.Namespace) -> int:
     finally:
         bus.close()
     name = "no_reply" if result.result == "unreachable" else result.result
+    journal.after(args, name, result.detail)
     payload = {**base, "result": name, "ms": round(result.ms, 1)}
     if result.released:
         emit(args, payload, f"board {args.board} lock {args.lock}: {name} ({result.ms:.1f} ms)")
         return 0
     why = "; ".join(x for x in (result.detail, result.hint) if x)
     return fail(args, f"board {args.board} lock {args.lock}: {name}: {why}", payload)
+
+
+class _Journal:
+    """The station database's audit log, written around a raw lock pulse."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from kiosk.cli._station_open import cli_actor, station_files
+        from kiosk.services.audit import AuditLog
+        from kiosk.services.store import Store
+
+        _config, files = station_files(args)
+        self.store = Store(files.database)
+        self.audit = AuditLog(self.store)
+        self.actor = cli_actor()
+
+    def before(self, args: argparse.Namespace) -> None:
+        self.audit.append(self.actor, "locker.open.intent", f"board {args.board} lock {args.lock}",
+                          port=args.port, protocol=args.protocol, reason=args.reason[:200])
+
+    def after(self, args: argparse.Namespace, result: str, detail: str) -> None:
+        try:
+            self.audit.append(self.actor, "locker.open.result", f"board {args.board} lock {args.lock}",
+                              result=result, detail=(detail or "")[:200])
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.store.close()

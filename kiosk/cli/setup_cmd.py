@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", default="auto", help="lock-board protocol, or auto (try every one)")
     p.add_argument("--baud", default="auto", help="baud rate, or auto (try every one)")
     p.add_argument("--id-reader", help="sam:///dev/ttyUSB0?baud=115200 or pcsc://READER")
+    p.add_argument("--trust-store", help="directory of CSCA certificates; required with a pcsc:// (passport) reader")
     p.add_argument("--camera", help="face camera, e.g. v4l2:///dev/video0")
     p.add_argument("--scanner", help="document camera URL (or camera://document?camera=URL)")
     p.add_argument("--printer", help="tcp://HOST:9100, usb://VID:PID, cups://QUEUE, serial:///dev/ttyS0")
@@ -101,7 +102,8 @@ def _non_interactive(args: argparse.Namespace, probe, protocol: str | None, baud
 
     req = SetupRequest(cabinet_port=args.cabinet_port, station_id=args.station_id, out=Path(args.out),
                        protocol=protocol, baud=baud, urls=_urls(args), sizes=args.sizes, locks=parse_locks(args.locks),
-                       doors_shut=args.doors_shut, root=Path(args.root), roots=_roots(args))
+                       doors_shut=args.doors_shut, root=Path(args.root), roots=_roots(args),
+                       trust_store=args.trust_store)
     result = run_non_interactive(req, probe)
     doc = result_json(result)
     warn = sum(1 for c in result.checks if c.status == "warn")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from kiosk.config.base import Section
 
@@ -15,6 +15,16 @@ class IdReaderConfig(Section):
         default=None, description='path of the vendor\'s WLT photo decoder library, or "sim" for the simulator\'s own photos')
     trust_store: str | None = Field(default=None, description="directory of CSCA certificates for passive authentication (pcsc://)")
     poll_interval_s: float = Field(default=0.25, gt=0, le=5, description="how often card presence is polled")
+
+    @model_validator(mode="after")
+    def _passports_need_a_trust_store(self) -> "IdReaderConfig":
+        # without CSCA certificates a chip is checked by its own hashes only: a home-made chip with
+        # someone else's document number and the attacker's face would pass (security finding 2)
+        if self.url.lower().startswith("pcsc:") and not (self.trust_store or "").strip():
+            raise ValueError("a pcsc:// reader (passports) needs trust_store = the directory of CSCA "
+                             "certificates (ICAO PKD / the issuing states' CSCA lists); without it a forged "
+                             "chip passes")
+        return self
 
 
 class CameraConfig(Section):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, model_validator, field_validator
 
 from kiosk.config.base import Section
 
@@ -61,6 +61,15 @@ class FleetSection(Section):
     drain_batch: int = Field(default=200, ge=1, le=10_000, description="events in flight before waiting for an ack")
     ack_timeout_s: float = Field(default=30.0, gt=0, description="resend from the last ack when none arrives")
     command_max_skew_s: float = Field(default=300.0, ge=0, description="tolerated clock skew on issued_at")
+    allow_insecure: bool = Field(default=False, description="accept a plain mqtt:// broker (tests and local development only)")
+
+    @model_validator(mode="after")
+    def _no_plain_mqtt(self) -> "FleetSection":
+        # RPC answers (the reference photo for the face match among them) travel on this channel
+        if self.broker and self.broker.lower().startswith("mqtt://") and not self.allow_insecure:
+            raise ValueError("broker: plain mqtt:// is refused; use mqtts:// (TLS), or set allow_insecure = true "
+                             "for tests and local development only")
+        return self
 
 
 class UiSection(Section):

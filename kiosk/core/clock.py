@@ -44,3 +44,9 @@ class FakeClock:
         with self._lock:
             self._mono += seconds
             self._wall += timedelta(seconds=seconds)
+
+    def step(self, seconds: float | None = None, to: datetime | None = None) -> None:
+        """Step the wall clock only (an NTP correction, an RTC that forgot the date): monotonic
+        time does not move. `to` sets the wall time outright."""
+        with self._lock:
+            self._wall = to if to is not None else self._wall + timedelta(seconds=seconds or 0.0)

@@ -408,6 +408,8 @@ class ApplyFlow(IdentifyMixin, Flow):
             self._withdraw("payment abandoned")
         if self.compartment and self.state in ("dropoff_offer", "dropoff_open"):
             self.ctx.services.cabinet.release_reservation(self.compartment)
+        if self.compartment and self.state == "dropoff_close":
+            self.flag_for_staff([self.compartment], "drop-off door open when the visit ended; materials may be inside")
         super().release()
 
     def _withdraw(self, note: str) -> None:
@@ -487,7 +489,7 @@ class ApplyFlow(IdentifyMixin, Flow):
                 "applicant_id_masked": identity.id_number_masked if identity else "****",
                 "materials": mats, "promised_date": p.get("promised_date") or now.date().isoformat(),
                 "fee_yuan": mx.yuan(fee) if fee else None, "fee_paid": bool(p.get("order")),
-                "query_url": receipt_qr(p["case_no"]), "issued_at": now.isoformat(timespec="seconds")}
+                "query_url": receipt_qr(p["case_no"], self.ctx.services.hasher), "issued_at": now.isoformat(timespec="seconds")}
 
     def enter_receipt(self) -> None:
         printer = self.ctx.devices.printer
@@ -621,9 +623,32 @@ SCAN_PROBLEMS = PROBLEMS
 RECEIPT_URL = RECEIPT_URL_PREFIX
 
 
-def receipt_qr(case_no: str) -> str:
-    """What the receipt's QR code says: a progress-query URL with the case number, nothing personal."""
-    return RECEIPT_URL + case_no
+def receipt_qr(case_no: str, hasher: Any = None) -> str:
+    """What the receipt's QR code says: a progress-query URL with the case number and its query tag
+    (a MAC under the station key: `kiosk.services.query_codes`), nothing personal. Without a hasher
+    the tag is missing and the query flow will not show the case (security finding 16)."""
+    if hasher is None:
+        return RECEIPT_URL + case_no
+    from kiosk.services.query_codes import query_tag
+
+    return f"{RECEIPT_URL}{case_no}.{query_tag(hasher, case_no)}"
+
+
+def case_from_receipt(text: str, hasher: Any) -> str | None:
+    """The case number of a scanned receipt QR whose query tag verifies; None for anything else
+    (an envelope barcode or a bare case number reveals nothing to the query flow)."""
+    from kiosk.devices.scanner.payloads import ReceiptQr, parse_receipt_qr
+    from kiosk.services.query_codes import tag_ok
+
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    try:
+        qr = parse_receipt_qr(text.strip())
+    except PayloadError:
+        return None
+    if not isinstance(qr, ReceiptQr) or hasher is None or not tag_ok(hasher, str(qr.case), qr.tag):
+        return None
+    return str(qr.case)
 
 
 def case_from_qr(text: str) -> str | None:

@@ -287,6 +287,16 @@ class Flow:
         log.info("%s ended: %s", self.name, outcome)
         self.go(ENDED)
 
+    def flag_for_staff(self, compartments: list[str], why: str) -> None:
+        """A visit ending with a door open or a release unconfirmed: staff must look (finding 15)."""
+        for cid in compartments:
+            try:
+                self.ctx.services.cabinet.flag(cid, f"{why} (visit ended in state {self.state})")
+                self.ctx.services.audit.append("station", "visit.ended_door_unsettled", cid, state=self.state,
+                                               flow=self.name)
+            except Exception:
+                log.exception("%s: could not flag %s", self.name, cid)
+
     def release(self) -> None:
         """Give devices back (stop the camera, ...). Subclasses extend."""
         cam = self.ctx.devices.camera

@@ -34,6 +34,9 @@ class ServiceCabinetPort:
         self.device = device if device is not None else service.cabinet
         self.config = config if config is not None else service.config
         self._owner: OwnerThread | None = None
+        # compartment -> the intent id of this port's last deposit/pickup release there: a
+        # confirmation matches the flow's own release, not whatever opened the door last
+        self._intents: dict[str, int] = {}
 
     def close(self) -> None:
         if self._owner is not None:
@@ -80,6 +83,8 @@ class ServiceCabinetPort:
                 out = self.svc.technician_open(cid, reason=reason.replace("_", " "), actor=actor)
         except CabinetError as exc:
             raise DeviceError(ResultCode.USER_ERROR, str(exc)) from None
+        if reason in ("deposit", "dropoff", "pickup", "retrieve"):
+            self._intents[cid] = out.intent_id
         if not out.ok:
             raise DeviceError(ResultCode.HARDWARE_ERROR, f"{out.result}: {out.detail}".strip(": "), out.result)
         return out.result
@@ -94,15 +99,26 @@ class ServiceCabinetPort:
         from kiosk.services.cabinet import CabinetError
 
         try:
-            self.svc.confirm_closed(cid, actor="station")
+            self.svc.confirm_closed(cid, actor="station", intent_id=self._intents.get(cid))
+            self._intents.pop(cid, None)
         except CabinetError as exc:
             log.warning("cabinet: %s %s not confirmed: %s", what, cid, exc)
+            try:  # never leave it unseen: staff must look at it (finding 8)
+                self.svc.flag(cid, f"{what} not confirmed: {exc}", actor="station")
+            except Exception:
+                log.exception("cabinet: could not flag %s", cid)
 
     def loaded(self, cid: str, case_no: str) -> None:
         self._confirm(cid, "load")
 
     def emptied(self, cid: str) -> None:
         self._confirm(cid, "emptying")
+
+    def flag(self, cid: str, why: str) -> None:
+        try:
+            self.svc.flag(cid, why, actor="station")
+        except Exception:  # a visit ending must not fail on it; the log keeps the reason
+            log.exception("cabinet: could not flag %s (%s)", cid, why)
 
     def release_reservation(self, cid: str) -> None:
         from kiosk.services.cabinet import CabinetError

@@ -27,6 +27,7 @@ CODE_OUTCOMES = {
     "used": ("code_used", "collect.code.used"),
     "blocked": ("code_blocked", "collect.code.blocked"),
     "locked": ("code_locked", "collect.code.locked"),
+    "slow": ("code_locked", "collect.code.slow"),
     "wrong_person": ("wrong_person", "collect.wrong_person"),
 }
 RATING_TAGS = ("fast", "easy", "clear", "slow", "confusing", "device_problem")
@@ -76,7 +77,7 @@ class CollectFlow(IdentifyMixin, Flow):
         if action_id != "code":
             return False
         code = str(code)[:12]
-        check = self.ctx.services.codes.verify(code)
+        check = self.ctx.services.codes.verify(code, session=self.session.id)
         self._code_result(code, check)
         return True
 
@@ -101,7 +102,8 @@ class CollectFlow(IdentifyMixin, Flow):
     def identified(self) -> None:
         identity = self.session.identity
         if self.via_code:
-            check = self.ctx.services.codes.verify(self.session.codes.get("pickup", ""), identity.id_number)
+            check = self.ctx.services.codes.verify(self.session.codes.get("pickup", ""), identity.id_number,
+                                                   session=self.session.id)
             if check.outcome == "ok":
                 self._authorised(list(check.case_nos), check.code_id)
             else:
@@ -315,6 +317,13 @@ class CollectFlow(IdentifyMixin, Flow):
     def release(self) -> None:
         # a visit that times out with doors open still records what happened: the doors were
         # opened for an authorised person; staff see them as not confirmed in the audit log
-        if self.state in ("take", "confirm") and "items" in self.session.personal:
-            self._record_collected(confirmed=self.state == "confirm")
+        state = self.state
+        opened = list(self.session.personal.get("opened", []))
+        if state in ("take", "confirm") and "items" in self.session.personal:
+            self._record_collected(confirmed=state == "confirm")
+        if state in ("opening", "take"):
+            self.flag_for_staff(opened + [c for c in [self.session.personal.get("opening")] if c and c not in opened],
+                                "pickup door open when the visit ended; the citizen may not have taken everything")
+        elif state == "confirm":
+            self.flag_for_staff(opened, "pickup door closed but the citizen did not confirm taking the items")
         super().release()

@@ -115,6 +115,13 @@ class IdentifyMixin:
             self.end("device_unavailable", t("identify.face_unavailable"))
             return
         identity = self.session.identity
+        attempts = getattr(self.ctx.services, "face_attempts", None)
+        if attempts is not None and identity is not None and not attempts.allowed(identity.id_number):
+            self.ctx.services.audit.append("station", "identify.face_locked", self.name,
+                                           id_masked=identity.id_number_masked)
+            self.release_camera()
+            self.end("face_locked", t("identify.face.locked"))
+            return
         reference = self.session.personal.get("reference")
         if reference is None:
             reference = self._reference_photo(identity)
@@ -136,7 +143,7 @@ class IdentifyMixin:
         except PhotoError:
             pass
         try:
-            return to_bgr(self.ctx.services.backoffice.reference_photo(applicant_of(identity)))
+            return to_bgr(self.ctx.services.backoffice.reference_photo(applicant_of(identity), session=self.session.id))
         except Exception:
             return None
 
@@ -186,6 +193,7 @@ class IdentifyMixin:
                 self.identified()
                 return
             self._face_tries += 1
+            self._face_failed()
             if decision == "no_match" and self._face_tries >= FACE_TRIES:
                 identity = self.session.identity
                 self.ctx.services.audit.append("station", "identify.face_mismatch", self.name,
@@ -204,6 +212,11 @@ class IdentifyMixin:
             return
         # the person is still in front of the camera: check again at once (the error says why)
         self.go("identify_face")
+
+    def _face_failed(self) -> None:
+        attempts, identity = getattr(self.ctx.services, "face_attempts", None), self.session.identity
+        if attempts is not None and identity is not None:
+            attempts.record_failure(identity.id_number, identity.id_number_masked)
 
     def release_camera(self) -> None:
         cam = self.ctx.devices.camera

@@ -38,6 +38,8 @@ class CabinetPort(Protocol):
     def loaded(self, compartment_id: str, case_no: str) -> None: ...
     def emptied(self, compartment_id: str) -> None: ...
     def release_reservation(self, compartment_id: str) -> None: ...
+    def flag(self, compartment_id: str, why: str) -> None:
+        """Mark the compartment for staff to check (audited by the service)."""
     def holding(self, case_no: str) -> Compartment | None: ...
     def by_lock(self, board: int, lock: int) -> Compartment | None: ...
     def bus_scan(self) -> dict[str, Any]: ...
@@ -59,6 +61,14 @@ class Services:
     runner: Any = None  # kiosk.devices.worker.OwnerThread for blocking calls
     diagnostics_dir: str = "var/diagnostics"
     extra: dict[str, Any] = field(default_factory=dict)
+    face_attempts: Any = None  # kiosk.services.face_attempts.FaceAttempts; built on the audit's store if None
+
+    def __post_init__(self) -> None:
+        store = getattr(self.audit, "store", None)
+        if self.face_attempts is None and store is not None and self.hasher is not None:
+            from kiosk.services.face_attempts import FaceAttempts
+
+            self.face_attempts = FaceAttempts(store, self.hasher, self.audit, getattr(self.audit, "clock", None))
 
     def run(self, name: str, fn: Any) -> Command[Any]:
         """Run a blocking call off the UI thread; a `BackofficeError` or any exception becomes

@@ -1,7 +1,8 @@
 """Query progress (进度查询): scan the receipt's QR code, or identify (card + face) → status timeline.
 
-By receipt: the QR holds only the case number (`kiosk.flows.apply.receipt_qr`), so the timeline
-shown is the case's alone and names nobody. By identity: every case of this person, newest first.
+By receipt: the QR holds the case number and its query tag (`kiosk.flows.apply.receipt_qr`, a
+MAC under the station key), so the timeline shown is the case's alone and names nobody; a QR
+without a valid tag (a guessed or neighbouring case number, an envelope barcode) shows nothing. By identity: every case of this person, newest first.
 The station's own record is brought up to date from the back office when it answers; when it
 does not, the local timeline is shown with a note that it may be behind.
 Outcomes: completed, not_found, plus the identification outcomes, timeout, canceled, error.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
-from kiosk.flows.apply import case_from_qr
+from kiosk.flows.apply import case_from_qr, case_from_receipt
 from kiosk.flows.base import Flow
 from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows.texts import t
@@ -86,9 +87,14 @@ class QueryFlow(IdentifyMixin, Flow):
             return
         case_no = None
         if c.ok and c.data is not None:
-            found = [n for n in (case_from_qr(code.text) for code in c.data.codes) if n]
+            texts = [code.text for code in c.data.codes]
+            found = [n for n in (case_from_receipt(x, self.ctx.services.hasher) for x in texts) if n]
             known = [n for n in found if self.ctx.services.cases.find(n) is not None]
             case_no = (known or found or [None])[0]
+            if case_no is None and any(case_from_qr(x) for x in texts):
+                self.ctx.services.audit.append("station", "query.untagged_code", "query")
+                self.end("not_found", t("query.not_found"))
+                return
         if case_no is None:
             self._scan_tries += 1
             self.error = t("query.scan.no_code") if c.ok else t("query.scan.failed")

@@ -12,6 +12,7 @@ The idle deadline is re-armed by every touch and every device event the flow han
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from kiosk.core.clock import Clock
@@ -22,6 +23,7 @@ class Session:
     def __init__(self, clock: Clock, idle_timeout_s: float = 60.0, warning_s: float = 20.0,
                  more_time_s: float = 60.0) -> None:
         self.clock = clock
+        self.id = secrets.token_hex(8)  # this visit (per-visit limits such as wrong pickup codes)
         self.idle_timeout_s = idle_timeout_s
         self.warning_s = min(warning_s, idle_timeout_s)
         self.more_time_s = more_time_s

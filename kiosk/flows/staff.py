@@ -236,6 +236,14 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         comp, case_no = self.session.personal["compartment"], self.session.personal["case_no"]
         case = svc.cases.get(case_no)
         svc.cabinet.loaded(comp, case_no)
+        now = svc.cabinet.get(comp)
+        if now is None or now.state != "loaded":
+            # the load was not confirmed (the port flagged the compartment for staff): no "deposited",
+            # no code that would later be used up on a compartment the station does not count as loaded
+            svc.audit.append(f"staff:{self.staff_no()}", "deposit.not_loaded", case_no, compartment=comp,
+                             state=now.state if now else None)
+            self.end("not_loaded", t("deposit.not_loaded", compartment=comp))
+            return
         svc.cases.set_compartment(case_no, comp)
         if case.status == "approved":
             svc.cases.set_status(case_no, "result_ready", actor=f"staff:{self.staff_no()}")
@@ -312,6 +320,8 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         comp = self.session.personal.get("compartment")
         if comp and self.state == "deposit_open":
             self.ctx.services.cabinet.release_reservation(comp)
+        if comp and self.state == "deposit_close":
+            self.flag_for_staff([comp], "deposit door open when the visit ended; the load was not confirmed")
         super().release()
 
 
@@ -427,3 +437,9 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
 
     def cancellable(self) -> bool:
         return self.state not in ("retrieve_open", "retrieve_close")
+
+    def release(self) -> None:
+        comp = self.session.personal.get("compartment")
+        if comp and self.state == "retrieve_close":
+            self.flag_for_staff([comp], "retrieval door open when the visit ended; emptying not confirmed")
+        super().release()

@@ -53,6 +53,7 @@ class StationPlan:
     boards: list[BoardPlan] = field(default_factory=list)
     compartments: list[CompartmentPlan] = field(default_factory=list)
     devices: dict[str, DevicePlan] = field(default_factory=dict)
+    trust_store: str | None = None  # CSCA directory for a pcsc:// (passport) reader
 
     @property
     def protocol(self) -> str:

@@ -39,6 +39,7 @@ class SetupRequest:
     doors_shut: bool = False  # the technician confirms every door is shut (accepts inverted polarity)
     root: Path = Path(".")
     roots: Roots = field(default_factory=Roots)
+    trust_store: str | None = None  # CSCA directory, needed when the ID reader is pcsc://
 
 
 @dataclass
@@ -243,7 +244,7 @@ def run_non_interactive(req: SetupRequest, probe: BusProbe | None = None) -> Set
         raise SetupError("map", str(exc)) from None
     checks.append(Check("map", "bus order", "pass", f"{len(compartments)} compartments labelled "
                         f"{compartments[0].id}-{compartments[-1].id}"))
-    plan = StationPlan(req.station_id, req.cabinet_port, boards, compartments, devices)
+    plan = StationPlan(req.station_id, req.cabinet_port, boards, compartments, devices, trust_store=req.trust_store)
     return finish(plan, checks, found, req.out, req.root)
 
 

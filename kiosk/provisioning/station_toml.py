@@ -43,6 +43,8 @@ def as_data(plan: StationPlan) -> dict[str, Any]:
     for role in ("id_reader", "camera", "scanner", "printer"):
         d = plan.devices[role]
         devices[role] = {"url": d.url} | ({"camera_url": d.camera_url} if d.camera_url else {})
+        if role == "id_reader" and d.url.startswith("pcsc:") and plan.trust_store:
+            devices[role]["trust_store"] = plan.trust_store
     return {
         "station": {"id": plan.station_id, "name_zh": f"24小时自助服务站 {plan.station_id}",
                     "name_en": f"24-hour self-service station {plan.station_id}"},

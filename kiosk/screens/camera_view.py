@@ -61,6 +61,14 @@ class CameraPreview(Widget):
         elif parent is None and self._ev is not None:
             self._ev.cancel()
             self._ev = None
+        if parent is None:
+            self.forget()
+
+    def forget(self) -> None:
+        """Drop the shown picture (it is the last citizen's face): the next visit starts blank."""
+        self._texture = None
+        self._last_index = None
+        self._redraw()
 
     def _tick(self, _dt: float) -> None:
         self.update()  # never return False here: Kivy would unschedule the interval  # never return False here: Kivy would unschedule the interval

@@ -3,8 +3,9 @@ technician dashboard — each device's status, last error and counters (`Device.
 the compartment map with live door states, the station's recent log lines, and the
 commissioning checks (the `commission` flow, which itself asks for the technician card + PIN).
 
-The maintenance PIN is checked by `app.check_technician_pin()` (a PBKDF2 hash from `[ui]
-technician_pin_hash`, else any enrolled technician's PIN); five wrong PINs lock it for 5 minutes.
+The maintenance PIN is checked by `app.check_technician_pin()` (kiosk.services.technician_pad: the
+station's `[ui] technician_pin_hash`, or a technician's card and own PIN; escalating lock-outs kept
+in the store, never locking other accounts).
 """
 
 from __future__ import annotations

@@ -81,6 +81,25 @@ class AuditLog:
             for r in rows
         ]
 
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest record; (0, GENESIS) when empty."""
+        row = self.store.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        return (int(row[0][0]), str(row[0][1])) if row else (0, GENESIS)
+
+    def verify_against(self, seq: int, digest: str) -> tuple[bool, str]:
+        """Compare with a head the back office holds (security finding 5): the local chain must
+        still contain record `seq` with exactly that hash."""
+        local_seq, _ = self.head()
+        if local_seq < seq:
+            return False, (f"gap: the back office holds head seq {seq} but the local chain ends at seq {local_seq}; "
+                           f"records {local_seq + 1}-{seq} were deleted")
+        row = self.store.query("SELECT hash FROM audit WHERE seq = ?", (seq,))
+        if not row:
+            return False, f"gap: record {seq} (the back office's head) is missing"
+        if row[0][0] != digest:
+            return False, f"record {seq} differs from the head the back office holds: the chain was rewritten"
+        return True, f"head seq {seq} matches the back office's"
+
     def verify(self) -> tuple[bool, str]:
         """(True, "n records intact") or (False, "record N: what is wrong")."""
         prev = GENESIS

@@ -267,9 +267,11 @@ class BackOffice(ABC):
         """Hand over the citizen's satisfaction rating (好差评)."""
 
     @abstractmethod
-    def reference_photo(self, applicant: Applicant) -> bytes | None:
+    def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
         """A reference photo (JPEG) of the applicant from the authority's records, used when the
-        ID card's photo cannot be decoded; None when the authority has none."""
+        ID card's photo cannot be decoded; None when the authority has none. `session`: the visit
+        in which this applicant's card was read at the station; the back office answers one
+        applicant per visit and a bounded number per station (security finding 17)."""
 
     @abstractmethod
     def poll_events(self) -> list[BackofficeEvent]:

@@ -42,6 +42,8 @@ from kiosk.services.compartments import (
     Intent,
     compartment_at,
     get_compartment,
+    intent_by_id,
+    last_door_intent,
     last_intent,
     smallest_free,
     unfinished_intents,
@@ -225,9 +227,13 @@ class CabinetService:
             intent_id = self._journal(conn, c, "technician", actor, reason=reason)
         return self._send(c, intent_id, "technician", actor)
 
-    def confirm_closed(self, cid: str, actor: str) -> Compartment:
+    def confirm_closed(self, cid: str, actor: str, intent_id: int | None = None) -> Compartment:
         """After a release: the door reads closed again -> reserved becomes loaded (deposit) or
-        loaded becomes empty (pickup). Raises if the door is not closed or never opened."""
+        loaded becomes empty (pickup). Raises if the door is not closed or never opened.
+
+        `intent_id`: the release this confirms (the flow's own); without it, the compartment's
+        latest deposit/pickup release. A technician or remote open in between never takes its
+        place (security finding 14)."""
         door = self.cabinet.door_state(*self._address(cid))
         with self.store.transaction() as conn:
             c = get_compartment(conn, cid)
@@ -235,11 +241,14 @@ class CabinetService:
                 raise CabinetError(f"no compartment {cid!r}")
             if door != "closed":
                 raise CabinetError(f"{cid}: door is {door}, not closed")
-            intent = last_intent(conn, cid)
+            intent = intent_by_id(conn, intent_id) if intent_id is not None else last_door_intent(conn, cid)
+            if intent is not None and intent.compartment != cid:
+                raise CabinetError(f"{cid}: intent {intent_id} belongs to {intent.compartment}")
             if intent is None or intent.purpose not in ("deposit", "pickup"):
                 raise CabinetError(f"{cid}: no deposit or pickup to confirm")
             if intent.outcome not in RELEASED and not intent.seen_open:
                 raise CabinetError(f"{cid}: the door never opened (last release: {intent.outcome or 'unfinished'})")
+            conn.execute("UPDATE intents SET settled = 'confirmed' WHERE id = ?", (intent.id,))
             if intent.purpose == "deposit" and c.state == "reserved":
                 self._set(conn, cid, state="loaded", door="closed")
                 self.audit.append(actor, "cabinet.loaded", cid, case=c.case_id, intent=intent.id)
@@ -312,11 +321,45 @@ class CabinetService:
                     if intent.purpose == "pickup":
                         why += "; the pickup was NOT repeated"
                     self._flag(conn, intent.compartment, why, report)
+                    conn.execute("UPDATE intents SET settled = 'flagged' WHERE id = ?", (intent.id,))
+            self._flag_unconfirmed(conn, report)
             for c in [Compartment.from_row(r) for r in conn.execute("SELECT * FROM compartments WHERE in_map = 1")]:
                 if c.state == "loaded" and c.door == "open" and c.attention is None:
                     self._flag(conn, c.id, "loaded compartment found open at start", report)
                     self.audit.append("system", "cabinet.reconcile.open_at_start", c.id, case=c.case_id)
         return report
+
+    def _flag_unconfirmed(self, conn: sqlite3.Connection, report: ReconcileReport) -> None:
+        """Releases that opened a door but were never confirmed (the power went before "closed" or
+        "taken"): flag the compartment if it still waits for that confirmation (finding 8)."""
+        marks = ",".join("?" * len(RELEASED))
+        rows = conn.execute(f"SELECT * FROM intents WHERE purpose IN ('deposit', 'pickup') AND settled IS NULL "
+                            f"AND closed_at IS NOT NULL AND outcome IN ({marks}) ORDER BY id", RELEASED).fetchall()
+        for row in rows:
+            intent = Intent.from_row(row)
+            c = get_compartment(conn, intent.compartment)
+            waiting = c is not None and ((intent.purpose == "deposit" and c.state == "reserved")
+                                         or (intent.purpose == "pickup" and c.state == "loaded"))
+            later = conn.execute("SELECT 1 FROM intents WHERE compartment = ? AND id > ? AND purpose IN "
+                                 "('deposit', 'pickup') LIMIT 1", (intent.compartment, intent.id)).fetchone()
+            if not waiting or later is not None:
+                conn.execute("UPDATE intents SET settled = 'superseded' WHERE id = ?", (intent.id,))
+                continue
+            why = (f"{intent.purpose} released (intent {intent.id}) but never confirmed (restart before the door "
+                   f"was confirmed closed): staff to check the contents")
+            self._flag(conn, intent.compartment, why, report)
+            conn.execute("UPDATE intents SET settled = 'flagged' WHERE id = ?", (intent.id,))
+            self.audit.append("system", "cabinet.reconcile.unconfirmed", intent.compartment, intent=intent.id,
+                              purpose=intent.purpose, case=c.case_id if c else None)
+
+    def flag(self, cid: str, why: str, actor: str) -> Compartment:
+        """Flag a compartment for staff (audited); e.g. a door closed whose confirmation failed."""
+        with self.store.transaction() as conn:
+            if get_compartment(conn, cid) is None:
+                raise CabinetError(f"no compartment {cid!r}")
+            self._flag(conn, cid, why)
+            self.audit.append(actor, "cabinet.flagged", cid, why=why)
+        return self.get(cid)
 
     def _flag(self, conn: sqlite3.Connection, cid: str, why: str, report: ReconcileReport | None = None) -> None:
         self._set(conn, cid, attention=why)
@@ -328,7 +371,7 @@ class CabinetService:
     def on_device_event(self, event: DeviceEvent) -> None:
         """Called on the bus thread for each cabinet event; updates the store (thread-safe)."""
         board, lock = event.data.get("board"), event.data.get("lock")
-        if not board or not lock:
+        if board is None or lock is None:  # address 0 is a valid board (Kerong starts at 0)
             return
         try:
             self._apply_door_event(event.kind, int(board), int(lock), str(event.data.get("detail", "")))
@@ -346,7 +389,9 @@ class CabinetService:
                 self._set(conn, c.id, door=door, door_changed_at=self._now())
             intent = last_intent(conn, c.id)
             if kind == "door_opened" and intent is not None:
-                conn.execute("UPDATE intents SET seen_open = 1 WHERE id = ?", (intent.id,))
+                door_intent = last_door_intent(conn, c.id)
+                conn.execute("UPDATE intents SET seen_open = 1 WHERE id IN (?, ?)",
+                             (intent.id, door_intent.id if door_intent else intent.id))
             if kind == "uncommanded_open":
                 self._flag(conn, c.id, "door opened without a release (forced?)")
                 self.audit.append("system", "cabinet.alarm.uncommanded_open", c.id, state=c.state, case=c.case_id)
@@ -381,6 +426,11 @@ class CabinetService:
                          (self._now(), result, detail, intent_id))
             if result in RELEASED:
                 self._set(conn, c.id, door="open")
+            elif purpose in ("deposit", "pickup"):
+                # never retried (the authorisation is used): staff decide, so they must see it
+                self._flag(conn, c.id, f"{purpose} release failed ({result}): the door did not open as far as the station "
+                                          "knows; staff to check, not retried")
+                conn.execute("UPDATE intents SET settled = 'flagged' WHERE id = ?", (intent_id,))
             self.audit.append(actor, f"cabinet.release.{purpose}", c.id, intent=intent_id, result=result,
                               detail=detail, case=c.case_id)
             self._event(conn, "cabinet.release", {"compartment": c.id, "purpose": purpose, "intent": intent_id,

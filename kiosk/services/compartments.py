@@ -57,6 +57,12 @@ register_migrations("cabinet", [
     CREATE INDEX intents_unfinished ON intents(closed_at) WHERE closed_at IS NULL;
     CREATE INDEX intents_by_compartment ON intents(compartment, id)
     """,
+    # `settled`: how a deposit/pickup release ended for the compartment: confirmed (door closed and
+    # the state moved on), flagged (staff must look), superseded; NULL = not yet (finding 8)
+    """
+    ALTER TABLE intents ADD COLUMN settled TEXT;
+    UPDATE intents SET settled = 'confirmed' WHERE closed_at IS NOT NULL
+    """,
 ])
 
 
@@ -117,6 +123,18 @@ def compartment_at(conn: sqlite3.Connection, board: int, lock: int) -> Compartme
 
 def last_intent(conn: sqlite3.Connection, cid: str) -> Intent | None:
     row = conn.execute("SELECT * FROM intents WHERE compartment = ? ORDER BY id DESC LIMIT 1", (cid,)).fetchone()
+    return Intent.from_row(row) if row else None
+
+
+def last_door_intent(conn: sqlite3.Connection, cid: str) -> Intent | None:
+    """The compartment's latest deposit or pickup intent (technician opens in between do not count)."""
+    row = conn.execute("SELECT * FROM intents WHERE compartment = ? AND purpose IN ('deposit', 'pickup') "
+                       "ORDER BY id DESC LIMIT 1", (cid,)).fetchone()
+    return Intent.from_row(row) if row else None
+
+
+def intent_by_id(conn: sqlite3.Connection, intent_id: int) -> Intent | None:
+    row = conn.execute("SELECT * FROM intents WHERE id = ?", (intent_id,)).fetchone()
     return Intent.from_row(row) if row else None
 
 

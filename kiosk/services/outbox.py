@@ -64,6 +64,11 @@ log = logging.getLogger(__name__)
 MAX_DATA_BYTES = 64 * 1024
 TYPE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 DROPPED_EVENT = "outbox.dropped"
+CLOCK_STEP_EVENT = "station.clock_step"
+CLOCK_STEP_S = 60.0
+AUDIT_HEAD_EVENT = "audit.head"
+AUDIT_HEAD_EVERY_S = 30.0  # at most this often, unless the event is an alarm-like one
+AUDIT_HEAD_AT_ONCE = ("alarm", "attention", "cabinet.door", "clock_step", "command.result")  # wall and monotonic time disagreeing by more than this is a clock step
 LOG_EVERY_S = 60.0
 
 register_migrations("outbox", [
@@ -88,6 +93,18 @@ register_migrations("outbox", [
     );
     INSERT INTO outbox_meta(id, last_seq, acked_upto, dropped_size, dropped_age, last_drop_ts)
         VALUES (1, 0, 0, 0, 0, NULL)
+    """,
+    # the age bound counts seconds the station ran (`run_s`: monotonic, summed over restarts),
+    # not wall time: a clock step must never drop events (security finding 13)
+    """
+    ALTER TABLE outbox_events ADD COLUMN run_s REAL NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_events_run ON outbox_events(run_s);
+    ALTER TABLE outbox_meta ADD COLUMN run_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE outbox_meta ADD COLUMN last_wall REAL
+    """,
+    # the newest `audit.head` event the back office acknowledged, as JSON {"seq", "hash"} (finding 5)
+    """
+    ALTER TABLE outbox_meta ADD COLUMN acked_audit_head TEXT
     """,
 ])
 
@@ -182,6 +199,12 @@ class Outbox:
         self._shared = shared
         self.boot_id, self.new_event, self._listeners = shared.boot_id, shared.new_event, shared.listeners
         store.migrate("outbox")
+        row = store.query("SELECT run_s, last_wall FROM outbox_meta WHERE id = 1")[0]
+        self._run0, self._mono0 = float(row[0]), self.clock.monotonic()
+        # the last (wall, monotonic) pair seen; the stored wall time lets a restart notice a clock
+        # that went back while the station was off (an RTC that lost the date)
+        self._seen: tuple[float, float] | None = (float(row[1]), self._mono0) if row[1] is not None else None
+        self._seen_before_restart = self._seen is not None
 
     @classmethod
     def from_config(cls, store: Store, fleet: Any, clock: Clock | None = None) -> Outbox:
@@ -213,8 +236,10 @@ class Outbox:
         if len(data_json.encode("utf-8")) > MAX_DATA_BYTES:
             raise OutboxError(f"event data is larger than {MAX_DATA_BYTES} bytes")
         now = self.clock.now()
+        self._note_clock_step(conn)
         self._enforce(conn, now.timestamp(), room_for=1)
         event = self._insert(conn, type, data, data_json, now)
+        self._note_audit_head(conn, type)
         self._notify()
         return event
 
@@ -228,10 +253,12 @@ class Outbox:
         seq = conn.execute("SELECT last_seq FROM outbox_meta WHERE id = 1").fetchone()[0] + 1
         ts = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         event_id = uuid7(int(now.timestamp() * 1000))
-        conn.execute("UPDATE outbox_meta SET last_seq = ? WHERE id = 1", (seq,))
+        run_s = self._run_s(conn)
+        conn.execute("UPDATE outbox_meta SET last_seq = ?, run_s = ?, last_wall = ? WHERE id = 1",
+                     (seq, run_s, now.timestamp()))
         conn.execute(
-            "INSERT INTO outbox_events(seq, event_id, type, boot_id, ts, ts_epoch, data) VALUES (?,?,?,?,?,?,?)",
-            (seq, event_id, type, self.boot_id, ts, now.timestamp(), data_json),
+            "INSERT INTO outbox_events(seq, event_id, type, boot_id, ts, ts_epoch, data, run_s) VALUES (?,?,?,?,?,?,?,?)",
+            (seq, event_id, type, self.boot_id, ts, now.timestamp(), data_json, run_s),
         )
         return OutboxEvent(seq, event_id, type, self.boot_id, ts, data)
 
@@ -247,16 +274,66 @@ class Outbox:
     def enforce_bounds(self) -> int:
         """Drop rows older than `max_age_s` (and any excess over `max_events`); returns rows dropped."""
         with self.store.transaction() as conn:
+            self._note_clock_step(conn)
             return self._enforce(conn, self.clock.now().timestamp(), room_for=0)
+
+    def _run_s(self, conn: sqlite3.Connection) -> float:
+        """Seconds the station has run with this outbox (monotonic; summed over restarts)."""
+        stored = conn.execute("SELECT run_s FROM outbox_meta WHERE id = 1").fetchone()[0]
+        return max(float(stored), self._run0 + (self.clock.monotonic() - self._mono0))
+
+    def _note_audit_head(self, conn: sqlite3.Connection, type: str) -> None:
+        """Send the audit chain's head along (`audit.head` {seq, hash}) when it moved: once the back
+        office holds it, deleting the chain's tail no longer goes unseen (security finding 5)."""
+        if type == AUDIT_HEAD_EVENT:
+            return
+        shared = self._shared
+        if getattr(shared, "has_audit", None) is None:
+            shared.has_audit = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").fetchone() is not None
+        if not shared.has_audit:
+            return
+        row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None or row[0] == getattr(shared, "audit_head_seq", None):
+            return
+        mono = self.clock.monotonic()
+        if not any(k in type for k in AUDIT_HEAD_AT_ONCE) and mono - getattr(shared, "audit_head_at", -1e18) < AUDIT_HEAD_EVERY_S:
+            return
+        shared.audit_head_seq, shared.audit_head_at = row[0], mono
+        head = {"seq": int(row[0]), "hash": str(row[1])}
+        self._insert(conn, AUDIT_HEAD_EVENT, head, json.dumps(head, sort_keys=True), self.clock.now())
+
+    def acked_audit_head(self) -> dict[str, Any] | None:
+        """The newest audit head the back office has acknowledged, or None."""
+        row = self.store.query("SELECT acked_audit_head FROM outbox_meta WHERE id = 1")
+        return json.loads(row[0][0]) if row and row[0][0] else None
+
+    def _note_clock_step(self, conn: sqlite3.Connection) -> None:
+        """A wall-clock step (wall and monotonic time moving apart) becomes a `station.clock_step` event."""
+        wall, mono = self.clock.now().timestamp(), self.clock.monotonic()
+        seen, self._seen = self._seen, (wall, mono)
+        if seen is None:
+            return
+        step = (wall - seen[0]) - (mono - seen[1])
+        restarted, self._seen_before_restart = self._seen_before_restart, False
+        if restarted and step > 0:
+            return  # time passed while the station was off: not a step
+        if abs(step) <= CLOCK_STEP_S:
+            return
+        data = {"step_s": round(step, 3), "from": _iso(seen[0] + (mono - seen[1])), "to": _iso(wall),
+                "across_restart": restarted}
+        log.warning("wall clock stepped by %+.0f s (%s -> %s); outbox ages are counted in run time, nothing dropped",
+                    step, data["from"], data["to"])
+        self._insert(conn, CLOCK_STEP_EVENT, data, json.dumps(data, sort_keys=True), self.clock.now())
 
     def _enforce(self, conn: sqlite3.Connection, now_epoch: float, room_for: int) -> int:
         first = conn.execute("SELECT min(seq) FROM outbox_events").fetchone()[0]
         if first is None:
             return 0
         last = conn.execute("SELECT last_seq FROM outbox_meta WHERE id = 1").fetchone()[0]
-        cutoff = now_epoch - self.max_age_s
+        cutoff = self._run_s(conn) - self.max_age_s
         # rows form one contiguous seq range (only the front is ever deleted)
-        by_age = conn.execute("SELECT max(seq) FROM outbox_events WHERE ts_epoch < ?", (cutoff,)).fetchone()[0]
+        by_age = conn.execute("SELECT max(seq) FROM outbox_events WHERE run_s < ?", (cutoff,)).fetchone()[0]
         base = max(by_age or 0, first - 1)
         remaining = last - base
         if base < first and remaining + room_for <= self.max_events:
@@ -309,6 +386,10 @@ class Outbox:
                 upto_seq = last
             if upto_seq <= acked:
                 return 0
+            head = conn.execute("SELECT data FROM outbox_events WHERE type = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
+                                (AUDIT_HEAD_EVENT, upto_seq)).fetchone()
+            if head is not None:
+                conn.execute("UPDATE outbox_meta SET acked_audit_head = ? WHERE id = 1", (head[0],))
             deleted = conn.execute("DELETE FROM outbox_events WHERE seq <= ?", (upto_seq,)).rowcount
             conn.execute("UPDATE outbox_meta SET acked_upto = ? WHERE id = 1", (upto_seq,))
             remaining = last - upto_seq
@@ -326,3 +407,9 @@ class Outbox:
         pending = 0 if first is None else meta[0] - first + 1
         return OutboxStats(pending, first, meta[0], meta[1], oldest, meta[2], meta[3], self._shared.dropping,
                            self.max_events, self.max_age_s)
+
+
+def _iso(epoch: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -2,18 +2,22 @@
 
 - `issue(case_nos, ...)` makes a code for results waiting in the cabinet and returns it once
   (for the SMS); the database keeps HMAC-SHA256(station key, code) only.
-- `verify(code, id_number=None)` answers what the code is worth without using it up. A wrong
-  code counts against the station-wide rate limit: `max_failures` wrong codes within `window_s`
-  lock code entry for `lockout_s` and write an audit record; so that a patient guesser who stays
-  under that limit (4 wrong codes every 10 minutes is ~570 guesses a day) gains little, at most
-  `daily_max_failures` wrong codes count within 24 hours, after which code entry stays locked
-  until the oldest of them is a day old. A right code whose item needs the
+- `verify(code, id_number=None, session=visit_id)` answers what the code is worth without using it
+  up. Wrong codes are limited per visit: `max_failures` wrong codes end that visit's code entry
+  (`locked`), nobody else's. Station-wide, wrong codes within 24 hours beyond `max_failures` make
+  the next code entry wait (`slow`, `retry_after_s`): 30 s, doubling, at most `lockout_s`, so a
+  guesser who starts a new visit for every try gets about a hundred tries a day, while the next
+  citizen waits minutes, not a day (security finding 7). Reaching `daily_max_failures` within 24
+  hours raises an alarm: an audit record and a `pickup_code.alarm` event for the back office.
+  A right code whose item needs the
   ID card too, presented with the wrong card, counts against that code's own attempt limit;
   when it is used up the code is blocked (staff must re-issue).
 - `consume(code_id)` uses the code up, exactly once (atomic), just before the doors open.
 
-Time comes from the injected clock (wall time, stored as UTC ISO text, so expiry and lock-out
-survive a restart).
+Time comes from the injected clock (wall time, stored as UTC ISO text, so expiry and the wait
+survive a restart). The wait is also kept as a monotonic deadline while the process runs, and a
+stored wait longer than `lockout_s` (the clock went back) is cut to `lockout_s` from now
+(finding 13). Codes are not issued while the clock reads before `CLOCK_FLOOR` (never set).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
 from kiosk.core.clock import Clock, SystemClock
@@ -34,8 +38,11 @@ if TYPE_CHECKING:
     from kiosk.config.services import PickupSection
 
 PURPOSE = "pickup"
+CLOCK_FLOOR = datetime(2025, 1, 1, tzinfo=timezone.utc)  # earlier = the clock was never set (RTC lost it)
+FIRST_WAIT_S = 30.0
+MAX_SESSIONS = 1000  # visits whose wrong-code counts are remembered (in RAM: a visit ends with the process)
 
-Outcome = Literal["ok", "malformed", "wrong", "expired", "used", "blocked", "revoked", "locked",
+Outcome = Literal["ok", "malformed", "wrong", "expired", "used", "blocked", "revoked", "locked", "slow",
                   "id_required", "wrong_person"]
 
 register_migrations("pickup_codes", [
@@ -84,7 +91,8 @@ class CodeCheck:
     case_nos: tuple[str, ...] = ()
     id_card_required: bool = False
     attempts_left: int | None = None
-    locked_until: str | None = None  # ISO time the station-wide lock-out ends
+    locked_until: str | None = None  # ISO time the station-wide wait ends
+    retry_after_s: float | None = None  # `slow`: code entry opens again after this many seconds
     detail: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -112,6 +120,9 @@ class PickupCodes:
         self.lockout_s = lockout_s
         self.daily_max_failures = daily_max_failures
         store.migrate("pickup_codes")
+        self._session_failures: dict[str, int] = {}
+        self._next_mono: float | None = None  # monotonic end of the current wait (this process)
+        self._outbox: object | None = None
 
     @classmethod
     def from_config(cls, store: Store, hasher: KeyedHasher, audit: AuditLog, clock: Clock | None,
@@ -139,6 +150,9 @@ class PickupCodes:
         if id_card_required and not applicant_hash:
             raise PickupCodeError("id_card_required needs the applicant's keyed hash")
         now = self._now()
+        if now < CLOCK_FLOOR:
+            raise PickupCodeError(f"the station clock reads {now:%Y-%m-%d}: it was never set (RTC battery? NTP?); "
+                                  "no pickup code is issued until it is right")
         expires = now + timedelta(seconds=self.ttl_s if ttl_s is None else ttl_s)
         code_id = uuid.uuid4().hex[:16]
         with self.store.transaction() as conn:
@@ -181,17 +195,35 @@ class PickupCodes:
 
     # -- checking
     def locked_until(self) -> str | None:
-        """ISO end of the station-wide lock-out, or None when code entry is open."""
-        rows = self.store.query("SELECT until FROM pickup_lockout WHERE id = 1")
-        if rows and rows[0][0] > self._iso(self._now()):
-            return str(rows[0][0])
-        return None
+        """ISO end of the station-wide wait, or None when code entry is open."""
+        wait = self._wait_s()
+        return self._iso(self._now() + timedelta(seconds=wait)) if wait > 0 else None
 
-    def verify(self, code: str, id_number: str | None = None) -> CodeCheck:
-        """What this code is worth now. Does not use it up (see `consume`)."""
-        until = self.locked_until()
-        if until:
-            return CodeCheck("locked", locked_until=until, detail="too many wrong codes; code entry is locked")
+    def _wait_s(self) -> float:
+        """Seconds until code entry opens again (0 = open now)."""
+        now = self._now()
+        rows = self.store.query("SELECT until FROM pickup_lockout WHERE id = 1")
+        wall = 0.0
+        if rows:
+            wall = (datetime.fromisoformat(rows[0][0]) - now).total_seconds()
+            if wall > self.lockout_s:  # the clock went back: never longer than lockout_s from now
+                wall = self.lockout_s
+                with self.store.transaction() as conn:
+                    conn.execute("UPDATE pickup_lockout SET until = ? WHERE id = 1",
+                                 (self._iso(now + timedelta(seconds=wall)),))
+        if self._next_mono is not None:  # this process set the wait: its monotonic clock decides
+            return max(0.0, self._next_mono - self.clock.monotonic())
+        return max(0.0, wall)
+
+    def verify(self, code: str, id_number: str | None = None, session: str | None = None) -> CodeCheck:
+        """What this code is worth now. Does not use it up (see `consume`). `session`: the visit."""
+        visit = session or "-"
+        if self._session_failures.get(visit, 0) >= self.max_failures:
+            return CodeCheck("locked", detail="too many wrong codes in this visit")
+        wait = self._wait_s()
+        if wait > 0:
+            return CodeCheck("slow", locked_until=self._iso(self._now() + timedelta(seconds=wait)),
+                             retry_after_s=round(wait, 3), detail="many wrong codes at this station; code entry waits")
         if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isdigit():
             return CodeCheck("malformed", detail="a pickup code is 6 digits")
         if id_number is not None and (not isinstance(id_number, str) or not 6 <= len(id_number) <= 40):
@@ -202,7 +234,7 @@ class PickupCodes:
             "SELECT * FROM pickup_codes WHERE code_hash = ? ORDER BY (status = 'active') DESC, created_at DESC LIMIT 1",
             (digest,))
         if not rows:
-            return self._wrong_code()
+            return self._wrong_code(visit)
         row = rows[0]
         cases = tuple(json.loads(row["case_nos"]))
         base = dict(code_id=row["code_id"], case_nos=cases, id_card_required=bool(row["id_card_required"]))
@@ -252,33 +284,45 @@ class PickupCodes:
         return cur.rowcount
 
     # -- failures
-    def _wrong_code(self) -> CodeCheck:
+    def _wrong_code(self, visit: str) -> CodeCheck:
         now = self._now()
-        since = self._iso(now - timedelta(seconds=self.window_s))
         day_since = self._iso(now - timedelta(days=1))
+        n_visit = self._session_failures.get(visit, 0) + 1
+        if visit not in self._session_failures and len(self._session_failures) >= MAX_SESSIONS:
+            self._session_failures.pop(next(iter(self._session_failures)))
+        self._session_failures[visit] = n_visit
         with self.store.transaction() as conn:
             conn.execute("INSERT INTO pickup_failures(at) VALUES (?)", (self._iso(now),))
-            row = conn.execute("SELECT until FROM pickup_lockout WHERE id = 1").fetchone()
-            # failures kept for the daily count; the short window restarts after each lock-out
-            since = max(since, row[0]) if row else since
-            n = conn.execute("SELECT COUNT(*) FROM pickup_failures WHERE at > ?", (since,)).fetchone()[0]
-            day = conn.execute("SELECT COUNT(*), MIN(at) FROM pickup_failures WHERE at > ?", (day_since,)).fetchone()
-            until = ""
-            if day[0] >= self.daily_max_failures:
-                until = self._iso(datetime.fromisoformat(day[1]) + timedelta(days=1))
-                failures, window = day[0], 86400.0
-            if n >= self.max_failures:
-                short = self._iso(now + timedelta(seconds=self.lockout_s))
-                if short > until:
-                    until, failures, window = short, n, self.window_s
-            if until:
+            n_day = conn.execute("SELECT COUNT(*) FROM pickup_failures WHERE at > ?", (day_since,)).fetchone()[0]
+            if n_day >= self.max_failures:
+                wait = min(self.lockout_s, FIRST_WAIT_S * 2 ** min(n_day - self.max_failures, 30))
+                until = self._iso(now + timedelta(seconds=wait))
                 conn.execute("INSERT INTO pickup_lockout(id, until) VALUES (1, ?) "
                              "ON CONFLICT(id) DO UPDATE SET until = excluded.until", (until,))
-                self.audit.append("station", "pickup_code.lockout", "station", failures=failures,
-                                  window_s=window, until=until)
-                return CodeCheck("locked", locked_until=until,
-                                 detail=f"{failures} wrong codes within {window:.0f} s; code entry locked")
-        return CodeCheck("wrong", detail="no such code", extra={"failures": str(n)})
+                self._next_mono = self.clock.monotonic() + wait
+                self.audit.append("station", "pickup_code.slowed", "station", failures_24h=n_day, wait_s=wait)
+            if n_day == self.daily_max_failures:
+                self.audit.append("station", "pickup_code.alarm", "station", failures_24h=n_day)
+                self._alarm(conn, n_day)
+        if n_visit >= self.max_failures:
+            self.audit.append("station", "pickup_code.visit_locked", "station", failures=n_visit)
+            return CodeCheck("locked", detail=f"{n_visit} wrong codes in this visit; code entry ended for it")
+        return CodeCheck("wrong", detail="no such code", attempts_left=self.max_failures - n_visit,
+                         extra={"failures": str(n_visit)})
+
+    def _alarm(self, conn: object, n_day: int) -> None:
+        """Tell the back office someone is guessing codes (an outbox event, same transaction)."""
+        try:
+            if self._outbox is None:
+                from kiosk.services.outbox import Outbox
+
+                self._outbox = Outbox(self.store, self.clock)
+            self._outbox.add(conn, "pickup_code.alarm", {"failures_24h": n_day,  # type: ignore[attr-defined]
+                                                         "threshold": self.daily_max_failures})
+        except Exception:  # the audit record stands; the event is best effort
+            import logging
+
+            logging.getLogger(__name__).exception("pickup codes: alarm event not queued")
 
     def _wrong_person(self, code_id: str, base: dict) -> CodeCheck:
         with self.store.transaction() as conn:

@@ -9,8 +9,9 @@ without the key file and is slow to try with it. Rows written by earlier release
 (`pin_scheme = 'hmac-sha256'`: HMAC over salt and PIN) keep verifying and are re-hashed with scrypt
 at their next good sign-in.
 
-Five wrong PINs lock the person out for `LOCKOUT_S` seconds; every enrolment, disable, sign-in,
-failure and lock-out is audited (masked values only).
+Wrong PINs lock the card out with escalating lock-outs kept in the store (`kiosk.services.lockout`:
+5 wrong PINs -> 5 min, then 30 min, 4 h, 24 h, then blocked until `unlock()` or re-enrolment);
+every enrolment, disable, sign-in, failure, lock-out and block is audited (masked values only).
 Roles: `staff` (deposit, retrieve) and `technician` (commissioning; may also deposit/retrieve).
 
 Enrolment from the back office (ADR 0131): `offer_enrolment` keeps a pending offer (staff number,
@@ -23,17 +24,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from kiosk.core.clock import Clock, SystemClock
-from kiosk.services import pin_hash
+from kiosk.services import lockout, pin_hash
 from kiosk.services.audit import AuditLog
 from kiosk.services.keyed_hash import KeyedHasher, mask_id_number
 from kiosk.services.pin_policy import pin_problem
 from kiosk.services.store import Store, register_migrations
 
-MAX_FAILURES = 5
-LOCKOUT_S = 300.0
+MAX_FAILURES = lockout.MAX_FAILURES
+LOCKOUT_S = lockout.STEPS_S[0]
 ROLES = ("staff", "technician")
 LEGACY_SCHEME = "hmac-sha256"
 MAX_CODE_FAILURES = 5
@@ -69,6 +70,22 @@ register_migrations("staff", [
         offered_by TEXT NOT NULL,
         offered_at TEXT NOT NULL
     )
+    """,
+    """
+    ALTER TABLE staff ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE staff ADD COLUMN locked_at TEXT;
+    ALTER TABLE staff ADD COLUMN locked_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE staff ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE technician_pad (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        failures INTEGER NOT NULL DEFAULT 0,
+        lockouts INTEGER NOT NULL DEFAULT 0,
+        locked_at TEXT,
+        locked_s REAL NOT NULL DEFAULT 0,
+        blocked INTEGER NOT NULL DEFAULT 0
+    );
+    UPDATE staff SET locked_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), locked_s = 300, lockouts = 1
+        WHERE locked_until IS NOT NULL;
     """,
 ])
 
@@ -129,6 +146,7 @@ class StaffRegistry:
         self.audit = audit
         self.clock = clock or SystemClock()
         store.migrate("staff")
+        self._mono_deadline: dict[str, float] = {}  # staff_no -> monotonic end of the lock-out (this process)
 
     # ---- enrolment ----------------------------------------------------------------------------------
     def add(self, staff_no: str, display_name: str, role: str, card_number: str, pin: str,
@@ -155,7 +173,7 @@ class StaffRegistry:
                 "ON CONFLICT(staff_no) DO UPDATE SET display_name=excluded.display_name, role=excluded.role, "
                 "card_hash=excluded.card_hash, pin_salt=excluded.pin_salt, pin_hash=excluded.pin_hash, "
                 "pin_scheme=excluded.pin_scheme, card_masked=excluded.card_masked, "
-                "failures=0, locked_until=NULL, active=1",
+                "failures=0, locked_until=NULL, lockouts=0, locked_at=NULL, locked_s=0, blocked=0, active=1",
                 (staff_no, display_name, role, self.hasher.hash_id(card_number), salt, stored, pin_hash.SCHEME, masked),
             )
             conn.execute("DELETE FROM staff_enrolments WHERE staff_no = ?", (staff_no,))
@@ -243,31 +261,64 @@ class StaffRegistry:
         return StaffMember(rows[0]["staff_no"], rows[0]["display_name"], rows[0]["role"]) if rows else None
 
     def check_pin(self, staff_no: str, pin: str) -> PinCheck:
-        now = self.clock.now()
+        now, mono = self.clock.now(), self.clock.monotonic()
         with self.store.transaction() as conn:
             row = conn.execute("SELECT * FROM staff WHERE staff_no = ? AND active = 1", (staff_no,)).fetchone()
             if row is None:
                 return PinCheck(False, "unknown")
-            if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
+            state = _lock_state(row)
+            verdict = lockout.check(state, now, self._mono_deadline.get(staff_no), mono)
+            if verdict.changed:
+                self._store_lock(conn, staff_no, verdict.state)
+            if verdict.locked:
+                if self.audit:
+                    self.audit.append(f"staff:{staff_no}", "staff.refused_locked", staff_no, blocked=state.blocked)
                 return PinCheck(False, "locked")
             if self._pin_matches(row, pin):
                 if row["pin_scheme"] != pin_hash.SCHEME:  # an older row: re-hash now that we know the PIN
                     salt, stored = self._new_pin(pin)
                     conn.execute("UPDATE staff SET pin_salt = ?, pin_hash = ?, pin_scheme = ? WHERE staff_no = ?",
                                  (salt, stored, pin_hash.SCHEME, staff_no))
-                conn.execute("UPDATE staff SET failures = 0, locked_until = NULL WHERE staff_no = ?", (staff_no,))
+                self._store_lock(conn, staff_no, lockout.LockState())
+                self._mono_deadline.pop(staff_no, None)
                 if self.audit:
                     self.audit.append(f"staff:{staff_no}", "staff.signed_in", staff_no, role=row["role"])
                 return PinCheck(True, "", MAX_FAILURES)
-            failures = row["failures"] + 1
-            locked = failures >= MAX_FAILURES
-            conn.execute("UPDATE staff SET failures = ?, locked_until = ? WHERE staff_no = ?",
-                         (0 if locked else failures,
-                          (now + timedelta(seconds=LOCKOUT_S)).isoformat() if locked else None, staff_no))
+            state, what = lockout.after_failure(state, now)
+            self._store_lock(conn, staff_no, state)
+            if what == "locked":
+                self._mono_deadline[staff_no] = mono + state.locked_s
             if self.audit:
-                self.audit.append(f"staff:{staff_no}", "staff.locked_out" if locked else "staff.wrong_pin",
-                                  staff_no, failures=failures)
-            return PinCheck(False, "locked" if locked else "wrong_pin", 0 if locked else MAX_FAILURES - failures)
+                action = {"wrong": "staff.wrong_pin", "locked": "staff.locked_out", "blocked": "staff.blocked"}[what]
+                self.audit.append(f"staff:{staff_no}", action, staff_no, failures=state.failures,
+                                  lockouts=state.lockouts, locked_s=state.locked_s)
+            if what == "wrong":
+                return PinCheck(False, "wrong_pin", lockout.attempts_left(state))
+            return PinCheck(False, "locked", 0)
+
+    def unlock(self, staff_no: str, actor: str) -> None:
+        """An administrator lifts a lock-out or block (audited)."""
+        with self.store.transaction() as conn:
+            if conn.execute("SELECT 1 FROM staff WHERE staff_no = ?", (staff_no,)).fetchone() is None:
+                raise StaffError(f"no staff member {staff_no!r} at this station")
+            self._store_lock(conn, staff_no, lockout.LockState())
+            self._mono_deadline.pop(staff_no, None)
+            if self.audit:
+                self.audit.append(actor, "staff.unlocked", staff_no)
+
+    def is_locked(self, staff_no: str) -> bool:
+        rows = self.store.query("SELECT * FROM staff WHERE staff_no = ?", (staff_no,))
+        if not rows:
+            return False
+        return lockout.check(_lock_state(rows[0]), self.clock.now(), self._mono_deadline.get(staff_no),
+                             self.clock.monotonic()).locked
+
+    @staticmethod
+    def _store_lock(conn: object, staff_no: str, state: lockout.LockState) -> None:
+        conn.execute(  # type: ignore[attr-defined]
+            "UPDATE staff SET failures = ?, lockouts = ?, locked_at = ?, locked_s = ?, blocked = ?, locked_until = ? "
+            "WHERE staff_no = ?", (state.failures, state.lockouts, state.locked_at, state.locked_s, int(state.blocked),
+                                   state.locked_until, staff_no))
 
     # ---- reading ------------------------------------------------------------------------------------
     def members(self) -> list[StaffMember]:
@@ -278,7 +329,8 @@ class StaffRegistry:
         now = self.clock.now()
         return [StaffEntry(r["staff_no"], r["display_name"], r["role"], r["card_masked"] or "(enrolled before masking)",
                            bool(r["active"]),
-                           bool(r["locked_until"] and datetime.fromisoformat(r["locked_until"]) > now), r["pin_scheme"])
+                           bool(r["blocked"]) or bool(r["locked_until"] and datetime.fromisoformat(r["locked_until"]) > now),
+                           r["pin_scheme"])
                 for r in self.store.query("SELECT * FROM staff ORDER BY staff_no")]
 
     # ---- hashing ------------------------------------------------------------------------------------
@@ -299,3 +351,8 @@ class StaffRegistry:
         else:
             return False  # written by a newer release: refuse rather than guess
         return secrets.compare_digest(got, stored)
+
+
+def _lock_state(row: object) -> lockout.LockState:
+    return lockout.LockState(row["failures"], row["lockouts"], row["locked_at"], row["locked_s"],  # type: ignore[index]
+                             bool(row["blocked"]))  # type: ignore[index]

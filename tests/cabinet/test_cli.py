@@ -44,8 +44,9 @@ def test_locker_status_shape_and_settings(sim: LockerBoardSim) -> None:
     assert rc == 0 and [k for k, v in doc["locks"].items() if v == "open"] == ["20"]
 
 
-def test_locker_open_results(sim: LockerBoardSim) -> None:
-    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1")
+def test_locker_open_results(sim: LockerBoardSim, tmp_path: Path) -> None:
+    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1", "--reason", "test",
+            "--root", str(tmp_path))
     rc, doc, _ = kiosk(*base, "--lock", "3", "--json")
     assert rc == 0 and doc["result"] == "opened" and set(doc) == {"board", "lock", "result", "ms"}
     assert doc["board"] == 1 and doc["lock"] == 3 and 5 < doc["ms"] < 2000  # milliseconds (not s); the time itself is a benchmark figure
@@ -56,8 +57,9 @@ def test_locker_open_results(sim: LockerBoardSim) -> None:
     assert rc == 1 and doc["result"] == "not_opened" and "jammed" in err
 
 
-def test_locker_no_reply_is_bounded_and_says_what_to_check(sim: LockerBoardSim) -> None:
+def test_locker_no_reply_is_bounded_and_says_what_to_check(sim: LockerBoardSim, tmp_path: Path) -> None:
     rc, doc, err = kiosk("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "9", "--lock", "1",
+                         "--reason", "test", "--root", str(tmp_path),
                          "--timeout-ms", "100", "--json")
     assert rc != 0 and doc["result"] == "no_reply"
     assert "DIP" in err and "wiring" in err
@@ -73,16 +75,17 @@ def test_locker_no_reply_is_bounded_and_says_what_to_check(sim: LockerBoardSim) 
 
 
 def test_locker_board_address_outside_the_protocol_is_a_clean_usage_error(sim: LockerBoardSim) -> None:
-    for action, extra in (("status", ()), ("open", ("--lock", "1"))):
+    for action, extra in (("status", ()), ("open", ("--lock", "1", "--reason", "test", "--root", str(sim.path) + ".d"))):
         rc, doc, err = kiosk("locker", action, "--port", sim.path, "--protocol", "8a80", "--board", "99", *extra,
                              "--json")
         assert rc == 2 and doc["board"] == 99 and "outside 1-32" in doc["error"]
         assert "Traceback" not in err
 
 
-def test_locker_open_through_an_echoing_adapter(sim: LockerBoardSim) -> None:
+def test_locker_open_through_an_echoing_adapter(sim: LockerBoardSim, tmp_path: Path) -> None:
     sim.cmd_set_echo(True)
-    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1", "--lock", "5", "--json")
+    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1", "--lock", "5", "--json",
+            "--reason", "test", "--root", str(tmp_path))
     rc, doc, _ = kiosk(*base, "--echo")
     assert rc == 0 and doc["result"] == "opened" and sim.door_open(1, 5)
 
@@ -136,3 +139,19 @@ def test_cabinet_open_errors(sim_config: Path, tmp_path: Path) -> None:
     bad.write_text(sim_config.read_text().replace("poll_interval_s = 0.5", "poll_interval_s = -1"))
     rc, _, err = kiosk("cabinet", "status", "--config", str(bad))
     assert rc == 2 and "cabinet.poll_interval_s" in err
+
+
+def test_locker_open_needs_a_reason_and_is_journaled_and_audited(sim: LockerBoardSim, tmp_path: Path) -> None:
+    """Security finding 16: the raw `kiosk locker open` used to pulse a lock with no record at all."""
+    station = ("--root", str(tmp_path))
+    base = ("locker", "open", "--port", sim.path, "--protocol", "8a80", "--board", "1", "--lock", "6", "--json")
+    rc, _, err = kiosk(*base, *station)
+    assert rc == 2 and "--reason" in err and sim.releases(1, 6) == 0
+    rc, doc, err = kiosk(*base, *station, "--reason", "commissioning: door 6 test")
+    assert rc == 0 and doc["result"] == "opened", err
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "var" / "sim" / "station.db")
+    rows = db.execute("SELECT action, subject, detail FROM audit ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == ["locker.open.intent", "locker.open.result"]
+    assert "commissioning: door 6 test" in rows[0][2] and '"opened"' in rows[1][2]

@@ -71,12 +71,12 @@ def test_emulator_answers_unknown_functions_with_exception_01_and_ignores_broadc
     assert reply is None and all(b.door(2).releases == 1 for b in boards.values())
 
 
-def test_locker_cli_speaks_modbus(msim: LockerBoardSim) -> None:
+def test_locker_cli_speaks_modbus(msim: LockerBoardSim, tmp_path: Path) -> None:
     rc, doc, err = kiosk("locker", "scan", "--port", msim.path, "--protocol", "modbus-rtu", "--addresses", "1-3,247",
                          "--json")
     assert rc == 0 and doc == {"boards": [{"board": 1}, {"board": 247}]}, err
     rc, doc, err = kiosk("locker", "open", "--port", msim.path, "--protocol", "modbus-rtu", "--board", "247",
-                         "--lock", "8", "--locks", "8", "--json")
+                         "--lock", "8", "--locks", "8", "--json", "--reason", "test", "--root", str(tmp_path))
     assert rc == 0 and doc["result"] == "opened", err
     rc, doc, _ = kiosk("locker", "status", "--port", msim.path, "--protocol", "modbus-rtu", "--board", "247",
                        "--locks", "8", "--json")

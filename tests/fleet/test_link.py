@@ -210,7 +210,7 @@ def test_build_link_from_config_and_choose_backoffice(tmp_path, command_key, bro
     pw = tmp_path / "pw"
     pw.write_text(PASSWORDS[STATIONS[0]] + "\n")
     data["station"]["id"] = STATIONS[0]
-    data["fleet"] = {"broker": broker.url, "password_file": str(pw), "reconnect_spread_s": 0.5,
+    data["fleet"] = {"broker": broker.url, "password_file": str(pw), "reconnect_spread_s": 0.5, "allow_insecure": True,
                      "command_public_key": signing.public_hex(command_key), "outbox_max_events": 1000}
     data["backoffice"] = {"mode": "mqtt"}
     cfg = parse_config(data)

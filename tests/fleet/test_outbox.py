@@ -161,7 +161,7 @@ def test_listener_failure_does_not_break_the_transaction(store):
 def test_database_without_the_table_is_migrated(tmp_path):
     s = Store(tmp_path / "old.db")
     Outbox(s, FakeClock())
-    assert s.version("outbox") == 1
+    assert s.version("outbox") == 3
     with pytest.raises(sqlite3.IntegrityError):
         s.conn.execute("INSERT INTO outbox_meta(id, last_seq, acked_upto, dropped_size, dropped_age) VALUES (2,0,0,0,0)")
 

@@ -34,6 +34,7 @@ def station_toml(broker_url: str, public_key: str, *, password_file: str = "flee
     fleet = "\n".join([
         "[fleet]",
         f'broker = "{broker_url}"' if broker_url else "# no broker",
+        "allow_insecure = true" if (broker_url or "").startswith("mqtt://") else "# TLS broker",
         f'password_file = "{password_file}"',
         f'command_public_key = "{public_key}"',
         "keepalive_s = 5", "will_delay_s = 1", "reconnect_min_s = 0.1", "reconnect_max_s = 0.5",

@@ -213,6 +213,10 @@ class FakeCabinetPort:
         self.opens: list[tuple[str, str, str]] = []
         self.auths: set[str] = set()
         self.offline = False
+        self.flags: dict[str, str] = {}
+
+    def flag(self, cid: str, why: str) -> None:
+        self.flags[cid] = why
 
     def _c(self, cid: str) -> Compartment:
         c = self.comps[cid]

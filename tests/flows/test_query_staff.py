@@ -23,7 +23,7 @@ def test_query_by_receipt_qr(world):
     assert f.act("scan_receipt")
     # a receipt strip is no A4 page: the flow waits for a code, not for a page capture
     assert world.scanner.calls[-1][0] == "scan_code"
-    world.scanner.code(receipt_qr(case_no))
+    world.scanner.code(receipt_qr(case_no, world.services.hasher))
     world.pump(f)
     world.wait_services(f)
     assert f.state == "timeline", f.history
@@ -38,7 +38,7 @@ def test_query_with_back_office_offline_shows_local_timeline(world):
     world.backoffice.cmd_offline(True)
     f = world.start("query")
     f.act("scan_receipt")
-    world.scanner.code(receipt_qr(case_no))
+    world.scanner.code(receipt_qr(case_no, world.services.hasher))
     world.pump(f)
     world.wait_services(f)
     assert f.state == "timeline"
@@ -266,3 +266,26 @@ def test_deposit_uses_the_compartment_the_back_office_reserved(world):
     assert f.view().data["compartment"] == assigned.id
     reserved = [cid for cid, c in world.cabinet.comps.items() if c["content"] == case_no]
     assert reserved == [assigned.id]
+
+
+def test_deposit_whose_load_confirmation_fails_issues_no_code(world):
+    """Security finding 8: a failed `loaded()` (the store write failed; a mock, as that fault cannot be
+    produced here otherwise) must not mark the case deposited nor send the citizen a code that would
+    be used up later for an empty compartment."""
+    case_no = _ready_case(world)
+    world.cabinet.loaded = lambda cid, case: None  # the confirmation did not take
+    f = world.start("deposit")
+    world.staff_sign_in(f)
+    world.scanner.code(case_no, "CODE128")
+    world.pump(f)
+    assert f.state == "deposit_close", (f.history, f.error)
+    comp = f.view().data["compartment"]
+    world.cabinet.close_door(comp)
+    f.tick()
+    world.wait_services(f)
+    world.pump(f)
+    case = world.services.cases.get(case_no)
+    assert case.status != "deposited"
+    assert not world.services.codes.active_for_case(case_no)
+    assert f.outcome == "not_loaded", (f.state, f.outcome, f.history)
+    assert "deposit.not_loaded" in [r.action for r in world.services.audit.records()]

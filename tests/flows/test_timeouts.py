@@ -101,7 +101,7 @@ WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
     ],
     "query": [
         (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
-         [act("scan_receipt"), scan_code(lambda w: receipt_qr(w.services.cases.by_status("submitted")[0].case_no)),
+         [act("scan_receipt"), scan_code(lambda w: receipt_qr(w.services.cases.by_status("submitted")[0].case_no, w.services.hasher)),
           one]),
         (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
          [act("identify"), insert("obama"), match]),

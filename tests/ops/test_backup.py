@@ -35,7 +35,7 @@ def test_backup_lose_everything_restore_and_it_all_still_matches(seeded):
     assert archive.parent == seeded.files.backup_dir and archive.name.startswith("sim-0001-")
     assert oct(archive.stat().st_mode & 0o777) == "0o600"  # it holds the key
     manifest = verify_archive(archive)
-    assert manifest["station_id"] == "sim-0001" and manifest["schema_versions"]["staff"] == 2
+    assert manifest["station_id"] == "sim-0001" and manifest["schema_versions"]["staff"] == 3
     assert set(manifest["members"]) == {"station.db", "hash.key"}
     # disaster: the database, its WAL and the key are gone
     for p in seeded.files.database.parent.glob("station.db*"):

@@ -41,7 +41,7 @@ def test_export_holds_what_support_needs_and_nothing_personal(seeded, tmp_path):
         assert "paper out" in log and "1101**********0130" in log  # useful lines kept, the ID masked
         health = json.loads(z.read("health.json"))
         assert health["store"]["tables"]["cases"] == 3 and health["store"]["audit_chain"]["ok"]
-        assert health["store"]["schema_versions"]["staff"] == 2
+        assert health["store"]["schema_versions"]["staff"] == 3
         config = json.loads(z.read("config.json"))
         assert config["fleet"]["password_file"] == "<removed>" and config["station"]["id"] == "sim-0001"
         manifest = json.loads(z.read("manifest.json"))

@@ -152,6 +152,8 @@ class OpenCvCamera(Camera):
                 log.warning("%s: capture loop did not stop in time", self.name)
             self._loop_cmd = None
         with self._cond:
+            # the last frame is the previous citizen's face: it must not show in the next preview
+            self._latest = None
             self._cond.notify_all()
         self.set_status(DeviceStatus.OFFLINE, "stopped")
 

@@ -54,6 +54,10 @@ class CaseNumber:
 @dataclass(frozen=True)
 class ReceiptQr:
     case: CaseNumber
+    tag: str | None = None  # the MAC over the case number (kiosk.services.query_codes); None on old receipts
+
+
+TAG_RE = re.compile(r"[0-9a-f]{20}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -100,17 +104,24 @@ def parse_case_number(text: object) -> CaseNumber:
     return CaseNumber(s, station, date, int(seq))
 
 
-def receipt_qr_text(case_number: str, compact: bool = False) -> str:
-    """What a receipt's QR code encodes for a case number (the URL form unless `compact`)."""
+def receipt_qr_text(case_number: str, compact: bool = False, tag: str | None = None) -> str:
+    """What a receipt's QR code encodes for a case number (the URL form unless `compact`);
+    `tag`: the query MAC, appended as `.TAG`."""
     case = str(parse_case_number(case_number))
-    return (RECEIPT_QR_PREFIX if compact else RECEIPT_URL_PREFIX) + case
+    if tag is not None and not TAG_RE.fullmatch(tag):
+        raise PayloadError("bad_tag", "a query tag is 20 lower-case hex digits")
+    return (RECEIPT_QR_PREFIX if compact else RECEIPT_URL_PREFIX) + case + (f".{tag}" if tag else "")
 
 
 def parse_receipt_qr(text: object) -> ReceiptQr:
     s = _precheck(text)
     for prefix in (RECEIPT_URL_PREFIX, RECEIPT_QR_PREFIX):
         if s.startswith(prefix):
-            return ReceiptQr(parse_case_number(s[len(prefix):]))
+            body, dot, tag = s[len(prefix):].partition(".")
+            case = parse_case_number(body if body else s[len(prefix):])
+            if dot and not TAG_RE.fullmatch(tag):
+                raise PayloadError("bad_tag", "the receipt's query tag is damaged")
+            return ReceiptQr(case, tag if dot else None)
     raise PayloadError("not_a_receipt", "this QR code is not from a station receipt")
 
 

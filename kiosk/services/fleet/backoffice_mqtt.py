@@ -45,11 +45,14 @@ from kiosk.services.backoffice import (
     SubmitReceipt,
     to_dict,
 )
-from kiosk.services.fleet import contract, rpc, topics
+from kiosk.services.fleet import contract, rpc, signing, topics
 from kiosk.services.fleet.link import FleetLink
 from kiosk.services.outbox import Outbox, uuid7
 
 log = logging.getLogger(__name__)
+
+# answers that decide who a person is must come from the back office itself (security finding 10)
+SIGNED_METHODS = frozenset({"reference_photo"})
 
 
 class _Waiter:
@@ -61,8 +64,9 @@ class _Waiter:
 
 
 class MqttBackOffice(BackOffice):
-    def __init__(self, link: FleetLink, outbox: Outbox, timeout_s: float = 10.0) -> None:
+    def __init__(self, link: FleetLink, outbox: Outbox, timeout_s: float = 10.0, answer_key: Any = None) -> None:
         self.link = link
+        self.answer_key = answer_key  # the back office's Ed25519 public key: verifies SIGNED_METHODS answers
         self.outbox = outbox
         self.timeout_s = timeout_s
         self._waiters: dict[str, _Waiter] = {}
@@ -113,6 +117,13 @@ class MqttBackOffice(BackOffice):
         if problem:
             raise BackofficeError("invalid", f"{method}: the answer breaks the contract: {problem}")
         assert resp is not None
+        if method in SIGNED_METHODS:
+            if self.answer_key is None:
+                raise BackofficeError("invalid", f"{method}: no back-office key configured to verify the answer "
+                                                 "([fleet] command_public_key); not trusted")
+            if not signing.verify_answer(resp, self.answer_key):
+                raise BackofficeError("invalid", f"{method}: the answer's signature does not verify with the back "
+                                                 "office's key; not trusted")
         if not resp["ok"]:
             err = resp["error"]
             raise BackofficeError(err["code"], err.get("detail", ""))
@@ -146,8 +157,8 @@ class MqttBackOffice(BackOffice):
     def notify(self, notification: Notification) -> NotificationReceipt:
         return self._call("notify", notification)
 
-    def reference_photo(self, applicant: Applicant) -> bytes | None:
-        return self._call("reference_photo", applicant)
+    def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
+        return self._call("reference_photo", applicant, session)
 
     def poll_events(self) -> list[BackofficeEvent]:
         return self._call("poll_events")

@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from kiosk.core.clock import Clock, SystemClock
 from kiosk.services.fleet import contract, signing, topics
@@ -363,8 +364,11 @@ class FleetLink:
         self._attempt = 0
         self.stats.connects += 1
         k = self.kid
-        self.client.subscribe([(topics.ack(k), 1), (topics.command(k, "+"), 1), (topics.desired(k), 1),
-                               (topics.rpc_response(k), 1)])
+        # the retained desired document only on a new subscription: a resumed session does not
+        # replay it (and a replay is refused by version anyway, see _on_desired)
+        desired_opts = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        self.client.subscribe([(topics.ack(k), SubscribeOptions(qos=1)), (topics.command(k, "+"), SubscribeOptions(qos=1)),
+                               (topics.desired(k), desired_opts), (topics.rpc_response(k), SubscribeOptions(qos=1))])
         self.client.publish(topics.status(k), self._status_payload(self.state), qos=1, retain=True)
         st = self.outbox.stats()
         self._base = (st.first_seq - 1) if st.first_seq else st.last_seq
@@ -552,6 +556,13 @@ class FleetLink:
             except Exception:
                 log.exception("command worker: %s failed", job.cmd_id)
 
+    def _desired_versions(self) -> Any:
+        if getattr(self, "_desired", None) is None:
+            from kiosk.services.fleet.desired import DesiredVersions
+
+            self._desired = DesiredVersions(self.outbox.store)
+        return self._desired
+
     def _on_desired(self, payload: bytes) -> None:
         body = _checked("desired", payload)
         if body is None:
@@ -560,6 +571,9 @@ class FleetLink:
         applied: dict[str, Any] = {}
         if self.desired_key is None or not signing.verify_document(body, self.kid, self.desired_key):
             errors.append("desired settings not applied: missing or bad signature")
+        elif not self._desired_versions().accept(body["version"]):
+            errors.append(f"desired settings version {body['version']} not applied: not newer than the applied "
+                          f"version {self._desired_versions().applied()} (a replay or a rollback)")
         elif self.desired_handler is not None:
             try:
                 applied = self.desired_handler(body["settings"]) or {}

@@ -93,7 +93,8 @@ def choose_backoffice(cfg: Any, link: FleetLink | None, outbox: Outbox, in_proce
     from kiosk.services.backoffice import NoBackOffice
 
     if link is not None and cfg.backoffice.mode == "mqtt":
-        return MqttBackOffice(link, outbox, timeout_s)
+        key = signing.load_public(cfg.fleet.command_public_key) if cfg.fleet.command_public_key else None
+        return MqttBackOffice(link, outbox, timeout_s, answer_key=key)
     if in_process is not None:
         return in_process
     if cfg.backoffice.mode == "mqtt":

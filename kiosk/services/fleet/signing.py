@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 # v2: the operator (who issued, and who approved) is signed too (docs/adr/0170); v1 signatures
-# no longer verify, so a command cannot be re-attributed to another operator in transit
+# no longer verify, so a command cannot be re-attributed to another operator in transit (and the
+# operator is the audit actor of everything the command does: security finding 6)
 DOMAIN = b"kiosk-cmd-v2\n"
 SIGNED_FIELDS = ("kiosk_id", "cmd_id", "name", "args", "issued_at", "expires_at", "operator")
 
@@ -99,6 +100,31 @@ def load_public(spec: str) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{spec}: not an Ed25519 public key")
     return key
+
+
+ANSWER_DOMAIN = b"kiosk-rpc-v1\n"
+
+
+def canonical_answer(resp: dict[str, Any]) -> bytes:
+    """Signed bytes of an RPC answer: call_id, ok, result (security finding 10)."""
+    body = {"call_id": resp["call_id"], "ok": resp["ok"], "result": resp.get("result")}
+    return ANSWER_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                      allow_nan=False).encode("utf-8")
+
+
+def sign_answer(resp: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    return base64.urlsafe_b64encode(key.sign(canonical_answer(resp))).rstrip(b"=").decode("ascii")
+
+
+def verify_answer(resp: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    sig = resp.get("sig")
+    if not isinstance(sig, str) or len(sig) != 86:
+        return False
+    try:
+        public_key.verify(base64.urlsafe_b64decode(sig + "=="), canonical_answer(resp))
+    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
+        return False
+    return True
 
 
 DESIRED_DOMAIN = b"kiosk-desired-v1\n"

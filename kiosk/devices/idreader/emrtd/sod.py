@@ -1,7 +1,10 @@
 """EF.SOD and passive authentication (Doc 9303 part 10 and 11): parse the CMS SignedData and its
 LDSSecurityObject, compare the data-group hashes with the files read, and where a trust store
 (a directory of CSCA certificates, PEM or DER) is configured, verify the document signer's
-signature over the signed attributes and the DS certificate against a CSCA."""
+signature over the signed attributes and the DS certificate against a CSCA.
+
+Keys with explicit EC parameters (brainpool CSCAs) and plain-format ECDSA signatures are handled
+by `signatures` (finding 2 of the security review: `cryptography` alone refuses them)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
 
 from kiosk.devices.idreader.emrtd import tlv
+from kiosk.devices.idreader.emrtd.signatures import (
+    SignatureError,
+    certificate_key,
+    scheme_of,
+    verify,
+    verify_certificate,
+)
 
 LDS_SECURITY_OBJECT_OID = "2.23.136.1.1.1"
 _HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
@@ -122,7 +132,7 @@ def load_trust_store(directory: str | Path) -> list[x509.Certificate]:
                 certs.extend(x509.load_pem_x509_certificates(raw))
             else:
                 certs.append(x509.load_der_x509_certificate(raw))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             continue  # not a certificate: ignore (a README in the directory, say)
     return certs
 
@@ -140,7 +150,8 @@ def passive_authentication(sod: Sod, files: dict[int, bytes], trust: list[x509.C
     try:
         ds_cert = _verify_signature(sod)
         result.signature = "valid"
-    except (SodError, InvalidSignature) as exc:
+    except (SodError, SignatureError, InvalidSignature, UnsupportedAlgorithm, ValueError, KeyError, TypeError,
+            IndexError, AttributeError) as exc:  # asn1crypto parses lazily: damage surfaces here (fuzzing)
         result.signature = "invalid"
         result.detail = str(exc) or "signature does not verify"
         return result
@@ -150,10 +161,11 @@ def passive_authentication(sod: Sod, files: dict[int, bytes], trust: list[x509.C
         result.chain = "unknown_issuer"
         result.detail = "no CSCA in the trust store issued the document signer certificate"
         return result
+    ds_asn1 = asn1_x509.Certificate.load(ds_cert.public_bytes(serialization.Encoding.DER))
     for csca in issuers:
         try:
-            ds_cert.verify_directly_issued_by(csca)
-        except (ValueError, TypeError, InvalidSignature):
+            verify_certificate(ds_asn1, asn1_x509.Certificate.load(csca.public_bytes(serialization.Encoding.DER)))
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             continue
         if not (csca.not_valid_before_utc <= now <= csca.not_valid_after_utc):
             result.chain, result.detail = "invalid", "CSCA certificate outside its validity"
@@ -181,7 +193,10 @@ def _verify_signature(sod: Sod) -> x509.Certificate:
             ds = cert
     if ds is None:
         raise SodError("EF.SOD does not carry the document signer certificate")
-    ds_cert = x509.load_der_x509_certificate(ds.dump())
+    try:
+        ds_cert = x509.load_der_x509_certificate(ds.dump())
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise SodError(f"document signer certificate unreadable: {exc}") from None
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if digest_name not in _HASHES:
         raise SodError(f"unsupported signer digest {digest_name}")
@@ -197,16 +212,6 @@ def _verify_signature(sod: Sod) -> x509.Certificate:
             raise SodError("signed attributes' message digest does not match the LDSSecurityObject")
         signed_bytes = b"\x31" + attrs.dump()[1:]  # signed over the SET OF encoding, not [0]
     signature = signer["signature"].native
-    key = ds_cert.public_key()
-    algo = _HASHES[digest_name]()
-    sig_algo = signer["signature_algorithm"]["algorithm"].native
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(signature, signed_bytes, ec.ECDSA(algo))
-    elif isinstance(key, rsa.RSAPublicKey):
-        if sig_algo == "rsassa_pss":
-            key.verify(signature, signed_bytes, padding.PSS(padding.MGF1(algo), padding.PSS.AUTO), algo)
-        else:
-            key.verify(signature, signed_bytes, padding.PKCS1v15(), algo)
-    else:
-        raise SodError(f"unsupported document signer key {type(key).__name__}")
+    key = certificate_key(ds)
+    verify(key, signature, signed_bytes, scheme_of(signer["signature_algorithm"], digest_name))
     return ds_cert
