@@ -275,6 +275,9 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
                 reconcile_report = cabinet_service.start(poll_timeout_s=3.0)
             except Exception as exc:
                 log.error("cabinet: start/reconcile failed: %s", exc)
+            from kiosk.services.reconciliation import restore_codes_without_intent
+
+            restore_codes_without_intent(store, audit, clock)  # a code burnt by a crash before its door: usable again
             cabinet_port = ServiceCabinetPort(cabinet_service, devices.cabinet, cfg.cabinet)
             undo.callback(_close_quietly, cabinet_port)
         # 5. the fleet: command target, link, back office
@@ -288,9 +291,9 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
                                           lambda: fleet_health(devices, device_problems, mode, availability,
                                                                fleet_problem_ref[0]))
         fleet_problem_ref[0] = fleet_problem
-        from kiosk.services.fleet.setup import choose_backoffice
+        from kiosk.services.fleet.setup import choose_backoffice, resolved_fleet_paths
 
-        backoffice = choose_backoffice(live.current, link, outbox, backoffice)
+        backoffice = choose_backoffice(resolved_fleet_paths(live.current, root), link, outbox, backoffice)
         if link is not None:
             mode.on_change(lambda m: link.set_state("maintenance" if m.maintenance else "online"))
             link.state = "maintenance" if mode.maintenance else "online"

@@ -74,6 +74,7 @@ def station_config(base: Path, broker_url: str, password_file: Path, public_key:
         f'username = "{STATION_ID}"',
         f'password_file = "{password_file}"',
         f'command_public_key = "{public_key}"',
+        "allow_insecure = true  # plain MQTT on 127.0.0.1 for this one-machine demo; a station uses mqtts://",
         "outbox_max_age_s = 31536000  # the scripted staff-retrieve visit moves the clock a month",
         "reconnect_spread_s = 1.0",
         "heartbeat_s = 10",

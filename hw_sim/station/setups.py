@@ -25,7 +25,7 @@ def submitted_case(station: Any, controls: Any, matter: str = "ME-001", person: 
                                   Applicant(ident.id_number, ident.name_zh, case.applicant_masked),
                                   submitted_at=station.clock.now().isoformat(timespec="seconds")))
     station.services.cases.merge_report(bo.case_status(case.case_no))
-    return {"case_no": case.case_no, "receipt_qr": receipt_qr(case.case_no)}
+    return {"case_no": case.case_no, "receipt_qr": receipt_qr(case.case_no, station.services.hasher)}
 
 
 def result_ready(station: Any, controls: Any, matter: str = "PS-001", person: str = CITIZEN) -> dict[str, Any]:

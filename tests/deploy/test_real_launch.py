@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def real_station(root: Path) -> Path:
     """The example config as a technician would leave it on a machine whose devices are all absent."""
     text = (ROOT / "config" / "examples" / "station.toml").read_text(encoding="utf-8")
-    text = text.replace('broker = "mqtts://fleet.example.gov.cn:8883"', 'broker = "mqtt://127.0.0.1:1"')
+    text = text.replace('broker = "mqtts://fleet.example.gov.cn:8883"',
+                        'broker = "mqtt://127.0.0.1:1"\nallow_insecure = true  # the test: nothing listens there')
     text = re.sub(r'(?m)^ca_file = .*\n', "", text)
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "fleet.pw").write_text("secret\n")
