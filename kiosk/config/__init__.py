@@ -40,11 +40,8 @@ class StationConfig(Section):
     simulator: SimulatorSection = SimulatorSection()
     catalog: CatalogSection = CatalogSection()
     pickup: PickupSection = PickupSection()
-<<<<<<< HEAD
     backup: BackupSection = BackupSection()
-=======
     update: UpdateSection = UpdateSection()
->>>>>>> deploy
 
 
 class ConfigError(Exception):
