@@ -2,6 +2,8 @@
 remaining materials → one-time notice of anything missing (一次性告知) → pay → submit → receipt,
 optionally dropping paper originals into a compartment.
 
+Scanned materials are packed into one A4 PDF each (`kiosk.services.material_pdf`) on the
+service runner when the case is submitted; from then on the session holds the PDFs only.
 Guidance-only matters end after the guide (outcome `guided`): the station says where and how to
 apply. A print item (instant certificate) prints its result with the receipt. When the printer
 cannot print, the receipt is shown on screen as a QR code (outcome stays `completed`).
@@ -21,6 +23,7 @@ from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
 SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
                  "skewed", "too_small", "no_page", "next_page")
@@ -420,6 +423,31 @@ class ApplyFlow(IdentifyMixin, Flow):
 
     # -- submit -------------------------------------------------------------------------------
     def enter_submit(self) -> None:
+        """Pack every scanned material into its PDF (off the UI thread), then submit."""
+        assert self.matter is not None
+        todo = {index: (mat.name_zh, list(self.session.pages.get(str(index), [])))
+                for index, mat in mx.materials(self.matter)
+                if self.session.personal["attached"].get(index) == "scan"}
+
+        def pack() -> dict[int, MaterialPdf]:
+            return {index: material_pdf(pages, title) for index, (title, pages) in todo.items()}
+
+        self.start("pack", self.ctx.services.run("pack", pack))
+
+    def done_pack(self, c: Completion[Any]) -> None:
+        if not c.ok:
+            case_no = self.session.personal["case_no"]
+            self._withdraw(f"materials not packed: {c.detail}"[:80])
+            self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=str(c.detail)[:80])
+            self.end("submit_failed", t("apply.submit.failed"))
+            return
+        # from here on the station holds each material as its PDF only, never the raw pixels
+        self.session.personal["material_pdfs"] = c.data
+        for index in c.data:
+            self.session.pages.pop(str(index), None)
+        self._submit()
+
+    def _submit(self) -> None:
         from kiosk.services.backoffice import CaseSubmission, SubmittedFile
 
         assert self.matter is not None
@@ -427,6 +455,7 @@ class ApplyFlow(IdentifyMixin, Flow):
         applicant = applicant_of(self.session.identity)
         files: list[Any] = []
         ecerts = self.session.personal.get("ecerts", {})
+        pdfs = self.session.personal.get("material_pdfs", {})
         attached = self.session.personal["attached"]
         for index, mat in mx.materials(m):
             how = attached.get(index)
@@ -434,9 +463,9 @@ class ApplyFlow(IdentifyMixin, Flow):
                 e = ecerts[mat.ecert_type]
                 files.append(SubmittedFile(mat.name_zh, "ecert", e.media_type, e.content, index))
             elif how == "scan":
-                pages = self.session.pages.get(str(index), [])
-                files.append(SubmittedFile(mat.name_zh, "scan", "application/octet-stream",
-                                           _pages_bytes(pages), index, pages=len(pages)))
+                pdf = pdfs[index]
+                files.append(SubmittedFile(mat.name_zh, "scan", pdf.media_type, pdf.content, index,
+                                           pages=pdf.pages))
         order = self.session.personal.get("order")
         submission = CaseSubmission(
             case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
@@ -470,6 +499,10 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.go("receipt")
 
     # -- receipt ------------------------------------------------------------------------------
+    def _scanned_pages(self, index: int) -> int:
+        pdf = self.session.personal.get("material_pdfs", {}).get(index)
+        return pdf.pages if pdf is not None else len(self.session.pages.get(str(index), []))
+
     def _receipt_data(self) -> dict[str, Any]:
         assert self.matter is not None
         identity = self.session.identity
@@ -482,7 +515,7 @@ class ApplyFlow(IdentifyMixin, Flow):
             how = attached.get(index)
             if how:
                 mats.append({"name": mat.name_zh[:40], "form": "e-cert" if how == "ecert" else "scan",
-                             "pages": len(self.session.pages.get(str(index), [])) if how == "scan" else 0})
+                             "pages": self._scanned_pages(index) if how == "scan" else 0})
         return {"case_number": p["case_no"], "service_item": self.matter.name_zh,
                 "applicant_id_masked": identity.id_number_masked if identity else "****",
                 "materials": mats, "promised_date": p.get("promised_date") or now.date().isoformat(),
@@ -638,14 +671,3 @@ def case_from_qr(text: str) -> str | None:
         return str(parse_any(candidate).case)
     except PayloadError:
         return None
-
-
-def _pages_bytes(pages: list[Any]) -> bytes:
-    """The scanned pages as bytes for submission."""
-    out = bytearray()
-    for page in pages:
-        if isinstance(page, (bytes, bytearray)):
-            out += page
-        elif hasattr(page, "tobytes"):
-            out += page.tobytes()
-    return bytes(out)

@@ -37,6 +37,17 @@ def _done(cmd_name: str, completion: Completion[Any]) -> Command[Any]:
     return cmd
 
 
+@lru_cache(maxsize=1)
+def _page_image() -> Any:
+    """A corrected page as the real scanner delivers it (numpy BGR, A4 proportions): the apply
+    flow packs it into the material's PDF, and the back office refuses anything else."""
+    import numpy as np
+
+    img = np.full((297, 210, 3), 245, np.uint8)
+    img[30:267:18, 20:190] = 30
+    return img
+
+
 @lru_cache(maxsize=32)
 def _photo(person: str) -> bytes:
     from PIL import Image
@@ -299,10 +310,10 @@ class InstantControls:
         barcode = barcode or (case_from_qr(qr) if qr else None)
         qr = qr or (receipt_qr(barcode) if barcode else None)
         codes = [Code("QRCODE", qr, "instant"), Code("CODE128", barcode, "instant")]
-        self.d.scanner.show(PageResult(True, None, True, [], page=b"page", codes=codes))
+        self.d.scanner.show(PageResult(True, None, True, [], page=_page_image(), codes=codes))
 
     def good_page(self) -> None:
-        self.d.scanner.show(PageResult(True, None, True, [], page=b"page"))
+        self.d.scanner.show(PageResult(True, None, True, [], page=_page_image()))
 
     def no_page(self) -> None:
         self.d.scanner.show(None)

@@ -124,7 +124,7 @@ class World:
         assert flow.act("pin", pin=pin)
 
 
-_SERVICE_CALLS = ("ecerts", "order", "paid", "submit", "status", "notify", "ping", "report", "rating",
+_SERVICE_CALLS = ("ecerts", "order", "paid", "pack", "submit", "status", "notify", "ping", "report", "rating",
                   "cancel_payment")
 
 

@@ -146,6 +146,16 @@ class FakeFace(_Scripted, FaceVerifier):
                                              FaceVerdict(Decision.NO_MATCH, None, 1, "spoof")))
 
 
+def page_image(width: int = 210, height: int = 297) -> Any:
+    """A small upright page as the scanner delivers it: white paper with dark text lines (BGR)."""
+    import numpy as np
+
+    img = np.full((height, width, 3), 245, np.uint8)
+    for y in range(30, height - 30, 18):
+        img[y:y + 6, 20:width - 20 - (y % 50)] = 30
+    return img
+
+
 class FakeScanner(_Scripted, DocumentScanner):
     def __init__(self) -> None:
         DocumentScanner.__init__(self, "scanner")
@@ -165,8 +175,9 @@ class FakeScanner(_Scripted, DocumentScanner):
         return []
 
     def page(self, ok: bool = True, problems: tuple[str, ...] = ()) -> bool:
+        """Complete the capture with a corrected page image, as the real scanner does (numpy BGR)."""
         return self.complete_next(Completion.success(PageResult(True, None, ok, list(problems),
-                                                                page=b"page-bytes" if ok else None)))
+                                                                page=page_image() if ok else None)))
 
     def code(self, text: str, kind: str = "QRCODE") -> bool:
         return self.complete_next(Completion.success(PageResult(True, None, True, [], page=None,

@@ -93,9 +93,9 @@ def scan_code(text_of):
 WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
     "apply": [
         (None, [act("select", code="RE-003"), act("start"), insert("obama"), match, act("consent"), one, page,
-                one, pay, one, one, act("dropoff"), one, close()]),
+                one, pay, one, one, one, act("dropoff"), one, close()]),  # pay, pack, submit, print
         (paper_out, [act("select", code="SI-001"), act("start"), insert("obama"), match, act("consent"), one,
-                     one]),
+                     one, one]),  # e-certificates, pack, submit
         (None, [act("select", code="PS-002"), act("start"), insert("obama"), match, act("decline"),
                 act("skip"), act("skip"), act("skip")]),
     ],

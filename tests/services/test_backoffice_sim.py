@@ -54,7 +54,12 @@ def test_is_a_back_office(bo):
 
 
 def test_apply_item_accepted_then_approved_then_ready(bo, clock):
-    scan = SubmittedFile("居民身份证", "scan", "application/pdf", b"%PDF-1.4 fake", 0)
+    import numpy as np
+
+    from kiosk.services.material_pdf import material_pdf
+
+    pdf = material_pdf([np.full((297, 210), 250, np.uint8)], "居民身份证")
+    scan = SubmittedFile("居民身份证", "scan", pdf.media_type, pdf.content, 0, pages=pdf.pages)
     r = submit(bo, 1, "PS-001", files=[scan])
     assert r.accepted and r.status == "accepted" and r.document is None and r.backoffice_ref.startswith("BO")
     assert submit(bo, 1, "PS-001") == r  # idempotent repeat
