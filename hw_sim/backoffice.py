@@ -53,6 +53,7 @@ from kiosk.services.backoffice import (
     SubmittedFile,
     TimelineEntry,
 )
+from kiosk.services.certificate_pdf import mask_name
 from kiosk.services.material_pdf import PDF_MEDIA_TYPE, MaterialPdfError, inspect_pdf
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -100,6 +101,7 @@ class _SimCase:
     receipt: SubmitReceipt | None = None
     document: ResultDocument | None = None
     files: tuple[SubmittedFile, ...] = ()  # what was handed over (checked by `_check_files`)
+    name_masked: str = ""  # printed on a certificate ('奥*马')
 
 
 @dataclass
@@ -242,6 +244,7 @@ class SimBackOffice(BackOffice, SimDevice):
                 via_cabinet=bool(st and st.result_via_cabinet), result_size=st.result_size if st else None,
                 prints=bool(st and st.action == "print"), promised_days=matter.promised_days,
                 ref="BO" + uuid.uuid4().hex[:12].upper(), files=tuple(submission.files),
+                name_masked=mask_name(submission.applicant.name),
             )
             self.cases[case_no] = case
             case.timeline.append(TimelineEntry(self._now_iso(), "submitted", "自助终端提交", "Submitted at the station",
@@ -427,10 +430,19 @@ class SimBackOffice(BackOffice, SimDevice):
 
     # ------------------------------------------------------------------ documents
     def _document(self, case: _SimCase, matter: Any) -> ResultDocument:
+        """The issued certificate: an A4 PDF with a verification QR (`kiosk.services.certificate_pdf`)."""
+        from kiosk.services.certificate_pdf import CertificateData, render_certificate
+
         verify = hashlib.sha256((case.submission_case_no + case.ref).encode()).hexdigest()[:12].upper()
-        content = _render_png([f"{matter.name_en}", f"case {case.submission_case_no}",
-                               f"holder {case.applicant_masked}", f"verify {verify}"])
-        return ResultDocument(case.submission_case_no, matter.name_zh, matter.name_en, "image/png", content, verify)
+        today = self.clock.now().date().isoformat()
+        data = CertificateData(
+            title_zh=matter.name_zh, title_en=matter.name_en, case_no=case.submission_case_no,
+            holder_name_masked=case.name_masked, holder_id_masked=case.applicant_masked,
+            issuer_zh=matter.authority_zh or "政务服务中心", issued_on=today, verify_code=verify,
+            lines_zh=(f"兹证明上述人员的{matter.name_zh}信息以本证明所载为准。",
+                      "本证明自出具之日起三个月内有效，可通过二维码或验证码核验真伪。"))
+        return ResultDocument(case.submission_case_no, matter.name_zh, matter.name_en, "application/pdf",
+                              render_certificate(data), verify)
 
     # ------------------------------------------------------------------ control commands
     def _case(self, case_no: str | None, statuses: tuple[str, ...]) -> list[_SimCase]:

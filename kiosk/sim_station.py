@@ -87,6 +87,8 @@ def start_simulators(config: StationConfig, render_receipts: bool = False,
 
             boards = hub.add(LockerBoardSim.from_config(config.cabinet))
             urls["cabinet"] = _fill(config.cabinet.url, boards.start())
+        from kiosk.devices.docprinter.sim_wiring import start_docprinter_sim  # citizen branch: A4 printer
+        urls.update(start_docprinter_sim(d.docprinter, hub, Path(out_dir).parent / "certificates" if out_dir else None))
     except Exception:
         hub.close()
         raise

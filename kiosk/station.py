@@ -73,6 +73,8 @@ def device_plan(config: StationConfig, urls: dict[str, str] | None = None) -> di
                      "logo_path": d.printer.logo}),
         "cabinet": ("cabinet", urls.get("cabinet", config.cabinet.url), {"config": config.cabinet}),
     }
+    if d.docprinter is not None:  # citizen branch: the A4 document printer (certificates)
+        plan["docprinter"] = ("docprinter", urls.get("docprinter", d.docprinter.url), {})
     if d.id_reader.url.startswith("pcsc:"):
         plan["id_reader"][2].pop("wlt_decoder", None)
         plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store

@@ -69,9 +69,16 @@ class PrinterConfig(Section):
     logo: str | None = Field(default=None, description="PNG printed atop receipts (at most 576 dots wide)")
 
 
+class DocPrinterConfig(Section):
+    url: str = Field(description="cups://QUEUE[?server=/run/cups/cups.sock|HOST:PORT], ipp://HOST[:PORT]/printers/QUEUE, "
+                                 "or file:///DIR (a PDF sink, simulated stations only)")
+    job_timeout_s: float = Field(default=120.0, gt=0, le=900, description="a certificate not printed by then is cancelled")
+
+
 class DevicesConfig(Section):
     id_reader: IdReaderConfig
     camera: CameraConfig
     face: FaceConfig = FaceConfig()
     scanner: ScannerConfig
     printer: PrinterConfig
+    docprinter: DocPrinterConfig | None = None  # the A4 document printer (certificate prints)

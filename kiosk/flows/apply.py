@@ -13,6 +13,7 @@ identification outcomes (see `kiosk.flows.identify`) and timeout / canceled / er
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
@@ -23,6 +24,8 @@ from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.devices.docprinter import PrintFailure
+from kiosk.services.certificate_pdf import verify_url
 from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
 SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
@@ -39,8 +42,8 @@ class ApplyFlow(IdentifyMixin, Flow):
         ("apply.step.identify", ("identify_card", "identify_face")),
         ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "missing")),
         ("apply.step.pay", ("pay",)),
-        ("apply.step.submit", ("submit", "receipt", "receipt_on_screen", "dropoff_offer", "dropoff_open",
-                               "dropoff_close", "done")),
+        ("apply.step.submit", ("submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
+                               "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
     )
 
     def __init__(self, ctx: Any, matter_code: str | None = None) -> None:
@@ -53,6 +56,8 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.last_problems: list[str] = []
         self.compartment: str | None = None
         self._pay_next_poll = 0.0
+        # what the visit produced (kind, pages, where): no content, nothing personal; kept after the end
+        self.documents: list[ProducedDocument] = []
         super().__init__(ctx)
         if matter_code:
             self.act("select", code=matter_code)
@@ -496,7 +501,64 @@ class ApplyFlow(IdentifyMixin, Flow):
                 pass
         self.ctx.services.audit.append("station", "apply.submitted", case_no, matter=self.matter.code)
         self.session.personal["document"] = receipt.document
+        if receipt.document is not None and mx.action(self.matter) == "print":
+            self.go("certificate")
+        else:
+            self.go("receipt")
+
+    # -- certificate (print items) -------------------------------------------------------------
+    def enter_certificate(self) -> None:
+        printer = self.ctx.devices.docprinter
+        doc = self.session.personal["document"]
+        if printer is None:
+            self._certificate_failed("unavailable", "no document printer configured")
+            return
+        # no check of the last known status here: the printer reads its state before each job
+        # and refuses with the reason, and a stale "paper out" must not block the next citizen
+        # an ASCII job title: CUPS logs and cups-pdf file names mangle Chinese; the case number says enough
+        self.start("certificate", printer.print_pdf(doc.content, f"certificate-{doc.case_no}"))
+
+    def view_certificate(self) -> ViewModel:
+        doc = self.session.personal["document"]
+        return ViewModel(self.name, self.state, t("apply.certificate.title"),
+                         body=(t("apply.certificate.printing", name=both(doc.title_zh, doc.title_en)),),
+                         busy=True, screen="message", illustration="take_receipt")
+
+    def done_certificate(self, c: Completion[Any]) -> None:
+        case_no = self.session.personal["case_no"]
+        if c.ok:
+            job = c.data
+            self.documents.append(ProducedDocument("certificate", job.pages, job.job_id, job.output))
+            self.session.personal["certificate_pages"] = job.pages
+            self.ctx.services.audit.append("station", "apply.certificate_printed", case_no, pages=job.pages,
+                                           job=job.job_id)
+            self.go("receipt")
+            return
+        failure = c.data if isinstance(c.data, PrintFailure) else None
+        self._certificate_failed(failure.reason if failure else "unavailable", c.detail)
+
+    def _certificate_failed(self, reason: str, detail: str) -> None:
+        case_no = self.session.personal["case_no"]
+        self.session.personal["certificate_failure"] = reason if reason in CERT_FAILURES else "unavailable"
+        self.ctx.services.audit.append("station", "apply.certificate_failed", case_no, reason=reason,
+                                       detail=str(detail)[:80])
+        self.go("certificate_failed")
+
+    def view_certificate_failed(self) -> ViewModel:
+        doc = self.session.personal["document"]
+        reason = self.session.personal.get("certificate_failure", "unavailable")
+        body = [t(f"apply.certificate.failed.{reason}"), t("apply.certificate.electronic_copy")]
+        if mx.fee_fen(self.matter) == 0:
+            body.append(t("apply.certificate.no_charge"))
+        return ViewModel(self.name, self.state, t("apply.certificate.failed_title"), body=tuple(body),
+                         actions=(Action("continue", t("common.ok")),), screen="receipt_qr",
+                         data={"qr": verify_url(doc.verify_code), "case_no": doc.case_no, "reason": reason})
+
+    def act_certificate_failed(self, action_id: str, **_: Any) -> bool:
+        if action_id != "continue":
+            return False
         self.go("receipt")
+        return True
 
     # -- receipt ------------------------------------------------------------------------------
     def _scanned_pages(self, index: int) -> int:
@@ -646,11 +708,25 @@ class ApplyFlow(IdentifyMixin, Flow):
     def cancellable(self) -> bool:
         # once the case is submitted there is nothing left to cancel: the receipt and drop-off
         # screens offer their own way forward
-        return self.state not in ("ecert_fetch", "submit", "receipt", "receipt_on_screen", "dropoff_offer",
+        return self.state not in ("ecert_fetch", "submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
                                   "dropoff_open", "dropoff_close", "done")
 
 
 SCAN_PROBLEMS = PROBLEMS
+CERT_FAILURES = ("paper_out", "jammed", "toner_out", "dropped", "unavailable")
+
+
+@dataclass(frozen=True)
+class ProducedDocument:
+    """A document the visit produced: its kind, pages counted by the printer, the job and where a
+    sink wrote it (None for a real printer). Nothing personal."""
+
+    kind: str
+    pages: int
+    job_id: str
+    output: str | None = None
+
+
 RECEIPT_URL = RECEIPT_URL_PREFIX
 
 

@@ -56,9 +56,12 @@ class Devices:
     scanner: Any = None
     printer: Any = None
     cabinet: Any = None
+    docprinter: Any = None  # kiosk.devices.docprinter.DocumentPrinter (A4 certificates)
 
     def items(self) -> list[tuple[str, Any]]:
-        return [(k, getattr(self, k)) for k in ("id_reader", "camera", "face", "scanner", "printer", "cabinet")]
+        optional = ("docprinter",) if self.docprinter is not None else ()  # newer, optional device roles
+        return [(k, getattr(self, k)) for k in ("id_reader", "camera", "face", "scanner", "printer", "cabinet",
+                                                *optional)]
 
 
 @dataclass

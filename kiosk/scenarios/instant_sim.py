@@ -280,6 +280,13 @@ class InstantControls:
             else:
                 d.printer.set_status(DeviceStatus.OFFLINE if on else DeviceStatus.ONLINE)
             return None
+        if device == "docprinter" and cmd == "fault":  # same command as hw_sim.cups_printer.PrivateCups
+            kind = args["kind"]
+            if kind not in ("paper_out", "jam", "toner_out", "toner_low", "clear"):
+                raise ValueError(f"instant docprinter: no fault {kind!r}")
+            (d.docprinter.dir / ".status").write_text("ok" if kind in ("clear", "toner_low") else kind)
+            d.docprinter.check_status().result(5)
+            return kind
         if device == "cabinet":
             cab = d.cabinet
             if cmd == "jam_lock":
@@ -321,11 +328,23 @@ class InstantControls:
     def reset(self) -> None:
         for device, cmd, args in (("camera", "set_person", {"identity": "obama"}), ("camera", "show", {"source": "holder"}),
                                   ("printer", "set_paper", {"state": "ok"}), ("printer", "offline", {"on": False}),
+                                  ("docprinter", "fault", {"kind": "clear"}),
                                   ("cabinet", "reset_faults", {}), ("cabinet", "close_all", {}),
                                   ("backoffice", "online", {})):
             self.call(device, cmd, **args)
         self.no_page()
         self.d.id_reader.remove()
+
+
+def _certificate_sink(root: Path) -> Any:
+    """The A4 printer here is the real `file://` PDF sink backend (no CUPS: instant means instant)."""
+    from kiosk.devices.registry import create_device
+
+    out = root / "out" / "certificates"
+    out.mkdir(parents=True, exist_ok=True)
+    printer = create_device("docprinter", f"file://{out}", name="docprinter")
+    printer.open()
+    return printer
 
 
 def start_instant_station(config: Any, root: str | Path, catalog: Any = None) -> tuple[Any, InstantControls, Any]:
@@ -342,7 +361,8 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     clock = OffsetClock()
     camera = InstantCamera()
     devices = Devices(id_reader=InstantReader(), camera=camera, face=InstantFace(camera), scanner=InstantScanner(),
-                      printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet))
+                      printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet),
+                      docprinter=_certificate_sink(Path(root)))
     bo = SimBackOffice(clock=clock, catalog=catalog, approve_after_s=config.backoffice.approve_after_s)
     prepare_sim_root(config, root)
     station = Station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)

@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.devices.base import Command, Completion, DeviceStatus, ResultCode
 from kiosk.devices.cabinet import Cabinet
 from kiosk.devices.camera import Camera, Frame
+from kiosk.devices.docprinter import DocumentPrinter, PrintedJob, PrintFailure
 from kiosk.devices.face import Decision, FaceVerdict, FaceVerifier
 from kiosk.devices.idreader import IdentityRecord, IdReader
 from kiosk.devices.printer import ReceiptPrinter
@@ -201,6 +202,42 @@ class FakePrinter(_Scripted, ReceiptPrinter):
         cmd = self._command("print", kind)
         if cmd.done() and cmd.result(0).ok:
             self.printed.append((kind, data))
+        return cmd
+
+
+class FakeDocPrinter(_Scripted, DocumentPrinter):
+    """The A4 printer interface in memory: `print_pdf` checks it was given a PDF, then completes
+    from the queue (or stays running until `complete_next`). `auto=True` prints at once, counting
+    the PDF's pages as a printer would."""
+
+    def __init__(self, auto: bool = True) -> None:
+        DocumentPrinter.__init__(self, "docprinter")
+        self._init_script()
+        self.auto = auto
+        self.printed: list[tuple[str, int]] = []
+        self.set_status(DeviceStatus.ONLINE, paper="ok", toner="ok")
+
+    def print_pdf(self, pdf: bytes, title: str, timeout: float = 120.0) -> Command[PrintedJob]:
+        from kiosk.services.material_pdf import inspect_pdf
+
+        pages = inspect_pdf(pdf).pages  # raises on anything that is not a PDF: the test fails
+        paper = self.class_status.get("paper")
+        if paper in ("out", "jammed"):  # as the real backends: state read before sending
+            self.calls.append(("refused", title))
+            cmd: Command[PrintedJob] = Command("print_pdf")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"paper {paper}",
+                                    PrintFailure("paper_out" if paper == "out" else "jammed", f"paper {paper}")))
+            return cmd
+        if self.auto and not self.queued:
+            self.queued.append(Completion.success(PrintedJob(str(len(self.printed) + 1), pages, pages)))
+        cmd = self._command("print_pdf", title)
+        if cmd.done() and cmd.result(0).ok:
+            self.printed.append((title, pages))
+        return cmd
+
+    def check_status(self) -> Command[dict]:
+        cmd: Command[dict] = Command("check_status")
+        cmd.complete(Completion.success(self.snapshot()))
         return cmd
 
 

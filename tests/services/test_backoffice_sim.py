@@ -84,7 +84,8 @@ def test_apply_item_accepted_then_approved_then_ready(bo, clock):
 def test_print_item_comes_back_with_its_document(bo):
     r = submit(bo, 2, "SI-001")
     assert r.status == "approved" and r.document is not None
-    assert r.document.content.startswith(b"\x89PNG") and r.document.verify_code
+    assert r.document.content.startswith(b"%PDF-") and r.document.media_type == "application/pdf"
+    assert r.document.verify_code
     assert r.document.title_zh == "社会保险个人参保证明"
     assert bo.get_result_document(case_no(2)) == r.document
     with pytest.raises(BackofficeError) as exc:
