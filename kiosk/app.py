@@ -115,6 +115,13 @@ class KioskApp(App):
         self.renders = 0
         self.last_act: tuple[str, bool] | None = None
         self.on_render: list[Any] = []  # callbacks(vm) after each render (scenario player, tests)
+        self.voice: Any = None  # kiosk.flows.voice.VoicePrompter when a speaker is configured
+        speaker = getattr(getattr(station, "devices", None), "speech", None)
+        if speaker is not None:
+            from kiosk.flows.voice import VoicePrompter
+
+            self.voice = VoicePrompter(speaker, lambda: self.lang, lambda: self.elder)
+            self.on_render.append(self.voice.on_render)
         self.notifier: Any = None  # a kiosk.core.sdnotify.Notifier when run as a service (run_cmd sets it)
         self._watchdog_ev: Any = None
 

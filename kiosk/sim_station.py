@@ -87,8 +87,8 @@ def start_simulators(config: StationConfig, render_receipts: bool = False,
 
             boards = hub.add(LockerBoardSim.from_config(config.cabinet))
             urls["cabinet"] = _fill(config.cabinet.url, boards.start())
-        from kiosk.devices.docprinter.sim_wiring import start_docprinter_sim  # citizen branch: A4 printer
-        urls.update(start_docprinter_sim(d.docprinter, hub, Path(out_dir).parent / "certificates" if out_dir else None))
+        from kiosk.devices.citizen_sim_wiring import start_citizen_sims  # citizen branch: A4 printer, voice
+        urls.update(start_citizen_sims(d, hub, Path(out_dir).parent if out_dir else None))
     except Exception:
         hub.close()
         raise

@@ -75,6 +75,8 @@ def device_plan(config: StationConfig, urls: dict[str, str] | None = None) -> di
     }
     if d.docprinter is not None:  # citizen branch: the A4 document printer (certificates)
         plan["docprinter"] = ("docprinter", urls.get("docprinter", d.docprinter.url), {})
+    if d.speech is not None:  # citizen branch: voice prompts
+        plan["speech"] = ("speech", urls.get("speech", d.speech.url), {"muted": d.speech.muted, "volume": d.speech.volume})
     if d.id_reader.url.startswith("pcsc:"):
         plan["id_reader"][2].pop("wlt_decoder", None)
         plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store

@@ -75,6 +75,12 @@ class DocPrinterConfig(Section):
     job_timeout_s: float = Field(default=120.0, gt=0, le=900, description="a certificate not printed by then is cancelled")
 
 
+class SpeechConfig(Section):
+    url: str = Field(description="alsa://default (espeak-ng + aplay) or wav:///DIR (files only: tests, simulators)")
+    muted: bool = Field(default=False, description="start muted (the screen's mute switch changes it)")
+    volume: int = Field(default=80, ge=0, le=100)
+
+
 class DevicesConfig(Section):
     id_reader: IdReaderConfig
     camera: CameraConfig
@@ -82,3 +88,4 @@ class DevicesConfig(Section):
     scanner: ScannerConfig
     printer: PrinterConfig
     docprinter: DocPrinterConfig | None = None  # the A4 document printer (certificate prints)
+    speech: SpeechConfig | None = None  # voice prompts (espeak-ng)

@@ -1,5 +1,10 @@
-"""Station wiring for the A4 document printer of a simulated station.
+"""Station wiring for the citizen-service devices of a simulated station: the A4 document
+printer and the voice prompts (`start_citizen_sims`).
 
+Voice: when `[devices.speech] url` contains `{sim}` (config/sim.toml: `wav://{sim}`), the prompts
+are written as WAV files into `<root>/out/speech` (`wav://` backend: real audio, nothing played).
+
+A4 printer:
 When `[devices.docprinter] url` contains `{sim}` (config/sim.toml: `cups://A4?server={sim}`), a
 private CUPS with the simulated PDF printer (`hw_sim.cups_printer.PrivateCups`, queue `A4`) is
 started, `{sim}` is replaced by its socket path and the daemon is added to the control hub as
@@ -21,6 +26,20 @@ from typing import Any
 log = logging.getLogger(__name__)
 SIM_PLACEHOLDER = "{sim}"
 QUEUE = "A4"
+
+
+def start_citizen_sims(devices_config: Any, hub: Any, out_dir: str | Path | None) -> dict[str, str]:
+    """Role -> URL for every citizen-service device whose URL asks for a simulator. `out_dir` is
+    the simulated station's output directory (`<root>/out`); None = a temporary one."""
+    import tempfile
+
+    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="kiosk-out-"))
+    urls = start_docprinter_sim(devices_config.docprinter, hub, out / "certificates")
+    speech = devices_config.speech
+    if speech is not None and SIM_PLACEHOLDER in speech.url:
+        (out / "speech").mkdir(parents=True, exist_ok=True)
+        urls["speech"] = speech.url.replace(SIM_PLACEHOLDER, str((out / "speech").resolve()))
+    return urls
 
 
 def start_docprinter_sim(docprinter_config: Any, hub: Any, out_dir: str | Path | None) -> dict[str, str]:
