@@ -25,6 +25,7 @@ from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
 from kiosk.devices.docprinter import PrintFailure
+from kiosk.devices.scanner.crosscheck import CardFacts, cross_check, wanted_kinds
 from kiosk.services.certificate_pdf import verify_url
 from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
@@ -40,7 +41,7 @@ class ApplyFlow(IdentifyMixin, Flow):
     STEPS = (
         ("apply.step.choose", ("choose", "guide")),
         ("apply.step.identify", ("identify_card", "identify_face")),
-        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "missing")),
+        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
         ("apply.step.pay", ("pay",)),
         ("apply.step.submit", ("submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
                                "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
@@ -225,6 +226,8 @@ class ApplyFlow(IdentifyMixin, Flow):
 
     def enter_scan(self) -> None:
         self.scan_feedback = None
+        if self.session.personal.pop("hold_capture", False):
+            return  # a refused page may still lie there: the person retakes when ready
         self.start("page", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
 
     def view_scan(self) -> ViewModel:
@@ -267,15 +270,11 @@ class ApplyFlow(IdentifyMixin, Flow):
             return
         index, m = cur
         if c.ok and c.data is not None and c.data.ok:
-            pages = self.session.pages.setdefault(str(index), [])
-            pages.append(c.data.page)
+            # a good picture: now read what it is (OCR, kind, fields) before it is accepted
+            self.session.personal["reading_page"] = c.data.page  # personal: in the session only
             self.last_problems = []
             self.error = None
-            if len(pages) >= m.pages:
-                self.session.personal["attached"][index] = "scan"
-                self._next_material()
-            else:
-                self.go("scan")
+            self.go("reading")
             return
         if c.ok and c.data is not None:
             self.last_problems = list(c.data.problems)
@@ -289,6 +288,54 @@ class ApplyFlow(IdentifyMixin, Flow):
         else:
             self.error = t("apply.scan.no_page")
         # stay on this material; the person retakes or skips
+
+    def enter_reading(self) -> None:
+        self.start("read", self.ctx.devices.scanner.read_document(self.session.personal["reading_page"]))
+
+    def view_reading(self) -> ViewModel:
+        cur = self._current_material()
+        assert cur is not None
+        _, m = cur
+        return ViewModel(self.name, self.state, t("apply.scan.title"),
+                         body=(t("apply.scan.reading"),), busy=True, screen="message",
+                         data={"material": m.name_zh, "material_en": m.name_en})
+
+    def done_read(self, c: Completion[Any]) -> None:
+        """材料智审: refuse a page of the wrong kind or with another person's data (naming the
+        rule and what is wanted); accept the rest, keeping flags for the back office's staff.
+        A page that could not be read at all is accepted and flagged: OCR must not block."""
+        page = self.session.personal.pop("reading_page", None)
+        cur = self._current_material()
+        if cur is None or page is None or c.code is ResultCode.CANCELED:
+            return
+        index, m = cur
+        flags: list[str] = []
+        if c.ok and c.data is not None:
+            identity = self.session.identity
+            card = CardFacts(identity.id_number, identity.name) if identity is not None else None
+            findings = cross_check(c.data, card, self.clock.now().date(), wanted_kinds(m.name_zh))
+            refused = [f for f in findings if f.verdict == "refuse"]
+            if refused:
+                self.last_problems = [f.rule for f in refused]
+                self.error = t("apply.scan.refused", reason=both(refused[0].zh, refused[0].en))
+                self.ctx.services.audit.append("station", "apply.material_refused", self.matter.code,
+                                               material=index, rule=refused[0].rule, kind=c.data.kind)
+                self.session.personal["hold_capture"] = True
+                self.go("scan")  # this material again; the person places the right page and retakes, or skips
+                return
+            flags = [f.rule for f in findings]
+        else:
+            flags = ["not_read"]
+        if flags:
+            self.session.personal.setdefault("flags", {}).setdefault(index, set()).update(flags)
+        pages = self.session.pages.setdefault(str(index), [])
+        pages.append(page)
+        self.error = None
+        if len(pages) >= m.pages:
+            self.session.personal["attached"][index] = "scan"
+            self._next_material()
+        else:
+            self.go("scan")
 
     def _next_material(self) -> None:
         if self._current_material() is not None and self.ctx.devices.scanner is not None:
@@ -472,9 +519,11 @@ class ApplyFlow(IdentifyMixin, Flow):
                 files.append(SubmittedFile(mat.name_zh, "scan", pdf.media_type, pdf.content, index,
                                            pages=pdf.pages))
         order = self.session.personal.get("order")
+        flags = self.session.personal.get("flags", {})
+        form = {f"check.material_{i}": ",".join(sorted(rules)) for i, rules in sorted(flags.items())}
         submission = CaseSubmission(
             case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
-            applicant=applicant, files=tuple(files), payment_order_id=order.order_id if order else None,
+            applicant=applicant, files=tuple(files), form=form, payment_order_id=order.order_id if order else None,
             submitted_at=self.clock.now().isoformat(timespec="seconds"))
         bo = self.ctx.services.backoffice
         self.start("submit", self.ctx.services.run("submit", lambda: bo.submit_case(submission)))

@@ -155,6 +155,12 @@ class InstantScanner(DocumentScanner):
     def read_codes(self, image: Any) -> list[Code]:
         return []
 
+    def read_document(self, page: Any) -> Command[Any]:
+        from kiosk.devices.scanner.doc_kinds import DocumentReading
+
+        # instant means instant: no OCR here (bench/ocr.py measures it); the page goes unread
+        return _done("read_document", Completion.success(DocumentReading("unknown", 0.0, rule="instant: not read")))
+
     def capture(self, timeout: float = 60.0) -> Command[PageResult]:
         if self.sees is not None:
             return _done("capture", Completion.success(self.sees))

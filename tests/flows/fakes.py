@@ -161,6 +161,7 @@ class FakeScanner(_Scripted, DocumentScanner):
     def __init__(self) -> None:
         DocumentScanner.__init__(self, "scanner")
         self._init_script()
+        self.readings: deque[Any] = deque()  # DocumentReading or Completion, for read_document
         self.set_status(DeviceStatus.ONLINE)
 
     def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False) -> PageResult:
@@ -174,6 +175,15 @@ class FakeScanner(_Scripted, DocumentScanner):
 
     def read_codes(self, image: Any) -> list[Code]:
         return []
+
+    def read_document(self, page: Any) -> Command[Any]:
+        """Completes at once: the next queued reading (`readings`), else an unread page."""
+        from kiosk.devices.scanner.doc_kinds import DocumentReading
+
+        reading = self.readings.popleft() if self.readings else DocumentReading("unknown", 0.0, rule="fake: not read")
+        cmd: Command[Any] = Command("read_document")
+        cmd.complete(reading if isinstance(reading, Completion) else Completion.success(reading))
+        return cmd
 
     def page(self, ok: bool = True, problems: tuple[str, ...] = ()) -> bool:
         """Complete the capture with a corrected page image, as the real scanner does (numpy BGR)."""

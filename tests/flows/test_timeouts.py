@@ -53,7 +53,7 @@ def match(w, f):
 
 def page(w, f):
     w.scanner.page()
-    one(w, f)
+    one(w, f)  # the captured page: now it is being read (OCR, kind, cross-check)
 
 
 def close(comp_key="compartment"):
@@ -101,7 +101,7 @@ def scan_code(text_of):
 WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
     "apply": [
         (None, [act("select", code="RE-003"), act("start"), insert("obama"), match, act("consent"), one, page,
-                one, pay, one, one, one, act("dropoff"), one, close()]),  # pay, pack, submit, print
+                one, one, pay, one, one, one, act("dropoff"), one, close()]),  # pay, pack, submit, print
         (paper_out, [act("select", code="SI-001"), act("start"), insert("obama"), match, act("consent"), one,
                      one, one, one]),  # e-certificates, pack, submit, certificate printed
         # no A4 printer: the certificate is offered electronically, then the receipt

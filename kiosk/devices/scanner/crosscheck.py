@@ -10,6 +10,7 @@ Pure Python. `cross_check(reading, card, today, wanted)` returns `Finding`s, eac
 | `expired` | refuse | the document's validity ended before `today` |
 | `name_mismatch` | flag | the name read differs from the card's (OCR may misread: staff check it) |
 | `signature_missing` | flag | the application form's signature box is empty |
+| `unrecognised` | flag | the page's kind could not be told (OCR must not block: staff check it) |
 
 `wanted_kinds(material_name_zh)` maps a catalog material name to the kinds that answer it.
 """
@@ -31,6 +32,7 @@ RULE_TEXT: dict[str, tuple[str, str]] = {
     "expired": ("材料已过有效期（{until}）", "The document expired on {until}"),
     "name_mismatch": ("材料上的姓名与身份证不一致，请工作人员核对", "The name differs from the ID card: staff will check it"),
     "signature_missing": ("申请表未签名", "The application form is not signed"),
+    "unrecognised": ("未能识别材料类型，请工作人员核对", "The document could not be recognised: staff will check it"),
 }
 
 # material name keywords -> kinds that answer it (first match wins)
@@ -78,6 +80,8 @@ def _finding(rule: str, verdict: Verdict, **params: str) -> Finding:
 def cross_check(reading: DocumentReading, card: CardFacts | None, today: date,
                 wanted: tuple[str, ...] | None = None) -> list[Finding]:
     out: list[Finding] = []
+    if reading.kind == "unknown":  # OCR could not tell: a person decides, the page is not refused
+        return [_finding("unrecognised", "flag")]
     if wanted is not None and reading.kind not in wanted:
         out.append(_finding("wrong_kind", "refuse", got=KIND_TEXT[reading.kind],
                             want=(" / ".join(KIND_TEXT[k][0] for k in wanted),
