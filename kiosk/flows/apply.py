@@ -320,6 +320,7 @@ class ApplyFlow(IdentifyMixin, Flow):
                 self.error = t("apply.scan.refused", reason=both(refused[0].zh, refused[0].en))
                 self.ctx.services.audit.append("station", "apply.material_refused", self.matter.code,
                                                material=index, rule=refused[0].rule, kind=c.data.kind)
+                self.session.personal.setdefault("refused", {})[index] = (refused[0].zh, refused[0].en)
                 self.session.personal["hold_capture"] = True
                 self.go("scan")  # this material again; the person places the right page and retakes, or skips
                 return
@@ -344,25 +345,64 @@ class ApplyFlow(IdentifyMixin, Flow):
             self.go("missing")
 
     # -- one-time notice ----------------------------------------------------------------------
-    def _missing(self) -> list[Any]:
+    def _missing_indexed(self) -> list[tuple[int, Any]]:
         assert self.matter is not None
         if mx.action(self.matter) == "drop_off" and self.ctx.devices.cabinet is not None:
             return []  # what is not scanned goes into the compartment as paper
         attached = self.session.personal.get("attached", {})
-        return [m for i, m in mx.materials(self.matter) if m.required and i not in attached
+        return [(i, m) for i, m in mx.materials(self.matter) if m.required and i not in attached
                 and m.form != "electronic"]
 
+    def _missing(self) -> list[Any]:
+        return [m for _, m in self._missing_indexed()]
+
     def enter_missing(self) -> None:
-        if not self._missing():
+        missing = self._missing_indexed()
+        if not missing:
             self._after_materials()
+            return
+        printer = self.ctx.devices.printer
+        if printer is None or str(printer.status) in ("no_device", "hardware_error", "offline") or \
+                printer.class_status.get("paper") in ("out", "jammed"):
+            return  # shown on screen only
+        self.start("notice", printer.print_document("missing_notice", self._notice_data(missing), self.ctx.lang))
+
+    def _notice_data(self, missing: list[tuple[int, Any]]) -> dict[str, Any]:
+        """一次性告知单: every missing item, why (the refusal's rule, or not provided), where to get it."""
+        assert self.matter is not None
+        zh = self.ctx.lang == "zh"
+        refused = self.session.personal.get("refused", {})
+        m = self.matter
+        items = []
+        for index, mat in missing:
+            why = refused.get(index)
+            reason = (why[0] if zh else why[1]) if why else ("未提供" if zh else "not provided")
+            where = (mat.note_zh if zh else mat.note_en) or None
+            items.append({"name": (mat.name_zh if zh else mat.name_en)[:60], "reason": reason[:80],
+                          **({"where": where[:80]} if where else {})})
+        return {"service_item": (m.name_zh if zh else m.name_en)[:60], "items": items[:20],
+                "place": ((m.place_zh if zh else m.place_en) or "")[:60] or None,
+                "enquiry_phone": m.enquiry_phone or None,
+                "issued_at": self.clock.now().replace(tzinfo=None).isoformat(timespec="seconds")}
+
+    def done_notice(self, c: Completion[Any]) -> None:
+        self.session.personal["notice_printed"] = c.ok
 
     def view_missing(self) -> ViewModel:
         assert self.matter is not None
         missing = self._missing()
         m = self.matter
+        body = [t("apply.missing.list", names=[both(x.name_zh, x.name_en) for x in missing]),
+                t("apply.missing.explain", place=both(m.place_zh, m.place_en), phone=m.enquiry_phone)]
+        refused = self.session.personal.get("refused", {})
+        for index, x in self._missing_indexed():
+            if index in refused:
+                body.append(t("apply.missing.refused", name=both(x.name_zh, x.name_en),
+                              reason=both(*refused[index])))
+        if self.session.personal.get("notice_printed"):
+            body.append(t("apply.missing.printed"))
         return ViewModel(self.name, self.state, t("apply.missing.title"),
-                         body=(t("apply.missing.list", names=[both(x.name_zh, x.name_en) for x in missing]),
-                               t("apply.missing.explain", place=both(m.place_zh, m.place_en), phone=m.enquiry_phone)),
+                         body=tuple(body),
                          actions=(Action("finish", t("apply.missing.understood")),
                                   Action("rescan", t("apply.missing.rescan"), "secondary")),
                          screen="notice",

@@ -109,3 +109,25 @@ def test_real_ocr_refuses_a_licence_offered_as_the_form(world):
     _deliver(world, f, form)
     assert f.view().data["material"] == "户口簿" and f.error is None
     assert isinstance(form, np.ndarray)
+
+
+def test_the_one_time_notice_is_printed_with_every_missing_item_and_why(world):
+    from kiosk.devices.printer.receipts import parse_receipt
+    from kiosk.devices.printer.templates import build_receipt
+
+    f = _to_form_scan(world)
+    world.scanner.readings.append(DocumentReading("business_licence", 0.92))
+    world.scanner.page()
+    world.pump(f)
+    assert f.act("skip") and f.act("skip")  # the refused form, then the register
+    world.pump(f)
+    assert f.state == "missing"
+    kind, data = world.printer.printed[-1]
+    assert kind == "missing_notice"
+    notice = parse_receipt(kind, data)  # what the real printer validates
+    assert [(i.name, i.reason) for i in notice.items] == [
+        ("申请表", "材料类型不符：这是营业执照，需要的是申请表"), ("户口簿", "未提供")]
+    build_receipt(kind, data, "zh")  # and lays out
+    texts = [render(b, "zh") for b in f.view().body]
+    assert "一次性告知单已打印，请取走。" in texts
+    assert any(t.startswith("申请表未通过审核：材料类型不符") for t in texts)

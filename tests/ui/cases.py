@@ -39,10 +39,15 @@ def _good_page(t: Any) -> Iterator[None]:
     flow = t.app.flow
     yield from t.wait(lambda: flow.pending("page"), 10, "a page capture running")
     cmd = flow._pending.get("page")
+    # as a person does (and kiosk/scenarios/sim_runner.py): the next sheet goes down once the
+    # station saw the scanning area empty (the capture before it ended long ago: pages are read)
+    yield from t.wait(lambda: flow.scan_feedback == "no_page", 10, "the scanning area seen empty")
     t.hub.call("document_camera", "show", source="page_good")
     yield from t.wait(lambda: cmd is None or cmd.done(), 20, "the page captured")
     t.hub.call("document_camera", "show", source="no_page")
     yield from t.frames(3)
+    # the station reads each captured page (OCR, kind, cross-check) before it is accepted
+    yield from t.wait(lambda: flow.state != "reading", 90, "the page read")
 
 
 # -- apply, Chinese, touches only -----------------------------------------------------------------
