@@ -49,3 +49,21 @@ def test_file_sink_prints_counts_and_faults(tmp_path, certificate):
 def test_ipp_state_mapping(attrs, status, paper, toner, blocked):
     st = printer_state(attrs)
     assert (st.status, st.paper, st.toner, st.blocked) == (status, paper, toner, blocked)
+
+
+def test_simulated_station_falls_back_to_the_pdf_sink_without_cups(tmp_path, monkeypatch, caplog):
+    """Where no private CUPS can run (here: no cupsd on PATH), the simulated station prints to
+    file://OUT/certificates and says so in the log."""
+    from hw_sim.control import ControlHub
+    from kiosk.config.devices import DocPrinterConfig
+    from kiosk.devices.citizen_sim_wiring import start_docprinter_sim
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    hub = ControlHub()
+    try:
+        urls = start_docprinter_sim(DocPrinterConfig(url="cups://A4?server={sim}"), hub, tmp_path / "certs")
+    finally:
+        hub.close()
+    assert urls == {"docprinter": f"file://{tmp_path / 'certs'}"}
+    assert "printing certificates to file://" in caplog.text
+    assert start_docprinter_sim(DocPrinterConfig(url="cups://A4"), hub, tmp_path) == {}  # a real queue: untouched
