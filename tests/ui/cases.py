@@ -68,6 +68,15 @@ def apply_zh(t: Any) -> Iterator[None]:
     yield from t.press("ME-001")
     yield from t.wait_state("guide")
     t.shot("guide")
+    # voice: the guide's own text is spoken; the header's voice button goes loud -> off -> normal
+    t.check(app.voice is not None and app.voice.last_spoken and app.voice.last_spoken[0] == "guide",
+            f"the guide's instruction is spoken (last: {app.voice.last_spoken if app.voice else None})")
+    t.check(app.voice_level == "normal", "the voice button is in the header (voice: normal)")
+    yield from t.press("voice")
+    yield from t.press("voice")
+    t.check(app.voice.speaker.muted and app.voice_level == "off", "two touches on the voice button mute the prompts")
+    yield from t.press("voice")
+    t.check(not app.voice.speaker.muted and app.voice_level == "normal", "a third touch brings the voice back")
     yield from t.press("start")
     yield from t.wait_state("identify_card")
     t.check(app.flow.view().step == 2, "identify is step 2")
