@@ -7,7 +7,8 @@ The engine is loaded once per process (~1 s) and shared under a lock (onnxruntim
 used by one caller at a time here). Settings, chosen by bench/ocr.py on 2 cores:
 - the direction classifier is off: the scanner already turns upside-down pages upright;
 - detection runs on the page scaled to at most `DET_SIDE` px on its long side;
-- onnxruntime uses `THREADS` intra-op threads and one inter-op thread (no oversubscription).
+- onnxruntime keeps its own thread defaults: pinning 2 intra-op + 1 inter-op threads was slower
+  in bench/ocr.py (1077 vs 846 ms a flat page, same run), and no faster under heavy load.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 DET_SIDE = 1280
-THREADS = 2
 MIN_SCORE = 0.5
 
 _engine: Any = None
@@ -64,8 +64,7 @@ def engine() -> Any:
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError:
                 raise OcrUnavailable("OCR needs rapidocr-onnxruntime (pip install rapidocr-onnxruntime==1.4.4)") from None
-            _engine = RapidOCR(use_cls=False, intra_op_num_threads=THREADS, inter_op_num_threads=1,
-                               det_limit_type="max", det_limit_side_len=DET_SIDE, print_verbose=False)
+            _engine = RapidOCR(use_cls=False, det_limit_type="max", det_limit_side_len=DET_SIDE, print_verbose=False)
         return _engine
 
 
