@@ -1,6 +1,8 @@
 """The simulated back office, in process: implements `kiosk.services.backoffice.BackOffice`.
 
 It behaves like the authorities' systems from the station's point of view:
+- a submission whose scanned materials or forms are not parseable A4 PDFs with the declared page
+  count is refused (`invalid`), as a real office refuses it;
 - a submitted case is accepted at once; after `approve_after_s` (injected clock) it is approved,
   and an item whose result goes through the cabinet then becomes `result_ready` (staff deposit
   it); print items are approved on submission and come back with their document;
@@ -48,8 +50,11 @@ from kiosk.services.backoffice import (
     Rating,
     ResultDocument,
     SubmitReceipt,
+    SubmittedFile,
     TimelineEntry,
 )
+from kiosk.services.certificate_pdf import mask_name
+from kiosk.services.material_pdf import PDF_MEDIA_TYPE, MaterialPdfError, inspect_pdf
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 CONSENT_TTL_S = 600.0
@@ -95,6 +100,8 @@ class _SimCase:
     ref: str = ""
     receipt: SubmitReceipt | None = None
     document: ResultDocument | None = None
+    files: tuple[SubmittedFile, ...] = ()  # what was handed over (checked by `_check_files`)
+    name_masked: str = ""  # printed on a certificate ('奥*马')
 
 
 @dataclass
@@ -222,6 +229,7 @@ class SimBackOffice(BackOffice, SimDevice):
             total = sum(len(f.content) for f in submission.files)
             if total > MAX_SUBMISSION_BYTES:
                 raise BackofficeError("invalid", f"files total {total} bytes > {MAX_SUBMISSION_BYTES}")
+            _check_files(submission.files)
             matter = self._catalog_obj().find(submission.matter_code)
             if matter is None:
                 raise BackofficeError("rejected", f"unknown matter {submission.matter_code!r}")
@@ -235,7 +243,8 @@ class SimBackOffice(BackOffice, SimDevice):
                 status="submitted", submitted_mono=self.clock.monotonic(),
                 via_cabinet=bool(st and st.result_via_cabinet), result_size=st.result_size if st else None,
                 prints=bool(st and st.action == "print"), promised_days=matter.promised_days,
-                ref="BO" + uuid.uuid4().hex[:12].upper(),
+                ref="BO" + uuid.uuid4().hex[:12].upper(), files=tuple(submission.files),
+                name_masked=mask_name(submission.applicant.name),
             )
             self.cases[case_no] = case
             case.timeline.append(TimelineEntry(self._now_iso(), "submitted", "自助终端提交", "Submitted at the station",
@@ -421,10 +430,19 @@ class SimBackOffice(BackOffice, SimDevice):
 
     # ------------------------------------------------------------------ documents
     def _document(self, case: _SimCase, matter: Any) -> ResultDocument:
+        """The issued certificate: an A4 PDF with a verification QR (`kiosk.services.certificate_pdf`)."""
+        from kiosk.services.certificate_pdf import CertificateData, render_certificate
+
         verify = hashlib.sha256((case.submission_case_no + case.ref).encode()).hexdigest()[:12].upper()
-        content = _render_png([f"{matter.name_en}", f"case {case.submission_case_no}",
-                               f"holder {case.applicant_masked}", f"verify {verify}"])
-        return ResultDocument(case.submission_case_no, matter.name_zh, matter.name_en, "image/png", content, verify)
+        today = self.clock.now().date().isoformat()
+        data = CertificateData(
+            title_zh=matter.name_zh, title_en=matter.name_en, case_no=case.submission_case_no,
+            holder_name_masked=case.name_masked, holder_id_masked=case.applicant_masked,
+            issuer_zh=matter.authority_zh or "政务服务中心", issued_on=today, verify_code=verify,
+            lines_zh=(f"兹证明上述人员的{matter.name_zh}信息以本证明所载为准。",
+                      "本证明自出具之日起三个月内有效，可通过二维码或验证码核验真伪。"))
+        return ResultDocument(case.submission_case_no, matter.name_zh, matter.name_en, "application/pdf",
+                              render_certificate(data), verify)
 
     # ------------------------------------------------------------------ control commands
     def _case(self, case_no: str | None, statuses: tuple[str, ...]) -> list[_SimCase]:
@@ -551,6 +569,25 @@ class SimBackOffice(BackOffice, SimDevice):
                     "auto_pay": self.auto_pay, "pay_after_s": self.pay_after_s, "cases": len(self.cases),
                     "orders": len(self.orders), "sms": len(self.notifications), "ratings": len(self.ratings),
                     "pending_faults": len(self._fail_next), "pending_events": len(self._pending)}
+
+
+def _check_files(files: tuple[SubmittedFile, ...]) -> None:
+    """Refuse what a real office refuses: a scanned material or a form that is not a parseable
+    A4 PDF whose page count is the one declared."""
+    for i, f in enumerate(files):
+        if f.kind not in ("scan", "form"):
+            continue  # e-certificates come from the office's own registry
+        where = f"file {i} ({f.name}, {f.kind})"
+        if f.media_type != PDF_MEDIA_TYPE:
+            raise BackofficeError("invalid", f"{where}: media type {f.media_type!r}, materials must be {PDF_MEDIA_TYPE}")
+        try:
+            info = inspect_pdf(f.content)
+        except MaterialPdfError as exc:
+            raise BackofficeError("invalid", f"{where}: {exc}") from None
+        if info.pages != f.pages:
+            raise BackofficeError("invalid", f"{where}: declares {f.pages} page(s), the PDF has {info.pages}")
+        if not info.all_a4:
+            raise BackofficeError("invalid", f"{where}: pages must be A4, got {list(info.page_sizes_pt)} pt")
 
 
 def _sms_text(n: Notification) -> str:

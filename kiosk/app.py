@@ -59,6 +59,7 @@ class KioskApp(App):
     lang = StringProperty(i18n.DEFAULT_LANGUAGE)
     elder = BooleanProperty(False)
     station_name = StringProperty("")
+    voice_level = StringProperty("none")  # none (no speaker) | normal | loud | off: the header's voice button
     # sizes in pixels for the .kv rules (dp applied); switched by elder mode
     s_target = NumericProperty(0)
     s_body = NumericProperty(0)
@@ -94,6 +95,14 @@ class KioskApp(App):
         self.renders = 0
         self.last_act: tuple[str, bool] | None = None
         self.on_render: list[Any] = []  # callbacks(vm) after each render (scenario player, tests)
+        self.voice: Any = None  # kiosk.flows.voice.VoicePrompter when a speaker is configured
+        speaker = getattr(getattr(station, "devices", None), "speech", None)
+        if speaker is not None:
+            from kiosk.flows.voice import VoicePrompter
+
+            self.voice = VoicePrompter(speaker, lambda: self.lang, lambda: self.elder)
+            self.on_render.append(self.voice.on_render)
+            self.voice_level = "off" if speaker.muted else "loud" if speaker.volume >= 100 else "normal"
         self.notifier: Any = None  # a kiosk.core.sdnotify.Notifier when run as a service (run_cmd sets it)
         self._watchdog_ev: Any = None
 
@@ -113,6 +122,17 @@ class KioskApp(App):
 
     def set_elder(self, on: bool) -> None:
         self.elder = bool(on)
+
+    VOICE_LEVELS = {"normal": ("loud", 100, False), "loud": ("off", 100, True), "off": ("normal", 80, False)}
+
+    def cycle_voice(self) -> None:
+        """The header's voice button: normal -> loud -> off (muted) -> normal."""
+        if self.voice is None or self.voice_level not in self.VOICE_LEVELS:
+            return
+        level, volume, muted = self.VOICE_LEVELS[self.voice_level]
+        self.voice.speaker.set_volume(volume)
+        self.voice.set_muted(muted)
+        self.voice_level = level
 
     def tr(self, key: str, lang: str | None = None, **params: Any) -> str:
         """Translate a ui/flows message key; in .kv pass `app.lang` so the binding re-renders."""

@@ -95,6 +95,10 @@ def device_plan(config: StationConfig, urls: dict[str, str] | None = None,
                      "logo_path": d.printer.logo}),
         "cabinet": ("cabinet", urls.get("cabinet", config.cabinet.url), {"config": config.cabinet}),
     }
+    if d.docprinter is not None:  # the A4 document printer (certificates)
+        plan["docprinter"] = ("docprinter", urls.get("docprinter", d.docprinter.url), {})
+    if d.speech is not None:  # voice prompts
+        plan["speech"] = ("speech", urls.get("speech", d.speech.url), {"muted": d.speech.muted, "volume": d.speech.volume})
     if d.id_reader.url.startswith("pcsc:"):
         plan["id_reader"][2].pop("wlt_decoder", None)
         plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store

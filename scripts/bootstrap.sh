@@ -12,7 +12,11 @@ SYSTEM_PACKAGES=(
   mosquitto mosquitto-clients
   # the touch screen: virtual display, touch input, GL, a Simplified-Chinese font
   xvfb xauth libmtdev1 libgl1 libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri libglib2.0-0
-  fonts-wqy-microhei
+  fonts-wqy-microhei fonts-dejavu-core
+  # certificates (材料打印): a private CUPS with a PDF printer in tests and `make run`; pdftotext
+  cups cups-client cups-bsd printer-driver-cups-pdf poppler-utils libcups2-dev
+  # voice prompts and their checks
+  espeak-ng sox alsa-utils
   # deployment: the station's display server (deploy/systemd/kiosk-display.service) and
   # systemd-analyze, which checks the unit files offline (tests/deploy/test_units.py)
   xserver-xorg-core xserver-xorg-input-libinput systemd

@@ -38,6 +38,17 @@ def _done(cmd_name: str, completion: Completion[Any]) -> Command[Any]:
     return cmd
 
 
+@lru_cache(maxsize=1)
+def _page_image() -> Any:
+    """A corrected page as the real scanner delivers it (numpy BGR, A4 proportions): the apply
+    flow packs it into the material's PDF, and the back office refuses anything else."""
+    import numpy as np
+
+    img = np.full((297, 210, 3), 245, np.uint8)
+    img[30:267:18, 20:190] = 30
+    return img
+
+
 @lru_cache(maxsize=32)
 def _photo(person: str) -> bytes:
     from PIL import Image
@@ -144,6 +155,12 @@ class InstantScanner(DocumentScanner):
 
     def read_codes(self, image: Any) -> list[Code]:
         return []
+
+    def read_document(self, page: Any) -> Command[Any]:
+        from kiosk.devices.scanner.doc_kinds import DocumentReading
+
+        # instant means instant: no OCR here (bench/ocr.py measures it); the page goes unread
+        return _done("read_document", Completion.success(DocumentReading("unknown", 0.0, rule="instant: not read")))
 
     def capture(self, timeout: float = 60.0) -> Command[PageResult]:
         if self.sees is not None:
@@ -270,6 +287,13 @@ class InstantControls(Setups):
             else:
                 d.printer.set_status(DeviceStatus.OFFLINE if on else DeviceStatus.ONLINE)
             return None
+        if device == "docprinter" and cmd == "fault":  # same command as hw_sim.cups_printer.PrivateCups
+            kind = args["kind"]
+            if kind not in ("paper_out", "jam", "toner_out", "toner_low", "clear"):
+                raise ValueError(f"instant docprinter: no fault {kind!r}")
+            (d.docprinter.dir / ".status").write_text("ok" if kind in ("clear", "toner_low") else kind)
+            d.docprinter.check_status().result(5)
+            return kind
         if device == "cabinet":
             cab = d.cabinet
             if cmd == "jam_lock":
@@ -300,10 +324,10 @@ class InstantControls(Setups):
         barcode = barcode or (case_from_qr(qr) if qr else None)
         qr = qr or (receipt_qr(barcode) if barcode else None)
         codes = [Code("QRCODE", qr, "instant"), Code("CODE128", barcode, "instant")]
-        self.d.scanner.show(PageResult(True, None, True, [], page=b"page", codes=codes))
+        self.d.scanner.show(PageResult(True, None, True, [], page=_page_image(), codes=codes))
 
     def good_page(self) -> None:
-        self.d.scanner.show(PageResult(True, None, True, [], page=b"page"))
+        self.d.scanner.show(PageResult(True, None, True, [], page=_page_image()))
 
     def no_page(self) -> None:
         self.d.scanner.show(None)
@@ -311,11 +335,23 @@ class InstantControls(Setups):
     def reset(self) -> None:
         for device, cmd, args in (("camera", "set_person", {"identity": "obama"}), ("camera", "show", {"source": "holder"}),
                                   ("printer", "set_paper", {"state": "ok"}), ("printer", "offline", {"on": False}),
+                                  ("docprinter", "fault", {"kind": "clear"}),
                                   ("cabinet", "reset_faults", {}), ("cabinet", "close_all", {}),
                                   ("backoffice", "online", {})):
             self.call(device, cmd, **args)
         self.no_page()
         self.d.id_reader.remove()
+
+
+def _certificate_sink(root: Path) -> Any:
+    """The A4 printer here is the real `file://` PDF sink backend (no CUPS: instant means instant)."""
+    from kiosk.devices.registry import create_device
+
+    out = root / "out" / "certificates"
+    out.mkdir(parents=True, exist_ok=True)
+    printer = create_device("docprinter", f"file://{out}", name="docprinter")
+    printer.open()
+    return printer
 
 
 def start_instant_station(config: Any, root: str | Path, catalog: Any = None) -> tuple[Any, InstantControls, Any]:
@@ -332,7 +368,8 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     clock = OffsetClock()
     camera = InstantCamera()
     devices = Devices(id_reader=InstantReader(), camera=camera, face=InstantFace(camera), scanner=InstantScanner(),
-                      printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet))
+                      printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet),
+                      docprinter=_certificate_sink(Path(root)))
     bo = SimBackOffice(clock=clock, catalog=catalog, approve_after_s=config.backoffice.approve_after_s)
     prepare_sim_root(config, root)
     station = build_station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)

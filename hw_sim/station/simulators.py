@@ -9,7 +9,10 @@ station, and the station code path is the production one):
   stable symlink at that path (`{root}` = the station's directory), SAM module / lock boards;
 - `http://127.0.0.1:PORT/stream.mjpg`: an MJPEG camera (the face camera, or, for
   `[devices.scanner] camera_url`, the document camera);
-- `tcp://127.0.0.1:PORT`: the ESC/POS printer.
+- `tcp://127.0.0.1:PORT`: the ESC/POS printer;
+- `cups://A4?server={sim}`: a private cupsd with a cups-pdf queue (hw_sim/cups_printer.py), the A4
+  document printer; where a private CUPS cannot run (not root, no cups-pdf) the `file://` PDF sink
+  backend stands in and the log says so.
 A URL that names no local address (a real printer beside simulated everything else) gets no
 simulator and is used as it is. `urls` maps each simulated role to the URL actually served (with
 `free_ports`, the port the system chose)."""
@@ -23,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 from hw_sim.control import ControlHub
 
 ROOT_MARK = "{root}"
+SIM_MARK = "{sim}"  # [devices.docprinter] cups://A4?server={sim}: a private CUPS whose socket we choose
+QUEUE = "A4"
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
@@ -91,7 +96,31 @@ def start_simulators(config: Any, root: str | Path, *, free_ports: bool = False,
 
             hub.add(LockerBoardSim.from_config(config.cabinet, link=path)).start()
             urls["cabinet"] = fill_root(config.cabinet.url, root)
+        if d.docprinter is not None and SIM_MARK in d.docprinter.url:
+            # certificates land beside the receipts: <root>/out/certificates
+            out = Path(out_dir).parent if out_dir else root / "out"
+            urls.update(start_docprinter_sim(d.docprinter, hub, out / "certificates"))
     except Exception:
         hub.close()
         raise
     return hub, urls
+
+
+def start_docprinter_sim(docprinter_config: Any, hub: ControlHub, out_dir: Path) -> dict[str, str]:
+    """Start the simulated A4 printer (a private CUPS). Returns {"docprinter": URL}."""
+    import logging
+
+    from hw_sim.cups_printer import CupsError, PrivateCups
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cups = PrivateCups(out_dir=out_dir)
+    try:
+        cups.start()
+        cups.add_queue(QUEUE)
+    except (CupsError, OSError) as exc:
+        cups.cleanup()
+        logging.getLogger(__name__).warning("docprinter: no private CUPS (%s); printing certificates to file://%s",
+                                            exc, out_dir)
+        return {"docprinter": f"file://{out_dir}"}
+    hub.add(cups)
+    return {"docprinter": docprinter_config.url.replace(SIM_MARK, cups.server)}

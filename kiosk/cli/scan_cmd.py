@@ -1,5 +1,6 @@
 """`kiosk scan IMAGE... [--out FILE.pdf] [--json] [--flatbed]`: find, correct and judge the page
-in each image, read its codes, and optionally put the corrected pages into one A4 PDF.
+in each image, read its codes and its text (OCR: `document{kind, confidence, fields, text}`, see
+`kiosk.devices.scanner.doc_kinds`), and optionally put the corrected pages into one A4 PDF.
 
 Exit status: 0 when every image was read; 2 when an image file is missing, unreadable or
 corrupt (the others are still analysed and reported); 1 when the PDF cannot be written.
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "when no page edge is found, and cut-off/distance are not judged")
     p.add_argument("--gray", action="store_true", help="store PDF pages in grey (smaller, still lossless)")
     p.add_argument("--no-codes", action="store_true", help="do not read barcodes/QR codes")
+    p.add_argument("--no-ocr", action="store_true", help="do not read the text (no document kind or fields)")
     p.add_argument("--config", metavar="FILE", help="station TOML whose [devices.scanner] thresholds to use")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(func=_scan)
@@ -36,7 +38,23 @@ def _describe(name: str, r: dict[str, Any]) -> str:
         verdict = "OK" if q["ok"] else "problems: " + ", ".join(q["problems"])
         head = f"{name}: page found, {verdict} (blur {q.get('blur', 0):.0f}, paper {q.get('paper', 0):.0f})"
     codes = "".join(f"\n  {c['type']}: {c['text']!r}" for c in r["codes"])
+    doc = r.get("document")
+    if doc:
+        fields = ", ".join(f"{k}={v}" for k, v in doc["fields"].items() if k not in ("id_numbers", "dates"))
+        codes += f"\n  document: {doc['kind']} ({doc['confidence']:.2f}; {doc['rule']})" + (f"\n  fields: {fields}" if fields else "")
     return f"{head} [{r['ms']:.0f} ms]{codes}"
+
+
+def _read_document(page: Any) -> dict[str, Any]:
+    """OCR + document kind + key fields of a corrected page (`document` in the JSON)."""
+    from kiosk.devices.scanner.doc_kinds import read_document
+    from kiosk.devices.scanner.ocr import OcrUnavailable, read_lines
+
+    try:
+        lines, ms = read_lines(page)
+    except OcrUnavailable as exc:
+        return {"kind": "unknown", "confidence": 0.0, "fields": {}, "text": [], "error": str(exc)}
+    return read_document(lines, page.shape[1], page.shape[0], ms).to_json()
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -61,9 +79,12 @@ def _scan(args: argparse.Namespace) -> int:
             bad += 1
             results.append({"file": name, "error": str(exc)})
             continue
+        entry = {"file": name, **res.to_json()}
         if res.page is not None:
             pages.append(res.page)
-        results.append({"file": name, **res.to_json()})
+            if not args.no_ocr:
+                entry["document"] = _read_document(res.page)
+        results.append(entry)
     payload: dict[str, Any] = {"images": results}
     rc = 2 if bad else 0
     if args.out:

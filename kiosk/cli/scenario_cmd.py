@@ -4,6 +4,7 @@ transcript of states and outcomes; `kiosk scenario --list` lists them.
 The station runs in a temporary directory (its own database, key and control socket) unless
 `--root DIR` is given. `--instant` swaps the simulators for instant in-memory devices (what
 `bench/scenarios.py` measures). `--show` prints the script itself as JSON (for a UI runner).
+`--json` lists what the visit printed: `"documents": [{"kind": "certificate", "pdf": PATH, "pages": N}]`.
 Exit status 0 only when the visit ended with the scenario's expected outcome.
 """
 
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
+from typing import Any
 
 from kiosk.cli._output import exit_on_sigterm, fail
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         if echo:
             echo(f"scenario {scenario.name}: {scenario.title}")
         result = ScenarioRunner(station, controls, clock, lang=args.lang).run(scenario, echo=echo)
+        result["documents"] = produced_documents(station.flow, hub)
     finally:
         try:
             station.close()
@@ -89,9 +95,27 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"scenario": result["scenario"], "outcome": result["outcome"], "expected": result["expected"],
                           "ok": result["ok"], "states": result["states"], "ms": result["ms"],
-                          "start_ms": round(start_ms, 1)}, ensure_ascii=False))
+                          "start_ms": round(start_ms, 1), "documents": result["documents"]}, ensure_ascii=False))
     else:
+        for doc in result["documents"]:
+            print(f"document: {doc['kind']}, {doc['pages']} page(s): {doc['pdf']}")
         mark = "OK" if result["ok"] else f"UNEXPECTED (expected {result['expected']})"
         print(f"outcome: {result['outcome']}  {mark}  ({result['ms']:.0f} ms; station start {start_ms:.0f} ms)")
     sys.stdout.flush()
     return 0 if result["ok"] else 1
+
+
+def produced_documents(flow: Any, hub: Any) -> list[dict[str, Any]]:
+    """What the visit printed: kind, the PDF the printer produced (a sink's file, or the one the
+    simulated CUPS printer wrote for the job) and the pages the printer counted."""
+    out: list[dict[str, Any]] = []
+    for doc in getattr(flow, "documents", None) or []:
+        path = doc.output
+        if path is None and hub is not None:
+            try:
+                path = hub.call("docprinter", "output", job_id=doc.job_id)
+            except Exception as exc:  # a real printer beside the simulators: no file to point at
+                path = None
+                log.warning("no output PDF for job %s: %s", doc.job_id, exc)
+        out.append({"kind": doc.kind, "pdf": path, "pages": doc.pages})
+    return out

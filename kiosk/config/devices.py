@@ -79,9 +79,23 @@ class PrinterConfig(Section):
     logo: str | None = Field(default=None, description="PNG printed atop receipts (at most 576 dots wide)")
 
 
+class DocPrinterConfig(Section):
+    url: str = Field(description="cups://QUEUE[?server=/run/cups/cups.sock|HOST:PORT], ipp://HOST[:PORT]/printers/QUEUE, "
+                                 "or file:///DIR (a PDF sink, simulated stations only)")
+    job_timeout_s: float = Field(default=120.0, gt=0, le=900, description="a certificate not printed by then is cancelled")
+
+
+class SpeechConfig(Section):
+    url: str = Field(description="alsa://default (espeak-ng + aplay) or wav:///DIR (files only: tests, simulators)")
+    muted: bool = Field(default=False, description="start muted (the screen's mute switch changes it)")
+    volume: int = Field(default=80, ge=0, le=100)
+
+
 class DevicesConfig(Section):
     id_reader: IdReaderConfig
     camera: CameraConfig
     face: FaceConfig = FaceConfig()
     scanner: ScannerConfig
     printer: PrinterConfig
+    docprinter: DocPrinterConfig | None = None  # the A4 document printer (certificate prints)
+    speech: SpeechConfig | None = None  # voice prompts (espeak-ng)

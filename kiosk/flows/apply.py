@@ -2,6 +2,8 @@
 remaining materials → one-time notice of anything missing (一次性告知) → pay → submit → receipt,
 optionally dropping paper originals into a compartment.
 
+Scanned materials are packed into one A4 PDF each (`kiosk.services.material_pdf`) on the
+service runner when the case is submitted; from then on the session holds the PDFs only.
 Guidance-only matters end after the guide (outcome `guided`): the station says where and how to
 apply. A print item (instant certificate) prints its result with the receipt. When the printer
 cannot print, the receipt is shown on screen as a QR code (outcome stays `completed`).
@@ -11,6 +13,7 @@ identification outcomes (see `kiosk.flows.identify`) and timeout / canceled / er
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
@@ -21,6 +24,10 @@ from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.devices.docprinter import PrintFailure
+from kiosk.devices.scanner.crosscheck import CardFacts, cross_check, wanted_kinds
+from kiosk.services.certificate_pdf import verify_url
+from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
 SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
                  "skewed", "too_small", "no_page", "next_page")
@@ -34,10 +41,10 @@ class ApplyFlow(IdentifyMixin, Flow):
     STEPS = (
         ("apply.step.choose", ("choose", "guide")),
         ("apply.step.identify", ("identify_card", "identify_face")),
-        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "missing")),
+        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
         ("apply.step.pay", ("pay",)),
-        ("apply.step.submit", ("submit", "receipt", "receipt_on_screen", "dropoff_offer", "dropoff_open",
-                               "dropoff_close", "done")),
+        ("apply.step.submit", ("submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
+                               "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
     )
 
     def __init__(self, ctx: Any, matter_code: str | None = None) -> None:
@@ -50,6 +57,8 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.last_problems: list[str] = []
         self.compartment: str | None = None
         self._pay_next_poll = 0.0
+        # what the visit produced (kind, pages, where): no content, nothing personal; kept after the end
+        self.documents: list[ProducedDocument] = []
         super().__init__(ctx)
         if matter_code:
             self.act("select", code=matter_code)
@@ -217,6 +226,8 @@ class ApplyFlow(IdentifyMixin, Flow):
 
     def enter_scan(self) -> None:
         self.scan_feedback = None
+        if self.session.personal.pop("hold_capture", False):
+            return  # a refused page may still lie there: the person retakes when ready
         self.start("page", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
 
     def view_scan(self) -> ViewModel:
@@ -259,15 +270,11 @@ class ApplyFlow(IdentifyMixin, Flow):
             return
         index, m = cur
         if c.ok and c.data is not None and c.data.ok:
-            pages = self.session.pages.setdefault(str(index), [])
-            pages.append(c.data.page)
+            # a good picture: now read what it is (OCR, kind, fields) before it is accepted
+            self.session.personal["reading_page"] = c.data.page  # personal: in the session only
             self.last_problems = []
             self.error = None
-            if len(pages) >= m.pages:
-                self.session.personal["attached"][index] = "scan"
-                self._next_material()
-            else:
-                self.go("scan")
+            self.go("reading")
             return
         if c.ok and c.data is not None:
             self.last_problems = list(c.data.problems)
@@ -282,6 +289,55 @@ class ApplyFlow(IdentifyMixin, Flow):
             self.error = t("apply.scan.no_page")
         # stay on this material; the person retakes or skips
 
+    def enter_reading(self) -> None:
+        self.start("read", self.ctx.devices.scanner.read_document(self.session.personal["reading_page"]))
+
+    def view_reading(self) -> ViewModel:
+        cur = self._current_material()
+        assert cur is not None
+        _, m = cur
+        return ViewModel(self.name, self.state, t("apply.scan.title"),
+                         body=(t("apply.scan.reading"),), busy=True, screen="message",
+                         data={"material": m.name_zh, "material_en": m.name_en})
+
+    def done_read(self, c: Completion[Any]) -> None:
+        """材料智审: refuse a page of the wrong kind or with another person's data (naming the
+        rule and what is wanted); accept the rest, keeping flags for the back office's staff.
+        A page that could not be read at all is accepted and flagged: OCR must not block."""
+        page = self.session.personal.pop("reading_page", None)
+        cur = self._current_material()
+        if cur is None or page is None or c.code is ResultCode.CANCELED:
+            return
+        index, m = cur
+        flags: list[str] = []
+        if c.ok and c.data is not None:
+            identity = self.session.identity
+            card = CardFacts(identity.id_number, identity.name) if identity is not None else None
+            findings = cross_check(c.data, card, self.clock.now().date(), wanted_kinds(m.name_zh))
+            refused = [f for f in findings if f.verdict == "refuse"]
+            if refused:
+                self.last_problems = [f.rule for f in refused]
+                self.error = t("apply.scan.refused", reason=both(refused[0].zh, refused[0].en))
+                self.ctx.services.audit.append("station", "apply.material_refused", self.matter.code,
+                                               material=index, rule=refused[0].rule, kind=c.data.kind)
+                self.session.personal.setdefault("refused", {})[index] = (refused[0].zh, refused[0].en)
+                self.session.personal["hold_capture"] = True
+                self.go("scan")  # this material again; the person places the right page and retakes, or skips
+                return
+            flags = [f.rule for f in findings]
+        else:
+            flags = ["not_read"]
+        if flags:
+            self.session.personal.setdefault("flags", {}).setdefault(index, set()).update(flags)
+        pages = self.session.pages.setdefault(str(index), [])
+        pages.append(page)
+        self.error = None
+        if len(pages) >= m.pages:
+            self.session.personal["attached"][index] = "scan"
+            self._next_material()
+        else:
+            self.go("scan")
+
     def _next_material(self) -> None:
         if self._current_material() is not None and self.ctx.devices.scanner is not None:
             self.go("scan")
@@ -289,25 +345,64 @@ class ApplyFlow(IdentifyMixin, Flow):
             self.go("missing")
 
     # -- one-time notice ----------------------------------------------------------------------
-    def _missing(self) -> list[Any]:
+    def _missing_indexed(self) -> list[tuple[int, Any]]:
         assert self.matter is not None
         if mx.action(self.matter) == "drop_off" and self.ctx.devices.cabinet is not None:
             return []  # what is not scanned goes into the compartment as paper
         attached = self.session.personal.get("attached", {})
-        return [m for i, m in mx.materials(self.matter) if m.required and i not in attached
+        return [(i, m) for i, m in mx.materials(self.matter) if m.required and i not in attached
                 and m.form != "electronic"]
 
+    def _missing(self) -> list[Any]:
+        return [m for _, m in self._missing_indexed()]
+
     def enter_missing(self) -> None:
-        if not self._missing():
+        missing = self._missing_indexed()
+        if not missing:
             self._after_materials()
+            return
+        printer = self.ctx.devices.printer
+        if printer is None or str(printer.status) in ("no_device", "hardware_error", "offline") or \
+                printer.class_status.get("paper") in ("out", "jammed"):
+            return  # shown on screen only
+        self.start("notice", printer.print_document("missing_notice", self._notice_data(missing), self.ctx.lang))
+
+    def _notice_data(self, missing: list[tuple[int, Any]]) -> dict[str, Any]:
+        """一次性告知单: every missing item, why (the refusal's rule, or not provided), where to get it."""
+        assert self.matter is not None
+        zh = self.ctx.lang == "zh"
+        refused = self.session.personal.get("refused", {})
+        m = self.matter
+        items = []
+        for index, mat in missing:
+            why = refused.get(index)
+            reason = (why[0] if zh else why[1]) if why else ("未提供" if zh else "not provided")
+            where = (mat.note_zh if zh else mat.note_en) or None
+            items.append({"name": (mat.name_zh if zh else mat.name_en)[:60], "reason": reason[:80],
+                          **({"where": where[:80]} if where else {})})
+        return {"service_item": (m.name_zh if zh else m.name_en)[:60], "items": items[:20],
+                "place": ((m.place_zh if zh else m.place_en) or "")[:60] or None,
+                "enquiry_phone": m.enquiry_phone or None,
+                "issued_at": self.clock.now().replace(tzinfo=None).isoformat(timespec="seconds")}
+
+    def done_notice(self, c: Completion[Any]) -> None:
+        self.session.personal["notice_printed"] = c.ok
 
     def view_missing(self) -> ViewModel:
         assert self.matter is not None
         missing = self._missing()
         m = self.matter
+        body = [t("apply.missing.list", names=[both(x.name_zh, x.name_en) for x in missing]),
+                t("apply.missing.explain", place=both(m.place_zh, m.place_en), phone=m.enquiry_phone)]
+        refused = self.session.personal.get("refused", {})
+        for index, x in self._missing_indexed():
+            if index in refused:
+                body.append(t("apply.missing.refused", name=both(x.name_zh, x.name_en),
+                              reason=both(*refused[index])))
+        if self.session.personal.get("notice_printed"):
+            body.append(t("apply.missing.printed"))
         return ViewModel(self.name, self.state, t("apply.missing.title"),
-                         body=(t("apply.missing.list", names=[both(x.name_zh, x.name_en) for x in missing]),
-                               t("apply.missing.explain", place=both(m.place_zh, m.place_en), phone=m.enquiry_phone)),
+                         body=tuple(body),
                          actions=(Action("finish", t("apply.missing.understood")),
                                   Action("rescan", t("apply.missing.rescan"), "secondary")),
                          screen="notice",
@@ -422,6 +517,31 @@ class ApplyFlow(IdentifyMixin, Flow):
 
     # -- submit -------------------------------------------------------------------------------
     def enter_submit(self) -> None:
+        """Pack every scanned material into its PDF (off the UI thread), then submit."""
+        assert self.matter is not None
+        todo = {index: (mat.name_zh, list(self.session.pages.get(str(index), [])))
+                for index, mat in mx.materials(self.matter)
+                if self.session.personal["attached"].get(index) == "scan"}
+
+        def pack() -> dict[int, MaterialPdf]:
+            return {index: material_pdf(pages, title) for index, (title, pages) in todo.items()}
+
+        self.start("pack", self.ctx.services.run("pack", pack))
+
+    def done_pack(self, c: Completion[Any]) -> None:
+        if not c.ok:
+            case_no = self.session.personal["case_no"]
+            self._withdraw(f"materials not packed: {c.detail}"[:80])
+            self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=str(c.detail)[:80])
+            self.end("submit_failed", t("apply.submit.failed"))
+            return
+        # from here on the station holds each material as its PDF only, never the raw pixels
+        self.session.personal["material_pdfs"] = c.data
+        for index in c.data:
+            self.session.pages.pop(str(index), None)
+        self._submit()
+
+    def _submit(self) -> None:
         from kiosk.services.backoffice import CaseSubmission, SubmittedFile
 
         assert self.matter is not None
@@ -429,6 +549,7 @@ class ApplyFlow(IdentifyMixin, Flow):
         applicant = applicant_of(self.session.identity)
         files: list[Any] = []
         ecerts = self.session.personal.get("ecerts", {})
+        pdfs = self.session.personal.get("material_pdfs", {})
         attached = self.session.personal["attached"]
         for index, mat in mx.materials(m):
             how = attached.get(index)
@@ -436,13 +557,15 @@ class ApplyFlow(IdentifyMixin, Flow):
                 e = ecerts[mat.ecert_type]
                 files.append(SubmittedFile(mat.name_zh, "ecert", e.media_type, e.content, index))
             elif how == "scan":
-                pages = self.session.pages.get(str(index), [])
-                files.append(SubmittedFile(mat.name_zh, "scan", "application/octet-stream",
-                                           _pages_bytes(pages), index, pages=len(pages)))
+                pdf = pdfs[index]
+                files.append(SubmittedFile(mat.name_zh, "scan", pdf.media_type, pdf.content, index,
+                                           pages=pdf.pages))
         order = self.session.personal.get("order")
+        flags = self.session.personal.get("flags", {})
+        form = {f"check.material_{i}": ",".join(sorted(rules)) for i, rules in sorted(flags.items())}
         submission = CaseSubmission(
             case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
-            applicant=applicant, files=tuple(files), payment_order_id=order.order_id if order else None,
+            applicant=applicant, files=tuple(files), form=form, payment_order_id=order.order_id if order else None,
             submitted_at=self.clock.now().isoformat(timespec="seconds"))
         bo = self.ctx.services.backoffice
         self.start("submit", self.ctx.services.run("submit", lambda: bo.submit_case(submission)))
@@ -469,9 +592,70 @@ class ApplyFlow(IdentifyMixin, Flow):
                 pass
         self.ctx.services.audit.append("station", "apply.submitted", case_no, matter=self.matter.code)
         self.session.personal["document"] = receipt.document
+        if receipt.document is not None and mx.action(self.matter) == "print":
+            self.go("certificate")
+        else:
+            self.go("receipt")
+
+    # -- certificate (print items) -------------------------------------------------------------
+    def enter_certificate(self) -> None:
+        printer = self.ctx.devices.docprinter
+        doc = self.session.personal["document"]
+        if printer is None:
+            self._certificate_failed("unavailable", "no document printer configured")
+            return
+        # no check of the last known status here: the printer reads its state before each job
+        # and refuses with the reason, and a stale "paper out" must not block the next citizen
+        # an ASCII job title: CUPS logs and cups-pdf file names mangle Chinese; the case number says enough
+        self.start("certificate", printer.print_pdf(doc.content, f"certificate-{doc.case_no}"))
+
+    def view_certificate(self) -> ViewModel:
+        doc = self.session.personal["document"]
+        return ViewModel(self.name, self.state, t("apply.certificate.title"),
+                         body=(t("apply.certificate.printing", name=both(doc.title_zh, doc.title_en)),),
+                         busy=True, screen="message", illustration="take_receipt")
+
+    def done_certificate(self, c: Completion[Any]) -> None:
+        case_no = self.session.personal["case_no"]
+        if c.ok:
+            job = c.data
+            self.documents.append(ProducedDocument("certificate", job.pages, job.job_id, job.output))
+            self.session.personal["certificate_pages"] = job.pages
+            self.ctx.services.audit.append("station", "apply.certificate_printed", case_no, pages=job.pages,
+                                           job=job.job_id)
+            self.go("receipt")
+            return
+        failure = c.data if isinstance(c.data, PrintFailure) else None
+        self._certificate_failed(failure.reason if failure else "unavailable", c.detail)
+
+    def _certificate_failed(self, reason: str, detail: str) -> None:
+        case_no = self.session.personal["case_no"]
+        self.session.personal["certificate_failure"] = reason if reason in CERT_FAILURES else "unavailable"
+        self.ctx.services.audit.append("station", "apply.certificate_failed", case_no, reason=reason,
+                                       detail=str(detail)[:80])
+        self.go("certificate_failed")
+
+    def view_certificate_failed(self) -> ViewModel:
+        doc = self.session.personal["document"]
+        reason = self.session.personal.get("certificate_failure", "unavailable")
+        body = [t(f"apply.certificate.failed.{reason}"), t("apply.certificate.electronic_copy")]
+        if mx.fee_fen(self.matter) == 0:
+            body.append(t("apply.certificate.no_charge"))
+        return ViewModel(self.name, self.state, t("apply.certificate.failed_title"), body=tuple(body),
+                         actions=(Action("continue", t("common.ok")),), screen="receipt_qr",
+                         data={"qr": verify_url(doc.verify_code), "case_no": doc.case_no, "reason": reason})
+
+    def act_certificate_failed(self, action_id: str, **_: Any) -> bool:
+        if action_id != "continue":
+            return False
         self.go("receipt")
+        return True
 
     # -- receipt ------------------------------------------------------------------------------
+    def _scanned_pages(self, index: int) -> int:
+        pdf = self.session.personal.get("material_pdfs", {}).get(index)
+        return pdf.pages if pdf is not None else len(self.session.pages.get(str(index), []))
+
     def _receipt_data(self) -> dict[str, Any]:
         assert self.matter is not None
         identity = self.session.identity
@@ -484,7 +668,7 @@ class ApplyFlow(IdentifyMixin, Flow):
             how = attached.get(index)
             if how:
                 mats.append({"name": mat.name_zh[:40], "form": "e-cert" if how == "ecert" else "scan",
-                             "pages": len(self.session.pages.get(str(index), [])) if how == "scan" else 0})
+                             "pages": self._scanned_pages(index) if how == "scan" else 0})
         return {"case_number": p["case_no"], "service_item": self.matter.name_zh,
                 "applicant_id_masked": identity.id_number_masked if identity else "****",
                 "materials": mats, "promised_date": p.get("promised_date") or now.date().isoformat(),
@@ -615,11 +799,25 @@ class ApplyFlow(IdentifyMixin, Flow):
     def cancellable(self) -> bool:
         # once the case is submitted there is nothing left to cancel: the receipt and drop-off
         # screens offer their own way forward
-        return self.state not in ("ecert_fetch", "submit", "receipt", "receipt_on_screen", "dropoff_offer",
+        return self.state not in ("ecert_fetch", "submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
                                   "dropoff_open", "dropoff_close", "done")
 
 
 SCAN_PROBLEMS = PROBLEMS
+CERT_FAILURES = ("paper_out", "jammed", "toner_out", "dropped", "unavailable")
+
+
+@dataclass(frozen=True)
+class ProducedDocument:
+    """A document the visit produced: its kind, pages counted by the printer, the job and where a
+    sink wrote it (None for a real printer). Nothing personal."""
+
+    kind: str
+    pages: int
+    job_id: str
+    output: str | None = None
+
+
 RECEIPT_URL = RECEIPT_URL_PREFIX
 
 
@@ -663,14 +861,3 @@ def case_from_qr(text: str) -> str | None:
         return str(parse_any(candidate).case)
     except PayloadError:
         return None
-
-
-def _pages_bytes(pages: list[Any]) -> bytes:
-    """The scanned pages as bytes for submission."""
-    out = bytearray()
-    for page in pages:
-        if isinstance(page, (bytes, bytearray)):
-            out += page
-        elif hasattr(page, "tobytes"):
-            out += page.tobytes()
-    return bytes(out)

@@ -56,9 +56,13 @@ class Devices:
     scanner: Any = None
     printer: Any = None
     cabinet: Any = None
+    docprinter: Any = None  # kiosk.devices.docprinter.DocumentPrinter (A4 certificates)
+    speech: Any = None  # kiosk.devices.speech.Speaker (voice prompts)
 
     def items(self) -> list[tuple[str, Any]]:
-        return [(k, getattr(self, k)) for k in ("id_reader", "camera", "face", "scanner", "printer", "cabinet")]
+        optional = tuple(r for r in ("docprinter", "speech") if getattr(self, r) is not None)  # newer, optional roles
+        return [(k, getattr(self, k)) for k in ("id_reader", "camera", "face", "scanner", "printer", "cabinet",
+                                                *optional)]
 
 
 @dataclass

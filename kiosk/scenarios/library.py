@@ -41,6 +41,24 @@ _add(Scenario(
     ]), "completed"))
 
 _add(Scenario(
+    "print-certificate", "Print a social-insurance certificate on the A4 printer: card + face, e-certificate, "
+    "certificate printed and its pages counted, receipt",
+    "apply", tuple([
+        act("select", code="SI-001"), wait("guide"), act("start"), *_identify(),
+        wait("ecert_consent"), act("consent"), wait("certificate", 30), wait("done", 60), act("finish"),
+    ]), "completed"))
+
+_add(Scenario(
+    "print-certificate-paper-out", "The A4 printer is out of paper: the citizen is told, gets the electronic "
+    "certificate by QR code, and is not charged",
+    "apply", tuple([
+        sim("docprinter", "fault", kind="paper_out"),
+        act("select", code="SI-001"), wait("guide"), act("start"), *_identify(),
+        wait("ecert_consent"), act("consent"), wait("certificate_failed", 30), act("continue"),
+        wait("done", 30), act("finish"), sim("docprinter", "fault", kind="clear"),
+    ]), "completed"))
+
+_add(Scenario(
     "apply-missing-material", "Apply without the required proof of premises: one-time notice of what is missing",
     "apply", tuple([
         act("select", code="ME-001"), wait("guide"), act("start"), *_identify(),

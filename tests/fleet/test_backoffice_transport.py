@@ -95,7 +95,11 @@ def test_hostile_response_is_invalid_not_a_crash(wired):
 
 
 def test_a_case_submitted_over_mqtt_is_approved_and_its_result_announced(broker, make_station, make_backoffice):
+    import numpy as np
+
     from kiosk.services.backoffice import CaseSubmission, SubmittedFile
+    from kiosk.services.material_pdf import material_pdf
+    pdf = material_pdf([np.full((297, 210), 250, np.uint8)], "居民身份证")  # the office refuses anything else
     delegate = SimBackOffice(approve_after_s=3600)
     bo = make_backoffice(broker, delegate=delegate)
     st = make_station(broker)
@@ -104,7 +108,7 @@ def test_a_case_submitted_over_mqtt_is_approved_and_its_result_announced(broker,
     ident = get_identity("obama")
     sub = CaseSubmission(case_no="SH01-20261122-0001-7", matter_code="SI-003", station_id=st.kiosk_id,
                          applicant=Applicant(ident.id_number, ident.name_zh, "1101**********0134"),
-                         files=(SubmittedFile("居民身份证", "scan", "application/pdf", b"%PDF-1.4 test"),),
+                         files=(SubmittedFile("居民身份证", "scan", pdf.media_type, pdf.content, pages=pdf.pages),),
                          submitted_at="2026-11-22T03:00:00+00:00")
     receipt = mbo.submit_case(sub)
     assert receipt.accepted and receipt.status == "accepted"

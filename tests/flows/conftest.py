@@ -124,7 +124,7 @@ class World:
         assert flow.act("pin", pin=pin)
 
 
-_SERVICE_CALLS = ("ecerts", "order", "paid", "submit", "status", "notify", "ping", "report", "rating",
+_SERVICE_CALLS = ("ecerts", "order", "paid", "pack", "submit", "status", "notify", "ping", "report", "rating",
                   "cancel_payment")
 
 
@@ -159,7 +159,7 @@ def build_world(tmp_path: Path) -> World:
     reader, camera, face = fakes.FakeReader(), fakes.FakeCamera(), fakes.FakeFace()
     scanner, printer = fakes.FakeScanner(), fakes.FakePrinter()
     devices = Devices(id_reader=reader, camera=camera, face=face, scanner=scanner, printer=printer,
-                      cabinet=fakes.FakeCabinetDevice())
+                      cabinet=fakes.FakeCabinetDevice(), docprinter=fakes.FakeDocPrinter())
     events = EventQueue()
     ctx = FlowContext(clock=clock, events=events, devices=devices, services=services, idle_timeout_s=60,
                       warning_s=20, more_time_s=60, station_id="sim-0001")

@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.devices.base import Command, Completion, DeviceStatus, ResultCode
 from kiosk.devices.cabinet import Cabinet
 from kiosk.devices.camera import Camera, Frame
+from kiosk.devices.docprinter import DocumentPrinter, PrintedJob, PrintFailure
 from kiosk.devices.face import Decision, FaceVerdict, FaceVerifier
 from kiosk.devices.idreader import IdentityRecord, IdReader
 from kiosk.devices.printer import ReceiptPrinter
@@ -146,10 +147,21 @@ class FakeFace(_Scripted, FaceVerifier):
                                              FaceVerdict(Decision.NO_MATCH, None, 1, "spoof")))
 
 
+def page_image(width: int = 210, height: int = 297) -> Any:
+    """A small upright page as the scanner delivers it: white paper with dark text lines (BGR)."""
+    import numpy as np
+
+    img = np.full((height, width, 3), 245, np.uint8)
+    for y in range(30, height - 30, 18):
+        img[y:y + 6, 20:width - 20 - (y % 50)] = 30
+    return img
+
+
 class FakeScanner(_Scripted, DocumentScanner):
     def __init__(self) -> None:
         DocumentScanner.__init__(self, "scanner")
         self._init_script()
+        self.readings: deque[Any] = deque()  # DocumentReading or Completion, for read_document
         self.set_status(DeviceStatus.ONLINE)
 
     def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False) -> PageResult:
@@ -164,9 +176,19 @@ class FakeScanner(_Scripted, DocumentScanner):
     def read_codes(self, image: Any) -> list[Code]:
         return []
 
+    def read_document(self, page: Any) -> Command[Any]:
+        """Completes at once: the next queued reading (`readings`), else an unread page."""
+        from kiosk.devices.scanner.doc_kinds import DocumentReading
+
+        reading = self.readings.popleft() if self.readings else DocumentReading("unknown", 0.0, rule="fake: not read")
+        cmd: Command[Any] = Command("read_document")
+        cmd.complete(reading if isinstance(reading, Completion) else Completion.success(reading))
+        return cmd
+
     def page(self, ok: bool = True, problems: tuple[str, ...] = ()) -> bool:
+        """Complete the capture with a corrected page image, as the real scanner does (numpy BGR)."""
         return self.complete_next(Completion.success(PageResult(True, None, ok, list(problems),
-                                                                page=b"page-bytes" if ok else None)))
+                                                                page=page_image() if ok else None)))
 
     def code(self, text: str, kind: str = "QRCODE") -> bool:
         return self.complete_next(Completion.success(PageResult(True, None, True, [], page=None,
@@ -190,6 +212,42 @@ class FakePrinter(_Scripted, ReceiptPrinter):
         cmd = self._command("print", kind)
         if cmd.done() and cmd.result(0).ok:
             self.printed.append((kind, data))
+        return cmd
+
+
+class FakeDocPrinter(_Scripted, DocumentPrinter):
+    """The A4 printer interface in memory: `print_pdf` checks it was given a PDF, then completes
+    from the queue (or stays running until `complete_next`). `auto=True` prints at once, counting
+    the PDF's pages as a printer would."""
+
+    def __init__(self, auto: bool = True) -> None:
+        DocumentPrinter.__init__(self, "docprinter")
+        self._init_script()
+        self.auto = auto
+        self.printed: list[tuple[str, int]] = []
+        self.set_status(DeviceStatus.ONLINE, paper="ok", toner="ok")
+
+    def print_pdf(self, pdf: bytes, title: str, timeout: float = 120.0) -> Command[PrintedJob]:
+        from kiosk.services.material_pdf import inspect_pdf
+
+        pages = inspect_pdf(pdf).pages  # raises on anything that is not a PDF: the test fails
+        paper = self.class_status.get("paper")
+        if paper in ("out", "jammed"):  # as the real backends: state read before sending
+            self.calls.append(("refused", title))
+            cmd: Command[PrintedJob] = Command("print_pdf")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"paper {paper}",
+                                    PrintFailure("paper_out" if paper == "out" else "jammed", f"paper {paper}")))
+            return cmd
+        if self.auto and not self.queued:
+            self.queued.append(Completion.success(PrintedJob(str(len(self.printed) + 1), pages, pages)))
+        cmd = self._command("print_pdf", title)
+        if cmd.done() and cmd.result(0).ok:
+            self.printed.append((title, pages))
+        return cmd
+
+    def check_status(self) -> Command[dict]:
+        cmd: Command[dict] = Command("check_status")
+        cmd.complete(Completion.success(self.snapshot()))
         return cmd
 
 

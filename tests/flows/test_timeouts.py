@@ -53,7 +53,7 @@ def match(w, f):
 
 def page(w, f):
     w.scanner.page()
-    one(w, f)
+    one(w, f)  # the captured page: now it is being read (OCR, kind, cross-check)
 
 
 def close(comp_key="compartment"):
@@ -75,6 +75,14 @@ def paper_out(w):
     w.printer.set_status(w.printer.status, paper="out")
 
 
+def no_docprinter(w):
+    w.devices.docprinter = None
+
+
+def slow_docprinter(w):
+    w.devices.docprinter = fakes.FakeDocPrinter(auto=False)
+
+
 def ready_case(w):
     no = w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5).case_no
     for s in ("accepted", "approved", "result_ready"):
@@ -93,9 +101,14 @@ def scan_code(text_of):
 WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
     "apply": [
         (None, [act("select", code="RE-003"), act("start"), insert("obama"), match, act("consent"), one, page,
-                one, pay, one, one, act("dropoff"), one, close()]),
+                one, one, pay, one, one, one, act("dropoff"), one, close()]),  # pay, pack, submit, print
         (paper_out, [act("select", code="SI-001"), act("start"), insert("obama"), match, act("consent"), one,
-                     one]),
+                     one, one, one]),  # e-certificates, pack, submit, certificate printed
+        # no A4 printer: the certificate is offered electronically, then the receipt
+        (no_docprinter, [act("select", code="SI-001"), act("start"), insert("obama"), match, act("consent"),
+                         one, one, one, act("continue")]),
+        (slow_docprinter, [act("select", code="SI-001"), act("start"), insert("obama"), match, act("consent"),
+                           one, one, one]),  # ... and the certificate is printing
         (None, [act("select", code="PS-002"), act("start"), insert("obama"), match, act("decline"),
                 act("skip"), act("skip"), act("skip")]),
     ],

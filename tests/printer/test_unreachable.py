@@ -3,6 +3,8 @@ pty, usb, cups): open never raises, printing says what is wrong."""
 
 from __future__ import annotations
 
+import sys
+
 import socket
 import threading
 
@@ -124,7 +126,8 @@ def test_usb_printer_absent(open_printer):
 
 
 def test_cups_without_cups(open_printer, monkeypatch):
-    monkeypatch.setenv("PATH", "/nonexistent")  # no lp command; pycups is not installed here
+    monkeypatch.setenv("PATH", "/nonexistent")  # no lp command
+    monkeypatch.setitem(sys.modules, "cups", None)  # and no pycups (it is installed for the A4 printer)
     pytest.importorskip("escpos")
     p = open_printer("cups://receipts")
     assert p.status is DeviceStatus.NO_DEVICE and "pycups or the lp command" in p.snapshot()["detail"]
@@ -176,6 +179,7 @@ def test_cups_lp_queue_gets_exactly_one_job_per_receipt(open_printer, monkeypatc
     for f in ("lp", "lpstat"):
         os.chmod(bin_dir / f, 0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.path.dirname(_shutil.which('cat'))}")
+    monkeypatch.setitem(sys.modules, "cups", None)  # the lp path: as where pycups is not installed
 
     idle = open_printer("cups://receipts")  # opened and closed without printing: no job at all
     assert idle.status is DeviceStatus.ONLINE

@@ -54,7 +54,12 @@ def test_is_a_back_office(bo):
 
 
 def test_apply_item_accepted_then_approved_then_ready(bo, clock):
-    scan = SubmittedFile("居民身份证", "scan", "application/pdf", b"%PDF-1.4 fake", 0)
+    import numpy as np
+
+    from kiosk.services.material_pdf import material_pdf
+
+    pdf = material_pdf([np.full((297, 210), 250, np.uint8)], "居民身份证")
+    scan = SubmittedFile("居民身份证", "scan", pdf.media_type, pdf.content, 0, pages=pdf.pages)
     r = submit(bo, 1, "PS-001", files=[scan])
     assert r.accepted and r.status == "accepted" and r.document is None and r.backoffice_ref.startswith("BO")
     assert submit(bo, 1, "PS-001") == r  # idempotent repeat
@@ -79,7 +84,8 @@ def test_apply_item_accepted_then_approved_then_ready(bo, clock):
 def test_print_item_comes_back_with_its_document(bo):
     r = submit(bo, 2, "SI-001")
     assert r.status == "approved" and r.document is not None
-    assert r.document.content.startswith(b"\x89PNG") and r.document.verify_code
+    assert r.document.content.startswith(b"%PDF-") and r.document.media_type == "application/pdf"
+    assert r.document.verify_code
     assert r.document.title_zh == "社会保险个人参保证明"
     assert bo.get_result_document(case_no(2)) == r.document
     with pytest.raises(BackofficeError) as exc:

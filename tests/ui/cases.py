@@ -45,6 +45,8 @@ def _good_page(t: Any) -> Iterator[None]:
     yield from t.wait(lambda: cmd is None or cmd.done(), 20, "the page captured")
     t.hub.call("document_camera", "show", source="no_page")
     yield from t.frames(3)
+    # the station reads each captured page (OCR, kind, cross-check) before it is accepted
+    yield from t.wait(lambda: flow.state != "reading", 90, "the page read")
 
 
 # -- apply, Chinese, touches only -----------------------------------------------------------------
@@ -65,6 +67,15 @@ def apply_zh(t: Any) -> Iterator[None]:
     yield from t.press("ME-001")
     yield from t.wait_state("guide")
     t.shot("guide")
+    # voice: the guide's own text is spoken; the header's voice button goes loud -> off -> normal
+    t.check(app.voice is not None and app.voice.last_spoken and app.voice.last_spoken[0] == "guide",
+            f"the guide's instruction is spoken (last: {app.voice.last_spoken if app.voice else None})")
+    t.check(app.voice_level == "normal", "the voice button is in the header (voice: normal)")
+    yield from t.press("voice")
+    yield from t.press("voice")
+    t.check(app.voice.speaker.muted and app.voice_level == "off", "two touches on the voice button mute the prompts")
+    yield from t.press("voice")
+    t.check(not app.voice.speaker.muted and app.voice_level == "normal", "a third touch brings the voice back")
     yield from t.press("start")
     yield from t.wait_state("identify_card")
     t.check(app.flow.view().step == 2, "identify is step 2")

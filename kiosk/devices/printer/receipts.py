@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-KINDS = ("application", "pickup", "deposit_slip", "test_page")
+KINDS = ("application", "pickup", "deposit_slip", "test_page", "missing_notice")
 LANGS = ("zh", "en")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -150,11 +150,28 @@ class TestPage(_Data):
     printer_url: str | None = Field(default=None, max_length=120)
 
 
+class NoticeItem(_Data):
+    name: str = Field(min_length=1, max_length=60)
+    reason: str = Field(min_length=1, max_length=80)
+    where: str | None = Field(default=None, max_length=80)
+
+
+class MissingNotice(_Data):
+    """一次性告知单: every material still missing, why, and where to get it."""
+
+    service_item: str = Field(min_length=1, max_length=60)
+    items: list[NoticeItem] = Field(min_length=1, max_length=20)
+    place: str | None = Field(default=None, max_length=60)
+    enquiry_phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9+() -]+$")
+    issued_at: datetime
+
+
 MODELS: dict[str, type[_Data]] = {
     "application": ApplicationReceipt,
     "pickup": PickupReceipt,
     "deposit_slip": DepositSlip,
     "test_page": TestPage,
+    "missing_notice": MissingNotice,
 }
 
 

@@ -17,6 +17,7 @@ from kiosk.devices.printer.receipts import (
     MODELS,
     ApplicationReceipt,
     DepositSlip,
+    MissingNotice,
     PickupReceipt,
     TestPage,
     check_lang,
@@ -76,6 +77,13 @@ T: dict[str, dict[str, str]] = {
         "cut_below": "下方为切纸位置",
         "technician": "技术员",
         "printer": "打印机",
+        "missing_notice": "一次性告知单",
+        "missing_items": "尚需补齐的材料",
+        "reason": "原因",
+        "where": "获取",
+        "place": "办理地点",
+        "enquiry": "咨询电话",
+        "notice_note": "以上为本事项尚需补齐的全部材料，补齐后即可办理。",
     },
     "en": {
         "application": "Application Receipt",
@@ -127,6 +135,13 @@ T: dict[str, dict[str, str]] = {
         "cut_below": "The paper is cut below",
         "technician": "Technician",
         "printer": "Printer",
+        "missing_notice": "One-Time Notice",
+        "missing_items": "Materials still needed",
+        "reason": "Why",
+        "where": "Get it",
+        "place": "Where to apply",
+        "enquiry": "Enquiries",
+        "notice_note": "These are all the materials still needed; with them the matter can be done.",
     },
 }
 
@@ -284,6 +299,28 @@ def _test_page(d: TestPage, b: _Builder, logo: Raster) -> None:
     b.line(t["cut_below"], align="center")
 
 
+def _missing_notice(d: MissingNotice, b: _Builder) -> None:
+    t = b.t
+    b.kv("service_item", d.service_item)
+    b.kv("issued_at", _ts(d.issued_at))
+    b.r.add(RULE)
+    b.heading("missing_items")
+    for i, item in enumerate(d.items, 1):
+        for n, line in enumerate(wrap(f"{i}. {item.name}", COLUMNS)):
+            b.r.add(Text(line if n == 0 else "   " + line, bold=n == 0))
+        for key, value in (("reason", item.reason), ("where", item.where)):
+            if value:
+                for line in wrap(f"{t[key]}: {value}", COLUMNS - 3):
+                    b.r.add(Text("   " + line))
+    b.r.add(RULE)
+    if d.place:
+        b.kv("place", d.place)
+    if d.enquiry_phone:
+        b.kv("enquiry", d.enquiry_phone)
+    for line in wrap(t["notice_note"], COLUMNS):
+        b.r.add(Text(line, align="center"))
+
+
 def build_receipt(
     kind: str,
     data: dict[str, Any] | Any,
@@ -312,6 +349,9 @@ def build_receipt(
         return b.finish(None)
     if isinstance(model, DepositSlip):
         _deposit(model, b)
+        return b.finish(None)
+    if isinstance(model, MissingNotice):
+        _missing_notice(model, b)
         return b.finish(None)
     if isinstance(model, TestPage):
         _test_page(model, b, logo)

@@ -119,3 +119,31 @@ class DocumentScanner(Device):
 
     def read_codes(self, image: Any) -> list[Code]:
         raise NotImplementedError
+
+    def read_document(self, page: Any) -> Command[Any]:
+        """OCR + document kind + key fields of a corrected page (a
+        `kiosk.devices.scanner.doc_kinds.DocumentReading`), on the scanner's own OCR thread (about
+        a second a page: never on the camera's thread or the UI's). `device_not_ready` when the
+        OCR engine is not installed."""
+        global _ocr_thread
+        from kiosk.devices.worker import OwnerThread
+
+        if _ocr_thread is None:
+            _ocr_thread = OwnerThread("ocr")
+
+        def body(_cmd: Command[Any]) -> Any:
+            from kiosk.devices.base import DeviceError, ResultCode
+            from kiosk.devices.scanner.doc_kinds import read_document
+            from kiosk.devices.scanner.ocr import OcrUnavailable, read_lines
+
+            try:
+                lines, ms = read_lines(page)
+            except OcrUnavailable as exc:
+                raise DeviceError(ResultCode.DEVICE_NOT_READY, str(exc)) from None
+            self.count("pages_read")
+            return read_document(lines, page.shape[1], page.shape[0], ms)
+
+        return _ocr_thread.submit("read_document", body, timeout=30.0)
+
+
+_ocr_thread: Any = None  # one OCR thread per process: the engine is shared and not re-entrant
