@@ -61,14 +61,14 @@ def child(out_path: str, sims_path: str) -> None:
     from hw_sim.backoffice import SimBackOffice
     from hw_sim.control import ControlClient
 
-    from kiosk.services.catalog import load_catalog
-    from kiosk.assembly import build_station, resolve
+    from kiosk.services.catalog import catalog_dir, load_catalog
+    from kiosk.assembly import build_station
 
     sims = json.loads(Path(sims_path).read_text())
     hub = ControlClient(sims["socket"], timeout=10.0)
     t_station0 = time.time()
     root = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    catalog = load_catalog(resolve(config.catalog.dir, ROOT))
+    catalog = load_catalog(catalog_dir(config.catalog.dir, ROOT))
     from hw_sim.station.simulated import prepare_sim_root
 
     prepare_sim_root(config, root)

@@ -226,7 +226,7 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
     from kiosk.services.backup import BackupScheduler
     from kiosk.services.cabinet import CabinetService
     from kiosk.services.cases import CaseStore
-    from kiosk.services.catalog import load_catalog
+    from kiosk.services.catalog import catalog_dir, load_catalog
     from kiosk.services.keyed_hash import KeyedHasher
     from kiosk.services.outbox import Outbox
     from kiosk.services.pickup_codes import PickupCodes
@@ -246,7 +246,7 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
         store = Store(under(root, cfg.storage.database))
         undo.callback(store.close)
         audit = AuditLog(store, clock)
-        catalog = catalog if catalog is not None else load_catalog(resolve(cfg.catalog.dir, root))
+        catalog = catalog if catalog is not None else load_catalog(catalog_dir(cfg.catalog.dir, root))
         cases = CaseStore(store, hasher, clock, station_id=cfg.station.id, timezone=cfg.station.timezone)
         p = cfg.pickup
         codes = PickupCodes(store, hasher, audit, clock, ttl_s=p.code_ttl_h * 3600, max_attempts=p.max_attempts,

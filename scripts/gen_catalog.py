@@ -1,4 +1,4 @@
-"""Generate the service catalog data in config/catalog/ (the committed JSON is what ships).
+"""Generate the service catalog data in kiosk/catalog_data/ (the committed JSON is what ships).
 
 The catalog copies a city service hall's self-service station: 7 categories, 16 items the
 station completes itself, and guidance-only matters (the guide is shown; the station says where
@@ -936,7 +936,7 @@ def generate() -> dict[str, dict]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "config" / "catalog"))
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "kiosk" / "catalog_data"))
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

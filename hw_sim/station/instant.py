@@ -359,12 +359,12 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     from hw_sim.backoffice import SimBackOffice
     from kiosk.scenarios.clock import OffsetClock
     from hw_sim.station.simulated import STAFF, prepare_sim_root
-    from kiosk.assembly import build_station, resolve
+    from kiosk.assembly import build_station
 
     if catalog is None:
-        from kiosk.services.catalog import load_catalog
+        from kiosk.services.catalog import catalog_dir, load_catalog
 
-        catalog = load_catalog(resolve(config.catalog.dir, Path(root)))
+        catalog = load_catalog(catalog_dir(config.catalog.dir, Path(root)))
     clock = OffsetClock()
     camera = InstantCamera()
     devices = Devices(id_reader=InstantReader(), camera=camera, face=InstantFace(camera), scanner=InstantScanner(),

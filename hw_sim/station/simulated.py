@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hw_sim.station.process import SimProcess
-from kiosk.assembly import build_station, resolve
+from kiosk.assembly import build_station
 from kiosk.config import ConfigError, StationConfig
 from kiosk.core.clock import Clock, SystemClock
 from kiosk.station import Station
@@ -84,9 +84,9 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
     station = None
     try:
         if catalog is None:
-            from kiosk.services.catalog import load_catalog
+            from kiosk.services.catalog import catalog_dir, load_catalog
 
-            catalog = load_catalog(resolve(config.catalog.dir, root))
+            catalog = load_catalog(catalog_dir(config.catalog.dir, root))
         bo = SimBackOffice(clock=clock, catalog=catalog,
                            approve_after_s=config.backoffice.approve_after_s if approve_after_s is None
                            else approve_after_s)

@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dir", default=None, help="catalog directory (default: config/catalog)")
+    p.add_argument("--dir", default=None, help="catalog directory (default: the catalog shipped with the software)")
     p.add_argument("--json", action="store_true")
 
 

@@ -8,7 +8,8 @@ from kiosk.config.base import Section
 
 
 class CatalogSection(Section):
-    dir: str = Field(default="config/catalog", description="directory of categories.json and <category>.json")
+    dir: str = Field(default="", description="directory of categories.json and <category>.json; empty = the "
+                                             "catalog shipped with the software; relative = under the station root")
 
 
 class PickupSection(Section):

@@ -1,6 +1,6 @@
 """The service catalog: categories and matters (service guides), validated at load, searchable.
 
-Data lives in `config/catalog/`: `categories.json` (the categories, in screen order) and one
+Data lives in `kiosk/catalog_data/` (package data: it ships in the wheel): `categories.json` (the categories, in screen order) and one
 `<category>.json` per category holding its matters. A matter is a government service guide
 (办事指南): code, names, legal basis, authority, type (instant 即办件 / promised 承诺件), time
 limits in working days, place, required materials, fee, supervision and enquiry phones; a
@@ -23,7 +23,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config" / "catalog"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "catalog_data"  # shipped inside the package (and its wheel)
+
+
+def catalog_dir(configured: str, root: Path) -> Path:
+    """`[catalog] dir`: empty = the catalog shipped with the software; a relative path is under the
+    station's root."""
+    if not configured:
+        return DEFAULT_DIR
+    p = Path(configured)
+    return p if p.is_absolute() else Path(root) / p
 CATEGORIES_FILE = "categories.json"
 
 PHONE_RE = re.compile(r"^(0\d{2,3}-\d{7,8}|1[3-9]\d{9}|12345|12366|12333|12329|12315|110|400-\d{3}-\d{4})$")

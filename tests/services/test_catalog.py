@@ -336,3 +336,19 @@ def test_cli_errors(capsys, cat_dir):
     assert kiosk_main(["catalog", "check", "--dir", str(cat_dir)]) == 1
     assert "matters[0] (TX-001).oops: unknown key" in capsys.readouterr().err
     assert kiosk_main(["catalog", "check"]) == 0
+
+
+def test_the_catalog_ships_inside_the_package():
+    """An installed station (a wheel from an update bundle) has no checkout: the catalog must be
+    package data, and an empty `[catalog] dir` means that shipped catalog."""
+    import tomllib
+
+    import kiosk
+    from kiosk.services.catalog import catalog_dir
+
+    assert DEFAULT_DIR.parent == Path(kiosk.__file__).parent
+    project = tomllib.loads((DEFAULT_DIR.parents[1] / "pyproject.toml").read_text())
+    assert "catalog_data/*.json" in project["tool"]["setuptools"]["package-data"]["kiosk"]
+    assert catalog_dir("", Path("/var/lib/kiosk")) == DEFAULT_DIR
+    assert catalog_dir("catalog", Path("/var/lib/kiosk")) == Path("/var/lib/kiosk/catalog")
+    assert len(load_catalog(DEFAULT_DIR).matters) >= 300
