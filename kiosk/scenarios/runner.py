@@ -136,6 +136,8 @@ class ScenarioRunner:
                 self._wait_for(cmd.done, 20.0, "page captured", pump=False)
                 self.controls.no_page()
                 st.pump()
+                # the station reads each captured page (OCR, document kind) before the next touch
+                self._wait_for(lambda: flow.state != "reading", 60.0, "page read")
         elif "door" in step:
             data = flow.view().data
             comps = data.get("compartments") or ([data["compartment"]] if data.get("compartment") else [])

@@ -253,6 +253,9 @@ class ScenarioPlayer:
                     yield
                 self.controls.no_page()
                 yield
+                deadline = time.monotonic() + 60.0 * self.timeout_scale
+                while flow.state == "reading" and time.monotonic() < deadline:  # OCR of the page before the next touch
+                    yield
         else:
             self.runner._step(step, notes.append)  # sim / page / door / advance / tick: quick calls
             yield
