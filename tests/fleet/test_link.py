@@ -260,3 +260,31 @@ def test_session_persists_a_command_sent_while_the_station_is_away(broker, make_
     back = make_station(broker, db=db)  # the station restarts on the same database
     assert bo.wait_result(cmd["cmd_id"], "done", timeout=10)
     assert back.target.calls == [("notify_update", ({"version": "0.3.0"},))]
+
+
+def test_an_ack_beyond_what_was_sent_releases_only_what_was_sent(broker, make_station):
+    """A back office remembering a higher mark from another store under this station id (the
+    station reinstalled, restored, or a fresh simulated root) acks past what this store sent: the
+    events produced but not yet sent stay in the outbox and are sent, never deleted unsent."""
+    import paho.mqtt.client as mqtt
+
+    from kiosk.services.fleet import topics
+    from tests.fleet.conftest import PASSWORDS
+
+    st = make_station(broker, drain_batch=5, ack_timeout_s=30.0)  # 5 in flight, then wait for an ack
+    assert st.link.wait_connected(5)
+    st.emit(20)
+    assert wait(lambda: st.link.stats.events_published >= 5, 5)
+    assert st.link.stats.events_published == 5  # the rest waits for an ack
+    office = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="backoffice", protocol=mqtt.MQTTv5)
+    office.username_pw_set("backoffice", PASSWORDS["backoffice"])
+    office.connect("127.0.0.1", broker.port)
+    office.loop_start()
+    try:
+        office.publish(topics.ack(st.kiosk_id), json.dumps({"upto_seq": 116}).encode(), qos=1).wait_for_publish(5)
+        # seqs 1-5 (sent) are released and the window moves on to 6-10; 6-20, never acknowledged, stay
+        assert wait(lambda: st.link.stats.events_published >= 10, 10)
+        assert st.outbox.stats().pending == 15 and st.outbox.stats().first_seq == 6
+    finally:
+        office.loop_stop()
+        office.disconnect()

@@ -420,6 +420,12 @@ class FleetLink:
             return
         self.stats.acks += 1
         upto = body["upto_seq"]
+        if upto > self._last_sent:
+            # an ack can only cover what was sent: a higher mark is the back office's memory of
+            # another store under this station id (reinstalled, restored, a fresh simulated root);
+            # trusting it would delete events produced but not yet sent
+            log.warning("ack for seq %d but only up to %d sent; releasing only what was sent", upto, self._last_sent)
+            upto = self._last_sent
         self.outbox.ack(upto)
         upto = min(upto, self.outbox.stats().last_seq)
         if upto > self._base:
