@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +33,31 @@ def canonical(cmd: dict[str, Any]) -> bytes:
                                allow_nan=False).encode("utf-8")
 
 
-def sign(cmd: dict[str, Any], key: Ed25519PrivateKey) -> str:
-    return base64.urlsafe_b64encode(key.sign(canonical(cmd))).rstrip(b"=").decode("ascii")
+def _sign(signed_bytes: Callable[[dict[str, Any]], bytes], obj: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    """`obj`'s signature over `signed_bytes(obj)`: 86 characters of unpadded base64url."""
+    return base64.urlsafe_b64encode(key.sign(signed_bytes(obj))).rstrip(b"=").decode("ascii")
 
 
-def verify(cmd: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
-    sig = cmd.get("sig")
+def _verify(signed_bytes: Callable[[dict[str, Any]], bytes], obj: dict[str, Any],
+            public_key: Ed25519PublicKey) -> bool:
+    """Whether `obj["sig"]` is `public_key`'s signature over `signed_bytes(obj)`; any malformed
+    part (signature, missing field, non-JSON value) is simply not a valid signature."""
+    sig = obj.get("sig")
     if not isinstance(sig, str) or len(sig) != 86:
         return False
     try:
-        raw = base64.urlsafe_b64decode(sig + "==")
-        public_key.verify(raw, canonical(cmd))
+        public_key.verify(base64.urlsafe_b64decode(sig + "=="), signed_bytes(obj))
     except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
         return False
     return True
+
+
+def sign(cmd: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    return _sign(canonical, cmd, key)
+
+
+def verify(cmd: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    return _verify(canonical, cmd, public_key)
 
 
 def generate() -> Ed25519PrivateKey:
@@ -113,18 +125,11 @@ def canonical_answer(resp: dict[str, Any]) -> bytes:
 
 
 def sign_answer(resp: dict[str, Any], key: Ed25519PrivateKey) -> str:
-    return base64.urlsafe_b64encode(key.sign(canonical_answer(resp))).rstrip(b"=").decode("ascii")
+    return _sign(canonical_answer, resp, key)
 
 
 def verify_answer(resp: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
-    sig = resp.get("sig")
-    if not isinstance(sig, str) or len(sig) != 86:
-        return False
-    try:
-        public_key.verify(base64.urlsafe_b64decode(sig + "=="), canonical_answer(resp))
-    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
-        return False
-    return True
+    return _verify(canonical_answer, resp, public_key)
 
 
 DESIRED_DOMAIN = b"kiosk-desired-v1\n"
@@ -138,15 +143,8 @@ def canonical_document(doc: dict[str, Any]) -> bytes:
 
 
 def sign_document(doc: dict[str, Any], key: Ed25519PrivateKey) -> str:
-    return base64.urlsafe_b64encode(key.sign(canonical_document(doc))).rstrip(b"=").decode("ascii")
+    return _sign(canonical_document, doc, key)
 
 
 def verify_document(doc: dict[str, Any], kiosk_id: str, public_key: Ed25519PublicKey) -> bool:
-    sig = doc.get("sig")
-    if doc.get("kiosk_id") != kiosk_id or not isinstance(sig, str) or len(sig) != 86:
-        return False
-    try:
-        public_key.verify(base64.urlsafe_b64decode(sig + "=="), canonical_document(doc))
-    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
-        return False
-    return True
+    return doc.get("kiosk_id") == kiosk_id and _verify(canonical_document, doc, public_key)
