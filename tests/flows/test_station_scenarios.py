@@ -71,6 +71,7 @@ def sim_station(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(400)  # every scenario with its voice heard out; measured in the suite
 def test_every_scenario_on_the_simulated_station(sim_station):
     from hw_sim.station.controls import SimControls
 
