@@ -17,6 +17,7 @@ class SoakOffice:
         self.path = path
         self.conn = sqlite3.connect(str(path), isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA cache_size=-256")  # KiB: the soak's own file should not weigh on the RSS
         self.conn.execute("CREATE TABLE IF NOT EXISTS released (intent INTEGER PRIMARY KEY)")
         self.last_seq = 0
         self.gaps = 0  # events the station produced that never arrived

@@ -20,7 +20,7 @@ from typing import Any
 from hw_sim.soak.faults import FAULTS
 from hw_sim.soak.invariants import Invariants, check
 from hw_sim.soak.office import SoakOffice
-from hw_sim.soak.station import SoakStation
+from hw_sim.soak.station import Outside, SoakStation
 from hw_sim.soak.visits import VISITS, staff_round
 from kiosk.core.clock import FakeClock
 
@@ -53,6 +53,7 @@ class SoakResult:
     restarts: int
     events_received: int
     rss_mb_peak: float
+    rss_mb_warm: float  # after the first tenth of the visits: SQLite's page caches are full by then
 
     @property
     def failed(self) -> list[str]:
@@ -84,10 +85,11 @@ _KINDS = tuple(VISITS)
 
 
 def _segment(root: str, seed: int, faults: tuple[str, ...], kill_at: int, wall: float, counters: Any,
-             sms: dict[str, str]) -> None:
+             outside: Outside) -> None:
     """A station process that plays a few visits and SIGKILLs itself at SQL statement `kill_at`."""
     rng = random.Random(seed)
-    station = SoakStation(Path(root), rng, FakeClock(datetime.fromtimestamp(wall, timezone.utc)), sms, counters)
+    station = SoakStation(Path(root), rng, FakeClock(datetime.fromtimestamp(wall, timezone.utc)), outside,
+                          counters)
     n = 0
 
     def trace(_sql: str) -> None:
@@ -111,31 +113,34 @@ def run_soak(visits: int, seed: int, faults: tuple[str, ...], root: Path, progre
     ctx = multiprocessing.get_context("fork")
     counters = ctx.Value(Counters, lock=False)
     clock = FakeClock()
-    sms: dict[str, str] = {}
+    outside = Outside()
     office = SoakOffice(root / "office.db")
-    station = SoakStation(root, rng, clock, sms, counters)
+    station = SoakStation(root, rng, clock, outside, counters)
     rss_start = peak = rss_mb()
     kills = restarts = 0
     next_report = 0
+    warm_at, rss_warm = max(1, visits // 10), 0.0
     while counters.visits < visits:
         if "kill9" in faults and rng.random() < FAULTS["kill9"].chance:
             office.drain(station.outbox)
             station.close()
             p = ctx.Process(target=_segment, args=(str(root), rng.randrange(10**9), faults,
                                                    rng.randint(*KILL_AT_STATEMENT), clock.now().timestamp(),
-                                                   counters, sms))
+                                                   counters, outside))
             p.start()
             p.join()
             kills += p.exitcode == -signal.SIGKILL
             restarts += 1
             clock.advance(RESTART_GAP_S)
-            sms.clear()  # the phones' codes may have been replaced by the dead process: ask again
-            station = SoakStation(root, rng, clock, sms, counters)
+            outside.sms.clear()  # the phones' codes may have been replaced by the dead process: ask again
+            station = SoakStation(root, rng, clock, outside, counters)
             continue
         counters.visits += 1
         _visit(station, rng, faults)
         if counters.visits % DRAIN_EVERY == 0:
             office.drain(station.outbox)
+        if not rss_warm and counters.visits >= warm_at:
+            rss_warm = rss_mb()
         if counters.visits >= next_report:
             peak = max(peak, rss_mb())
             if progress is not None:
@@ -153,4 +158,4 @@ def run_soak(visits: int, seed: int, faults: tuple[str, ...], root: Path, progre
     end = rss_mb()
     return SoakResult(visits=counters.visits, **asdict(found), rss_mb_start=rss_start, rss_mb_end=end,
                       ms=round((time.monotonic() - t0) * 1000), seed=seed, faults=list(faults), kills=kills,
-                      restarts=restarts, events_received=office.received, rss_mb_peak=max(peak, end))
+                      restarts=restarts, events_received=office.received, rss_mb_peak=max(peak, end), rss_mb_warm=rss_warm or end)

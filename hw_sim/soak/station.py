@@ -6,6 +6,8 @@ life: the kill -9 runner builds a new one after each restart, as a real station 
 from __future__ import annotations
 
 import random
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +38,17 @@ def cabinet_config() -> CabinetConfig:
     )
 
 
+@dataclass
+class Outside:
+    """What lives outside the station and survives its restarts, each bounded: the codes on the
+    citizens' phones (one per loaded compartment at most), results the back office made ready
+    for a deposit, recent applicants who come back to ask about their case."""
+
+    sms: dict[str, str] = field(default_factory=dict)
+    ready: deque = field(default_factory=lambda: deque(maxlen=64))
+    recent: deque = field(default_factory=lambda: deque(maxlen=64))
+
+
 class WatchedCabinet(InstantCabinet):
     """The instant cabinet that also counts doors opened with no open journal entry for them
     (the journal is written before every send): the soak's "wrong door opens" on the bus."""
@@ -53,9 +66,10 @@ class WatchedCabinet(InstantCabinet):
 
 
 class SoakStation:
-    def __init__(self, root: Path, rng: random.Random, clock: FakeClock, sms: dict[str, str], counters: Any) -> None:
+    def __init__(self, root: Path, rng: random.Random, clock: FakeClock, outside: Outside, counters: Any) -> None:
         self.root, self.rng, self.clock = root, rng, clock
-        self.sms = sms  # case -> the code the citizen's phone received (bounded: loaded compartments)
+        self.outside = outside
+        self.sms = outside.sms  # case -> the code the citizen's phone received
         self.sms_fails_next = False
         self.skew_s = 0.0  # how far the wall clock is off; NTP steps it back
         self.ntp_in = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from kiosk.devices.idreader.cn_id import id_check_char
 from kiosk.services.cabinet import AuthorisationUsed, CabinetError, NoCompartmentFree
 from kiosk.services.cases import CaseError
 from kiosk.services.keyed_hash import mask_id_number
@@ -14,7 +15,6 @@ from kiosk.services.pickup_codes import PickupCodeError
 if TYPE_CHECKING:  # pragma: no cover
     from hw_sim.soak.station import SoakStation
 
-APPLICANTS = ("110101196108040130", "440305199001011236", "320102198811112223")
 MATTER = "PS-001"
 EXPIRE_AFTER_DAYS = 30
 
@@ -23,8 +23,15 @@ def _receipt(s: "SoakStation", kind: str, data: dict[str, Any]) -> None:
     s.printer.print_document(kind, data).result(1)  # printer out: the visit goes on without a receipt
 
 
+def _new_applicant(s: "SoakStation") -> str:
+    """A fresh, valid resident ID number: every applicant is a different person, as in a hall."""
+    body = f"110101{s.rng.randint(1950, 2005)}{s.rng.randint(1, 12):02d}{s.rng.randint(1, 28):02d}" \
+           f"{s.rng.randrange(1000):03d}"
+    return body + id_check_char(body)
+
+
 def apply(s: "SoakStation") -> None:
-    applicant = s.rng.choice(APPLICANTS)
+    applicant = _new_applicant(s)
     try:
         case = s.cases.open(MATTER, applicant, promised_days=5)
     except CaseError:
@@ -33,20 +40,31 @@ def apply(s: "SoakStation") -> None:
         "case_number": case.case_no, "service_item": "soak", "applicant_id_masked": mask_id_number(applicant),
         "promised_date": case.promised_date or s.clock.now().date().isoformat(),
         "query_url": f"https://example.org/q/{case.case_no}", "issued_at": s.clock.now().isoformat()})
-    if s.rng.random() < 0.3:  # the back office moves it on
+    s.outside.recent.append((case.case_no, applicant))
+    if s.rng.random() < 0.3 and len(s.outside.ready) < s.outside.ready.maxlen:  # the back office moves it on
         for status in ("accepted", "approved", "result_ready"):
             s.cases.set_status(case.case_no, status)
+        s.outside.ready.append(case.case_no)
 
 
 def query(s: "SoakStation") -> None:
-    s.cases.for_applicant(s.rng.choice(APPLICANTS))
+    """By the receipt's QR code (the case number) or by ID card (every case of that person)."""
+    if not s.outside.recent:
+        return
+    case_no, applicant = s.rng.choice(s.outside.recent)
+    if s.rng.random() < 0.5:
+        s.cases.find(case_no)
+    else:
+        s.cases.for_applicant(applicant)
 
 
 def deposit(s: "SoakStation") -> None:
-    ready = s.cases.by_status("result_ready")
-    if not ready:
+    if not s.outside.ready:
         return apply(s)
-    case = ready[0]
+    case = s.cases.find(s.outside.ready[0])
+    if case is None or case.status != "result_ready":  # a killed station process deposited it already
+        s.outside.ready.popleft()
+        return None
     try:
         c = s.cabinet_service.reserve(s.rng.choice("SML"), case.case_no, "staff:1")
     except NoCompartmentFree:
@@ -59,6 +77,7 @@ def deposit(s: "SoakStation") -> None:
         s.cabinet_service.confirm_closed(c.id, "staff:1", intent_id=out.intent_id)
     except CabinetError:
         return None
+    s.outside.ready.popleft()
     s.cases.set_compartment(case.case_no, c.id)
     s.cases.set_status(case.case_no, "deposited")
     _receipt(s, "deposit_slip", {"case_number": case.case_no, "compartment": c.id, "staff_id": "S-1",
