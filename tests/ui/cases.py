@@ -265,11 +265,12 @@ def technician(t: Any) -> Iterator[None]:
     t.check(app.sm.current == "maintenance", "holding the station name 3 s opens the maintenance PIN screen")
     t.shot("maintenance")
     t.layout("maintenance")
-    # the card-less pad needs the station's maintenance PIN or a technician's card (security finding 3):
-    # the technician's card as the maintenance screen's reader would hand it over
-    from hw_sim.identities import get_identity
-
-    app.maintenance_card = get_identity("rose_leslie").id_number
+    # the pad wants the technician's card on the reader first, then that technician's PIN (finding 3)
+    t.check(app.maintenance.entry is not None and app.maintenance.entry.state == "card",
+            "the maintenance screen asks for the technician card first")
+    t.hub.call("id_reader", "insert", identity="rose_leslie")
+    yield from t.wait(lambda: app.maintenance.entry.state == "pin", 20, "the technician card read at the pad")
+    t.hub.call("id_reader", "remove")
     yield from t.keys("0000")
     t.check(app.sm.current == "maintenance" and "4" in app.maintenance.message,
             f"a wrong PIN is refused with tries left ({app.maintenance.message!r})")
