@@ -133,6 +133,7 @@ class SimBackOffice(BackOffice, SimDevice):
         self._faces_dir = faces_dir
         self.latency_ms = latency_ms
         self._lock = threading.RLock()
+        self._order_opened = threading.Condition(self._lock)
         self._secret = secrets.token_bytes(16)
         self.cases: dict[str, _SimCase] = {}
         self.orders: dict[str, _Order] = {}
@@ -330,6 +331,7 @@ class SimBackOffice(BackOffice, SimDevice):
             order = PaymentOrder(oid, case_no, amount_fen, str(description_zh)[:100], "pending",
                                  f"https://pay.example.gov.cn/o/{oid}", self._now_iso())
             self.orders[oid] = _Order(order, self.clock.monotonic())
+            self._order_opened.notify_all()
             return order
 
     def payment_status(self, order_id: str) -> PaymentOrder:
@@ -546,8 +548,12 @@ class SimBackOffice(BackOffice, SimDevice):
                 self._emit("result_ready", c.submission_case_no, result_size=c.result_size, matter_code=c.matter_code)
             return c.status
 
-    def cmd_pay(self, order_id: str | None = None) -> str:
-        """Pay an order now (default: the newest pending order)."""
+    def cmd_pay(self, order_id: str | None = None, wait_s: float = 0.0) -> str:
+        """Pay an order now (default: the newest pending order; `wait_s`: wait that long, in real
+        time, for one to be opened: the citizen scans the QR as soon as it is on screen)."""
+        with self._order_opened:
+            self._order_opened.wait_for(lambda: any(o.order.status == "pending" for o in self.orders.values()),
+                                        timeout=max(0.0, min(float(wait_s), 30.0)))
         with self._lock:
             if order_id is None:
                 pending = [o for o in self.orders.values() if o.order.status == "pending"]
@@ -571,6 +577,17 @@ class SimBackOffice(BackOffice, SimDevice):
 
             if code_fingerprint(PaymentCode(code)) not in self.used_codes:
                 return code
+
+    def cmd_mark_code_used(self, code: str) -> str:
+        """Record a payment code as charged earlier (the screenshot a scenario shows again)."""
+        from kiosk.services.payments import code_fingerprint, parse_payment_code
+
+        parsed = parse_payment_code(code)
+        if parsed is None:
+            raise ControlError("backoffice: code must be 18 digits starting 10-15")
+        with self._lock:
+            self.used_codes[code_fingerprint(parsed)] = "earlier"
+        return parsed.masked
 
     def cmd_decline_next_code(self, count: int = 1) -> int:
         """The next payment code(s) bounce (`declined`: no funds, a limit)."""

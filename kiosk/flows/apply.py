@@ -42,7 +42,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
         ("apply.step.choose", ("choose", "guide")),
         ("apply.step.identify", ("identify_card", "identify_face")),
         ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
-        ("apply.step.pay", ("pay", "pay_charging")),
+        ("apply.step.pay", ("pay", "pay_charging", "pay_refused")),
         ("apply.step.submit", ("submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
                                "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
     )

@@ -12,7 +12,9 @@ when the visit ends. States:
   timeout alone would never end a forgotten payment screen). "Cancel payment" does the same at once.
 - `pay_charging`: a payment code is being charged. A code this visit has charged or tried before is
   refused at once (`code_used`) without asking the provider; the provider refuses a code charged
-  anywhere before (a screenshot shown twice). A refusal names what to do and returns to `pay`.
+  anywhere before (a screenshot shown twice).
+- `pay_refused`: the code was refused; the screen says why and what to do (`retry`: back to
+  `pay`, the camera watches again; `cancel_payment`). The payment deadline still runs.
 - `refund`: the case was paid but its submission failed: the payment is refunded, a refund note
   printed (when the printer can), the screen says what happened; `ok` ends `submit_failed`.
 
@@ -177,8 +179,30 @@ class PaymentStep:
         self.ctx.services.audit.append("station", "apply.payment_code_refused", self.session.personal["case_no"],
                                        outcome=outcome)
         self.session.personal["code_refusals"] = self.session.personal.get("code_refusals", 0) + 1
-        self.error = t(f"pay.code.{outcome}")
-        self.go("pay")
+        self.cancel_command("paycode")
+        self.session.personal["code_refusal"] = outcome
+        self.error = None
+        self.go("pay_refused")
+
+    def view_pay_refused(self) -> ViewModel:
+        outcome = self.session.personal.get("code_refusal", "declined")
+        return ViewModel(self.name, self.state, t("apply.pay.title"), body=(t(f"pay.code.{outcome}"),),
+                         actions=(Action("retry", t("common.retry")),
+                                  Action("cancel_payment", t("pay.cancel"), "secondary")),
+                         screen="message", data={"refusal": outcome})
+
+    def act_pay_refused(self, action_id: str, **_: Any) -> bool:
+        if action_id == "retry":
+            self.go("pay")
+            return True
+        if action_id == "cancel_payment":
+            self._give_up_payment("payment canceled by the citizen", t("apply.pay.canceled"))
+            return True
+        return False
+
+    def tick_pay_refused(self) -> None:
+        if self.clock.monotonic() >= self._pay_deadline:
+            self._give_up_payment("payment time ran out", t("pay.timed_out"))
 
     # -- visit end and failed submissions -------------------------------------------------------
     def release_payment(self) -> None:
@@ -186,7 +210,7 @@ class PaymentStep:
         provider. `refund_payment` cancels it if still pending and refunds it if a code or the
         phone paid in the last moment, so no money stays with a withdrawn case."""
         order = self.session.personal.get("order")
-        if order is None or self.state not in ("pay", "pay_charging") or order.status != "pending":
+        if order is None or self.state not in ("pay", "pay_charging", "pay_refused") or order.status != "pending":
             return
         pay = self._payments()
         self.ctx.services.run("cancel_payment", lambda: pay.refund(order.order_id, "visit ended before submission"))

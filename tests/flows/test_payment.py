@@ -108,13 +108,15 @@ def test_reused_payment_code_is_refused_with_its_own_message(world):
     # the next visit shows a screenshot of the same code
     f = _to_pay(world, "biden")
     _show(world, f, code)
-    assert f.state == "pay", f.history
-    assert f.error is not None and f.error.key == "pay.code.code_used"
-    assert "screenshot" in render(f.error, "en") and "截图" in render(f.error, "zh")
+    assert f.state == "pay_refused", f.history
+    (said,) = f.view().body
+    assert said.key == "pay.code.code_used"
+    assert "screenshot" in render(said, "en") and "截图" in render(said, "zh")
+    assert f.act("retry") and f.state == "pay"
     assert f.pending("paycode"), "the camera watches again for a live code"
     calls = world.backoffice.calls.count("pay_with_code")
     _show(world, f, code)  # shown once more in the same visit: refused without asking the provider
-    assert f.error.key == "pay.code.code_used" and world.backoffice.calls.count("pay_with_code") == calls
+    assert f.view().body[0].key == "pay.code.code_used" and world.backoffice.calls.count("pay_with_code") == calls
     assert len(_audit(world, "apply.payment_code_refused")) == 2
     orders = [o.order for o in world.backoffice.orders.values()]
     assert sum(o.status == "paid" for o in orders) == 1, "the screenshot paid nothing"
@@ -129,7 +131,8 @@ def test_declined_and_foreign_codes(world):
     assert f.state == "pay" and f.error.key == "pay.code.not_payment_code"
     world.backoffice.cmd_decline_next_code()
     _show(world, f, world.backoffice.cmd_payment_code())
-    assert f.state == "pay" and f.error.key == "pay.code.declined"
+    assert f.state == "pay_refused" and f.view().body[0].key == "pay.code.declined"
+    f.act("retry")
     world.backoffice.cmd_fail_next(call="pay_with_code", code="timeout")
     _show(world, f, world.backoffice.cmd_payment_code())
     assert f.state == "pay" and f.error.key == "pay.code.unavailable"
