@@ -92,7 +92,7 @@ T: dict[str, dict[str, str]] = {
         "refund_done": "申请未能提交，已缴费用已原路退回。",
         "refund_failed": "申请未能提交，已缴费用暂未退回。请凭本凭条订单号致电办理退款。",
         "pickup_code": "取件码",
-        "sms_failed": "短信未能发送：请将取件码告知群众或重新发送。群众也可凭身份证和人脸在终端查看。",
+        "sms_failed": "短信未能发送：请将取件码告知群众或重新发送。群众也可凭身份证和人脸在终端查看新取件码，届时本码失效。",
     },
     "en": {
         "application": "Application Receipt",
@@ -159,8 +159,8 @@ T: dict[str, dict[str, str]] = {
         "refund_failed": "The application could not be sent and the payment was NOT refunded yet. Call the number "
                          "below with this order number to get it back.",
         "pickup_code": "Pickup code",
-        "sms_failed": "SMS not sent: tell the citizen the code or resend it. The citizen can also see it at the "
-                      "station with ID card and face.",
+        "sms_failed": "SMS not sent: tell the citizen the code or resend it. The citizen can also get a new "
+                      "code at the station with ID card and face; this one then stops working.",
     },
 }
 
