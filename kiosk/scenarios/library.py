@@ -170,6 +170,9 @@ _add(Scenario(
 
 # -- payment (付款码 / the station's QR) --------------------------------------------------------
 SCREENSHOT_CODE = "134000000000004321"  # the payment code a citizen kept as a screenshot
+# played on instant devices in the test suite only: each needs card + face + two OCR-read pages
+# (~60 s on the simulators); `kiosk scenario NAME` plays them on the simulators by hand
+INSTANT_ONLY = frozenset({"pay-by-code", "pay-by-station-qr", "pay-code-reused"})
 
 
 def _to_payment(code: str = "SI-003") -> list[dict]:
