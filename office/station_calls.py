@@ -6,8 +6,14 @@ topic prove the sender), so a submission naming another station is refused.
 
 What is real here: cases and their files, status reports, timelines, result documents of print
 items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
-simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
-from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
+simulated payment provider (an order is paid `pay_after_s` after creation, or at once by a payment
+code (付款码); a charged code is refused for every later order at any station; paid orders are
+refunded), cases of an applicant at any station (`cases_for_applicant`) and `poll_events` from
+`station_messages`.
+
+Until the office schema has its own columns for them (docs/adr/0256), two facts ride in existing
+columns: a code-paid order's `pay_url` is `paycode:<sha256 of the code>` (the reuse check), and a
+case's `form` JSON carries `_applicant_fp`, the office's fingerprint of the applicant's ID number. What is not connected yet: e-certificates (consent works; the list is
 empty) and reference photos (None: the office holds no photos).
 """
 
@@ -35,6 +41,7 @@ from kiosk.services.backoffice import (
     CaseStatusName,
     CaseStatusReport,
     CaseSubmission,
+    CodePayment,
     Consent,
     ECertificate,
     LinkStatus,
@@ -57,6 +64,8 @@ MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 CASE_NO_RE = re.compile(r"^[A-Z0-9]{1,40}-\d{8}-\d{4}-[0-9A-Z]$")
 CONSENT_TTL_S = 600
 STATION_REPORTABLE = ("deposited", "collected", "expired", "withdrawn")
+APPLICANT_FP = "_applicant_fp"  # the key in a case's form JSON (see the module docstring)
+PAYCODE = "paycode:"
 
 _catalog: Any = None
 
@@ -110,7 +119,8 @@ class StationCalls(BackOffice):
                    phone_masked=_phone_masked(submission.applicant.id_number), status="submitted",
                    ref="BO" + uuid.uuid4().hex[:12].upper(), via_cabinet=bool(st and st.result_via_cabinet),
                    result_size=st.result_size if st else None, prints=prints, promised_date=promised, reason="",
-                   form=dumps(dict(submission.form)), document=None, submitted_at=now, updated_at=now)
+                   form=dumps({**dict(submission.form), APPLICANT_FP: _fingerprint(submission.applicant.id_number)}),
+                   document=None, submitted_at=now, updated_at=now)
         try:
             with self.engine.begin() as conn:
                 conn.execute(cases.insert().values(**row))
@@ -149,7 +159,18 @@ class StationCalls(BackOffice):
                 raise BackofficeError("not_found", f"no case {case_no!r}")
             tl = tuple(TimelineEntry(r.at, r.status, r.note_zh, r.note_en, r.actor) for r in conn.execute(
                 select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id)))
-        return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size)
+        return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size,
+                                row.applicant_masked, row.station)
+
+    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+        fp = _fingerprint(applicant.id_number)
+        with self.engine.connect() as conn:
+            # the masked number narrows the rows; the fingerprint in the form decides
+            rows = conn.execute(select(cases.c.case_no, cases.c.form).where(
+                cases.c.applicant_masked == applicant.id_masked[:40],
+                cases.c.status.notin_(("collected", "withdrawn"))).order_by(cases.c.submitted_at.desc())).all()
+        mine = [r.case_no for r in rows if _form_fp(r.form) == fp]
+        return [self.case_status(no) for no in mine[:50]]
 
     def get_result_document(self, case_no: str) -> ResultDocument:
         with self.engine.connect() as conn:
@@ -224,6 +245,41 @@ class StationCalls(BackOffice):
     def payment_status(self, order_id: str) -> PaymentOrder:
         return self._order(order_id)
 
+    def pay_with_code(self, order_id: str, code: str) -> CodePayment:
+        from kiosk.services.payments import code_fingerprint, parse_payment_code
+
+        order = self._order(order_id)
+        parsed = parse_payment_code(code)
+        if parsed is None:
+            return CodePayment(order, "code_invalid", "not a payment code")
+        if order.status != "pending":
+            return CodePayment(order, "paid" if order.status == "paid" else "declined", f"order is {order.status}")
+        mark = PAYCODE + code_fingerprint(parsed)
+        with self.engine.begin() as conn:
+            if conn.execute(select(payments.c.order_id).where(payments.c.pay_url == mark)).first() is not None:
+                auditlog.record(conn, f"station:{self.station}", "payment.code_reused", order_id)
+                return CodePayment(order, "code_used", "this payment code was charged before")
+            done = conn.execute(update(payments).where(payments.c.order_id == order_id, payments.c.status == "pending")
+                                .values(status="paid", paid_at=now_iso(), pay_url=mark))
+            if done.rowcount:
+                case_ops.tell_station(conn, self.station, "payment_paid", order.case_no, order_id=order_id,
+                                      amount_fen=order.amount_fen)
+        order = self._order(order_id)
+        return CodePayment(order, "paid" if order.status == "paid" else "declined")
+
+    def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
+        order = self._order(order_id)
+        if order.status in ("pending", "paid"):
+            with self.engine.begin() as conn:
+                conn.execute(update(payments).where(payments.c.order_id == order_id,
+                                                    payments.c.status == order.status)
+                             .values(status="canceled" if order.status == "pending" else "refunded"))
+                if order.status == "paid":
+                    auditlog.record(conn, f"station:{self.station}", "payment.refunded", order_id,
+                                    case_no=order.case_no, amount_fen=order.amount_fen, reason=str(reason)[:200])
+            return self._order(order_id)
+        return order
+
     def cancel_payment(self, order_id: str) -> PaymentOrder:
         order = self._order(order_id)
         if order.status == "pending":
@@ -281,6 +337,14 @@ class StationCalls(BackOffice):
 
     def ping(self) -> LinkStatus:
         return LinkStatus(True, 0.0, "office")
+
+
+def _form_fp(form: str) -> str:
+    try:
+        value = json.loads(form or "{}").get(APPLICANT_FP, "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _fingerprint(id_number: str) -> str:

@@ -279,6 +279,12 @@ class InstantControls(Setups):
             return None
         if device == "document_camera" and cmd == "show":
             return self.good_page() if args["source"] == "page_good" else self.no_page()
+        if device == "document_camera" and cmd == "show_payment_code":
+            from hw_sim.documents import random_payment_code
+
+            code = args.get("code") or random_payment_code()
+            self.d.scanner.show(PageResult(False, None, False, [], codes=[Code("QRCODE", code, "instant")]))
+            return {"code": code}
         if device == "printer" and cmd == "set_paper":
             d.printer.set_status(d.printer.status, paper=args["state"])
             return None

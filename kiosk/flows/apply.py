@@ -23,6 +23,7 @@ from kiosk.devices.scanner.payloads import RECEIPT_QR_PREFIX, RECEIPT_URL_PREFIX
 from kiosk.flows.base import Flow
 from kiosk.flows.scan_hints import ScanHint, UnknownScanHint, scan_hint
 from kiosk.flows.identify import IdentifyMixin, applicant_of
+from kiosk.flows.payment import PaymentStep
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
@@ -32,11 +33,10 @@ from kiosk.services.certificate_pdf import verify_url
 from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
 SCAN_FEEDBACK = tuple(ScanHint)  # every hint the scanner gives (kiosk.flows.scan_hints)
-PAY_POLL_S = 2.0
 log = logging.getLogger(__name__)
 
 
-class ApplyFlow(IdentifyMixin, Flow):
+class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
     name = "apply"
     title_key = "apply.title"
     initial = "choose"
@@ -44,8 +44,8 @@ class ApplyFlow(IdentifyMixin, Flow):
         ("apply.step.choose", ("choose", "guide")),
         ("apply.step.identify", ("identify_card", "identify_face")),
         ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
-        ("apply.step.pay", ("pay",)),
-        ("apply.step.submit", ("submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
+        ("apply.step.pay", ("pay", "pay_charging", "pay_refused")),
+        ("apply.step.submit", ("submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
                                "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
     )
 
@@ -58,7 +58,6 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.scan_feedback: ScanHint | None = None
         self.last_problems: list[str] = []
         self.compartment: str | None = None
-        self._pay_next_poll = 0.0
         # what the visit produced (kind, pages, where): no content, nothing personal; kept after the end
         self.documents: list[ProducedDocument] = []
         super().__init__(ctx)
@@ -446,65 +445,11 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.session.personal["case_no"] = case.case_no
         self.session.personal["promised_date"] = case.promised_date
 
-    # -- payment ------------------------------------------------------------------------------
-    def enter_pay(self) -> None:
-        assert self.matter is not None
-        bo, m, case_no = self.ctx.services.backoffice, self.matter, self.session.personal["case_no"]
-        fee = mx.fee_fen(m)
-        self.start("order", self.ctx.services.run("order", lambda: bo.create_payment(case_no, fee, m.name_zh)))
-
-    def view_pay(self) -> ViewModel:
-        assert self.matter is not None
-        order = self.session.personal.get("order")
-        fee = mx.fee_fen(self.matter)
-        return ViewModel(self.name, self.state, t("apply.pay.title"),
-                         body=(t("apply.pay.amount", yuan=mx.yuan(fee)), t("apply.pay.scan_qr")),
-                         actions=(Action("check", t("apply.pay.check")),), screen="pay",
-                         data={"qr": order.pay_url if order else None, "amount_fen": fee,
-                               "basis_zh": self.matter.fee.basis_zh})
-
-    def done_order(self, c: Completion[Any]) -> None:
-        if c.ok:
-            self.session.personal["order"] = c.data
-            self.ctx.services.cases.set_payment_order(self.session.personal["case_no"], c.data.order_id)
-            self._pay_next_poll = self.clock.monotonic() + PAY_POLL_S
-        else:
-            self._withdraw("payment unavailable")
-            self.end("submit_failed", t("apply.pay.unavailable"))
-
-    def act_pay(self, action_id: str, **_: Any) -> bool:
-        if action_id == "check":
-            self._poll_payment()
-            return True
-        return False
-
-    def tick_pay(self) -> None:
-        if self.clock.monotonic() >= self._pay_next_poll:
-            self._poll_payment()
-
-    def _poll_payment(self) -> None:
-        order = self.session.personal.get("order")
-        if order is None or self.pending("paid"):
-            return
-        bo = self.ctx.services.backoffice
-        self._pay_next_poll = self.clock.monotonic() + PAY_POLL_S
-        self.start("paid", self.ctx.services.run("paid", lambda: bo.payment_status(order.order_id)))
-
-    def done_paid(self, c: Completion[Any]) -> None:
-        if c.ok and c.data.status == "paid":
-            self.session.personal["order"] = c.data
-            self.go("submit")
-        elif c.ok and c.data.status in ("canceled", "expired"):
-            self._withdraw("payment " + c.data.status)
-            self.end("payment_canceled", t("apply.pay.canceled"))
+    # -- payment: kiosk.flows.payment.PaymentStep (pay, pay_charging, refund, refund_done) ----
 
     def release(self) -> None:
         # a visit that ends while a payment order is open cancels the order and withdraws the case
-        order = self.session.personal.get("order")
-        if order is not None and self.state == "pay" and getattr(order, "status", "") == "pending":
-            bo = self.ctx.services.backoffice
-            self.ctx.services.run("cancel_payment", lambda: bo.cancel_payment(order.order_id))
-            self._withdraw("payment abandoned")
+        self.release_payment()
         if self.compartment and self.state in ("dropoff_offer", "dropoff_open"):
             self.ctx.services.cabinet.release_reservation(self.compartment)
         if self.compartment and self.state == "dropoff_close":
@@ -537,7 +482,7 @@ class ApplyFlow(IdentifyMixin, Flow):
             case_no = self.session.personal["case_no"]
             self._withdraw(f"materials not packed: {c.detail}"[:80])
             self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=str(c.detail)[:80])
-            self.end("submit_failed", t("apply.submit.failed"))
+            self.submit_failed(str(c.detail))
             return
         # from here on the station holds each material as its PDF only, never the raw pixels
         self.session.personal["material_pdfs"] = c.data
@@ -584,7 +529,7 @@ class ApplyFlow(IdentifyMixin, Flow):
             note = c.detail if not c.ok else (c.data.message_en or "rejected")
             self._withdraw(f"submission failed: {note}"[:80])
             self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=note[:80])
-            self.end("submit_failed", t("apply.submit.failed"))
+            self.submit_failed(note)
             return
         receipt = c.data
         cases = self.ctx.services.cases
@@ -803,7 +748,7 @@ class ApplyFlow(IdentifyMixin, Flow):
     def cancellable(self) -> bool:
         # once the case is submitted there is nothing left to cancel: the receipt and drop-off
         # screens offer their own way forward
-        return self.state not in ("ecert_fetch", "submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
+        return self.state not in ("ecert_fetch", "pay_charging", "submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
                                   "dropoff_open", "dropoff_close", "done")
 
 

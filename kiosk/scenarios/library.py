@@ -166,3 +166,43 @@ _add(Scenario(
         act("next"), wait("link_check"), wait_idle(), act("next"), wait("export"),
         act("next"), wait("report"), act("finish"),
     ]), "completed", flow_args={"doors": ["A01", "A12", "A24", "B08"]}))
+
+
+# -- payment (付款码 / the station's QR) --------------------------------------------------------
+SCREENSHOT_CODE = "134000000000004321"  # the payment code a citizen kept as a screenshot
+# played on instant devices in the test suite only: each needs card + face + two OCR-read pages
+# (~60 s on the simulators); `kiosk scenario NAME` plays them on the simulators by hand
+INSTANT_ONLY = frozenset({"pay-by-code", "pay-by-station-qr", "pay-code-reused"})
+
+
+def _to_payment(code: str = "SI-003") -> list[dict]:
+    """A fee item up to its payment step, with the back office's automatic payment off."""
+    return [sim("backoffice", "set_auto_pay", on=False),
+            act("select", code=code), wait("guide"), act("start"), *_identify(),
+            wait("ecert_consent"), act("consent"), wait("scan"), scan_pages(2), wait("scan"),
+            act("skip"), act("skip"), wait("pay", 30)]
+
+
+_add(Scenario(
+    "pay-by-code", "Replace a social security card and pay by showing the phone's payment code (付款码) to "
+    "the document camera", "apply", tuple([
+        *_to_payment(), sim("document_camera", "show_payment_code"),
+        wait("done", 60), act("finish"), sim("document_camera", "show", source="no_page"),
+        sim("backoffice", "set_auto_pay", on=True),
+    ]), "completed"))
+
+_add(Scenario(
+    "pay-by-station-qr", "Replace a social security card and pay by scanning the station's QR code with the "
+    "phone: the station polls the order until it is paid", "apply", tuple([
+        *_to_payment(), sim("backoffice", "pay", wait_s=10),
+        wait("done", 60), act("finish"), sim("backoffice", "set_auto_pay", on=True),
+    ]), "completed"))
+
+_add(Scenario(
+    "pay-code-reused", "A payment code from a screenshot, already used once, is shown again: refused with its "
+    "own message; the citizen cancels and nothing is charged or kept", "apply", tuple([
+        sim("backoffice", "mark_code_used", code=SCREENSHOT_CODE), *_to_payment(),
+        sim("document_camera", "show_payment_code", code=SCREENSHOT_CODE),
+        wait("pay_refused", 20), sim("document_camera", "show", source="no_page"),
+        act("cancel_payment"), wait("ended"), sim("backoffice", "set_auto_pay", on=True),
+    ]), "payment_canceled"))

@@ -295,6 +295,45 @@ class CaseStore:
                          (case_no, now, status, note_zh, note_en, actor))
         return self.get(case_no)
 
+    def adopt(self, report: CaseStatusReport, id_number: str | None = None) -> Case:
+        """Keep a record of a case made at another station, from the back office's report, so it
+        can be queried, deposited and collected here. `id_number`: the person the back office
+        named as its applicant (card + face at this station); without it the applicant is
+        unknown (empty hash) until `bind_applicant`. A case already here is returned as it is."""
+        found = self.find(report.case_no)
+        if found is not None:
+            return found
+        number = parse_case_number(report.case_no)
+        if report.status not in STATUSES or report.status == "withdrawn":
+            raise CaseError("invalid", f"case {report.case_no}: cannot adopt status {report.status!r}")
+        if not isinstance(report.matter_code, str) or not re.fullmatch(r"[A-Z]{2}-\d{3}", report.matter_code):
+            raise CaseError("invalid", f"bad matter code {report.matter_code!r}")
+        masked = _mask_ids(report.applicant_masked or "")[:40] or "****"
+        digest = self.hasher.hash_id(self._id(id_number)) if id_number else ""
+        now = self._now()
+        entries = list(report.timeline) or [TimelineEntry(now, report.status, "", "", "backoffice")]
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO cases(case_no, matter_code, station_id, applicant_masked, applicant_hash, status, "
+                "created_at, updated_at, promised_date, receipt) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (str(number), report.matter_code, (report.station_id or number.station)[:40], masked, digest,
+                 report.status, self._their_time(entries[0].at), now, report.promised_date,
+                 json.dumps({"made_elsewhere": True}, sort_keys=True)))
+            for e in entries:
+                conn.execute("INSERT INTO case_timeline(case_no, at, status, note_zh, note_en, actor) "
+                             "VALUES (?,?,?,?,?,?)", (str(number), self._their_time(e.at), e.status,
+                                                      _mask_ids(e.note_zh)[:500], _mask_ids(e.note_en)[:500],
+                                                      (e.actor or "backoffice")[:60]))
+        return self.get(str(number))
+
+    def bind_applicant(self, case_no: str, id_number: str) -> bool:
+        """Name the applicant of an adopted case whose applicant was unknown (the back office
+        listed it among this person's cases). A case with an applicant keeps it."""
+        with self.store.transaction() as conn:
+            cur = conn.execute("UPDATE cases SET applicant_hash = ? WHERE case_no = ? AND applicant_hash = ''",
+                               (self.hasher.hash_id(self._id(id_number)), case_no))
+        return bool(cur.rowcount)
+
     def set_status(self, case_no: str, status: CaseStatusName, note_zh: str = "", note_en: str = "",
                    actor: str = "station", at: str | None = None) -> Case:
         """Move a case along its timeline; `CaseError("bad_transition")` for a move not allowed."""

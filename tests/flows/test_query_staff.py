@@ -72,6 +72,7 @@ def test_query_unknown_person(world):
     f = world.start("query")
     f.act("identify")
     world.identify(f, "kit_harington")
+    world.wait_services(f)  # the back office is asked for cases made elsewhere first
     assert f.outcome == "not_found"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from hw_sim.identities import get_identity
 from kiosk.config import load_config, parse_config
-from kiosk.scenarios.library import SCENARIOS
+from kiosk.scenarios.library import INSTANT_ONLY, SCENARIOS
 from kiosk.scenarios.runner import ScenarioRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +80,8 @@ def test_every_scenario_on_the_simulated_station(sim_station):
     runner = ScenarioRunner(station, SimControls(hub, station), clock)
     failed = {}
     for name, sc in SCENARIOS.items():
+        if name in INSTANT_ONLY:
+            continue
         res = runner.run(sc)
         if not res["ok"]:
             failed[name] = (res["outcome"], res["transcript"][-8:])
