@@ -19,6 +19,7 @@ class UnknownAction(ValueError):
 class ActionId(StrEnum):
     BACK = "back"
     CANCEL = "cancel"
+    CANCEL_PAYMENT = "cancel_payment"
     CATEGORY = "category"
     CHECK = "check"
     CODE = "code"
@@ -33,6 +34,7 @@ class ActionId(StrEnum):
     MORE_TIME = "more_time"
     NEXT = "next"
     NOT_TAKEN = "not_taken"
+    OK = "ok"
     OPEN = "open"
     PIN = "pin"
     RATE = "rate"
