@@ -4,11 +4,13 @@
 station: the station is the one whose topic the request came on (the broker's ACL makes the
 topic prove the sender), so a submission naming another station is refused.
 
-What is real here: cases and their files, status reports, timelines, result documents of print
-items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
-simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
-from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
-empty) and reference photos (None: the office holds no photos).
+What is real here: cases and their files (promised and statutory dates on the working-day
+calendar, `office.deadlines`), status reports, timelines, result documents of print items,
+notifications (stored, then sent by `office.sms.Sender`), ratings, e-certificates from the
+office's store (`office.ecerts`, with the citizen's consent), payments through a provider
+(`office.payments`; the built-in simulated one pays an order `pay_after_s` after creation) and
+`poll_events` from `station_messages`. Each status query is counted (`case_queries`) for the
+supervision figures. What is not connected: reference photos (None: the office holds no photos).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ from kiosk.services.backoffice import (
 )
 from office import auditlog
 from office import cases as case_ops
-from office.schema import case_files, case_timeline, cases, consents, notifications, payments, ratings
+from office import ecerts, payments
+from office.deadlines import limits_for
+from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications, ratings
 from office.schema import station_messages
 from office.sms import pickup_text
 from office.util import dumps, now_iso
@@ -57,6 +61,7 @@ MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 CASE_NO_RE = re.compile(r"^[A-Z0-9]{1,40}-\d{8}-\d{4}-[0-9A-Z]$")
 CONSENT_TTL_S = 600
 STATION_REPORTABLE = ("deposited", "collected", "expired", "withdrawn")
+SYNC_WINDOW_S = 120  # a status query this soon after the station was sent news of the case is its own refresh
 
 _catalog: Any = None
 
@@ -71,10 +76,12 @@ def catalog() -> Any:
 
 
 class StationCalls(BackOffice):
-    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0,
+                 provider: payments.PaymentProvider | None = None) -> None:
         self.engine = engine
         self.station = station
         self.pay_after_s = pay_after_s
+        self.provider = provider or payments.SimulatedProvider(pay_after_s)
 
     # ---- cases ------------------------------------------------------------------------------------
     def submit_case(self, submission: CaseSubmission) -> SubmitReceipt:
@@ -102,14 +109,13 @@ class StationCalls(BackOffice):
         st = matter.station
         prints = bool(st and st.action == "print")
         now = now_iso()
-        promised = None
-        if matter.promised_days:
-            promised = (datetime.now(timezone.utc) + timedelta(days=matter.promised_days * 7 / 5)).date().isoformat()
+        limits = limits_for(matter)
         row = dict(case_no=case_no, station=self.station, matter_code=matter.code,
                    applicant_masked=submission.applicant.id_masked[:40],
                    phone_masked=_phone_masked(submission.applicant.id_number), status="submitted",
                    ref="BO" + uuid.uuid4().hex[:12].upper(), via_cabinet=bool(st and st.result_via_cabinet),
-                   result_size=st.result_size if st else None, prints=prints, promised_date=promised, reason="",
+                   result_size=st.result_size if st else None, prints=prints, promised_date=limits.promised,
+                   statutory_date=limits.statutory, reason="",
                    form=dumps(dict(submission.form)), document=None, submitted_at=now, updated_at=now)
         try:
             with self.engine.begin() as conn:
@@ -149,7 +155,20 @@ class StationCalls(BackOffice):
                 raise BackofficeError("not_found", f"no case {case_no!r}")
             tl = tuple(TimelineEntry(r.at, r.status, r.note_zh, r.note_en, r.actor) for r in conn.execute(
                 select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id)))
+        self._count_query(case_no)
         return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size)
+
+    def _count_query(self, case_no: str) -> None:
+        """Count a status query for the supervision figures: "sync" when the station was just sent
+        news of this case (its own refresh, `Station.sync_backoffice`), else "query" (a citizen)."""
+        since = (datetime.now(timezone.utc) - timedelta(seconds=SYNC_WINDOW_S)).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+        with self.engine.begin() as conn:
+            news = conn.execute(select(station_messages.c.id).where(
+                station_messages.c.station == self.station, station_messages.c.case_no == case_no,
+                station_messages.c.delivered.is_(True), station_messages.c.at >= since).limit(1)).first()
+            conn.execute(case_queries.insert().values(station=self.station, case_no=case_no, at=now_iso(),
+                                                      kind="sync" if news else "query"))
 
     def get_result_document(self, case_no: str) -> ResultDocument:
         with self.engine.connect() as conn:
@@ -189,48 +208,37 @@ class StationCalls(BackOffice):
             raise BackofficeError("consent_required", "no consent for this person")
         if row.expires_at <= datetime.now(timezone.utc).isoformat(timespec="seconds"):
             raise BackofficeError("consent_required", "consent expired")
-        return []  # no e-certificate source is connected to this office yet
+        asked = tuple(t for t in consent.ecert_types if t in json.loads(row.ecert_types))  # only what was consented
+        with self.engine.connect() as conn:
+            return ecerts.held(conn, row.id_hash, asked)
 
-    # ---- payments (built-in simulated provider) -------------------------------------------------------
+    # ---- payments (office.payments; the built-in provider is simulated) ------------------------------
     def create_payment(self, case_no: str, amount_fen: int, description_zh: str) -> PaymentOrder:
-        if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= 10_000_000:
-            raise BackofficeError("invalid", f"bad amount {amount_fen!r} (fen, 1..10000000)")
         if not isinstance(case_no, str) or not CASE_NO_RE.match(case_no):
             raise BackofficeError("invalid", f"bad case number {str(case_no)[:60]!r}")
-        oid = "PO" + uuid.uuid4().hex[:16].upper()
-        order = PaymentOrder(oid, case_no, amount_fen, str(description_zh)[:100], "pending",
-                             f"https://pay.example.gov.cn/o/{oid}", now_iso())
-        with self.engine.begin() as conn:
-            conn.execute(payments.insert().values(order_id=oid, case_no=case_no, amount_fen=amount_fen,
-                                                  description=order.description_zh, status="pending",
-                                                  pay_url=order.pay_url, created_at=order.created_at,
-                                                  created_mono=time.time(), paid_at=None))
-        return order
+        try:
+            return payments.create(self.engine, self.provider, self.station, case_no, amount_fen, description_zh)
+        except payments.PaymentError as exc:
+            raise BackofficeError("invalid", str(exc)) from None
 
     def _order(self, order_id: str) -> PaymentOrder:
-        with self.engine.begin() as conn:
-            row = conn.execute(select(payments).where(payments.c.order_id == order_id)).first()
-            if row is None:
-                raise BackofficeError("not_found", f"no payment order {order_id!r}")
-            if row.status == "pending" and time.time() - row.created_mono >= self.pay_after_s:
-                conn.execute(update(payments).where(payments.c.order_id == order_id).values(status="paid",
-                                                                                           paid_at=now_iso()))
-                case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
-                                      amount_fen=row.amount_fen)
-                row = conn.execute(select(payments).where(payments.c.order_id == order_id)).first()
-        return PaymentOrder(row.order_id, row.case_no, row.amount_fen, row.description, row.status, row.pay_url,
-                            row.created_at, row.paid_at)
+        def told(conn: Any, row: Any) -> None:
+            case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
+                                  amount_fen=row.amount_fen)
+
+        try:
+            return payments.refresh(self.engine, self.provider, order_id, told)
+        except payments.PaymentError as exc:
+            raise BackofficeError("not_found", str(exc)) from None
 
     def payment_status(self, order_id: str) -> PaymentOrder:
         return self._order(order_id)
 
     def cancel_payment(self, order_id: str) -> PaymentOrder:
-        order = self._order(order_id)
-        if order.status == "pending":
-            with self.engine.begin() as conn:
-                conn.execute(update(payments).where(payments.c.order_id == order_id).values(status="canceled"))
-            return self._order(order_id)
-        return order
+        try:
+            return payments.cancel(self.engine, self.provider, order_id)
+        except payments.PaymentError as exc:
+            raise BackofficeError("not_found", str(exc)) from None
 
     # ---- notifications, ratings, photos -------------------------------------------------------------
     def notify(self, notification: Notification) -> NotificationReceipt:
@@ -283,8 +291,7 @@ class StationCalls(BackOffice):
         return LinkStatus(True, 0.0, "office")
 
 
-def _fingerprint(id_number: str) -> str:
-    return hashlib.sha256(("office-consent:" + id_number.strip().upper()).encode()).hexdigest()
+_fingerprint = ecerts.fingerprint
 
 
 def _phone_masked(id_number: str) -> str:
