@@ -158,7 +158,8 @@ def refund(conn: Connection, provider: PaymentProvider, order_id: str, reason: s
         raise PaymentError(f"order {order_id} is {row.status}; only a paid order can be refunded")
     result = provider.refund(order_id, row.provider_ref or "", row.amount_fen, reason)
     if not result.ok:
-        auditlog.record(conn, actor, "payment.refund", order_id, ok=False, error=result.error[:200])
+        # in its own transaction: the caller's is rolled back by the error, the refusal must stay on record
+        auditlog.record_now(conn.engine, actor, "payment.refund", order_id, ok=False, error=result.error[:200])
         raise PaymentError(f"order {order_id}: {result.error or 'the provider refused the refund'}")
     at = now_iso()
     conn.execute(update(payments).where(payments.c.order_id == order_id).values(

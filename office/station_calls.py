@@ -20,7 +20,6 @@ import io
 import json
 import re
 import secrets
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
