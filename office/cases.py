@@ -163,6 +163,8 @@ def request_material(conn: Connection, case_no: str, user: str, material: str, r
     material = _clean(material, MAX_MATERIAL, "the missing material")
     reason = _clean(reason, MAX_REASON, "the reason")
     row = _decidable(conn, case_no)
+    if row.status == "material_requested":  # the station merges by status: a second request would not reach it
+        raise CaseError(f"case {case_no} already waits for a material; approve or reject it first")
     conn.execute(update(cases).where(cases.c.case_no == case_no).values(reason=f"{material}: {reason}"))
     move(conn, case_no, row.station, "material_requested", f"请补正材料：{material}（{reason}）",
          f"Missing material: {material} ({reason})", f"user:{user}")

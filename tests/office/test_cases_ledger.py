@@ -91,6 +91,8 @@ def test_asking_for_a_missing_material_tells_the_station_and_the_citizen(office)
     # the station reads the report through the contract's types and shows the note in its query
     report = from_dict(CaseStatusReport, json.loads(json.dumps(to_dict(calls.case_status(case_no)))))
     assert report.status == "material_requested"
+    again = client.post(f"/api/cases/{case_no}/request_material", json={"material": "x", "reason": "y"}, headers=h)
+    assert again.status_code == 409 and "already waits" in again.json()["message"]
     # the page form checks the CSRF token like every other
     assert client.post(f"/cases/{case_no}/request_material", data={"csrf_token": "forged", "material": "x",
                                                                    "reason": "y"}).status_code == 403
