@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar, get_type_hints
 ErrorCode = Literal["offline", "timeout", "rejected", "invalid", "not_found", "consent_required"]
 CaseStatusName = Literal[
     "submitted", "accepted", "approved", "rejected", "result_ready", "deposited", "collected",
-    "expired", "withdrawn",
+    "expired", "withdrawn", "material_requested",
 ]
 EventKind = Literal["case_status", "payment_paid", "result_ready"]
 

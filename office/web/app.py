@@ -36,6 +36,7 @@ from starlette.routing import Route
 from office import accounts, alarms, auditlog, cabinets, cases, report, sms
 from office import commands as cmd_ops
 from office.schema import case_files, stations
+from office.web import routes_cases
 from office.web.i18n import LANGS, t
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "command.approve": cmd_ops.APPROVER_ROLES,
     "audit.read": frozenset({"auditor", "supervisor", "admin"}),
     "report.read": frozenset({"approver", "auditor", "supervisor", "admin"}),
+    "payment.refund": frozenset({"supervisor", "admin"}),
 }
 
 
@@ -70,6 +72,7 @@ class Console:
     secure_cookies: bool = False
     pickup_days: int = 7  # a result left in a compartment longer is an overdue pickup
     sms_token: str = ""  # the SMS provider's shared token for delivery reports ("" = reports refused)
+    payments: Any = None  # office.payments.PaymentProvider for refunds (None: the simulated one)
 
 
 class Refused(Exception):
@@ -526,15 +529,15 @@ def build_app(console: Console) -> Starlette:
         day = report_day(request)
         with console.engine.connect() as conn:
             rows = report.daily(conn, day)
-        return JSONResponse({"day": day.isoformat(), "rows": [
-            {**r.__dict__, "on_time_rate": r.on_time_rate, "satisfaction": r.satisfaction} for r in rows]})
+        return JSONResponse({"day": day.isoformat(), "rows": [r.as_dict() for r in rows],
+                             "totals": report.totals(rows).as_dict()})
 
     def page_report(request: Request) -> Response:
         s = need(request, "report.read")
         day = report_day(request)
         with console.engine.connect() as conn:
             rows = report.daily(conn, day)
-        return render(request, "report.html", s, rows=rows, day=day.isoformat())
+        return render(request, "report.html", s, rows=rows, total=report.totals(rows), day=day.isoformat())
 
     def report_csv(request: Request) -> Response:
         s = need(request, "report.read")
@@ -607,10 +610,14 @@ def build_app(console: Console) -> Starlette:
         Route("/cases/{id}/{action:str}", threaded(page_case_decide), methods=["POST"]),
     ]
 
+    routes[0:0] = routes_cases.routes(console, need=need, check_csrf=check_csrf, render=render, json_body=json_body,
+                                      form_of=form_of, threaded=threaded)
+
     async def only_known_actions(request: Request, call_next: Any) -> Response:
-        """Only approve/reject exist as case actions."""
+        """Only approve/reject/request_material exist as case actions."""
         parts = request.url.path.strip("/").split("/")
-        if request.method == "POST" and "cases" in parts and len(parts) >= 3 and parts[-1] not in ("approve", "reject"):
+        if request.method == "POST" and "cases" in parts and len(parts) >= 3 and parts[-1] not in (
+                "approve", "reject", "request_material"):
             return JSONResponse({"error": "not_found", "message": "case actions: approve, reject"}, status_code=404)
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
