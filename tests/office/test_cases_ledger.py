@@ -155,7 +155,7 @@ def test_a_paid_order_whose_case_never_arrives_is_refunded(office):
     assert payments.refund_unsubmitted(engine, provider, 1800, later) == []  # once
     listed = {p["order_id"]: p["status"] for p in client.get("/api/payments").json()["payments"]}
     assert listed == {lost.order_id: "refunded", kept.order_id: "paid", withdrawn.order_id: "refunded"}
-    assert calls.payment_status(lost.order_id).status == "paid"  # the station's contract: money was taken
+    assert calls.payment_status(lost.order_id).status == "refunded"  # the station can tell the citizen
     # a supervisor refunds by hand, with a reason; an approver may not
     assert client.post(f"/api/payments/{kept.order_id}/refund", json={"reason": ""}, headers=h).status_code == 409
     r = client.post(f"/api/payments/{kept.order_id}/refund", json={"reason": "<b>重复缴费</b>"}, headers=h)
