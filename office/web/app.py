@@ -36,6 +36,7 @@ from starlette.routing import Route
 from office import accounts, alarms, auditlog, cabinets, cases, report, sms
 from office import commands as cmd_ops
 from office.schema import case_files, stations
+from office.web import routes_ops
 from office.web.i18n import LANGS, t
 
 log = logging.getLogger(__name__)
@@ -606,6 +607,9 @@ def build_app(console: Console) -> Starlette:
         Route("/cases/{id}/files/{fid:int}", threaded(case_file)),
         Route("/cases/{id}/{action:str}", threaded(page_case_decide), methods=["POST"]),
     ]
+
+    routes += routes_ops.routes(routes_ops.Helpers(console, env, PERMISSIONS, threaded, need, check_csrf, render,
+                                                   json_body, form_of, send, Refused))
 
     async def only_known_actions(request: Request, call_next: Any) -> Response:
         """Only approve/reject exist as case actions."""
