@@ -79,8 +79,8 @@ def fingerprints(engine: Engine, topics: list[tuple[str, str]]) -> dict[str, tup
 
 async def stream(engine: Engine, topics: list[tuple[str, str]], every_s: float = 1.0,
                  max_s: float = 300.0) -> AsyncIterator[str]:
-    yield "retry: 2000\n\n"
     last = await run_in_threadpool(fingerprints, engine, topics)
+    yield "retry: 2000\n\n"
     waited = 0.0
     while waited < max_s:
         await asyncio.sleep(every_s)
