@@ -35,6 +35,15 @@
       .catch(function () {})
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }
-  var source = new EventSource("/api/live?topics=" + encodeURIComponent(topics.join(",")));
-  source.addEventListener("change", refresh);
+  var url = "/api/live?topics=" + encodeURIComponent(topics.join(",")), source = null;
+  function open() {
+    if (source) { return; }
+    source = new EventSource(url);
+    source.addEventListener("change", refresh);
+  }
+  // a page left behind (history cache) must give its connection back: browsers allow only a few
+  // connections per server, and a held stream would stall the next page's loading
+  window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { open(); refresh(); } });
+  open();
 })();
