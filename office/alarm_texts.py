@@ -2,13 +2,19 @@
 
 Stations and the office's own rules write alarm details in English (they are also log text). The
 console shows them through `detail(lang, text)`: `PATTERNS` (a registry) maps each known English
-wording to its Simplified Chinese form, with the variable parts (board, lock, seqs, device names)
+wording to its Simplified Chinese form (and `EN` turns the door events' codes into sentences), with the variable parts (board, lock, seqs, device names)
 carried over. Unknown wording is shown as it came, so nothing is hidden.
 """
 
 from __future__ import annotations
 
 import re
+
+EN: dict[str, str] = {  # the station's event codes, as an operator reads them in English
+    "uncommanded_open": "Door opened without a release (board {0}, lock {1})",
+    "door_left_open": "Door left open (board {0}, lock {1})",
+    "not_opened": "Released but the door did not open (board {0}, lock {1})",
+}
 
 PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in (
     (r"^uncommanded_open board (\S+) lock (\S+)$", "未经授权的开门（锁控板 {0}，锁 {1}）"),
@@ -28,13 +34,18 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in 
     (r"^(\w+): (.*)$", "{0}：{1}"),  # a device health detail, e.g. "printer: paper out"
 )]
 
+DOOR_CODE = re.compile(r"^(" + "|".join(EN) + r") board (\S+) lock (\S+)$")
+
 WORDS = {"printer": "打印机", "cabinet": "智能柜", "reader": "读卡器", "camera": "摄像头", "paper out": "缺纸",
          "scanner": "高拍仪", "docprinter": "文档打印机"}
 
 
 def detail(lang: str, text: str | None) -> str:
     text = text or ""
-    if lang == "en" or not text:
+    if lang == "en":
+        m = DOOR_CODE.match(text)
+        return EN[m.group(1)].format(m.group(2), m.group(3)) if m else text
+    if not text:
         return text
     for pattern, zh in PATTERNS:
         m = pattern.match(text)
