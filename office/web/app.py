@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from office import accounts, alarms, auditlog, cabinets, cases, report, sms
+from office import accounts, alarms, auditlog, cabinets, cases, pickups, report, sms
 from office import commands as cmd_ops
 from office.schema import case_files, stations
 from office.web import routes_ops
@@ -351,7 +351,7 @@ def build_app(console: Console) -> Starlette:
             row = conn.execute(select(stations).where(stations.c.id == station_id)).first()
             if row is None:
                 raise Refused(404, "not_found", f"no station {station_id[:40]!r}")
-            grid = cabinets.grid(conn, station_id, console.pickup_days)
+            grid = cabinets.grid(conn, station_id, pickups.period_days(conn, console.pickup_days))
             open_alarms = alarms.list_alarms(conn, "open", station_id)
         d = dict(row._mapping)
         health = json.loads(d.pop("health") or "{}")
@@ -369,8 +369,8 @@ def build_app(console: Console) -> Starlette:
     def api_overdue_pickups(request: Request) -> Response:
         need(request, "read")
         with console.engine.connect() as conn:
-            return JSONResponse({"pickup_days": console.pickup_days,
-                                 "overdue": cabinets.overdue_pickups(conn, console.pickup_days)})
+            days = pickups.period_days(conn, console.pickup_days)  # the console's setting (ADR 0238)
+            return JSONResponse({"pickup_days": days, "overdue": cabinets.overdue_pickups(conn, days)})
 
     def api_notifications(request: Request) -> Response:
         need(request, "read")

@@ -155,6 +155,8 @@ def test_overdue_pickup_reminder_keeps_the_code_recall_is_signed_and_period_is_s
     assert client.post("/api/pickups/period", json={"days": min(period, 90)}, headers=hs).status_code == 200
     if period <= 90:
         assert client.get("/api/pickups").json()["overdue"] == []
+        assert client.get("/api/pickups/overdue").json()["overdue"] == []
+        assert not any(c["overdue"] for c in client.get(f"/api/stations/{ST}").json()["compartments"])
     assert _audit(engine, "setting.pickup_days") == 1 and _audit(engine, "pickup.remind") == 1
 
 
