@@ -17,12 +17,15 @@ from kiosk.services.backoffice import Notification
 from kiosk.services.fleet import contract, signing
 from office import accounts, alarm_texts, pickups
 from office import alarms as alarm_ops
+from office import commands as cmd_ops
 from office.ingest import Ingest
 from office.schema import audit, commands, notifications
 from office.station_calls import StationCalls
 from office.web import live
 from office.web.app import Console, build_app
+from tests.office.conftest import STATIONS
 from tests.office.helpers import login, submission
+from tests.office.waits import wait_for
 
 PW = "correct-horse-battery"
 ST = "sh-test-001"
@@ -181,3 +184,25 @@ def test_live_stream_names_the_topic_that_changed(engine):
         live.parse_topics("secrets")
     with pytest.raises(ValueError):
         live.parse_topics("")
+
+
+def test_recall_reaches_the_station_over_the_broker(broker, engine, make_station, office_mqtt, command_key):
+    om = office_mqtt(broker, engine)
+    st = make_station(broker, STATIONS[2])
+    assert st.link.wait_connected(10)
+    case_no = "SH003-20261101-0007-C"
+    Ingest(engine).store_events([(STATIONS[2], _ev(1, "compartment.loaded", {"compartment": "A07", "case": case_no},
+                                                   "2026-11-01T01:00:00.000Z"))])
+    with engine.begin() as conn:
+        res = pickups.recall(conn, STATIONS[2], "A07", case_no, "alice", command_key)
+        with pytest.raises(pickups.PickupError, match="signing key"):
+            pickups.recall(conn, STATIONS[2], "A07", case_no, "alice", None)
+    cmd_ops.publish(om, res["command"])
+    wait_for(lambda: st.target.calls == [("recall_pickup", (case_no, "A07", "overdue pickup"))], 15,
+             "the recall at the station")
+
+    def state() -> str:
+        with engine.connect() as conn:
+            return conn.execute(select(commands.c.state).where(commands.c.cmd_id == res["cmd_id"])).scalar()
+
+    wait_for(lambda: state() == "done", 15, "the station's result stored by the office")
