@@ -33,7 +33,8 @@ ST = "sh-test-001"
 
 @pytest.fixture
 def ops(engine):
-    for name, role in (("alice", "operator"), ("sam", "supervisor"), ("carol", "auditor")):
+    """A console with an operator (alice) and a supervisor (sam); `_add` adds more (~1 s each: scrypt)."""
+    for name, role in (("alice", "operator"), ("sam", "supervisor")):
         accounts.add_user(engine, name, role, PW)
     key = signing.generate()
     with TestClient(build_app(Console(engine, signing_key=key))) as client:
@@ -52,6 +53,7 @@ def _ev(seq: int, type_: str, data: dict, ts: str | None = None) -> dict:
 
 def test_alarm_assignment_clear_and_bulk_ack_from_the_page(ops):
     engine, client, _key = ops
+    accounts.add_user(engine, "carol", "auditor", PW)
     with engine.begin() as conn:
         for i in range(3):
             alarm_ops.raise_alarm(conn, ST, alarm_ops.AlarmSpec("door_left_open", "A02", "door_left_open board 1 lock 2"),
@@ -163,6 +165,7 @@ def test_overdue_pickup_reminder_keeps_the_code_recall_is_signed_and_period_is_s
     assert _audit(engine, "setting.pickup_days") == 1 and _audit(engine, "pickup.remind") == 1
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # aggregate queries only; SQLite is enough
 def test_live_stream_names_the_topic_that_changed(engine):
     async def run() -> list[str]:
         topics = live.parse_topics(f"alarms,grid:{ST}")
