@@ -198,11 +198,16 @@ class Ingest:
 
     @staticmethod
     def _summary(devices: dict[str, Any]) -> dict[str, str | None]:
-        """Printer paper and lock-board bus state, for the station list."""
+        """Printer paper, lock-board bus state, ID reader and camera status, for the station list."""
         def first(key: str) -> str | None:
             v = next((d.get(key) for d in devices.values() if isinstance(d, dict) and key in d), None)
             return str(v)[:16] if v is not None else None
-        return {"paper": first("paper"), "boards": first("bus")}
+
+        def status(role: str) -> str | None:
+            d = devices.get(role)
+            return str(d["status"])[:16] if isinstance(d, dict) and d.get("status") is not None else None
+        return {"paper": first("paper"), "boards": first("bus"), "reader": status("id_reader"),
+                "camera": status("camera")}
 
     def store_health(self, station: str, body: dict[str, Any]) -> None:
         summary = self._summary(body["devices"])

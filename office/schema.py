@@ -77,6 +77,8 @@ stations = Table(
     # from the last health message, for the station list (migration 0002)
     Column("paper", String(16), nullable=True),
     Column("boards", String(16), nullable=True),
+    Column("reader", String(16), nullable=True),  # the ID reader's and camera's status (migration 0008)
+    Column("camera", String(16), nullable=True),
 )
 
 events = Table(

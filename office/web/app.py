@@ -84,6 +84,8 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
     slowest part of the page (bench/office.py), a joined list of f-strings is several times faster."""
     labels = {k: t(lang, k) for k in ("online", "offline", "maintenance")}
     dev = {k: t(lang, f"dev.{k}") for k in ("ok", "low", "out", "jammed", "unknown", "degraded", "unreachable")}
+    dev |= {k: t(lang, f"dstat.{k}") for k in ("online", "offline", "busy", "no_device", "hardware_error",
+                                                "user_error", "fraud_attempt")}
     unknown, dash = t(lang, "unknown"), "—"
     out = []
     for r in rows:
@@ -93,7 +95,9 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
         out.append(f'<tr data-station="{sid}"><td><a href="/stations/{sid}">{sid}</a></td><td class="{"on" if r.online else "off"}">'
                    f'{labels.get(r.state, unknown)}</td><td>{escape(r.last_seen or dash)}</td>'
                    f'<td>{escape(dev.get(r.paper, r.paper) or dash)}</td>'
-                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td><td>{escape(r.sw)}</td>'
+                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.reader, r.reader) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.camera, r.camera) or dash)}</td><td>{escape(r.sw)}</td>'
                    f'<td>{badge}</td></tr>')
     return Markup("\n".join(out))
 
@@ -161,14 +165,15 @@ def build_app(console: Console) -> Starlette:
         with console.engine.connect() as conn:
             counts = alarms.open_counts(conn)
             rows = conn.execute(select(stations.c.id, stations.c.state, stations.c.online, stations.c.last_seen,
-                                       stations.c.sw, stations.c.paper, stations.c.boards)
-                                .order_by(stations.c.id)).all()
+                                       stations.c.sw, stations.c.paper, stations.c.boards, stations.c.reader,
+                                       stations.c.camera).order_by(stations.c.id)).all()
         return rows, counts
 
     def station_rows() -> list[dict[str, Any]]:
         rows, counts = station_query()
         return [{"id": r.id, "online": bool(r.online), "state": r.state, "last_seen": r.last_seen, "sw": r.sw,
-                 "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards} for r in rows]
+                 "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards,
+                 "reader": r.reader, "camera": r.camera} for r in rows]
 
     def approve_case(conn: Any, case_no: str, user: str) -> tuple[str, dict[str, Any] | None]:
         """Approve; a result for the cabinet also gets its deposit task (a signed assign_deposit)."""

@@ -35,6 +35,15 @@ OPS_TEXTS: dict[str, tuple[str, str]] = {
     "nstate.kind.pickup_reminder": ("取件提醒", "Pickup reminder"),
     "cmd.recall_pickup": ("超期件取回", "Recall overdue pickup"),
     "actions": ("操作", "Actions"),
+    "reader": ("读卡器", "ID reader"),
+    "camera": ("摄像头", "Camera"),
+    "dstat.online": ("正常", "OK"),
+    "dstat.offline": ("离线", "Offline"),
+    "dstat.busy": ("使用中", "Busy"),
+    "dstat.no_device": ("未配置", "Not fitted"),
+    "dstat.hardware_error": ("硬件故障", "Hardware error"),
+    "dstat.user_error": ("操作异常", "User error"),
+    "dstat.fraud_attempt": ("疑似欺诈", "Fraud attempt"),
 }
 
 TEXTS.update(OPS_TEXTS)

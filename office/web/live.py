@@ -34,6 +34,8 @@ def _stations(conn: Connection, _arg: str) -> tuple[Any, ...]:
         func.sum(case((stations.c.state == "maintenance", 1), else_=0)),
         func.sum(case((stations.c.paper == "ok", 1), else_=0)), func.sum(case((stations.c.paper == "low", 1), else_=0)),
         func.sum(case((stations.c.boards == "ok", 1), else_=0)),
+        func.sum(case((stations.c.reader == "online", 1), else_=0)),
+        func.sum(case((stations.c.camera == "online", 1), else_=0)),
         func.max(stations.c.sw))).one()
     return tuple(row) + _alarms(conn, "")[:3]  # the open-alarm badges are in the station list too
 

@@ -67,6 +67,13 @@ def test_alarm_assignment_clear_and_bulk_ack_from_the_page(ops):
     assert refused.status_code == 409 and "cannot handle alarms" in refused.json()["message"]
     assert "no operator account" in client.post("/api/alarms/1/assign", json={"to": "eve"}, headers=h).json()["message"]
     assert client.post("/api/alarms/1/assign", json={}, headers=h).status_code == 400
+    Ingest(engine).store_health(ST, {"ts": "2026-12-05T01:00:00.000Z", "boot_id": "b",
+                                     "outbox": {"last_seq": 0, "first_seq": None},
+                                     "devices": {"id_reader": {"status": "offline"}, "camera": {"status": "online"},
+                                                 "printer": {"status": "online", "paper": "low"}}})
+    (row,) = client.get("/api/stations").json()["stations"]
+    assert (row["reader"], row["camera"], row["paper"]) == ("offline", "online", "low")
+    assert "<td>离线</td><td>正常</td>" in client.get("/stations").text  # reader, camera columns
     page = client.get("/alarms").text
     assert '<option value="alice" selected>' in page and "柜门未关（锁控板 1，锁 2）" in page
     assert "door_left_open board" not in page  # the English detail is translated on the zh page

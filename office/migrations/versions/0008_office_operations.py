@@ -1,4 +1,4 @@
-"""office operations: alarm assignment, office settings, pickups, reminders and recalls
+"""office operations: reader/camera status per station, alarm assignment, office settings, pickups, reminders and recalls
 
 Revision ID: 0008
 Revises: 0005
@@ -14,6 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('stations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reader', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('camera', sa.String(length=16), nullable=True))
     with op.batch_alter_table('alarms', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assigned_to', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('assigned_at', sa.String(length=40), nullable=True))
@@ -58,3 +61,6 @@ def downgrade() -> None:
     with op.batch_alter_table('alarms', schema=None) as batch_op:
         batch_op.drop_column('assigned_at')
         batch_op.drop_column('assigned_to')
+    with op.batch_alter_table('stations', schema=None) as batch_op:
+        batch_op.drop_column('camera')
+        batch_op.drop_column('reader')
