@@ -231,6 +231,7 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
     from kiosk.services.keyed_hash import KeyedHasher
     from kiosk.services.outbox import Outbox
     from kiosk.services.pickup_codes import PickupCodes
+    from kiosk.services.recalls import Recalls
     from kiosk.services.staff import StaffRegistry
     from kiosk.services.station_commands import StationCommands, StationMode, check_patch
     from kiosk.services.workdays import WorkCalendar
@@ -289,7 +290,8 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             cabinet_port = ServiceCabinetPort(cabinet_service, devices.cabinet, cfg.cabinet)
             undo.callback(_close_quietly, cabinet_port)
         # 5. the fleet: command target, link, back office
-        target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff,
+        recalls = Recalls(store, audit, clock)
+        target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff, recalls=recalls,
                                  get_config=lambda: live.current, set_config=live.set,
                                  updater=lambda info: _apply_update_notice(live, root, info), notices=notices)
         services_ref: list[Services] = []
@@ -307,7 +309,8 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             link.state = "maintenance" if mode.maintenance else "online"
         # 6. services, flow context, backups
         services = Services(catalog=catalog, cases=cases, codes=codes, cabinet=cabinet_port, backoffice=backoffice,
-                            staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"))
+                            staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"),
+                            recalls=recalls)
         services_ref.append(services)
         c = live.current
         ctx = FlowContext(clock=clock, events=events, devices=devices, services=services,

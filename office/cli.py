@@ -127,6 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 4
     from office.alarms import Escalator
+    from office.pickups import Reminders
     from office.sms import Sender, gateway_for
 
     try:
@@ -141,17 +142,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     provider = SimulatedProvider()
     refunder = Refunder(engine, provider, args.refund_after_s).start() if args.refund_after_s > 0 else None
-    app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token, payments=provider))
+    reminders = Reminders(engine, args.pickup_days).start()
+    app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token, payments=provider,
+                            pickup_days=args.pickup_days))
     print(f"office console on http://{host}:{port}/  (database {engine.url.render_as_string(hide_password=True)}, "
           f"broker {args.broker or 'none'})", flush=True)
     print(f"  first operator account: kiosk-office user add --db {args.db} --name NAME --role admin --password-stdin",
           flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), log_level=args.log_level.lower(),
-                                           access_log=False))
+                                           access_log=False, timeout_graceful_shutdown=3))
     try:
         server.run()
     finally:
         sender.stop()
+        reminders.stop()
         if escalator is not None:
             escalator.stop()
         if refunder is not None:
@@ -205,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--signing-key", help="Ed25519 private key (PEM) for commands; created if missing")
     r.add_argument("--escalate-after-s", type=float, default=900.0,
                    help="escalate an alarm nobody acknowledged within this time (0: never)")
+    r.add_argument("--pickup-days", type=int, default=7, choices=range(1, 91), metavar="1-90",
+                   help="days a result may wait in a compartment before it is an overdue pickup (reminder SMS; "
+                        "the console's setting overrides it)")
     r.add_argument("--sms", default="log:", help="SMS gateway: log: (default) or http(s)://HOST/PATH")
     r.add_argument("--sms-token-file", help="shared token the SMS provider sends with delivery reports")
     r.add_argument("--refund-after-s", type=float, default=1800.0,

@@ -77,6 +77,8 @@ stations = Table(
     # from the last health message, for the station list (migration 0002)
     Column("paper", String(16), nullable=True),
     Column("boards", String(16), nullable=True),
+    Column("reader", String(16), nullable=True),  # the ID reader's and camera's status (migration 0008)
+    Column("camera", String(16), nullable=True),
 )
 
 events = Table(
@@ -107,6 +109,8 @@ alarms = Table(
     Column("acked_by", String(64), nullable=True),
     Column("acked_at", String(40), nullable=True),
     Column("escalated_at", String(40), nullable=True),  # nobody acknowledged in time (migration 0003)
+    Column("assigned_to", String(64), nullable=True),  # the operator account dealing with it (migration 0008)
+    Column("assigned_at", String(40), nullable=True),
 )
 Index("ix_alarms_state", alarms.c.state)
 Index("ix_alarms_station", alarms.c.station)
@@ -283,3 +287,36 @@ commands = Table(
     Column("updated_at", String(40), nullable=False),
 )
 Index("ix_commands_state", commands.c.state)
+
+office_settings = Table(  # operator-changeable settings, e.g. the overdue-pickup period (migration 0008)
+    "office_settings", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+pickups = Table(  # results collected from a compartment, from the station's events (migration 0008)
+    "pickups", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("compartment", String(8), nullable=False),
+    Column("case_no", String(64), nullable=True),
+    Column("at", String(40), nullable=False),  # station time of the pickup
+    UniqueConstraint("station", "event_id", name="uq_pickups_station_event_id"),
+)
+Index("ix_pickups_at", pickups.c.at)
+
+pickup_actions = Table(  # reminders and recalls for overdue pickups (migration 0008)
+    "pickup_actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("compartment", String(8), nullable=False),
+    Column("case_no", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # reminder | recall
+    Column("ref", String(40), nullable=False),  # the notification id or the command id
+    Column("actor", String(80), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+Index("ix_pickup_actions_case_no", pickup_actions.c.case_no)

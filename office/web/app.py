@@ -33,10 +33,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from office import accounts, alarms, auditlog, cabinets, cases, report, sms
+from office import accounts, alarms, auditlog, cabinets, cases, pickups, report, sms
 from office import commands as cmd_ops
 from office.schema import case_files, stations
 from office.web import routes_cases
+from office.web import routes_ops
 from office.web.i18n import LANGS, t
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
     slowest part of the page (bench/office.py), a joined list of f-strings is several times faster."""
     labels = {k: t(lang, k) for k in ("online", "offline", "maintenance")}
     dev = {k: t(lang, f"dev.{k}") for k in ("ok", "low", "out", "jammed", "unknown", "degraded", "unreachable")}
+    dev |= {k: t(lang, f"dstat.{k}") for k in ("online", "offline", "busy", "no_device", "hardware_error",
+                                                "user_error", "fraud_attempt")}
     unknown, dash = t(lang, "unknown"), "—"
     out = []
     for r in rows:
@@ -95,7 +98,9 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
         out.append(f'<tr data-station="{sid}"><td><a href="/stations/{sid}">{sid}</a></td><td class="{"on" if r.online else "off"}">'
                    f'{labels.get(r.state, unknown)}</td><td>{escape(r.last_seen or dash)}</td>'
                    f'<td>{escape(dev.get(r.paper, r.paper) or dash)}</td>'
-                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td><td>{escape(r.sw)}</td>'
+                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.reader, r.reader) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.camera, r.camera) or dash)}</td><td>{escape(r.sw)}</td>'
                    f'<td>{badge}</td></tr>')
     return Markup("\n".join(out))
 
@@ -163,14 +168,15 @@ def build_app(console: Console) -> Starlette:
         with console.engine.connect() as conn:
             counts = alarms.open_counts(conn)
             rows = conn.execute(select(stations.c.id, stations.c.state, stations.c.online, stations.c.last_seen,
-                                       stations.c.sw, stations.c.paper, stations.c.boards)
-                                .order_by(stations.c.id)).all()
+                                       stations.c.sw, stations.c.paper, stations.c.boards, stations.c.reader,
+                                       stations.c.camera).order_by(stations.c.id)).all()
         return rows, counts
 
     def station_rows() -> list[dict[str, Any]]:
         rows, counts = station_query()
         return [{"id": r.id, "online": bool(r.online), "state": r.state, "last_seen": r.last_seen, "sw": r.sw,
-                 "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards} for r in rows]
+                 "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards,
+                 "reader": r.reader, "camera": r.camera} for r in rows]
 
     def approve_case(conn: Any, case_no: str, user: str) -> tuple[str, dict[str, Any] | None]:
         """Approve; a result for the cabinet also gets its deposit task (a signed assign_deposit)."""
@@ -353,7 +359,7 @@ def build_app(console: Console) -> Starlette:
             row = conn.execute(select(stations).where(stations.c.id == station_id)).first()
             if row is None:
                 raise Refused(404, "not_found", f"no station {station_id[:40]!r}")
-            grid = cabinets.grid(conn, station_id, console.pickup_days)
+            grid = cabinets.grid(conn, station_id, pickups.period_days(conn, console.pickup_days))
             open_alarms = alarms.list_alarms(conn, "open", station_id)
         d = dict(row._mapping)
         health = json.loads(d.pop("health") or "{}")
@@ -371,8 +377,8 @@ def build_app(console: Console) -> Starlette:
     def api_overdue_pickups(request: Request) -> Response:
         need(request, "read")
         with console.engine.connect() as conn:
-            return JSONResponse({"pickup_days": console.pickup_days,
-                                 "overdue": cabinets.overdue_pickups(conn, console.pickup_days)})
+            days = pickups.period_days(conn, console.pickup_days)  # the console's setting (ADR 0238)
+            return JSONResponse({"pickup_days": days, "overdue": cabinets.overdue_pickups(conn, days)})
 
     def api_notifications(request: Request) -> Response:
         need(request, "read")
@@ -612,6 +618,8 @@ def build_app(console: Console) -> Starlette:
 
     routes[0:0] = routes_cases.routes(console, need=need, check_csrf=check_csrf, render=render, json_body=json_body,
                                       form_of=form_of, threaded=threaded)
+    routes += routes_ops.routes(routes_ops.Helpers(console, env, PERMISSIONS, threaded, need, check_csrf, render,
+                                                   json_body, form_of, send, Refused))
 
     async def only_known_actions(request: Request, call_next: Any) -> Response:
         """Only approve/reject/request_material exist as case actions."""
