@@ -3,6 +3,7 @@
     kiosk-office run --db URL --broker URL --http HOST:PORT [--mqtt-user U --mqtt-password-file F]
                      [--signing-key PEM]
     kiosk-office user add --db URL --name NAME --role ROLE --password-stdin
+    kiosk-office holidays send --file NOTICE.toml --station ID [--station ID ...] --broker URL --signing-key KEY
     kiosk-office migrate --db URL
 
 URL is `sqlite:///PATH` or `postgresql://USER@HOST:PORT/DB`. Either command creates or migrates
@@ -140,6 +141,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_holidays_send(args: argparse.Namespace) -> int:
+    """Sign the holiday notice(s) of a TOML file into each station's desired settings and publish them."""
+    from kiosk.services.fleet import signing
+    from kiosk.services.holiday_notices import NoticeError, load_notices
+    from office.desired import desired_document, publish_desired
+
+    try:
+        notices = load_notices(Path(args.file).read_text(encoding="utf-8"), args.file)
+        key = signing.load_private(args.signing_key)
+    except (OSError, ValueError) as exc:  # NoticeError is a ValueError
+        print(f"kiosk-office: {exc}", file=sys.stderr)
+        return 2
+    if not notices:
+        print(f"kiosk-office: {args.file}: no [[notice]] in it", file=sys.stderr)
+        return 2
+    settings = {"holidays": [n.as_json() for _, n in sorted(notices.items())]}
+    try:
+        docs = [desired_document(station, settings, key) for station in args.station]
+        password = os.environ.get("OFFICE_MQTT_PASSWORD", "")
+        if args.mqtt_password_file:
+            password = Path(args.mqtt_password_file).read_text(encoding="utf-8").strip()
+        publish_desired(args.broker, args.mqtt_user, password, docs, ca_file=args.ca_file)
+    except (OSError, ValueError, RuntimeError, NoticeError) as exc:
+        print(f"kiosk-office: {exc}", file=sys.stderr)
+        return 4 if isinstance(exc, RuntimeError) else 2
+    print(f"holiday notices {', '.join(map(str, sorted(notices)))} sent to {len(docs)} station(s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="kiosk-office", description="The back office of the self-service stations.")
     p.add_argument("--log-level", default="INFO")
@@ -166,6 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     ua.add_argument("--role", required=True, choices=ROLES)
     ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     ua.set_defaults(func=cmd_user_add)
+    h = sub.add_parser("holidays", help="the State Council holiday notice, sent to stations").add_subparsers(
+        dest="hcmd", required=True)
+    hs = h.add_parser("send", help="sign a notice file into the stations' desired settings and publish it")
+    hs.add_argument("--file", required=True, help="TOML with one [[notice]] per year (as kiosk/config/holidays.toml)")
+    hs.add_argument("--station", action="append", required=True, help="station id (repeat for several)")
+    hs.add_argument("--broker", required=True, help="mqtt://HOST:PORT or mqtts://HOST:PORT")
+    hs.add_argument("--mqtt-user", default="backoffice")
+    hs.add_argument("--mqtt-password-file", help="file holding the MQTT password (else $OFFICE_MQTT_PASSWORD)")
+    hs.add_argument("--ca-file", help="CA certificate for mqtts://")
+    hs.add_argument("--signing-key", required=True, help="the office's Ed25519 command key (PEM)")
+    hs.set_defaults(func=cmd_holidays_send)
     m = sub.add_parser("migrate", help="create or upgrade the schema")
     m.add_argument("--db", required=True)
     m.set_defaults(func=cmd_migrate)

@@ -13,6 +13,7 @@ identification outcomes (see `kiosk.flows.identify`) and timeout / canceled / er
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from kiosk.devices.scanner import FEEDBACK_TEXT, PROBLEMS
 from kiosk.devices.scanner.payloads import RECEIPT_QR_PREFIX, RECEIPT_URL_PREFIX, PayloadError, parse_any
 from kiosk.flows.base import Flow
 from kiosk.flows.form import FormStep
+from kiosk.flows.scan_hints import ScanHint, UnknownScanHint, scan_hint
 from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows.rating import RatingStep
 from kiosk.flows import matters as mx
@@ -31,9 +33,9 @@ from kiosk.devices.scanner.crosscheck import CardFacts, cross_check, wanted_kind
 from kiosk.services.certificate_pdf import verify_url
 from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
-SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
-                 "skewed", "too_small", "no_page", "next_page")
+SCAN_FEEDBACK = tuple(ScanHint)  # every hint the scanner gives (kiosk.flows.scan_hints)
 PAY_POLL_S = 2.0
+log = logging.getLogger(__name__)
 
 
 class ApplyFlow(IdentifyMixin, FormStep, RatingStep, Flow):
@@ -56,7 +58,7 @@ class ApplyFlow(IdentifyMixin, FormStep, RatingStep, Flow):
         self.results: list[Any] = []
         self.query = ""
         self.scan_index = 0
-        self.scan_feedback: str | None = None
+        self.scan_feedback: ScanHint | None = None
         self.last_problems: list[str] = []
         self.compartment: str | None = None
         self._pay_next_poll = 0.0
@@ -145,10 +147,12 @@ class ApplyFlow(IdentifyMixin, FormStep, RatingStep, Flow):
         if self.on_face_event(event):
             return True
         if self.state == "scan" and event.kind == "feedback":
-            key = str(event.data.get("key", ""))
-            if key in SCAN_FEEDBACK:
-                self.scan_feedback = key
-                return True
+            try:
+                self.scan_feedback = scan_hint(event.data.get("key"))
+            except UnknownScanHint as exc:  # a scanner newer than the flows: loud, but the visit goes on
+                log.error("%s", exc)
+                return False
+            return True
         if self.state == "dropoff_close" and event.kind == "door_closed":
             comp = self.ctx.services.cabinet.by_lock(int(event.data.get("board", -1)), int(event.data.get("lock", -1)))
             if comp is not None and comp.id == self.compartment:
@@ -240,7 +244,7 @@ class ApplyFlow(IdentifyMixin, FormStep, RatingStep, Flow):
         pages = len(self.session.pages.get(str(index), []))
         body = [t("apply.scan.place", name=both(m.name_zh, m.name_en), page=pages + 1, pages=m.pages)]
         if self.scan_feedback:
-            body.append(t(f"scan.feedback.{self.scan_feedback}"))
+            body.append(t(self.scan_feedback.message_key))
         actions = [Action("skip", t("apply.scan.skip"), "secondary")]
         if not self.pending("page"):
             actions.insert(0, Action("retake", t("apply.scan.retake")))

@@ -20,14 +20,21 @@ from kiosk.screens.templates import TEMPLATES, Template
 from kiosk.screens.widgets import Banner, KButton, KLabel
 
 
-class FormTemplate(Template):
+class _Both(Template):
+    def _both(self, d: Any, key: str) -> str:
+        """`<key>_zh` / `<key>_en` of typed view data (which has no bare `<key>`) in the screen's language."""
+        en = d.get(f"{key}_en") if self.app.lang == "en" else None
+        return str(en or d.get(f"{key}_zh") or "")
+
+
+class FormTemplate(_Both):
     """Every field of the form: label (required marked), value or "empty", source, change button."""
 
     def update(self, vm: ViewModel) -> None:
         self.clear_widgets()
         d = vm.data
         box = GridLayout(cols=1, spacing=self.app.s_spacing * 0.5)
-        box.add_widget(KLabel(text=self.name(d, "title"), role="body", bold=True))
+        box.add_widget(KLabel(text=self._both(d, "title"), role="body", bold=True))
         for row in d.get("fields") or ():
             value = self.name(row, "value")
             label = self.name(row, "label") + (f"  ({self.tr('ui.form.required')})" if row.get("required") else "")
@@ -54,13 +61,13 @@ class FormTemplate(Template):
         self.add_widget(self.scroll(box))
 
 
-class FormFieldTemplate(Template):
+class FormFieldTemplate(_Both):
     """One field: its choices as big buttons, or the numeric keypad."""
 
     def update(self, vm: ViewModel) -> None:
         self.clear_widgets()
         d = vm.data
-        current = self.name(d, "value")
+        current = self._both(d, "value")
         self.add_widget(KLabel(text=self.tr("ui.form.current", value=current or self.tr("ui.form.empty")),
                                role="small"))
         if d.get("choices"):

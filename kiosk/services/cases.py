@@ -250,6 +250,10 @@ class CaseStore:
     def today(self) -> date:
         return self.clock.now().astimezone(self.tz).date()
 
+    def calendar_health(self) -> dict[str, Any]:
+        """The holiday notices known and the one missing (next year's, from 1 December)."""
+        return self.calendar.as_health(self.today())
+
     def promised_date(self, working_days: int, start: date | None = None) -> date:
         return self.calendar.add_working_days(start or self.today(), working_days)
 

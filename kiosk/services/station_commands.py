@@ -200,7 +200,8 @@ class StationCommands:
 
     def __init__(self, *, cabinet: Any, cases: Any, mode: StationMode, get_config: Callable[[], Any],
                  set_config: Callable[[Any], None], staff: Any = None,
-                 updater: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+                 updater: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 notices: Any = None) -> None:
         self.cabinet = cabinet  # kiosk.services.cabinet.CabinetService, or None (no working cabinet)
         self.cases = cases  # kiosk.services.cases.CaseStore, or None
         self.staff = staff  # kiosk.services.staff.StaffRegistry, or None
@@ -208,6 +209,7 @@ class StationCommands:
         self.get_config = get_config
         self.set_config = set_config
         self.updater = updater  # fetch + verify + apply a noticed bundle; raises on any failure
+        self.notices = notices  # kiosk.services.holiday_notices.NoticeBook, or None
         self._local = threading.local()
 
     @contextmanager
@@ -290,6 +292,21 @@ class StationCommands:
                 raise CommandFailed(f"update {version} not installed: {exc}") from None
             return {"version": version, **result}
         return {"detail": f"update {version} noted; shown to technicians", "version": version}
+
+    def apply_holidays(self, notices: list[dict[str, Any]]) -> dict[str, Any]:
+        """Keep the holiday notices the back office sent (desired settings `holidays`): promised
+        dates computed from now on follow them. All or nothing; a bad notice fails with its reason."""
+        from kiosk.services.holiday_notices import NoticeError
+
+        if self.notices is None:
+            raise CommandFailed("this station keeps no holiday notices")
+        now = self.mode.clock.now().isoformat()
+        try:
+            years = self.notices.receive(notices, self.actor, now)
+        except NoticeError as exc:
+            raise CommandFailed(str(exc)) from None
+        self.mode.audit.append(self.actor, "calendar.notices", ",".join(map(str, years)), years=years)
+        return {"detail": f"holiday notices kept for {', '.join(map(str, years))}", "years": years}
 
     def _staff(self) -> Any:
         if self.staff is None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.devices.base import Completion, ResultCode
+from kiosk.flows.actions import UnknownAction
 
 
 def test_print_item_happy_path(world):
@@ -121,7 +124,9 @@ def test_unknown_and_hostile_selection_is_an_error_not_a_crash(world):
     assert f.state == "choose" and f.error.key == "apply.choose.unknown"
     assert f.act("select", code=None)
     assert f.state == "choose"
-    assert not f.act("no_such_action")
+    with pytest.raises(UnknownAction, match="no_such_action"):  # a typo is an error, not a quiet no-op
+        f.act("no_such_action")
+    assert not f.act("taken")  # a known action this state does not offer stays a quiet False
     assert f.act("search", query="")
     assert f.error.key == "apply.choose.no_results"
 
