@@ -308,9 +308,11 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             mode.on_change(lambda m: link.set_state("maintenance" if m.maintenance else "online"))
             link.state = "maintenance" if mode.maintenance else "online"
         # 6. services, flow context, backups
+        from kiosk.services.form_defs import forms_for_catalog  # application forms beside the catalog, checked now
+
         services = Services(catalog=catalog, cases=cases, codes=codes, cabinet=cabinet_port, backoffice=backoffice,
                             staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"),
-                            recalls=recalls)
+                            recalls=recalls, extra={"forms": forms_for_catalog(catalog)})
         services_ref.append(services)
         c = live.current
         ctx = FlowContext(clock=clock, events=events, devices=devices, services=services,

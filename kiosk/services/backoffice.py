@@ -203,13 +203,15 @@ class NotificationReceipt:
 
 @dataclass(frozen=True)
 class Rating:
-    """好差评: 1 (very dissatisfied) .. 5 (very satisfied)."""
+    """好差评: 1 (very dissatisfied) .. 5 (very satisfied). `service`: apply | print | query |
+    collect (the station service rated; empty from older stations)."""
 
     case_no: str
     score: int
     tags: tuple[str, ...] = ()
     comment: str = ""
     at: str = ""
+    service: str = ""
 
 
 @dataclass(frozen=True)
