@@ -5,7 +5,8 @@ state `rating`, which offers the five levels of the national 好差评 scale (�
 as one touch each, and `skip` as one touch. A rating goes to the back office
 (`BackOffice.submit_rating`, a `Rating` per case, marked with the service) off the UI thread;
 skipping sends nothing. Then the flow goes on to state `then`, or ends `completed` when `then`
-is None. The rating state cannot be cancelled (the service is done; skip is the way out).
+is None. The rating state cannot be cancelled (the service is done; skip is the way out); when the
+rating is the last step the session's personal data is wiped before it is shown.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class RatingStep:
         if service not in SERVICES:
             raise ValueError(f"unknown service {service!r} (have: {', '.join(SERVICES)})")
         self._rating_ask = RatingAsk(service, tuple(c for c in case_nos if c), then)
+        if then is None:  # the service is over: nothing personal stays on while the citizen rates
+            self.session.wipe()
         self.go("rating")
 
     def view_rating(self) -> ViewModel:
