@@ -36,6 +36,7 @@ class ActionId(StrEnum):
     NOT_TAKEN = "not_taken"
     OK = "ok"
     OPEN = "open"
+    PASSPORT = "passport"
     PIN = "pin"
     RATE = "rate"
     REPEAT = "repeat"

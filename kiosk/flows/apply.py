@@ -42,7 +42,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
     initial = "choose"
     STEPS = (
         ("apply.step.choose", ("choose", "guide")),
-        ("apply.step.identify", ("identify_card", "identify_face")),
+        ("apply.step.identify", ("identify_card", "identify_passport", "identify_passport_chip", "identify_face")),
         ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
         ("apply.step.pay", ("pay", "pay_charging", "pay_refused")),
         ("apply.step.submit", ("submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
