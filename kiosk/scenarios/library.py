@@ -181,9 +181,30 @@ _add(Scenario(
 
 # -- payment (付款码 / the station's QR) --------------------------------------------------------
 SCREENSHOT_CODE = "134000000000004321"  # the payment code a citizen kept as a screenshot
+_add(Scenario(
+    "passport", "Check progress with a passport: data page on the document camera (MRZ read, check digits), "
+    "chip opened with the BAC key, face compared with the chip's photo (DG2); no cases for this person",
+    "query", tuple([
+        act("identify"), wait("identify_card"), act("passport"), wait("identify_passport"),
+        sim("camera", "set_person", identity="rose_leslie"),
+        sim("document_camera", "show_passport", identity="rose_leslie"),
+        wait("identify_passport_chip"), sim("passport_reader", "insert", identity="rose_leslie"),
+        wait("ended", 30),
+    ]), "not_found"))
+
+_add(Scenario(
+    "passport-damaged-mrz", "A passport whose MRZ has a wrong check digit: asked again with guidance "
+    "(the field named) three times, then refused; the chip is never read",
+    "query", tuple([
+        act("identify"), wait("identify_card"), act("passport"), wait("identify_passport"),
+        sim("document_camera", "show_passport", identity="rose_leslie", damaged=1),
+        wait_idle(), act("retry"), wait_idle(), act("retry"), wait("ended", 30),
+    ]), "passport_unreadable"))
+
 # played on instant devices in the test suite only: each needs card + face + two OCR-read pages
-# (~60 s on the simulators); `kiosk scenario NAME` plays them on the simulators by hand
-INSTANT_ONLY = frozenset({"pay-by-code", "pay-by-station-qr", "pay-code-reused"})
+# (~60 s on the simulators); `kiosk scenario NAME` plays them on the simulators by hand. The
+# passport visits need a passport reader: the simulated station has none yet (pcscd + vpcd)
+INSTANT_ONLY = frozenset({"pay-by-code", "pay-by-station-qr", "pay-code-reused", "passport", "passport-damaged-mrz"})
 
 
 def _to_payment(code: str = "SI-003") -> list[dict]:
