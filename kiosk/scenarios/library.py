@@ -212,7 +212,7 @@ def _to_payment(code: str = "SI-003") -> list[dict]:
     return [sim("backoffice", "set_auto_pay", on=False),
             act("select", code=code), wait("guide"), act("start"), *_identify(),
             wait("ecert_consent"), act("consent"), wait("scan"), scan_pages(2), wait("scan"),
-            act("skip"), act("skip"), wait("pay", 30)]
+            act("skip"), act("skip"), *_fill_form(("phone", "13800138000"), ("reason", "lost")), wait("pay", 30)]
 
 
 _add(Scenario(
@@ -220,14 +220,14 @@ _add(Scenario(
     "the document camera", "apply", tuple([
         *_to_payment(), sim("document_camera", "show_payment_code"),
         wait("done", 60), act("finish"), sim("document_camera", "show", source="no_page"),
-        sim("backoffice", "set_auto_pay", on=True),
+        sim("backoffice", "set_auto_pay", on=True), wait("rating"), act("skip"),
     ]), "completed"))
 
 _add(Scenario(
     "pay-by-station-qr", "Replace a social security card and pay by scanning the station's QR code with the "
     "phone: the station polls the order until it is paid", "apply", tuple([
         *_to_payment(), sim("backoffice", "pay", wait_s=10),
-        wait("done", 60), act("finish"), sim("backoffice", "set_auto_pay", on=True),
+        wait("done", 60), act("finish"), sim("backoffice", "set_auto_pay", on=True), wait("rating"), act("rate", score=5),
     ]), "completed"))
 
 _add(Scenario(
