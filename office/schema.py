@@ -270,6 +270,7 @@ ratings = Table(
     Column("tags", Text, nullable=False, default="[]"),
     Column("comment", Text, nullable=False, default=""),
     Column("at", String(40), nullable=False),
+    Column("service", String(16), nullable=False, default="", server_default=""),  # apply/print/query/collect
 )
 
 commands = Table(

@@ -50,6 +50,7 @@ from kiosk.services.backoffice import (
     Notification,
     NotificationReceipt,
     PaymentOrder,
+    RATED_SERVICES,
     Rating,
     ResultDocument,
     SubmitReceipt,
@@ -333,10 +334,13 @@ class StationCalls(BackOffice):
     def submit_rating(self, rating: Rating) -> None:
         if isinstance(rating.score, bool) or not isinstance(rating.score, int) or not 1 <= rating.score <= 5:
             raise BackofficeError("invalid", f"score must be 1-5, got {rating.score!r}")
+        service = getattr(rating, "service", "") or ""
+        if service and service not in RATED_SERVICES:
+            raise BackofficeError("invalid", f"unknown service {service!r} (have: {', '.join(RATED_SERVICES)})")
         with self.engine.begin() as conn:
             conn.execute(ratings.insert().values(station=self.station, case_no=rating.case_no[:64], score=rating.score,
                                                  tags=dumps(list(rating.tags)), comment=rating.comment[:500],
-                                                 at=rating.at or now_iso()))
+                                                 at=rating.at or now_iso(), service=service))
 
     def reference_photo(self, applicant: Applicant) -> bytes | None:
         return None

@@ -17,8 +17,8 @@ from typing import Any
 
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.services.backoffice import RATED_SERVICES as SERVICES
 
-SERVICES = ("apply", "print", "query", "collect")
 LEVELS = (5, 4, 3, 2, 1)  # very satisfied .. very unsatisfied, in the order shown
 RATING_TAGS = ("fast", "easy", "clear", "slow", "confusing", "device_problem")
 

@@ -201,6 +201,9 @@ class NotificationReceipt:
     to_masked: str = ""  # "138****5678"
 
 
+RATED_SERVICES = ("apply", "print", "query", "collect")  # what a 好差评 rating can be about
+
+
 @dataclass(frozen=True)
 class Rating:
     """好差评: 1 (very dissatisfied) .. 5 (very satisfied). `service`: apply | print | query |

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from sqlalchemy import create_engine
 
 from kiosk.services.backoffice import Applicant, CaseSubmission
@@ -35,3 +37,22 @@ def test_code_reuse_refund_and_cases_of_one_person():
     assert there.refund_payment(first.order_id, "submission failed").status == "refunded"
     assert there.refund_payment(first.order_id, "again").status == "refunded"
     assert here.refund_payment(again.order_id, "visit ended").status == "canceled"
+
+
+def test_a_rating_keeps_the_service_rated_and_refuses_an_unknown_one(tmp_path):
+    """好差评 after every service: the office stores which service was rated (report per service)."""
+    from sqlalchemy import select
+
+    from kiosk.services.backoffice import BackofficeError, Rating
+    from office.db import create_engine as office_engine
+    from office.db import migrate
+    from office.schema import ratings
+
+    engine = office_engine(f"sqlite:///{tmp_path / 'o.db'}")
+    migrate(engine)  # through the migrations: the column comes from 0009
+    calls = StationCalls(engine, "sim-0001")
+    calls.submit_rating(Rating("", 5, service="query"))
+    with pytest.raises(BackofficeError, match="unknown service"):
+        calls.submit_rating(Rating("", 4, service="lottery"))
+    with engine.connect() as conn:
+        assert [(r.score, r.service) for r in conn.execute(select(ratings.c.score, ratings.c.service))] == [(5, "query")]
