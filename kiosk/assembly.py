@@ -99,6 +99,10 @@ def device_plan(config: StationConfig, urls: dict[str, str] | None = None,
         plan["docprinter"] = ("docprinter", urls.get("docprinter", d.docprinter.url), {})
     if d.speech is not None:  # voice prompts
         plan["speech"] = ("speech", urls.get("speech", d.speech.url), {"muted": d.speech.muted, "volume": d.speech.volume})
+    if d.passport_reader is not None:  # passports (kiosk/flows/passport.py)
+        plan["passport_reader"] = ("idreader", urls.get("passport_reader", d.passport_reader.url),
+                                   {"trust_store": d.passport_reader.trust_store,
+                                    "poll_interval": d.passport_reader.poll_interval_s})
     if d.id_reader.url.startswith("pcsc:"):
         plan["id_reader"][2].pop("wlt_decoder", None)
         plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store
@@ -231,6 +235,7 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
     from kiosk.services.keyed_hash import KeyedHasher
     from kiosk.services.outbox import Outbox
     from kiosk.services.pickup_codes import PickupCodes
+    from kiosk.services.recalls import Recalls
     from kiosk.services.staff import StaffRegistry
     from kiosk.services.station_commands import StationCommands, StationMode, check_patch
     from kiosk.services.workdays import WorkCalendar
@@ -289,7 +294,8 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             cabinet_port = ServiceCabinetPort(cabinet_service, devices.cabinet, cfg.cabinet)
             undo.callback(_close_quietly, cabinet_port)
         # 5. the fleet: command target, link, back office
-        target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff,
+        recalls = Recalls(store, audit, clock)
+        target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff, recalls=recalls,
                                  get_config=lambda: live.current, set_config=live.set,
                                  updater=lambda info: _apply_update_notice(live, root, info), notices=notices)
         services_ref: list[Services] = []
@@ -306,8 +312,11 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             mode.on_change(lambda m: link.set_state("maintenance" if m.maintenance else "online"))
             link.state = "maintenance" if mode.maintenance else "online"
         # 6. services, flow context, backups
+        from kiosk.services.form_defs import forms_for_catalog  # application forms beside the catalog, checked now
+
         services = Services(catalog=catalog, cases=cases, codes=codes, cabinet=cabinet_port, backoffice=backoffice,
-                            staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"))
+                            staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"),
+                            recalls=recalls, extra={"forms": forms_for_catalog(catalog)})
         services_ref.append(services)
         c = live.current
         ctx = FlowContext(clock=clock, events=events, devices=devices, services=services,

@@ -29,7 +29,7 @@ from office.util import insert_ignore, now_iso
 
 log = logging.getLogger(__name__)
 KINDS = ("forced_door", "door_left_open", "not_opened", "board_unreachable", "paper_out", "station_offline",
-         "events_lost", "calendar_notice_missing")
+         "events_lost", "calendar_notice_missing", "audit_gap")
 STATES = ("open", "acked", "cleared")
 
 

@@ -21,9 +21,11 @@ from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.devices.scanner import FEEDBACK_TEXT, PROBLEMS
 from kiosk.devices.scanner.payloads import RECEIPT_QR_PREFIX, RECEIPT_URL_PREFIX, PayloadError, parse_any
 from kiosk.flows.base import Flow
+from kiosk.flows.form import FormStep
 from kiosk.flows.scan_hints import ScanHint, UnknownScanHint, scan_hint
 from kiosk.flows.identify import IdentifyMixin, applicant_of
 from kiosk.flows.payment import PaymentStep
+from kiosk.flows.rating import RatingStep
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
@@ -36,17 +38,18 @@ SCAN_FEEDBACK = tuple(ScanHint)  # every hint the scanner gives (kiosk.flows.sca
 log = logging.getLogger(__name__)
 
 
-class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
+class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     name = "apply"
     title_key = "apply.title"
     initial = "choose"
     STEPS = (
         ("apply.step.choose", ("choose", "guide")),
-        ("apply.step.identify", ("identify_card", "identify_face")),
-        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
+        ("apply.step.identify", ("identify_card", "identify_passport", "identify_passport_chip", "identify_face")),
+        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing",
+                                   "form", "form_edit", "form_render")),
         ("apply.step.pay", ("pay", "pay_charging", "pay_refused")),
-        ("apply.step.submit", ("submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
-                               "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
+        ("apply.step.submit", ("submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt",
+                               "receipt_on_screen", "dropoff_offer", "dropoff_open", "dropoff_close", "done", "rating")),
     )
 
     def __init__(self, ctx: Any, matter_code: str | None = None) -> None:
@@ -328,6 +331,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
                 self.go("scan")  # this material again; the person places the right page and retakes, or skips
                 return
             flags = [f.rule for f in findings]
+            self.remember_reading(c.data)  # its fields pre-fill the application form
         else:
             flags = ["not_read"]
         if flags:
@@ -428,6 +432,8 @@ class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
 
     def _after_materials(self) -> None:
         assert self.matter is not None
+        if self.begin_form(self.matter, then=self._after_materials):  # kiosk.flows.form
+            return
         self._open_case()
         if mx.fee_fen(self.matter) > 0:
             self.go("pay")
@@ -509,9 +515,11 @@ class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
                 pdf = pdfs[index]
                 files.append(SubmittedFile(mat.name_zh, "scan", pdf.media_type, pdf.content, index,
                                            pages=pdf.pages))
+        files.extend(self.form_files())
         order = self.session.personal.get("order")
         flags = self.session.personal.get("flags", {})
         form = {f"check.material_{i}": ",".join(sorted(rules)) for i, rules in sorted(flags.items())}
+        form.update(self.form_answers())
         submission = CaseSubmission(
             case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
             applicant=applicant, files=tuple(files), form=form, payment_order_id=order.order_id if order else None,
@@ -742,15 +750,17 @@ class ApplyFlow(PaymentStep, IdentifyMixin, Flow):
     def act_done(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":
             return False
-        self.end("completed", t("outcome.completed"))
+        service = "print" if mx.action(self.matter) == "print" else "apply"
+        self.begin_rating(service, [self.session.personal["case_no"]])  # kiosk.flows.rating; ends completed
         return True
 
     def cancellable(self) -> bool:
         # once the case is submitted there is nothing left to cancel: the receipt and drop-off
         # screens offer their own way forward; the payment screens have their own "Cancel payment"
         # (a second, generic "Cancel" beside it would ask the citizen to choose between equals)
-        return self.state not in ("ecert_fetch", "pay", "pay_refused", "pay_charging", "submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
-                                  "dropoff_open", "dropoff_close", "done")
+        return self.state not in ("ecert_fetch", "pay", "pay_refused", "pay_charging", "submit", "refund",
+                                  "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
+                                  "dropoff_offer", "dropoff_open", "dropoff_close", "done", "form_render", "rating")
 
 
 SCAN_PROBLEMS = PROBLEMS

@@ -76,8 +76,7 @@ class PaymentStep:
                          screen="pay", illustration="show_payment_code",
                          data={"qr": order.pay_url if order else None, "amount_fen": fee,
                                "amount_yuan": mx.yuan(fee), "basis_zh": self.matter.fee.basis_zh,
-                               "code_camera": self.ctx.devices.scanner is not None,
-                               **({} if left is None else {"seconds_left": left})})
+                               "code_camera": self.ctx.devices.scanner is not None, "seconds_left": left})
 
     def done_order(self, c: Completion[Any]) -> None:
         if c.ok:

@@ -24,6 +24,7 @@ from kiosk.flows.base import Flow
 from kiosk.flows.cases_elsewhere import ask_for_cases, keep_listed_cases
 from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows import matters as mx
+from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
 
@@ -43,14 +44,15 @@ def case_view(case: Any, catalog: Any) -> dict[str, Any]:
     }
 
 
-class QueryFlow(IdentifyMixin, Flow):
+class QueryFlow(IdentifyMixin, RatingStep, Flow):
     name = "query"
     title_key = "query.title"
     initial = "method"
     STEPS = (
         ("query.step.method", ("method",)),
-        ("query.step.find", ("scan_receipt", "identify_card", "identify_face", "refresh")),
-        ("query.step.timeline", ("timeline",)),
+        ("query.step.find", ("scan_receipt", "identify_card", "identify_passport", "identify_passport_chip",
+                             "identify_face", "refresh")),
+        ("query.step.timeline", ("timeline", "rating")),
     )
 
     def __init__(self, ctx: Any) -> None:
@@ -222,5 +224,8 @@ class QueryFlow(IdentifyMixin, Flow):
     def act_timeline(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":
             return False
-        self.end("completed", t("outcome.completed"))
+        self.begin_rating("query", self.session.personal.get("case_nos", [])[:1])  # ends completed
         return True
+
+    def cancellable(self) -> bool:
+        return not self.rating_open()

@@ -20,6 +20,8 @@ class ScanHint(StrEnum):
     STRAIGHTEN = "straighten"
     TOO_DARK = "too_dark"
     GLARE = "glare"
+    SHADOW = "shadow"
+    SCREEN = "screen"
     HOLD_STILL = "hold_still"
     PAGE_FOUND = "page_found"
     CAPTURED = "captured"

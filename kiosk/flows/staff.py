@@ -15,8 +15,9 @@ marked `sms_failed` so the citizen can see a code after card + face (query flow)
 the SMS by itself and the screen says so.
 
 Retrieve: the list of compartments holding dropped-off originals and results not collected in
-time → open one → closed → the compartment is emptied, an expired result is marked `expired`
-(its pickup codes revoked) and reported.
+time (or recalled by the back office, `kiosk.services.recalls`) → open one → closed → the
+compartment is emptied, an expired or recalled result is marked `expired` (its pickup codes
+revoked) and reported.
 Outcomes: completed, not_staff, staff_locked, not_permitted, no_compartment, plus identification
 outcomes of the card read, timeout, canceled, error.
 """
@@ -41,6 +42,7 @@ class StaffSignInMixin(IdentifyMixin):
     """Card (no face) + PIN. Subclasses set `task` and implement `signed_in()`."""
 
     need_face = False
+    offer_passport = False  # staff sign in with their enrolled resident ID card
     task = "deposit"
 
     def begin_sign_in(self) -> None:
@@ -404,6 +406,12 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         for c in cases.overdue_pickups(EXPIRE_AFTER_DAYS):
             if c.compartment and c.compartment not in done:
                 items.append({"kind": "expired", "case_no": c.case_no, "compartment": c.compartment})
+        listed = {i["compartment"] for i in items}
+        for r in self.ctx.services.recalls.pending() if self.ctx.services.recalls is not None else ():
+            c = cases.find(r.case_no)  # recalled by the back office before the station's own period
+            if c is not None and c.status == "deposited" and c.compartment == r.compartment \
+                    and r.compartment not in done | listed:
+                items.append({"kind": "recalled", "case_no": r.case_no, "compartment": r.compartment})
         return items
 
     def view_retrieve_list(self) -> ViewModel:
@@ -477,6 +485,8 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
             svc.codes.revoke_for_case(no)
             bo = svc.backoffice
             svc.run("report", lambda: bo.report_status(no, "expired", "逾期未领取", "Not collected in time"))
+            if svc.recalls is not None:
+                svc.recalls.done(no)
         svc.audit.append(actor, f"retrieve.{item['kind']}", item["case_no"], compartment=comp)
         self.session.personal["retrieved"].append(item)
         self.go("retrieve_list")

@@ -27,7 +27,7 @@ VIEW_DATA: dict[str, type | tuple[type, ...]] = {
     "qr": _OPT_STR, "amount_fen": int, "basis_zh": str, "case_no": str, "reason": str,
     "promised_date": _OPT_STR, "receipt_on_screen": bool,
     # apply: payment (kiosk.flows.payment)
-    "amount_yuan": str, "code_camera": bool, "seconds_left": int, "order_id": str, "refunded": bool, "refusal": str,
+    "amount_yuan": str, "code_camera": bool, "seconds_left": (int, type(None)), "order_id": str, "refunded": bool, "refusal": str,
     # cabinet screens
     "compartment": _OPT_STR, "compartments": _LIST,
     # keypads
@@ -40,6 +40,11 @@ VIEW_DATA: dict[str, type | tuple[type, ...]] = {
     "deposited": _LIST, "retrieved": _LIST,
     # commission
     "rows": _LIST, "failed": _LIST, "bundle": _OPT_STR, "current": _OPT_STR, "preview": bool,
+    # apply: the form step (kiosk.flows.form): the whole form, then one field
+    "title_zh": str, "title_en": str, "fields": _LIST, "key": str, "label_zh": str, "label_en": str, "type": str,
+    "value_zh": str, "value_en": str, "choices": _LIST, "x_key": bool,
+    # the rating step (kiosk.flows.rating)
+    "levels": _LIST, "service": str,
 }
 
 

@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar, get_type_hints
 ErrorCode = Literal["offline", "timeout", "rejected", "invalid", "not_found", "consent_required"]
 CaseStatusName = Literal[
     "submitted", "accepted", "approved", "rejected", "result_ready", "deposited", "collected",
-    "expired", "withdrawn",
+    "expired", "withdrawn", "material_requested",
 ]
 EventKind = Literal["case_status", "payment_paid", "result_ready"]
 
@@ -203,13 +203,15 @@ class NotificationReceipt:
 
 @dataclass(frozen=True)
 class Rating:
-    """好差评: 1 (very dissatisfied) .. 5 (very satisfied)."""
+    """好差评: 1 (very dissatisfied) .. 5 (very satisfied). `service`: apply | print | query |
+    collect (the station service rated; empty from older stations)."""
 
     case_no: str
     score: int
     tags: tuple[str, ...] = ()
     comment: str = ""
     at: str = ""
+    service: str = ""
 
 
 @dataclass(frozen=True)

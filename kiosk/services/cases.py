@@ -29,12 +29,14 @@ from kiosk.services.workdays import WorkCalendar
 
 STATUSES: tuple[str, ...] = (
     "submitted", "accepted", "approved", "rejected", "result_ready", "deposited", "collected",
-    "expired", "withdrawn",
+    "expired", "withdrawn", "material_requested",
 )
 # status -> statuses it may move to (a repeat of the same status is refused too)
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "submitted": frozenset({"accepted", "approved", "rejected", "withdrawn"}),
-    "accepted": frozenset({"approved", "rejected", "withdrawn"}),
+    "submitted": frozenset({"accepted", "approved", "rejected", "withdrawn", "material_requested"}),
+    "accepted": frozenset({"approved", "rejected", "withdrawn", "material_requested"}),
+    # the reviewer asked for a missing material (补正); the timeline note names it and why
+    "material_requested": frozenset({"accepted", "approved", "rejected", "withdrawn"}),
     "approved": frozenset({"result_ready", "collected"}),
     "result_ready": frozenset({"deposited", "collected"}),
     "deposited": frozenset({"collected", "expired"}),
@@ -55,6 +57,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "collected": ("已领取", "Collected"),
     "expired": ("逾期未领取，已转窗口", "Not collected in time; moved to the counter"),
     "withdrawn": ("已撤回", "Withdrawn"),
+    "material_requested": ("需补正材料", "A material is missing"),
 }
 
 CASE_NO_RE = re.compile(r"^([A-Z0-9]{1,40})-(\d{8})-(\d{4})-([0-9A-Z])$")

@@ -18,6 +18,8 @@ and the station mode (maintenance, a noted software update, runtime config overr
   with a `url` and an `updater` (kiosk.update.notice.apply_notice, wired by kiosk/assembly.py)
   the bundle is fetched, verified with the station's update key and applied (or staged for
   kiosk-update.service); a bundle that fails any check fails the command, nothing installed.
+- `recall_pickup(case, compartment, reason)` -> `kiosk.services.recalls.Recalls.add`: staff find the
+  compartment in their retrieve task (no door opens by this command).
 - `staff_add(args)` -> `StaffRegistry.offer_enrolment` (the person completes it at the station with
   their card, the one-time code and a new PIN; ADR 0131); `staff_disable(staff_no, reason)` ->
   `StaffRegistry.disable`.
@@ -201,7 +203,8 @@ class StationCommands:
     def __init__(self, *, cabinet: Any, cases: Any, mode: StationMode, get_config: Callable[[], Any],
                  set_config: Callable[[Any], None], staff: Any = None,
                  updater: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 notices: Any = None) -> None:
+                 notices: Any = None, recalls: Any = None) -> None:
+        self.recalls = recalls  # kiosk.services.recalls.Recalls, or None
         self.cabinet = cabinet  # kiosk.services.cabinet.CabinetService, or None (no working cabinet)
         self.cases = cases  # kiosk.services.cases.CaseStore, or None
         self.staff = staff  # kiosk.services.staff.StaffRegistry, or None
@@ -338,3 +341,15 @@ class StationCommands:
             raise CommandFailed(str(exc)) from None
         return {"detail": f"{staff_no} disabled" + ("" if changed else " (already)"), "staff_no": staff_no,
                 "changed": changed}
+
+    def recall_pickup(self, case: str, compartment: str, reason: str) -> dict[str, Any]:
+        if self.recalls is None:
+            raise CommandFailed("this station keeps no recalls")
+        held = self._cabinet().holding(case)
+        if held is None or held.id != compartment or held.state != "loaded":
+            where = f"{held.id} ({held.state})" if held is not None else "no compartment"
+            raise CommandFailed(f"case {case} is not loaded in {compartment} (the station has {where}): "
+                                "collected or moved meanwhile; nothing to recall")
+        new = self.recalls.add(case, compartment, reason or "overdue pickup", self.actor)
+        return {"detail": f"{compartment} ({case}) listed for staff to take back" + ("" if new else " (already)"),
+                "compartment": compartment, "case": case, "new": new}

@@ -140,3 +140,7 @@ def t(lang: str, key: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+from office.web.i18n_cases import TEXTS_CASES  # noqa: E402  (the ledger's texts live in their own module)
+
+TEXTS.update(TEXTS_CASES)

@@ -26,7 +26,8 @@ def test_print_item_happy_path(world):
     world.pump(f)
     assert f.state == "done", f.history
     assert world.printer.printed and world.printer.printed[0][0] == "application"
-    assert f.act("finish")
+    assert f.act("finish") and f.state == "rating"
+    assert f.act("skip")  # 好差评: one touch to skip
     assert f.outcome == "completed"
     assert not f.session.holds_personal_data()
 
@@ -86,7 +87,7 @@ def test_fee_item_scans_pays_submits_and_drops_off_originals(world):
     assert world.cabinet.comps[comp]["state"] == "loaded"
     submitted = world.backoffice.cases[case_no]
     assert submitted.status == "accepted"
-    assert f.act("finish") and f.outcome == "completed"
+    assert f.act("finish") and f.act("skip") and f.outcome == "completed"  # 好差评 skipped
 
 
 def test_missing_material_gives_one_time_notice(world):

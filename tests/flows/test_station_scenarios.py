@@ -51,6 +51,8 @@ def test_every_scenario_on_instant_devices(tmp_path):
         assert res["states"][-1] == "ended"
     assert len(results) >= 14
     assert {"ecert_consent", "scan", "submit", "receipt", "done"} <= set(results["apply"]["states"])
+    assert {"form", "form_edit", "form_render", "rating"} <= set(results["apply"]["states"])  # 智能填表, 好差评
+    assert all("rating" in results[n]["states"] for n in ("apply", "print-certificate", "query", "collect"))
     assert "missing" in results["apply-missing-material"]["states"]
     assert "receipt_on_screen" in results["printer-out-of-paper"]["states"]
     assert "dropoff_close" in results["drop-off"]["states"]

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 MAX_COMMAND_BYTES = 64 * 1024
 MAX_LIFETIME_S = 86400
 COMMAND_NAMES = ("open_compartment", "assign_deposit", "set_maintenance", "apply_config", "notify_update",
-                 "staff_add", "staff_disable")
+                 "staff_add", "staff_disable", "recall_pickup")
 # args never copied into the audit log (a slow hash is still something to try offline)
 SECRET_ARGS = ("enrol_code_hash",)
 
@@ -82,6 +82,7 @@ class CommandTarget(Protocol):
     def notify_update(self, info: dict[str, Any]) -> dict[str, Any] | None: ...
     def staff_add(self, args: dict[str, Any]) -> dict[str, Any] | None: ...
     def staff_disable(self, staff_no: str, reason: str) -> dict[str, Any] | None: ...
+    def recall_pickup(self, case: str, compartment: str, reason: str) -> dict[str, Any] | None: ...
 
 
 class CommandFailed(Exception):
@@ -103,6 +104,7 @@ HANDLERS: dict[str, Callable[[CommandTarget, dict[str, Any]], Any]] = {
     "notify_update": lambda t, a: t.notify_update(dict(a)),
     "staff_add": lambda t, a: t.staff_add(dict(a)),
     "staff_disable": lambda t, a: t.staff_disable(a["staff_no"], a["reason"]),
+    "recall_pickup": lambda t, a: t.recall_pickup(a["case"], a["compartment"], a.get("reason", "")),
 }
 
 
