@@ -4,7 +4,8 @@ Catalogs are `kiosk/locale/<locale>/LC_MESSAGES/<domain>.po` (domains: flows, ui
 each language's .po files are compiled in memory to .mo and loaded with `gettext.GNUTranslations`,
 so the running code uses stock gettext; the .po files stay the one source translators edit.
 Message ids are keys (`apply.identify.insert_card`); parameters are filled with `str.format`
-syntax (`{compartment}`), and a missing parameter shows as `{name}` instead of failing.
+syntax (`{compartment}`). A missing parameter never fails and never shows raw braces: it renders
+as `MISSING` ("…") and is logged, so a person never reads `{left}` on a screen or a slip.
 
 `Translator` holds the current language and calls listeners on a switch, so a screen (or a Kivy
 property bound to it) re-renders on any screen without restarting the flow.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -29,9 +31,18 @@ DEFAULT_LANGUAGE = "zh"
 log = logging.getLogger(__name__)
 
 
+MISSING = "\u2026"  # what a parameter the caller did not pass shows as
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
 class _SafeParams(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+    def __init__(self, params: dict[str, Any], key: str) -> None:
+        super().__init__(params)
+        self.key = key
+
+    def __missing__(self, name: str) -> str:
+        log.warning("message %r rendered without its parameter %r", self.key, name)
+        return MISSING
 
 
 @lru_cache(maxsize=None)
@@ -65,10 +76,13 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     text = catalog(lang).gettext(key)
     if text == key:
         log.warning("no %s translation for %r", lang, key)
-    try:
-        return text.format_map(_SafeParams(params)) if params or "{" in text else text
-    except (ValueError, IndexError):  # a translator's stray brace must not break the screen
+    if not params and "{" not in text:
         return text
+    try:
+        return text.format_map(_SafeParams(params, key))
+    except (ValueError, IndexError, AttributeError, KeyError):  # a translator's stray brace, {0}, {a.b}
+        log.warning("message %r: malformed placeholder in %r", key, text)
+        return _PLACEHOLDER.sub(MISSING, text).replace("{", "").replace("}", "")
 
 
 class Translator:

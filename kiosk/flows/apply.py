@@ -756,10 +756,11 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
 
     def cancellable(self) -> bool:
         # once the case is submitted there is nothing left to cancel: the receipt and drop-off
-        # screens offer their own way forward
-        return self.state not in ("ecert_fetch", "pay_charging", "submit", "refund", "refund_done", "certificate",
-                                  "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
-                                  "dropoff_open", "dropoff_close", "done", "form_render", "rating")
+        # screens offer their own way forward; the payment screens have their own "Cancel payment"
+        # (a second, generic "Cancel" beside it would ask the citizen to choose between equals)
+        return self.state not in ("ecert_fetch", "pay", "pay_refused", "pay_charging", "submit", "refund",
+                                  "refund_done", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
+                                  "dropoff_offer", "dropoff_open", "dropoff_close", "done", "form_render", "rating")
 
 
 SCAN_PROBLEMS = PROBLEMS

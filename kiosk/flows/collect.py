@@ -2,6 +2,10 @@
 item requires it) → the compartments holding this person's results open → doors closed →
 confirmed → rating (好差评) → receipt.
 
+By card + face the back office is asked for the person's cases first (`kiosk.flows.cases_elsewhere`):
+a result deposited here for a case filed at another station was adopted at deposit without an
+applicant, and the back office's list binds this person to it (ADR 0260).
+
 A compartment opens only for an authorised person, once per authorisation: a pickup code is used
 up (`PickupCodes.consume`) before the doors are opened, and an open is never retried
 automatically — a door that does not open ends the visit with its own outcome and an audit
@@ -17,6 +21,7 @@ from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.flows.base import Flow
+from kiosk.flows.cases_elsewhere import ask_for_cases, keep_listed_cases
 from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
@@ -39,7 +44,8 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
     initial = "method"
     STEPS = (
         ("collect.step.method", ("method", "code_entry")),
-        ("collect.step.identify", ("identify_card", "identify_passport", "identify_passport_chip", "identify_face")),
+        ("collect.step.identify", ("identify_card", "identify_passport", "identify_passport_chip", "identify_face",
+                                   "finding")),
         ("collect.step.take", ("opening", "take", "confirm")),
         ("collect.step.rate", ("rating",)),
         ("collect.step.receipt", ("receipt", "done")),
@@ -111,11 +117,26 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
                 if not self.ended:
                     self.end("wrong_person", t("collect.wrong_person"))
             return
+        ask_for_cases(self)  # a result deposited here for a case filed elsewhere names no applicant yet
+        self.go("finding")
+
+    def view_finding(self) -> ViewModel:
+        return ViewModel(self.name, self.state, t("collect.finding.title"), body=(t("collect.finding.body"),),
+                         busy=True)
+
+    def done_lookup(self, c: Completion[Any]) -> None:
+        """The back office's list of this person's cases: a result kept here whose applicant was
+        unknown gets this person (cases kept elsewhere are not adopted: nothing of them is here).
+        Without an answer the local records decide."""
+        identity = self.session.identity
+        if self.state != "finding" or identity is None:
+            return
+        keep_listed_cases(self.ctx.services.cases, c, identity.id_number, adopt=False)
         waiting = self.ctx.services.cases.awaiting_pickup(identity.id_number)
         if not waiting:
             self.end("nothing_to_collect", t("collect.nothing"))
             return
-        self._authorised([c.case_no for c in waiting], None)
+        self._authorised([x.case_no for x in waiting], None)
 
     def _authorised(self, case_nos: list[str], code_id: str | None) -> None:
         cases = self.ctx.services.cases

@@ -189,7 +189,7 @@ class PaymentStep:
         return ViewModel(self.name, self.state, t("apply.pay.title"), body=(t(f"pay.code.{outcome}"),),
                          actions=(Action("retry", t("common.retry")),
                                   Action("cancel_payment", t("pay.cancel"), "secondary")),
-                         screen="message", data={"refusal": outcome})
+                         screen="message", illustration="show_payment_code", data={"refusal": outcome})
 
     def act_pay_refused(self, action_id: str, **_: Any) -> bool:
         if action_id == "retry":
@@ -272,6 +272,7 @@ class PaymentStep:
             body.append(t("pay.refund.printed"))
         return ViewModel(self.name, self.state, t("pay.refund.title"), body=tuple(body),
                          actions=(Action("ok", t("common.ok")),), screen="message",
+                         illustration="take_receipt" if p.get("refund_note_printed") else None,
                          data={"refunded": bool(p.get("refunded")), "order_id": order.order_id, "amount_yuan": yuan})
 
     def act_refund_done(self, action_id: str, **_: Any) -> bool:

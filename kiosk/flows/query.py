@@ -21,7 +21,8 @@ from typing import Any
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.flows.apply import case_from_qr, case_from_receipt
 from kiosk.flows.base import Flow
-from kiosk.flows.identify import IdentifyMixin, applicant_of
+from kiosk.flows.cases_elsewhere import ask_for_cases, keep_listed_cases
+from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows import matters as mx
 from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
@@ -127,24 +128,14 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
 
     # -- by identity --------------------------------------------------------------------------
     def identified(self) -> None:
-        bo, applicant = self.ctx.services.backoffice, applicant_of(self.session.identity)
         self.session.personal.pop("case_nos", None)
-        self.start("lookup", self.ctx.services.run("lookup", lambda: bo.cases_for_applicant(applicant)))
+        ask_for_cases(self)
         self.go("refresh")  # waits for the lookup, then asks the status of each case
 
     def done_lookup(self, c: Completion[Any]) -> None:
         """The back office's list of this person's cases: keep those made elsewhere here."""
         cases, id_number = self.ctx.services.cases, self.session.identity.id_number
-        if c.ok:
-            for report in c.data or []:
-                try:
-                    if cases.find(report.case_no) is None:
-                        cases.adopt(report, id_number)
-                    else:
-                        cases.bind_applicant(report.case_no, id_number)
-                except Exception:
-                    continue  # one odd report must not hide the others
-        else:
+        if not keep_listed_cases(cases, c, id_number, adopt=True):
             self.session.personal["stale"] = True
         mine = [x.case_no for x in cases.for_applicant(id_number)]
         wanted = self.session.personal.get("wanted_case")

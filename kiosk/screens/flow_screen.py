@@ -70,9 +70,10 @@ class FlowScreen(Screen):
         ids.title.text = self.text(vm.title)
         texts = ids.texts
         texts.clear_widgets()
+        shown_by_template = template_for(vm.screen).SHOWS_BODY_KEYS
         for t in vm.body:
-            if t.key == "flow.timeout_warning":
-                continue  # shown by the idle overlay
+            if t.key == "flow.timeout_warning" or t.key in shown_by_template:
+                continue  # shown by the idle overlay / larger by the template
             texts.add_widget(KLabel(text=self.text(t)))
         if vm.error is not None:
             texts.add_widget(Banner(kind="error", text=self.text(vm.error)))
@@ -88,6 +89,8 @@ class FlowScreen(Screen):
             self.ids.template_area.clear_widgets()
             self.template = template_for(vm.screen)(self)
             self._template_key = key
+            share = self.template.TEXT_SHARE
+            self.ids.text_column.size_hint_x, self.ids.template_area.size_hint_x = share, 1 - share
             self.ids.template_area.add_widget(self.template)
         self.template.update(vm)
 
@@ -122,6 +125,7 @@ class FlowScreen(Screen):
         area = self.ids.template_area
         area.clear_widgets()
         self.template, self._template_key = None, None
+        self.ids.text_column.size_hint_x, area.size_hint_x = Template.TEXT_SHARE, 1 - Template.TEXT_SHARE
 
         def submit(value: str) -> None:
             self._popup_action = None

@@ -1,6 +1,7 @@
 """Pictures of the physical actions, drawn with Kivy canvas instructions (no image files):
 insert the ID card, look at the camera, place the page, take the receipt, take your documents and
-close the door, show the receipt's QR code, scan the envelope's barcode; and the attract screen's
+close the door, show the receipt's QR code, hold the phone's payment code under the document
+camera, scan the envelope's barcode; and the attract screen's
 task icons. A slow loop (`phase` 0..1) moves the card, the page or the door so the action reads
 as motion. Unknown names draw nothing (a new flow illustration degrades to text only).
 """
@@ -22,7 +23,7 @@ PAPER = theme.SURFACE
 MARK = theme.HIGHLIGHT
 
 NAMES = ("insert_id_card", "look_at_camera", "place_page", "take_receipt", "close_door", "take_and_close",
-         "show_receipt_qr", "envelope_barcode", "task_apply", "task_query", "task_collect", "task_staff",
+         "show_receipt_qr", "show_payment_code", "envelope_barcode", "task_apply", "task_query", "task_collect", "task_staff",
          "outcome_ok", "outcome_info", "outcome_stop")
 
 
@@ -134,6 +135,29 @@ class Illustration(Widget):
                     Rectangle(pos=(ox + s * 0.38 + c * s * 0.048, base_y + r * s * 0.048), size=(s * 0.045, s * 0.045))
         Color(*ACCENT)
         Ellipse(pos=(ox + s * 0.45, oy + s * 0.88), size=(s * 0.1, s * 0.07))
+
+    def _draw_show_payment_code(self, ox: float, oy: float, s: float, m: float) -> None:
+        """A phone showing its payment code (barcode above a QR) lowered under the document camera."""
+        Color(*INK)
+        Rectangle(pos=(ox + s * 0.05, oy + s * 0.05), size=(s * 0.9, s * 0.08))  # desk
+        Color(*MARK)
+        Line(rectangle=(ox + s * 0.28, oy + s * 0.13, s * 0.44, s * 0.02), width=max(1.5, s * 0.01))
+        y = oy + s * 0.17 + s * 0.14 * (1 - m)
+        Color(*INK)
+        RoundedRectangle(pos=(ox + s * 0.33, y), size=(s * 0.34, s * 0.5), radius=[s * 0.04])  # phone
+        Color(*PAPER)
+        Rectangle(pos=(ox + s * 0.36, y + s * 0.05), size=(s * 0.28, s * 0.4))  # its screen
+        Color(*INK)
+        for i in range(11):  # the barcode
+            Rectangle(pos=(ox + s * 0.385 + i * s * 0.021, y + s * 0.35), size=(s * (0.008 if i % 3 else 0.014), s * 0.07))
+        for r in range(5):  # and the QR under it
+            for c in range(5):
+                if (r * 5 + c * 3) % 4 != 1 or (r in (0, 4) and c in (0, 4)):
+                    Rectangle(pos=(ox + s * 0.42 + c * s * 0.032, y + s * 0.09 + r * s * 0.032), size=(s * 0.03, s * 0.03))
+        Color(*ACCENT)
+        Ellipse(pos=(ox + s * 0.44, oy + s * 0.88), size=(s * 0.12, s * 0.07))  # document camera above
+        Line(points=[ox + s * 0.5, oy + s * 0.88, ox + s * 0.5, y + s * 0.53], width=max(1.0, s * 0.008),
+             dash_offset=4, dash_length=6)
 
     def _draw_envelope_barcode(self, ox: float, oy: float, s: float, m: float) -> None:
         Color(*MARK)

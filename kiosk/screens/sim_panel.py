@@ -7,7 +7,12 @@ through their control socket (`hw_sim.control.ControlClient`), like `python -m h
 Insert or remove an ID card (any sample identity); choose who stands at the camera (the card
 holder, an impostor, a printed photo, a phone screen, nobody); place a document page or take it
 away; close a compartment door (or all), open one by hand; run the printer out of paper, jam it;
-take a lock board offline; approve cases; read the last SMS and the last receipt.
+take a lock board offline; approve cases; read the last SMS and the last receipt; pay: hold up a
+phone's payment code (a fresh one, or one charged before: a screenshot shown again), make the next
+code bounce, or pay the station's QR as the phone would.
+
+Every label is Chinese / English side by side (whoever tries the station reads either); the output
+line shows the simulators' own answer (technical, English).
 
 `PanelActions` holds what every button does (no Kivy: tested against real simulators).
 """
@@ -68,13 +73,13 @@ class PanelActions:
 
     def close_door(self, compartment: str) -> str:
         if compartment not in self.compartments:
-            return f"no compartment {compartment!r}"
+            return f"没有柜格 / no compartment {compartment!r}"
         board, lock = self.compartments[compartment]
         return self.call("cabinet", "close_door", board=board, lock=lock)
 
     def open_by_hand(self, compartment: str) -> str:
         if compartment not in self.compartments:
-            return f"no compartment {compartment!r}"
+            return f"没有柜格 / no compartment {compartment!r}"
         board, lock = self.compartments[compartment]
         return self.call("cabinet", "open_door_by_hand", board=board, lock=lock)
 
@@ -89,6 +94,24 @@ class PanelActions:
 
     def jam(self, on: bool) -> str:
         return self.call("printer", "jam", on=on)
+
+    def show_payment_code(self) -> str:
+        return self.call("document_camera", "show_payment_code")
+
+    def show_used_payment_code(self) -> str:
+        """A code the provider has charged before (a screenshot of an old code shown again)."""
+        try:
+            code = str(self.client.call("backoffice", "payment_code"))
+            self.client.call("backoffice", "mark_code_used", code=code)
+        except Exception as exc:
+            return f"backoffice.payment_code: {exc}"
+        return self.call("document_camera", "show_payment_code", code=code)
+
+    def decline_next_code(self) -> str:
+        return self.call("backoffice", "decline_next_code")
+
+    def phone_pays_qr(self) -> str:
+        return self.call("backoffice", "pay")
 
     def approve_all(self) -> str:
         return self.call("backoffice", "approve")
@@ -124,7 +147,7 @@ def run_panel(actions: PanelActions, screenshot: str | None = None) -> None:
     class Panel(App):
         def build(self) -> Any:
             register_fonts()
-            self.title = "Simulator panel (not part of the station)"
+            self.title = "模拟器面板（不属于自助服务站）/ Simulator panel (not part of the station)"
             Window.clearcolor = (0.16, 0.16, 0.18, 1)
             root = BoxLayout(orientation="vertical", padding=8, spacing=6)
             root.add_widget(Label(text="模拟器面板 — 不是市民看到的屏幕\nSimulator panel — not the citizen's screen",
@@ -164,6 +187,10 @@ def run_panel(actions: PanelActions, screenshot: str | None = None) -> None:
             add("打印机有纸 / printer paper ok", lambda: actions.paper("ok"))
             add("打印机卡纸 / printer jammed", lambda: actions.jam(True))
             add("打印机恢复 / printer unjammed", lambda: actions.jam(False))
+            add("出示手机付款码 / show a payment code", actions.show_payment_code)
+            add("出示用过的付款码（截图） / show a used code (screenshot)", actions.show_used_payment_code)
+            add("下一次付款码扣款失败 / next code declined", actions.decline_next_code)
+            add("手机扫码支付 / phone pays the QR", actions.phone_pays_qr)
             add("后台审批通过 / back office approves", actions.approve_all)
             add("最近短信 / last SMS", actions.last_sms)
             add("最近凭条 / last receipt", actions.last_receipt)

@@ -31,7 +31,12 @@ KEYPAD_ARGS = {"search": ("query", "letters"), "code": ("code", "digits"), "pin"
 
 
 class Template(BoxLayout):
-    """Base: `host` is the FlowScreen (act, app, station)."""
+    """Base: `host` is the FlowScreen (act, app, station). `SHOWS_BODY_KEYS`: body texts this
+    template shows itself (larger, in its own place); the flow screen leaves them out of the text
+    column so nothing is said twice on screen (the voice still speaks the whole body)."""
+
+    SHOWS_BODY_KEYS: tuple[str, ...] = ()
+    TEXT_SHARE = 0.46  # of the screen's width for the text column; the template has the rest
 
     def __init__(self, host: Any, **kw: Any) -> None:
         kw.setdefault("orientation", "vertical")
@@ -59,7 +64,10 @@ class Template(BoxLayout):
 
 
 class PictureTemplate(Template):
-    """message / identify_card / notice without lists: the illustration, and a QR if there is one."""
+    """message / identify_card / notice without lists: the illustration, and a QR if there is one.
+    A picture needs less room than the message beside it (refusals, refunds, outcomes are long)."""
+
+    TEXT_SHARE = 0.56
 
     def update(self, vm: ViewModel) -> None:
         self.clear_widgets()
@@ -222,8 +230,63 @@ class ListTemplate(Template):
         self.add_widget(self.scroll(box))
 
 
+class PayTemplate(Template):
+    """Payment: the station's QR for the phone (never below `theme.QR_MIN_DP`, so it scans from
+    40 cm), beside it the picture of a payment code held under the document camera (when the
+    station has one), and under both the amount and the payment countdown, large."""
+
+    SHOWS_BODY_KEYS = ("apply.pay.amount", "pay.time_left")
+
+    def __init__(self, host: Any, **kw: Any) -> None:
+        from kivy.metrics import dp
+
+        from kiosk.screens import theme
+
+        super().__init__(host, **kw)
+        self.spacing = self.app.s_spacing
+        self.ways = BoxLayout(spacing=self.app.s_spacing * 1.5)
+        self.qr_box = BoxLayout(orientation="vertical", spacing=self.app.s_spacing * 0.5,
+                                size_hint_min_x=dp(theme.QR_MIN_DP))
+        self.qr = QrCode(size_hint_min_y=dp(theme.QR_MIN_DP))
+        self.qr_caption = KLabel(role="small", halign="center")
+        self.qr_box.add_widget(self.qr)
+        self.qr_box.add_widget(self.qr_caption)
+        self.code_box = BoxLayout(orientation="vertical", spacing=self.app.s_spacing * 0.5, size_hint_x=0.55)
+        self.code_picture = Illustration(name="show_payment_code")
+        self.code_caption = KLabel(role="small", halign="center")
+        self.code_box.add_widget(self.code_picture)
+        self.code_box.add_widget(self.code_caption)
+        self.ways.add_widget(self.qr_box)
+        self.add_widget(self.ways)
+        self.facts = BoxLayout(spacing=self.app.s_spacing, size_hint_y=None)
+        self.facts.bind(minimum_height=self.facts.setter("height"))
+        self.amount = KLabel(role="title", halign="center", size_hint_x=0.45)
+        self.countdown = Banner(kind="warning", halign="center", size_hint_x=0.55)
+        self.facts.add_widget(self.amount)
+        self.facts.add_widget(self.countdown)
+        self.add_widget(self.facts)
+
+    def update(self, vm: ViewModel) -> None:
+        d = vm.data
+        self.qr.text = str(d.get("qr") or "")
+        self.qr_box.opacity = 1 if self.qr.text else 0
+        self.qr_caption.text = self.tr("ui.pay.scan")
+        with_camera = bool(d.get("code_camera"))
+        if with_camera and self.code_box.parent is None:
+            self.ways.add_widget(self.code_box)
+        elif not with_camera and self.code_box.parent is not None:
+            self.ways.remove_widget(self.code_box)
+        self.code_caption.text = self.tr("ui.pay.code_under_camera")
+        fen = d.get("amount_fen")
+        self.amount.text = self.tr("ui.money", yuan=f"{fen / 100:.2f}") if fen is not None else ""
+        left = d.get("seconds_left")
+        self.countdown.text = self.tr("pay.time_left", seconds=left) if left is not None else ""
+        self.countdown.opacity = 1 if left is not None else 0
+        self.countdown.kind = "error" if left is not None and left <= 30 else "warning"
+
+
 class QrTemplate(Template):
-    """Receipt or payment QR code on screen, with the case number / amount."""
+    """Receipt QR code on screen, with the case number."""
 
     def update(self, vm: ViewModel) -> None:
         self.clear_widgets()
@@ -236,8 +299,7 @@ class QrTemplate(Template):
         if d.get("amount_fen") is not None:
             self.add_widget(KLabel(text=self.tr("ui.money", yuan=f"{d['amount_fen'] / 100:.2f}"), halign="center",
                                    role="title"))
-        key = "ui.pay.scan" if vm.screen == "pay" else "ui.receipt.scan_to_follow"
-        self.add_widget(KLabel(text=self.tr(key), halign="center", role="small"))
+        self.add_widget(KLabel(text=self.tr("ui.receipt.scan_to_follow"), halign="center", role="small"))
 
 
 class CabinetTemplate(Template):
@@ -330,7 +392,7 @@ class ChecklistTemplate(Template):
 TEMPLATES: dict[str, type[Template]] = {
     "message": PictureTemplate, "identify_card": PictureTemplate, "notice": ListTemplate,
     "camera": CameraTemplate, "scan": ScanTemplate, "choose": ChooseTemplate, "guide": GuideTemplate,
-    "consent": ListTemplate, "list": ListTemplate, "pay": QrTemplate, "receipt_qr": QrTemplate,
+    "consent": ListTemplate, "list": ListTemplate, "pay": PayTemplate, "receipt_qr": QrTemplate,
     "cabinet": CabinetTemplate, "keypad": KeypadTemplate,
     "timeline": TimelineTemplate, "checklist": ChecklistTemplate,
 }

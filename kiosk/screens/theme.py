@@ -77,6 +77,9 @@ SIZES = {
 }
 MIN_TARGET_DP = {False: 48, True: 60}
 MIN_TEXT_DP = {False: 16, True: 18}
+# a QR code a phone must read from about 40 cm: at least a tenth of the distance across, with
+# margin for a 1280x800 panel of 15-16" (~100 ppi, where 300 dp is about 7.5 cm)
+QR_MIN_DP = 300
 
 # --- fonts ---------------------------------------------------------------------------------
 FONT_CANDIDATES = (

@@ -76,6 +76,42 @@ def test_staff_deposit_of_a_case_made_elsewhere(world):
     assert g.state == "take", g.history
 
 
+def _collect_by_card_and_face(world, key: str):
+    g = world.start("collect")
+    g.act("identify")
+    world.identify(g, key)
+    assert g.state == "finding" and g.pending("lookup"), g.history
+    world.wait_services(g)
+    return g
+
+
+def test_collect_by_card_and_face_of_a_result_filed_elsewhere_and_deposited_here(world):
+    no = world.backoffice.cmd_add_case("obama", matter="PS-002", status="result_ready", station="sim-0002")
+    elsewhere = world.backoffice.cmd_add_case("obama", matter="PS-002", status="accepted", station="sim-0003")
+    _f, comp = _deposit(world, no)
+    assert world.services.cases.applicant_hash(no) == "", "adopted at deposit: applicant unknown"
+    # someone else's card + face: the back office does not list it as theirs, nothing opens
+    g = _collect_by_card_and_face(world, "biden")
+    assert g.outcome == "nothing_to_collect" and world.services.cases.applicant_hash(no) == ""
+    assert not [o for o in world.cabinet.opens if o[1] == "pickup"]
+    g = _collect_by_card_and_face(world, "obama")
+    assert g.state == "take" and g.view().data["compartments"] == [comp], g.history
+    assert world.services.cases.is_applicant(no, get_identity("obama").id_number)
+    assert world.services.cases.find(elsewhere) is None, "a case kept elsewhere is not adopted by collect"
+
+
+def test_collect_by_card_and_face_without_the_back_office_uses_local_records(world):
+    from tests.flows.test_collect import deposited
+
+    deposited(world, comp="A02")
+    no = world.backoffice.cmd_add_case("obama", matter="PS-002", status="result_ready", station="sim-0002")
+    _deposit(world, no)
+    world.backoffice.cmd_offline(True)
+    g = _collect_by_card_and_face(world, "obama")
+    assert g.state == "take" and g.view().data["compartments"] == ["A02"], "the local result only"
+    assert world.services.cases.applicant_hash(no) == ""
+
+
 def test_deposit_of_a_number_nobody_knows(world):
     f = world.start("deposit")
     world.staff_sign_in(f)

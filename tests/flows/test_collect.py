@@ -22,7 +22,7 @@ def deposited(world, key="obama", matter="PS-002", comp="A01", needs_id=False):
 
 
 def _finish_pickup(world, f, comp):
-    world.pump(f)
+    world.wait_services(f)  # by card + face the back office is asked for the person's cases first
     assert f.state == "take", f.history
     assert world.cabinet.comps[comp]["door"] == "open"
     world.cabinet.close_door(comp)
@@ -125,6 +125,7 @@ def test_nothing_to_collect(world):
     f = world.start("collect")
     f.act("identify")
     world.identify(f)
+    world.wait_services(f)
     assert f.outcome == "nothing_to_collect"
 
 

@@ -83,6 +83,18 @@ def slow_docprinter(w):
     w.devices.docprinter = fakes.FakeDocPrinter(auto=False)
 
 
+def paycode(w, f):
+    """The citizen holds a fresh payment code under the document camera."""
+    w.scanner.code(w.backoffice.cmd_payment_code())
+    one(w, f)
+
+
+def declines_then_fails_submit(w):
+    w.backoffice.cmd_set_auto_pay(on=False)
+    w.backoffice.cmd_decline_next_code()
+    w.backoffice.cmd_fail_next(call="submit_case", code="rejected")
+
+
 def ready_case(w):
     no = w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5).case_no
     for s in ("accepted", "approved", "result_ready"):
@@ -111,6 +123,10 @@ WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
                            one, one, one]),  # ... and the certificate is printing
         (None, [act("select", code="PS-002"), act("start"), insert("obama"), match, act("decline"),
                 act("skip"), act("skip"), act("skip")]),
+        # payment by code: refused (pay_refused), retried and charged, the submission fails: refund
+        (declines_then_fails_submit, [act("select", code="RE-003"), act("start"), insert("obama"), match,
+                                      act("consent"), one, page, one, one, paycode, one, act("retry"), paycode,
+                                      one, one, one, one]),
     ],
     "query": [
         (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
@@ -120,7 +136,7 @@ WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
          [act("identify"), insert("obama"), match]),
     ],
     "collect": [
-        (lambda w: deposited(w), [act("identify"), insert("obama"), match, one, close("compartments"),
+        (lambda w: deposited(w), [act("identify"), insert("obama"), match, one, one, close("compartments"),
                                   act("taken"), act("rate", score=4), one]),
         (None, [act("code")]),
     ],

@@ -97,7 +97,8 @@ class Tester:
         return path
 
     def layout(self, where: str) -> list[str]:
-        """Every visible label's text fits its box; every touch target meets the size rule."""
+        """Every visible label's text fits its box; every touch target meets the size rule; every
+        QR code is large enough to scan."""
         problems = layout_problems(self.app)
         for p in problems:
             self.failures.append(f"{where}: {p}")
@@ -110,6 +111,7 @@ def layout_problems(app: Any) -> list[str]:
     from kivy.uix.label import Label
 
     from kiosk.screens import theme
+    from kiosk.screens.qr_view import QrCode
     from kiosk.screens.scenario_player import walk
 
     min_target = dp(theme.MIN_TARGET_DP[app.elder])
@@ -128,11 +130,29 @@ def layout_problems(app: Any) -> list[str]:
                 problems.append(f"text {w.text[:40]!r} has characters the font lacks: {sorted(tofu)}")
             if w.font_size < min_text - 0.5 and not w.text.strip().isdigit():
                 problems.append(f"text {w.text[:40]!r} is {w.font_size / dp(1):.0f} dp (< {min_text / dp(1):.0f})")
+        if isinstance(w, QrCode) and w.text and min(w.size) < dp(theme.QR_MIN_DP) - 0.5:
+            problems.append(f"QR code is {min(w.size) / dp(1):.0f} dp (< {theme.QR_MIN_DP}: a phone at 40 cm "
+                            f"cannot read it)")
         if isinstance(w, ButtonBehavior) and not w.disabled:
             if w.width < min_target - 0.5 or w.height < min_target - 0.5:
                 problems.append(f"touch target {getattr(w, 'text', type(w).__name__)[:30]!r} is "
                                 f"{w.width / dp(1):.0f}x{w.height / dp(1):.0f} dp (< {min_target / dp(1):.0f})")
+    problems += _text_column_hidden(app)
     return problems
+
+
+def _text_column_hidden(app: Any) -> list[str]:
+    """The flow screen's text column scrolls, but nobody at a kiosk scrolls: text below its fold
+    is cut off for the citizen."""
+    if getattr(app, "sm", None) is None or app.sm.current != "flow":
+        return []
+    column = app.flow_screen.ids.title.parent
+    view = column.parent
+    if column.height > view.height + 2:
+        last = [w.text for w in app.flow_screen.ids.texts.children if getattr(w, "text", "")][:1]
+        return [f"the text column is {column.height - view.height:.0f} px taller than the screen: "
+                f"{last[0][:40]!r}... is cut off" if last else "the text column is cut off"]
+    return []
 
 
 _NOTDEF: dict[str, Any] = {}

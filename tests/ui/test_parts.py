@@ -160,7 +160,12 @@ def test_sim_panel_actions_reach_the_simulators(sim) -> None:
         time.sleep(0.05)
     assert station.devices.cabinet.door_state(1, 5) == "open"
     panel.close_door("A05")
-    assert panel.close_door("Z99") == "no compartment 'Z99'"
+    assert panel.close_door("Z99") == "没有柜格 / no compartment 'Z99'"
+    assert "show_payment_code" in panel.show_payment_code()
+    # this station's back office is not on the control socket: the panel says so instead of failing
+    used = panel.show_used_payment_code()
+    assert used.startswith("backoffice.payment_code:") and "backoffice" in used.split(":", 1)[1], used
+    assert panel.decline_next_code().startswith("backoffice.decline_next_code:")
     assert "no_such" in panel.call("no_such", "thing") or "unknown" in panel.call("no_such", "thing").lower()
 
 
