@@ -14,7 +14,6 @@ Inserting with a unique `source` makes raising idempotent across office processe
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from office.periodic import Periodic
 from office import auditlog
 from office.schema import alarms
 from office.util import insert_ignore, now_iso
@@ -142,30 +142,19 @@ def escalate_due(conn: Connection, after_s: float, now: datetime | None = None) 
     return [r.id for r in rows]
 
 
-class Escalator:
-    """A thread that escalates overdue alarms every `every_s` seconds (one per office process;
-    escalating is idempotent, so several processes may run it)."""
+class Escalator(Periodic):
+    """Escalates overdue alarms every `every_s` seconds (one per office process; escalating is
+    idempotent, so several processes may run it)."""
+
+    thread_name = "office-escalate"
 
     def __init__(self, engine: Any, after_s: float, every_s: float = 15.0) -> None:
-        self.engine, self.after_s, self.every_s = engine, after_s, every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="office-escalate", daemon=True)
+        super().__init__(every_s)
+        self.engine, self.after_s = engine, after_s
 
-    def start(self) -> Escalator:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                with self.engine.begin() as conn:
-                    escalate_due(conn, self.after_s)
-            except Exception:  # a database outage must not end the thread
-                log.exception("alarm escalation failed; retrying")
+    def tick(self) -> None:
+        with self.engine.begin() as conn:
+            escalate_due(conn, self.after_s)
 
 
 class AlarmError(ValueError):

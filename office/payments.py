@@ -15,7 +15,6 @@ asks again and gets the same refund back, never a second one.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -27,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.services.backoffice import PaymentOrder
+from office.periodic import Periodic
 from office import auditlog
 from office.schema import cases, payments
 from office.util import now_iso
@@ -214,27 +214,16 @@ def list_payments(conn: Connection, status: str | None = None, limit: int = 500)
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-class Refunder:
+class Refunder(Periodic):
     """A thread that runs `refund_unsubmitted` every `every_s` seconds (idempotent: several office
     processes may run it; the row lock makes one of them refund)."""
 
+    thread_name = "office-refund"
+
     def __init__(self, engine: Engine, provider: PaymentProvider, after_s: float = REFUND_AFTER_S,
                  every_s: float = 60.0) -> None:
-        self.engine, self.provider, self.after_s, self.every_s = engine, provider, after_s, every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="office-refund", daemon=True)
+        super().__init__(every_s)
+        self.engine, self.provider, self.after_s = engine, provider, after_s
 
-    def start(self) -> Refunder:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                refund_unsubmitted(self.engine, self.provider, self.after_s)
-            except Exception:  # a database outage must not end the thread
-                log.exception("refund sweep failed; retrying")
+    def tick(self) -> None:
+        refund_unsubmitted(self.engine, self.provider, self.after_s)

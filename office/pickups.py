@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from office.periodic import Periodic
 from office import auditlog, cabinets
 from office import commands as cmd_ops
 from office.schema import commands, compartments, notifications, office_settings, pickup_actions, pickups
@@ -188,26 +188,15 @@ def remind_due(conn: Connection, days: int, now: datetime | None = None) -> list
     return done
 
 
-class Reminders:
-    """A thread that sends the automatic reminders every `every_s` seconds."""
+class Reminders(Periodic):
+    """Sends the automatic reminders every `every_s` seconds."""
+
+    thread_name = "office-pickup-reminders"
 
     def __init__(self, engine: Any, default_days: int, every_s: float = 300.0) -> None:
-        self.engine, self.default_days, self.every_s = engine, default_days, every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="office-pickup-reminders", daemon=True)
+        super().__init__(every_s)
+        self.engine, self.default_days = engine, default_days
 
-    def start(self) -> Reminders:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                with self.engine.begin() as conn:
-                    remind_due(conn, period_days(conn, self.default_days))
-            except Exception:  # a database outage must not end the thread
-                log.exception("pickup reminders failed; retrying")
+    def tick(self) -> None:
+        with self.engine.begin() as conn:
+            remind_due(conn, period_days(conn, self.default_days))

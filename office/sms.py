@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
+from office.periodic import Periodic
 from office.schema import notifications
 from office.util import now_iso
 
@@ -108,29 +108,21 @@ def pickup_text(case_no: str, p: dict[str, str]) -> tuple[str, str]:
     return zh, en
 
 
-class Sender:
+class Sender(Periodic):
+    """Sends the queued notifications every `every_s` seconds, with retries and back-off."""
+
+    thread_name = "office-sms"
+    join_s = 10.0
+
     def __init__(self, engine: Engine, gateway: SmsGateway, *, every_s: float = 1.0, max_attempts: int = 5,
                  backoff_s: float = 30.0) -> None:
+        super().__init__(every_s)
         self.engine, self.gateway = engine, gateway
-        self.every_s, self.max_attempts, self.backoff_s = every_s, max_attempts, backoff_s
+        self.max_attempts, self.backoff_s = max_attempts, backoff_s
         self._retry_at: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="office-sms", daemon=True)
 
-    def start(self) -> Sender:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                self.send_due()
-            except Exception:  # a database outage must not end the thread
-                log.exception("SMS sending failed; retrying")
+    def tick(self) -> None:
+        self.send_due()
 
     def send_due(self) -> int:
         """Send every queued message whose retry time has come; returns how many were tried."""
