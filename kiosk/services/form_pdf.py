@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.services.certificate_pdf import CertificateError, _Writer
-from kiosk.services.material_pdf import PDF_MEDIA_TYPE
+from kiosk.services.material_pdf import MaterialPdf
 
 ORIGIN_ZH = {"card": "身份证读取", "ocr": "材料识别", "keyed": "本人输入", "chosen": "本人选择", "": ""}
 ROW_H = 11.0
@@ -45,22 +45,12 @@ class FormPdfData:
     station_id: str = ""
 
 
-@dataclass(frozen=True)
-class FormPdf:
-    title: str
-    content: bytes
-    pages: int
-
-    @property
-    def media_type(self) -> str:
-        return PDF_MEDIA_TYPE
-
-
 def _wrap(text: str, n: int) -> list[str]:
     return [text[i:i + n] for i in range(0, len(text), n)] or [""]
 
 
-def render_form_pdf(data: FormPdfData) -> FormPdf:
+def render_form_pdf(data: FormPdfData) -> MaterialPdf:
+    """The filled form as a PDF of its own, sent like any material (`MaterialPdf`)."""
     if not data.title_zh or not data.rows:
         raise FormPdfError("a form needs its title and at least one field")
     from fpdf import FPDF
@@ -106,4 +96,4 @@ def render_form_pdf(data: FormPdfData) -> FormPdf:
     pdf.set_draw_color(0, 0, 0)
     w.text(20, 272, "本表由24小时自助服务终端根据身份证和材料识别结果填写，经申请人在终端上逐项确认。", 9)
     w.text(20, 279, f"填表日期：{data.filled_on}" + (f"    终端：{data.station_id}" if data.station_id else ""), 10)
-    return FormPdf(data.title_zh, bytes(pdf.output()), pages)
+    return MaterialPdf(data.title_zh, bytes(pdf.output()), pages)
