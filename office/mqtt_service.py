@@ -226,7 +226,7 @@ class OfficeMqtt:
         return body
 
     def _ingest_loop(self) -> None:
-        pending_acks: dict[str, dict[str, Any]] = {}
+        pending_acks: dict[tuple[str, str], dict[str, Any]] = {}
         last_flush = 0.0
         while not self._stop.is_set():
             try:
@@ -277,7 +277,7 @@ class OfficeMqtt:
                     log.error("database error storing %d events (not acknowledged): %s", len(batch), exc)
             now = time.monotonic()
             if pending_acks and now - last_flush >= self.ack_interval_s:
-                for st, body in pending_acks.items():
+                for (st, _stream), body in pending_acks.items():
                     self.publish(topics.ack(st), json.dumps(body).encode(), 1)
                     self.stats.acks_sent += 1
                 pending_acks.clear()
