@@ -42,6 +42,7 @@ class Track:
     upto: int = 0
     above: set[int] = field(default_factory=set)
     last_refresh: float = 0.0
+    declared_lost: int = 0  # seqs the station said it dropped (outbox.dropped, its health's floor), this process
 
     def advance(self) -> None:
         while self.upto + 1 in self.above:
@@ -145,7 +146,9 @@ class Ingest:
     @staticmethod
     def _declare_lost(t: Track, floor: int) -> None:
         for s in range(t.upto + 1, floor + 1):
-            t.above.add(s)
+            if s not in t.above:
+                t.above.add(s)
+                t.declared_lost += 1
         t.advance()
 
     @staticmethod

@@ -7,14 +7,13 @@ topic prove the sender), so a submission naming another station is refused.
 What is real here: cases and their files, status reports, timelines, result documents of print
 items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
 simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
-from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
-empty) and reference photos (None: the office holds no photos).
+from `station_messages`. E-certificates and reference photos come from register directories when
+connected (`office.ecert_register`, `office.reference_photos`), else none.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import secrets
@@ -50,6 +49,8 @@ from office import auditlog
 from office import cases as case_ops
 from office.schema import case_files, case_timeline, cases, consents, notifications, payments, ratings
 from office.schema import station_messages
+from office.ecert_register import ECertRegister
+from office.reference_photos import PhotoGuard, PhotoRegister
 from office.sms import pickup_text
 from office.util import dumps, now_iso
 
@@ -71,10 +72,14 @@ def catalog() -> Any:
 
 
 class StationCalls(BackOffice):
-    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0, photos: PhotoRegister | None = None,
+                 photo_guard: PhotoGuard | None = None, ecerts: ECertRegister | None = None) -> None:
         self.engine = engine
         self.station = station
         self.pay_after_s = pay_after_s
+        self.photos = photos
+        self.photo_guard = photo_guard
+        self.ecerts = ecerts
 
     # ---- cases ------------------------------------------------------------------------------------
     def submit_case(self, submission: CaseSubmission) -> SubmitReceipt:
@@ -122,7 +127,7 @@ class StationCalls(BackOffice):
                         case_no=case_no, name=f.name[:200], kind=f.kind, media_type=f.media_type[:80],
                         sha256=hashlib.sha256(f.content).hexdigest(), pages=f.pages, content=f.content))
                 if prints:
-                    doc = _document(case_no, row["ref"], matter, row["applicant_masked"])
+                    doc = _document(case_no, row["ref"], matter, row["applicant_masked"], submission.applicant.name)
                     conn.execute(update(cases).where(cases.c.case_no == case_no).values(document=dumps(doc)))
                     case_ops.move(conn, case_no, self.station, "approved", "即时办结，自助打印",
                                   "Completed at once; printed at the station", "office", tell=False)
@@ -189,7 +194,9 @@ class StationCalls(BackOffice):
             raise BackofficeError("consent_required", "no consent for this person")
         if row.expires_at <= datetime.now(timezone.utc).isoformat(timespec="seconds"):
             raise BackofficeError("consent_required", "consent expired")
-        return []  # no e-certificate source is connected to this office yet
+        if self.ecerts is None:
+            return []  # no e-certificate library connected to this office
+        return self.ecerts.held(applicant.id_number, tuple(json.loads(row.ecert_types)))
 
     # ---- payments (built-in simulated provider) -------------------------------------------------------
     def create_payment(self, case_no: str, amount_fen: int, description_zh: str) -> PaymentOrder:
@@ -265,8 +272,12 @@ class StationCalls(BackOffice):
                                                  tags=dumps(list(rating.tags)), comment=rating.comment[:500],
                                                  at=rating.at or now_iso()))
 
-    def reference_photo(self, applicant: Applicant) -> bytes | None:
-        return None
+    def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
+        if self.photos is None:
+            return None  # no register connected to this office
+        if self.photo_guard is not None:
+            self.photo_guard.check(self.station, applicant.id_number, session)
+        return self.photos.photo(applicant.id_number)
 
     # ---- what the station learns --------------------------------------------------------------------
     def poll_events(self) -> list[BackofficeEvent]:
@@ -298,23 +309,25 @@ def _result_document(row: Any) -> ResultDocument | None:
     d = json.loads(row.document)
     import base64
 
-    return ResultDocument(row.case_no, d["title_zh"], d["title_en"], "image/png", base64.b64decode(d["png"]),
+    if "png" in d:  # issued before certificates were PDFs
+        return ResultDocument(row.case_no, d["title_zh"], d["title_en"], "image/png", base64.b64decode(d["png"]),
+                              d["verify"])
+    return ResultDocument(row.case_no, d["title_zh"], d["title_en"], d["media_type"], base64.b64decode(d["content"]),
                           d["verify"])
 
 
-def _document(case_no: str, ref: str, matter: Any, holder: str) -> dict[str, str]:
+def _document(case_no: str, ref: str, matter: Any, holder_id_masked: str, holder_name: str) -> dict[str, str]:
+    """The issued certificate: an A4 PDF with a verification QR, as the station prints it on its A4 printer."""
     import base64
 
-    from PIL import Image, ImageDraw
+    from kiosk.services.certificate_pdf import CertificateData, mask_name, render_certificate
 
     verify = hashlib.sha256((case_no + ref).encode()).hexdigest()[:12].upper()
-    lines = [matter.name_en, f"case {case_no}", f"holder {holder}", f"verify {verify}"]
-    img = Image.new("L", (480, 40 + 22 * len(lines)), 255)
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([4, 4, img.width - 5, img.height - 5], outline=0, width=2)
-    for i, line in enumerate(lines):
-        draw.text((20, 20 + 22 * i), line.encode("ascii", "replace").decode("ascii")[:70], fill=0)
-    out = io.BytesIO()
-    img.save(out, "PNG")
-    return {"title_zh": matter.name_zh, "title_en": matter.name_en, "verify": verify,
-            "png": base64.b64encode(out.getvalue()).decode()}
+    data = CertificateData(
+        title_zh=matter.name_zh, title_en=matter.name_en, case_no=case_no, holder_name_masked=mask_name(holder_name),
+        holder_id_masked=holder_id_masked, issuer_zh=matter.authority_zh or "政务服务中心",
+        issued_on=datetime.now(timezone.utc).date().isoformat(), verify_code=verify,
+        lines_zh=(f"兹证明上述人员的{matter.name_zh}信息以本证明所载为准。",
+                  "本证明自出具之日起三个月内有效，可通过二维码或验证码核验真伪。"))
+    return {"title_zh": matter.name_zh, "title_en": matter.name_en, "verify": verify, "media_type": "application/pdf",
+            "content": base64.b64encode(render_certificate(data)).decode()}

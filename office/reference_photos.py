@@ -1,0 +1,66 @@
+"""Reference photos for the station's face check (the `reference_photo` call), and the guard on them.
+
+A resident ID card's photo cannot be decoded at the station (its format needs the issuer's
+licensed decoder), so the station asks the office for the registered photo of the person whose
+card it has just read; the answer is signed with the office's key (the station trusts no other).
+
+- `PhotoRegister(dir)`: the register's photos as this office reaches them: `<ID number>.jpg`
+  files in one directory (`kiosk-office run --reference-photos DIR`; `make run` fills it with the
+  sample people's faces). Without one the answer is "no photo" and the station says the face check
+  is unavailable.
+- `PhotoGuard`: a photo only for the applicant whose card was read in that visit (security finding
+  17): a request must name its visit; one applicant per (station, visit); at most `per_hour` answers
+  per station per hour. A refusal is logged and counted, never answered with a photo.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+
+from kiosk.services.backoffice import BackofficeError
+from office.register_dir import RegisterDir
+
+log = logging.getLogger(__name__)
+
+
+class PhotoRegister(RegisterDir):
+    option = "--reference-photos"
+    suffix = ".jpg"
+
+    def photo(self, id_number: str) -> bytes | None:
+        return self.read(id_number)
+
+
+class PhotoGuard:
+    def __init__(self, per_hour: int = 60) -> None:
+        self.per_hour = per_hour
+        self.visits: dict[tuple[str, str], str] = {}
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.refused: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def check(self, station: str, id_number: str, session: str) -> None:
+        with self._lock:
+            why = ""
+            now = time.monotonic()
+            recent = [t for t in self.times[station] if now - t < 3600]
+            known = self.visits.get((station, session))
+            if not session:
+                why = "reference photo refused: the request names no visit (card read) at the station"
+            elif known is not None and known != id_number:
+                why = "reference photo refused: another applicant was already asked for in this visit"
+            elif known is None and len(recent) >= self.per_hour:
+                why = f"reference photo refused: more than {self.per_hour} per hour from this station"
+            if why:
+                self.refused = (self.refused + [(station, why)])[-100:]
+                log.warning("%s: %s", station, why)
+                raise BackofficeError("rejected", why)
+            if known is None:
+                recent.append(now)
+                self.visits[(station, session)] = id_number
+            self.times[station] = recent
+            if len(self.visits) > 10_000:
+                self.visits.pop(next(iter(self.visits)))
