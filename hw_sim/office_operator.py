@@ -165,7 +165,13 @@ class OfficeSide:
         self.link.hold(bool(on))
         if not on:
             self._wait_link()
-        return bool(on)
+            return False
+        deadline = time.monotonic() + self.wait_s
+        while self.link.connected:  # the link thread drops the connection on its next step
+            if time.monotonic() > deadline:
+                raise ControlError(f"backoffice: the station's link is still up after {self.wait_s:.0f} s")
+            time.sleep(0.02)
+        return True
 
     def cmd_online(self) -> bool:
         """Back online: the cable plugged in, and wait until the station's link is up again."""

@@ -115,12 +115,24 @@ def office_side(config: StationConfig, station: Station, root: Path) -> Any:
 
     sim = config.simulator
     if not (sim.office_console and sim.office_user and sim.office_password_file):
-        raise ConfigError('[backoffice] mode = "mqtt" on a simulated station: set [simulator] office_console, '
-                          "office_user and office_password_file (the scripted visits' operator account); "
-                          "make run writes them")
+        return NoOfficeControls('[backoffice] mode = "mqtt" on a simulated station with no operator account: set '
+                                "[simulator] office_console, office_user and office_password_file for the scripted "
+                                "visits' back-office actions (make run writes them)")
     pw = Path(sim.office_password_file)
     return OfficeSide(OfficeOperator(sim.office_console, sim.office_user, pw if pw.is_absolute() else root / pw),
                       station.fleet_link)
+
+
+class NoOfficeControls:
+    """The far side's `backoffice` when no one may act in the office: every command says why."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def handle(self, cmd: str, args: dict[str, Any]) -> Any:
+        from hw_sim.control import ControlError
+
+        raise ControlError(f"backoffice {cmd}: {self.why}")
 
 
 def enrol_sample_staff(station: Station) -> None:
