@@ -1,7 +1,7 @@
 """`kiosk-office`: run the back office, manage operator accounts.
 
     kiosk-office run --db URL --broker URL --http HOST:PORT [--mqtt-user U --mqtt-password-file F]
-                     [--signing-key PEM] [--reference-photos DIR] [--ecert-register DIR]
+                     [--signing-key PEM] [--reference-photos DIR]
     kiosk-office user add --db URL --name NAME --role ROLE --password-stdin
     kiosk-office migrate --db URL
 
@@ -100,17 +100,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"kiosk-office: --mqtt-password-file: {exc}", file=sys.stderr)
             return 2
-    from office.ecert_register import ECertRegister
     from office.reference_photos import PhotoRegister
 
     mqtt_service = None
     if args.broker:
         try:
             photos = PhotoRegister(args.reference_photos) if args.reference_photos else None
-            ecerts = ECertRegister(args.ecert_register) if args.ecert_register else None
             mqtt_service = OfficeMqtt(engine, args.broker, args.mqtt_user, password, group=args.group,
-                                      ca_file=args.ca_file, signing_key=key, photos=photos,
-                                      ecerts=ecerts).start(wait=args.broker_wait)
+                                      ca_file=args.ca_file, signing_key=key,
+                                      photos=photos).start(wait=args.broker_wait)
         except ValueError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 2
@@ -166,8 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")
     r.add_argument("--reference-photos", help="directory of <ID number>.jpg register photos for the stations' "
                                              "face check (none: the stations are told no photo is available)")
-    r.add_argument("--ecert-register", help="directory of <ID number>.json e-certificates the stations may "
-                                           "fetch with the citizen's consent (none: no e-certificates)")
     r.set_defaults(func=cmd_run)
     u = sub.add_parser("user", help="operator accounts").add_subparsers(dest="ucmd", required=True)
     ua = u.add_parser("add", help="create an operator account")

@@ -37,7 +37,6 @@ from kiosk.services.backoffice import BackOffice, BackofficeError
 from kiosk.services.fleet import rpc, signing, topics
 from kiosk.services.fleet.link import parse_broker
 from office import auditlog, fastcheck
-from office.ecert_register import ECertRegister
 from office.ingest import Ingest
 from office.reference_photos import PhotoGuard, PhotoRegister
 from office.schema import commands
@@ -65,13 +64,11 @@ class OfficeMqtt:
     def __init__(self, engine: Engine, broker: str, username: str, password: str, *, group: str = "office",
                  ca_file: str | None = None, ack_interval_s: float = 0.02, pay_after_s: float = 5.0,
                  signing_key: Any = None, photos: PhotoRegister | None = None, photos_per_hour: int = 60,
-                 session_expiry_s: int = 0, client_cert: tuple[str, str] | None = None,
-                 ecerts: ECertRegister | None = None) -> None:
+                 session_expiry_s: int = 0, client_cert: tuple[str, str] | None = None) -> None:
         self.engine = engine
         self.session_expiry_s = session_expiry_s  # 0: clean start, no session left behind (an office process)
         self.signing_key = signing_key  # signs RPC answers: the station trusts identity answers only so signed
         self.photos = photos
-        self.ecerts = ecerts
         self.photo_guard = PhotoGuard(photos_per_hour)
         self.host, self.port, tls = parse_broker(broker)
         self.group = group
@@ -342,7 +339,7 @@ class OfficeMqtt:
     def calls_for(self, station: str) -> BackOffice:
         """What answers the calls of this station (the station whose topic the request came on)."""
         return StationCalls(self.engine, station, pay_after_s=self.pay_after_s, photos=self.photos,
-                            photo_guard=self.photo_guard, ecerts=self.ecerts)
+                            photo_guard=self.photo_guard)
 
     def _serve(self, msg: mqtt.MQTTMessage) -> None:
         station = topics.parse(msg.topic)[0]  # type: ignore[index]

@@ -7,8 +7,9 @@ topic prove the sender), so a submission naming another station is refused.
 What is real here: cases and their files, status reports, timelines, result documents of print
 items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
 simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
-from `station_messages`. E-certificates and reference photos come from register directories when
-connected (`office.ecert_register`, `office.reference_photos`), else none.
+from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
+empty). Reference photos come from a register directory when one is connected
+(`office.reference_photos`), else None.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from office import auditlog
 from office import cases as case_ops
 from office.schema import case_files, case_timeline, cases, consents, notifications, payments, ratings
 from office.schema import station_messages
-from office.ecert_register import ECertRegister
 from office.reference_photos import PhotoGuard, PhotoRegister
 from office.sms import pickup_text
 from office.util import dumps, now_iso
@@ -73,13 +73,12 @@ def catalog() -> Any:
 
 class StationCalls(BackOffice):
     def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0, photos: PhotoRegister | None = None,
-                 photo_guard: PhotoGuard | None = None, ecerts: ECertRegister | None = None) -> None:
+                 photo_guard: PhotoGuard | None = None) -> None:
         self.engine = engine
         self.station = station
         self.pay_after_s = pay_after_s
         self.photos = photos
         self.photo_guard = photo_guard
-        self.ecerts = ecerts
 
     # ---- cases ------------------------------------------------------------------------------------
     def submit_case(self, submission: CaseSubmission) -> SubmitReceipt:
@@ -194,9 +193,7 @@ class StationCalls(BackOffice):
             raise BackofficeError("consent_required", "no consent for this person")
         if row.expires_at <= datetime.now(timezone.utc).isoformat(timespec="seconds"):
             raise BackofficeError("consent_required", "consent expired")
-        if self.ecerts is None:
-            return []  # no e-certificate library connected to this office
-        return self.ecerts.held(applicant.id_number, tuple(json.loads(row.ecert_types)))
+        return []  # no e-certificate source is connected to this office yet
 
     # ---- payments (built-in simulated provider) -------------------------------------------------------
     def create_payment(self, case_no: str, amount_fen: int, description_zh: str) -> PaymentOrder:

@@ -17,8 +17,8 @@ and commands travel over MQTT. What the scripted visits need from the back offic
 case so staff can deposit its result) is done as a person does it: an operator account `visits`
 (role approver, random password in var/system/secrets/office-visits.pw) on the office's JSON API.
 The office's register of reference photos (the station's face check) is var/system/office/register,
-its e-certificate library var/system/office/ecerts, both filled with the sample people's. Without a
-display (the scripted visits on a fresh station store) the office gets a fresh database per run.
+filled with the sample people's faces. Without a display (the scripted visits on a fresh station
+store) the office gets a fresh database per run.
 """
 
 from __future__ import annotations
@@ -156,33 +156,6 @@ def photo_register(out: Path) -> Path:
     return out
 
 
-def ecert_register(out: Path) -> Path:
-    """The office's e-certificate library for this demo: what the sample people hold, as
-    `<ID number>.json` (exported from the test double's table of holdings)."""
-    import base64
-    import json
-
-    from hw_sim.backoffice import ECERT_NAMES, SimBackOffice
-    from hw_sim.identities import SAMPLE_IDENTITIES
-    from kiosk.services.backoffice import Applicant
-
-    out.mkdir(parents=True, exist_ok=True)
-    double = SimBackOffice()
-    for ident in SAMPLE_IDENTITIES.values():
-        target = out / f"{ident.id_number.strip().upper()}.json"
-        if target.exists():
-            continue
-        who = Applicant(ident.id_number, ident.name_zh, ident.id_number[:4] + "*" * 10 + ident.id_number[-4:])
-        held = double.fetch_ecertificates(who, double.request_consent(who, tuple(ECERT_NAMES)))
-        rows = [{"type": c.type, "name_zh": c.name_zh, "name_en": c.name_en, "number_masked": c.number_masked,
-                 "issuer_zh": c.issuer_zh, "valid_until": c.valid_until, "media_type": c.media_type,
-                 "content_b64": base64.b64encode(c.content).decode()} for c in held]
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, target)
-    return out
-
-
 def headless(argv: list[str]) -> bool:
     return "--headless" in argv or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
@@ -221,8 +194,7 @@ def main(argv: list[str]) -> int:
         with open(office_dir / "office.log", "a", encoding="utf-8") as log:
             office = subprocess.Popen([sys.executable, "-m", "office.cli", "run", "--db", db, "--broker", broker.url,
                                        "--http", CONSOLE, "--mqtt-user", "backoffice", "--signing-key", str(key_path),
-                                       "--reference-photos", str(photo_register(office_dir / "register")),
-                                       "--ecert-register", str(ecert_register(office_dir / "ecerts"))],
+                                       "--reference-photos", str(photo_register(office_dir / "register"))],
                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_http(CONSOLE, office)
         say(f"back office: console on http://{CONSOLE}  (database {db})")

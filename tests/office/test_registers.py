@@ -1,11 +1,8 @@
-"""The office's registers over the real station link: a reference photo from `--reference-photos`,
-signed with the office's key and verified by the station, guarded (one applicant per visit);
-e-certificates from `--ecert-register` only for the consented types; and bad register input."""
+"""The office's register of reference photos over the real station link: a photo from
+`--reference-photos`, signed with the office's key and verified by the station, guarded (one
+applicant per visit); and bad register input."""
 
 from __future__ import annotations
-
-import base64
-import json
 
 import pytest
 
@@ -13,7 +10,6 @@ from kiosk.services.backoffice import Applicant, BackofficeError
 from kiosk.services.fleet import signing
 from kiosk.services.fleet.backoffice_mqtt import MqttBackOffice
 from office.db import create_engine
-from office.ecert_register import ECertRegister
 from office.reference_photos import PhotoRegister
 from office.schema import metadata
 from tests.office.conftest import STATIONS
@@ -27,26 +23,18 @@ def _who(id_number: str) -> Applicant:
 
 @pytest.fixture
 def registers(tmp_path):
-    photos, ecerts = tmp_path / "photos", tmp_path / "ecerts"
+    photos = tmp_path / "photos"
     photos.mkdir()
-    ecerts.mkdir()
     (photos / f"{ALICE}.jpg").write_bytes(b"\xff\xd8\xff\xe0 a photo")
     (photos / f"{BOB}.jpg").write_bytes(b"\xff\xd8\xff\xe0 another")
-    cert = {"name_zh": "结婚证", "name_en": "Marriage certificate", "number_masked": "AB****1234",
-            "issuer_zh": "民政局", "valid_until": None, "media_type": "image/png",
-            "content_b64": base64.b64encode(b"\x89PNG cert").decode()}
-    (ecerts / f"{ALICE}.json").write_text(json.dumps([{**cert, "type": "marriage_certificate"},
-                                                      {**cert, "type": "household_register"}]))
-    (ecerts / f"{BOB}.json").write_text("{not json")
-    return PhotoRegister(photos), ECertRegister(ecerts)
+    return PhotoRegister(photos)
 
 
-def test_photos_and_ecerts_reach_the_station_signed_and_guarded(broker, make_station, office_mqtt, command_key,
+def test_photos_reach_the_station_signed_and_guarded(broker, make_station, office_mqtt, command_key,
                                                                 tmp_path, registers):
     engine = create_engine(f"sqlite:///{tmp_path}/office.db")
     metadata.create_all(engine)
-    photos, ecerts = registers
-    office_mqtt(broker, engine, signing_key=command_key, photos=photos, ecerts=ecerts)
+    office_mqtt(broker, engine, signing_key=command_key, photos=registers)
     st = make_station(broker, STATIONS[0])
     assert st.link.wait_connected(10)
     mbo = MqttBackOffice(st.link, st.outbox, timeout_s=10, answer_key=command_key.public_key())
@@ -56,11 +44,6 @@ def test_photos_and_ecerts_reach_the_station_signed_and_guarded(broker, make_sta
     assert err.value.code == "rejected" and "another applicant" in err.value.detail
     with pytest.raises(BackofficeError, match="names no visit"):
         mbo.reference_photo(_who(ALICE), session="")
-    consent = mbo.request_consent(_who(ALICE), ("marriage_certificate", "driving_license"))
-    certs = mbo.fetch_ecertificates(_who(ALICE), consent)
-    assert [(c.type, c.content) for c in certs] == [("marriage_certificate", b"\x89PNG cert")]  # consented only
-    # a broken register file answers none (and is logged), never an error to the citizen
-    assert mbo.fetch_ecertificates(_who(BOB), mbo.request_consent(_who(BOB), ("marriage_certificate",))) == []
     # an answer signed with another key is not trusted
     other = MqttBackOffice(st.link, st.outbox, timeout_s=10, answer_key=signing.generate().public_key())
     with pytest.raises(BackofficeError, match="signature does not verify"):
@@ -68,10 +51,8 @@ def test_photos_and_ecerts_reach_the_station_signed_and_guarded(broker, make_sta
 
 
 def test_register_names_are_checked_and_a_missing_directory_is_a_clear_error(tmp_path, registers):
-    photos, _ = registers
+    photos = registers
     assert photos.photo("../" + ALICE) is None and photos.photo("") is None
     assert photos.photo(ALICE.lower()) == b"\xff\xd8\xff\xe0 a photo"  # x/X: the check digit's case
     with pytest.raises(ValueError, match="--reference-photos .*not a directory of <ID number>.jpg"):
         PhotoRegister(tmp_path / "nowhere")
-    with pytest.raises(ValueError, match="--ecert-register"):
-        ECertRegister(tmp_path / "nowhere")
