@@ -1,5 +1,5 @@
 # The two commands of the README. Each installs what it needs (scripts/bootstrap.sh) and is safe to run again.
-.PHONY: run test setup bench docs clean fuzz crash-matrix
+.PHONY: run test setup bench docs clean fuzz crash-matrix soak
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -30,6 +30,11 @@ fuzz: setup
 # kill -9 at every SQL statement of the station workload, then the invariants (tests/crash/)
 crash-matrix: setup
 	@CRASH_MATRIX=full .venv/bin/python -m pytest -q -s tests/crash/test_crash_matrix.py
+
+# many visits with every fault and kill -9 restarts, then the invariants (docs/operations/soak.md)
+SOAK_VISITS ?= 100000
+soak: setup
+	@.venv/bin/python -m kiosk soak --visits $(SOAK_VISITS) --seed 1 --faults --progress --json
 
 clean:
 	rm -rf out var site .pytest_cache

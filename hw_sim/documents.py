@@ -383,6 +383,27 @@ def register_camera_sources(register_source: Any = None) -> list[str]:
     return names
 
 
+def random_payment_code() -> str:
+    """An 18-digit payment code in the wallet ranges (10-15...), as a phone would show it."""
+    import secrets
+
+    return f"1{secrets.randbelow(6)}" + "".join(str(secrets.randbelow(10)) for _ in range(16))
+
+
+def phone_screen(code: str, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A phone held under the document camera showing `code` as a QR code (grey image): a dark
+    phone body, a white screen, the QR in the middle."""
+    w, h = size
+    frame = np.full((h, w), 90, np.uint8)
+    cv2.rectangle(frame, (w // 2 - 150, 20), (w // 2 + 150, h - 20), 25, -1)
+    cv2.rectangle(frame, (w // 2 - 135, 45), (w // 2 + 135, h - 45), 250, -1)
+    qr = qr_image(code, box=5, border=2)
+    qh, qw = qr.shape
+    y, x = (h - qh) // 2, (w - qw) // 2
+    frame[y:y + qh, x:x + qw] = qr
+    return frame
+
+
 def document_camera_sim(source: str = "page_good", fps: float = 15.0, **kw: Any) -> Any:
     """A `hw_sim.camera.CameraSim` named `document_camera` showing the document sources (not
     started: call `.start()`, then point `[devices.scanner] camera_url` at its `.url`). Beyond the
@@ -409,6 +430,15 @@ def document_camera_sim(source: str = "page_good", fps: float = 15.0, **kw: Any)
             name = f"page_codes_{next(self._pages)}"
             self.register_source(name, factory)
             return self.cmd_show(source=name)
+
+        def cmd_show_payment_code(self, code: str = "") -> dict[str, Any]:
+            """Show a phone screen with a payment code (付款码) as a QR code: `code` (18 digits,
+            starting 10-15), or a fresh random one. Returns the status with the code shown."""
+            shown = code or random_payment_code()
+            image = cv2.cvtColor(phone_screen(shown), cv2.COLOR_GRAY2BGR)
+            name = f"payment_code_{next(self._pages)}"
+            self.register_source(name, lambda: [image])
+            return {**self.cmd_show(source=name), "code": shown}
 
     cam = DocumentCameraSim(sim_name="document_camera", fps=fps, builtin_sources=False, **kw)
     register_camera_sources(cam.register_source)

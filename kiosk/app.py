@@ -428,6 +428,17 @@ class KioskApp(App):
             return False, self.tr("ui.maint.card_needed")
         return False, self.tr("ui.maint.wrong_pin", left=check.attempts_left)
 
+    def maintenance_entry(self) -> Any:
+        """The card-then-PIN entry of the maintenance screen (kiosk.flows.maintenance_entry), started."""
+        from kiosk.flows.maintenance_entry import MaintenanceEntry
+
+        pad = self._technician_pad()
+        if pad is None:
+            return None
+        entry = MaintenanceEntry(pad, getattr(self.station.devices, "id_reader", None))
+        entry.start()
+        return entry
+
     def _technician_pad(self) -> Any:
         if self._pad is None and self.station is not None:
             from kiosk.services.technician_pad import TechnicianPad

@@ -227,11 +227,14 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
     from kiosk.services.cabinet import CabinetService
     from kiosk.services.cases import CaseStore
     from kiosk.services.catalog import catalog_dir, load_catalog
+    from kiosk.services.holiday_notices import NoticeBook
     from kiosk.services.keyed_hash import KeyedHasher
     from kiosk.services.outbox import Outbox
     from kiosk.services.pickup_codes import PickupCodes
+    from kiosk.services.recalls import Recalls
     from kiosk.services.staff import StaffRegistry
     from kiosk.services.station_commands import StationCommands, StationMode, check_patch
+    from kiosk.services.workdays import WorkCalendar
     from kiosk.station import Station
 
     root = Path(root) if root else Path.cwd()
@@ -247,7 +250,9 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
         undo.callback(store.close)
         audit = AuditLog(store, clock)
         catalog = catalog if catalog is not None else load_catalog(catalog_dir(cfg.catalog.dir, root))
-        cases = CaseStore(store, hasher, clock, station_id=cfg.station.id, timezone=cfg.station.timezone)
+        notices = NoticeBook(store)  # the holiday notices: shipped, and those the back office sent
+        cases = CaseStore(store, hasher, clock, station_id=cfg.station.id, timezone=cfg.station.timezone,
+                          calendar=WorkCalendar(book=notices))
         p = cfg.pickup
         codes = PickupCodes(store, hasher, audit, clock, ttl_s=p.code_ttl_h * 3600, max_attempts=p.max_attempts,
                             max_failures=p.max_failures, window_s=p.window_s, lockout_s=p.lockout_s,
@@ -285,15 +290,16 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             cabinet_port = ServiceCabinetPort(cabinet_service, devices.cabinet, cfg.cabinet)
             undo.callback(_close_quietly, cabinet_port)
         # 5. the fleet: command target, link, back office
-        target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff,
+        recalls = Recalls(store, audit, clock)
+        target = StationCommands(cabinet=cabinet_service, cases=cases, mode=mode, staff=staff, recalls=recalls,
                                  get_config=lambda: live.current, set_config=live.set,
-                                 updater=lambda info: _apply_update_notice(live, root, info))
+                                 updater=lambda info: _apply_update_notice(live, root, info), notices=notices)
         services_ref: list[Services] = []
         availability = lambda: task_availability(devices, cabinet_port, mode, services_ref[0].backoffice)  # noqa: E731
         fleet_problem_ref: list[str | None] = [None]
         link, fleet_problem = _fleet_link(live.current, root, store, outbox, audit, target, clock,
                                           lambda: fleet_health(devices, device_problems, mode, availability,
-                                                               fleet_problem_ref[0]))
+                                                               fleet_problem_ref[0], cases.calendar_health()))
         fleet_problem_ref[0] = fleet_problem
         from kiosk.services.fleet.setup import choose_backoffice, resolved_fleet_paths
 
@@ -302,8 +308,11 @@ def build_station(config: StationConfig, *, root: str | Path | None = None, cloc
             mode.on_change(lambda m: link.set_state("maintenance" if m.maintenance else "online"))
             link.state = "maintenance" if mode.maintenance else "online"
         # 6. services, flow context, backups
+        from kiosk.services.form_defs import forms_for_catalog  # application forms beside the catalog, checked now
+
         services = Services(catalog=catalog, cases=cases, codes=codes, cabinet=cabinet_port, backoffice=backoffice,
-                            staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"))
+                            staff=staff, audit=audit, hasher=hasher, diagnostics_dir=under(root, "var/diagnostics"),
+                            recalls=recalls, extra={"forms": forms_for_catalog(catalog)})
         services_ref.append(services)
         c = live.current
         ctx = FlowContext(clock=clock, events=events, devices=devices, services=services,
@@ -355,7 +364,8 @@ def _fleet_link(cfg: StationConfig, root: Path, store: Any, outbox: Any, audit: 
 
 
 def fleet_health(devices: Devices, problems: dict[str, str], mode: Any,
-                 availability: Callable[[], dict[str, str | None]], fleet_problem: str | None = None) -> dict[str, Any]:
+                 availability: Callable[[], dict[str, str | None]], fleet_problem: str | None = None,
+                 calendar: dict[str, Any] | None = None) -> dict[str, Any]:
     """role -> cleaned device snapshot (or why it is absent), plus `station` (mode, availability):
     the retained health message (scalars only, personal-looking keys dropped)."""
     from kiosk.services.fleet.health import clean
@@ -370,4 +380,6 @@ def fleet_health(devices: Devices, problems: dict[str, str], mode: Any,
         except Exception as exc:
             out[role] = {"status": "hardware_error", "detail": f"snapshot failed: {exc}"[:200]}
     out["station"] = {**mode.as_health(), "available": availability(), "fleet_problem": fleet_problem}
+    if calendar is not None:  # the holiday notices known; `missing_notice` = next year's, due from 1 December
+        out["station"]["calendar"] = calendar
     return out

@@ -1,7 +1,7 @@
 """The one place kiosk/ reaches hw_sim: the simulated station's far side, for the developer
 commands that bring up or drive a station on simulators (`kiosk run` on a simulated config and
 its headless scenario player, `kiosk scenario`, the simulator panel, `kiosk id read --sim`,
-`kiosk fleet sim`, `kiosk cabinet` on `{sim}`). The station itself never imports this: it is
+`kiosk fleet sim`, `kiosk cabinet` on `{sim}`, `kiosk soak`). The station itself never imports this: it is
 built from device URLs, and a simulated station's URLs point at simulators running in their own
 process (hw_sim/station/serve.py).
 
@@ -32,11 +32,16 @@ _WHERE = {
     "station_ids": "hw_sim.fleet_sim",
     "LocalBroker": "hw_sim.broker",
     "wire_cabinet": "hw_sim.station.cabinet_wiring",
+    "run_soak": "hw_sim.soak",
+    "parse_soak_faults": "hw_sim.soak",
+    "SoakFaultError": "hw_sim.soak",
+    "SOAK_FAULTS": "hw_sim.soak",
 }
+_ALIAS = {"parse_soak_faults": "parse_faults", "SoakFaultError": "FaultError", "SOAK_FAULTS": "FAULTS"}
 
 
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"kiosk.simulation has no {name!r} (have: {', '.join(sorted(_WHERE))})")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), _ALIAS.get(name, name))

@@ -25,6 +25,7 @@ Attributes for the UI: `config` (the live configuration), `clock`, `events`, `de
 from __future__ import annotations
 
 import logging
+from datetime import date
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -71,6 +72,7 @@ class Station:
         self.backup = parts.backup
         self.flow: Flow | None = None
         self._next_poll = 0.0
+        self._calendar_warned: date | None = None  # the day next year's missing holiday notice was reported
         self._status: dict[str, dict[str, Any]] = {role: _snapshot(dev) for role, dev in self.devices.items()
                                                    if dev is not None}
         self._stop = threading.Event()
@@ -132,6 +134,20 @@ class Station:
         if now >= self._next_poll:
             self._next_poll = now + self.BACKOFFICE_POLL_S
             self.sync_backoffice()
+            self.check_calendar()
+
+    def check_calendar(self) -> int | None:
+        """From 1 December, once a day while next year's holiday notice is missing: tell the back
+        office (`station.calendar_notice_missing`), which can send it in its desired settings."""
+        cases = self.services.cases
+        missing = cases.calendar.missing_next_year(cases.today())
+        if missing is not None and self._calendar_warned != cases.today():
+            self._calendar_warned = cases.today()
+            log.warning("no holiday notice for %d: promised dates in %d follow the computed holidays only",
+                        missing, missing)
+            if self.outbox is not None:
+                self.outbox.add_now("station.calendar_notice_missing", {"year": missing})
+        return missing
 
     def sync_backoffice(self) -> int:
         """Take in the back office's news: case status changes (e.g. result ready for deposit)."""

@@ -29,7 +29,7 @@ from office.util import insert_ignore, now_iso
 
 log = logging.getLogger(__name__)
 KINDS = ("forced_door", "door_left_open", "not_opened", "board_unreachable", "paper_out", "station_offline",
-         "events_lost")
+         "events_lost", "calendar_notice_missing", "audit_gap")
 STATES = ("open", "acked", "cleared")
 
 
@@ -38,6 +38,7 @@ class AlarmSpec:
     kind: str
     compartment: str | None = None
     detail: str = ""
+    key: str | None = None  # one alarm per key (else one per event)
 
 
 DOOR_EVENT_KINDS = {"uncommanded_open": "forced_door", "door_left_open": "door_left_open",
@@ -58,9 +59,16 @@ def _dropped(data: dict[str, Any]) -> list[AlarmSpec]:
                                            f"({data.get('count')}) from its bounded outbox")]
 
 
+def _calendar(data: dict[str, Any]) -> list[AlarmSpec]:
+    year = data.get("year")
+    return [AlarmSpec("calendar_notice_missing", None,
+                      f"no holiday notice for {year}: send it in the desired settings (holidays)", key=f"calendar:{year}")]
+
+
 EVENT_RULES: dict[str, Callable[[dict[str, Any]], list[AlarmSpec]]] = {
     "cabinet.door": _door,
     "outbox.dropped": _dropped,
+    "station.calendar_notice_missing": _calendar,
 }
 
 HEALTH_RULES: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -82,7 +90,8 @@ def from_event(conn: Connection, station: str, ev: dict[str, Any]) -> int:
         return 0
     n = 0
     for i, spec in enumerate(rule(ev["data"])):
-        n += raise_alarm(conn, station, spec, f"evt:{station}:{ev['event_id']}:{i}")
+        source = f"{spec.key}:{station}" if spec.key else f"evt:{station}:{ev['event_id']}:{i}"
+        n += raise_alarm(conn, station, spec, source)
     return n
 
 

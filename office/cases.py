@@ -1,29 +1,39 @@
 """Cases: the ledger per case (record + timeline + submitted files) and the approver's decisions.
 
-Deadlines: `deadline_state` marks cases still waiting as due soon or overdue (限时办结).
+Deadlines (`office.deadlines`): promised and statutory dates on the working-day calendar; cases
+still waiting are marked due soon, overdue or past the statutory limit (限时办结).
 A station's `submit_case` creates a case in state `submitted` (print items are completed at once,
-as the station expects). An approver approves (-> `approved`, and for results collected from the
-cabinet -> `result_ready`) or rejects with a reason. Each change is written to the timeline and,
+as the station expects). An approver approves, rejects with a reason, or asks for a missing
+material (`material_requested`: the item and the reason go to the timeline, the station and, by
+SMS, the citizen; the case can then still be approved or rejected). Approving issues the result:
+a result collected from the cabinet -> `result_ready` (the console sends the deposit task); an
+electronic result (neither cabinet nor print) goes to the citizen by SMS with a verification
+link (`verify_code`, checked at `/verify/{code}`). Each change is written to the timeline and,
 for the station that submitted the case, to `station_messages`, which it reads with
 `poll_events` (kinds `case_status` and `result_ready`, the same the simulator sends).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
-from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from office import auditlog
-from office.schema import case_files, case_timeline, cases, station_messages
+from office.deadlines import OPEN_STATUSES, deadline_state, today_local
+from office.schema import case_files, case_timeline, cases, notifications, station_messages
 from office.util import dumps, now_iso
 
+_REEXPORTED = (OPEN_STATUSES, deadline_state)  # office.report and older callers import them from here
+
 MAX_REASON = 500
-DECIDABLE = ("submitted", "accepted")
+MAX_MATERIAL = 60  # a material's name, as the catalog's name_zh
+DECIDABLE = ("submitted", "accepted", "material_requested")
+VERIFY_URL = "https://zwfw.example.gov.cn/verify/{code}"  # the public portal's check of an issued result
 
 
 class CaseError(ValueError):
@@ -52,6 +62,9 @@ def get(conn: Connection, case_no: str) -> dict[str, Any] | None:
     out = dict(row._mapping)
     out.pop("document", None)
     out["form"] = json.loads(out["form"])
+    out["deadline"] = deadline_state(out["promised_date"], out["status"], None, out["statutory_date"])
+    out["electronic"] = not out["via_cabinet"] and not out["prints"]
+    out["verify_code"] = verify_code(case_no, out["ref"]) if out["status"] == "approved" and out["electronic"] else None
     out["timeline"] = [dict(r._mapping) for r in conn.execute(
         select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id))]
     out["files"] = [dict(r._mapping) for r in conn.execute(
@@ -60,28 +73,14 @@ def get(conn: Connection, case_no: str) -> dict[str, Any] | None:
     return out
 
 
-OPEN_STATUSES = ("submitted", "accepted")
-DUE_SOON_DAYS = 1
-
-
-def deadline_state(promised_date: str | None, status: str, today: date | None = None) -> str:
-    """限时办结: "overdue" past the promised date, "due_soon" within DUE_SOON_DAYS, else "" —
-    only for cases still waiting for a decision."""
-    if not promised_date or status not in OPEN_STATUSES:
-        return ""
-    today = today or datetime.now(timezone.utc).date()
-    left = (date.fromisoformat(promised_date) - today).days
-    return "overdue" if left < 0 else "due_soon" if left <= DUE_SOON_DAYS else ""
-
-
 def list_cases(conn: Connection, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     q = select(cases.c.case_no, cases.c.station, cases.c.matter_code, cases.c.applicant_masked, cases.c.status,
-               cases.c.submitted_at, cases.c.updated_at, cases.c.promised_date, cases.c.reason,
-               cases.c.via_cabinet).order_by(cases.c.submitted_at.desc()).limit(limit)
+               cases.c.submitted_at, cases.c.updated_at, cases.c.promised_date, cases.c.statutory_date,
+               cases.c.reason, cases.c.via_cabinet).order_by(cases.c.submitted_at.desc()).limit(limit)
     if state:
         q = q.where(cases.c.status == state)
-    today = datetime.now(timezone.utc).date()
-    return [{**dict(r._mapping), "deadline": deadline_state(r.promised_date, r.status, today)}
+    today = today_local()
+    return [{**dict(r._mapping), "deadline": deadline_state(r.promised_date, r.status, today, r.statutory_date)}
             for r in conn.execute(q)]
 
 
@@ -94,11 +93,38 @@ def _decidable(conn: Connection, case_no: str) -> Any:
     return row
 
 
+def verify_code(case_no: str, ref: str) -> str:
+    """The code printed on / sent with an issued result; the same as on a printed certificate."""
+    return hashlib.sha256((case_no + ref).encode()).hexdigest()[:12].upper()
+
+
+def queue_sms(conn: Connection, case_no: str, kind: str, text_zh: str, text_en: str, **params: str) -> str:
+    """Store a message to the citizen of this case (`office.sms.Sender` sends it) in this transaction."""
+    phone = conn.execute(select(cases.c.phone_masked).where(cases.c.case_no == case_no)).scalar() or ""
+    nid = "SMS" + uuid.uuid4().hex[:12].upper()
+    conn.execute(notifications.insert().values(id=nid, case_no=case_no, kind=kind, to_masked=phone, text_zh=text_zh,
+                                               text_en=text_en, params=dumps(params), at=now_iso(), status="queued",
+                                               attempts=0))
+    return nid
+
+
 def approve(conn: Connection, case_no: str, user: str) -> str:
     row = _decidable(conn, case_no)
     actor = f"user:{user}"
-    move(conn, case_no, row.station, "approved", "审核通过，已办结", "Approved", actor)
+    note_zh, note_en = "审核通过，已办结", "Approved"
+    electronic = not row.via_cabinet and not row.prints
+    if electronic:  # the result goes to the citizen with a code and a link to check it
+        code = verify_code(case_no, row.ref)
+        url = VERIFY_URL.format(code=code)
+        note_zh += f"；电子结果已发送申请人（核验码 {code}）"
+        note_en += f"; electronic result sent to the applicant (verification code {code})"
+    move(conn, case_no, row.station, "approved", note_zh, note_en, actor)
     status = "approved"
+    if electronic:
+        queue_sms(conn, case_no, "result_electronic",
+                  f"【政务服务】您的办件{case_no}已办结，电子结果已发送，核验码{code}，查验：{url}",
+                  f"[Gov Services] Case {case_no} is approved; your electronic result: verification code {code}, "
+                  f"check it at {url}", code=code, url=url)
     if row.via_cabinet:
         move(conn, case_no, row.station, "result_ready", "办理结果已出具，待工作人员投柜",
              "Result issued; staff will deposit it", actor)
@@ -120,3 +146,32 @@ def reject(conn: Connection, case_no: str, user: str, reason: str) -> str:
     move(conn, case_no, row.station, "rejected", f"不予受理：{reason}", f"Rejected: {reason}", f"user:{user}")
     auditlog.record(conn, f"user:{user}", "case.reject", case_no, station=row.station, reason=reason)
     return "rejected"
+
+
+def _clean(text: Any, limit: int, what: str) -> str:
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise CaseError(f"{what} is empty (the citizen is told what is missing and why)")
+    if len(text) > limit:
+        raise CaseError(f"{what} longer than {limit} characters")
+    return text
+
+
+def request_material(conn: Connection, case_no: str, user: str, material: str, reason: str) -> str:
+    """Ask the citizen for a missing or unusable material (补正): the case waits in
+    `material_requested`; the station (its query shows the note) and the citizen (SMS) are told."""
+    material = _clean(material, MAX_MATERIAL, "the missing material")
+    reason = _clean(reason, MAX_REASON, "the reason")
+    row = _decidable(conn, case_no)
+    if row.status == "material_requested":  # the station merges by status: a second request would not reach it
+        raise CaseError(f"case {case_no} already waits for a material; approve or reject it first")
+    conn.execute(update(cases).where(cases.c.case_no == case_no).values(reason=f"{material}: {reason}"))
+    move(conn, case_no, row.station, "material_requested", f"请补正材料：{material}（{reason}）",
+         f"Missing material: {material} ({reason})", f"user:{user}")
+    queue_sms(conn, case_no, "material_requested",
+              f"【政务服务】您的办件{case_no}需补正材料：{material}。原因：{reason}。请携带材料到自助服务站或窗口办理。",
+              f"[Gov Services] Case {case_no} needs a material: {material}. Reason: {reason}. "
+              "Please bring it to a self-service station or the counter.", material=material[:60])
+    auditlog.record(conn, f"user:{user}", "case.request_material", case_no, station=row.station,
+                    material=material, reason=reason)
+    return "material_requested"

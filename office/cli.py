@@ -3,7 +3,9 @@
     kiosk-office run --db URL --broker URL --http HOST:PORT [--mqtt-user U --mqtt-password-file F]
                      [--signing-key PEM] [--reference-photos DIR]
     kiosk-office user add --db URL --name NAME --role ROLE --password-stdin
+    kiosk-office holidays send --file NOTICE.toml --station ID [--station ID ...] --broker URL --signing-key KEY
     kiosk-office migrate --db URL
+    kiosk-office ecert import --db URL FILE     (e-certificates per person, JSON: office/ecerts.py)
 
 URL is `sqlite:///PATH` or `postgresql://USER@HOST:PORT/DB`. Either command creates or migrates
 the schema. Exit codes: 0 ok, 2 bad arguments or input, 3 database unreachable, 4 broker.
@@ -58,6 +60,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     _engine(args.db)
     print("schema is up to date")
+    return 0
+
+
+def cmd_ecert_import(args: argparse.Namespace) -> int:
+    from office.ecerts import EcertError, import_records
+
+    engine = _engine(args.db)
+    try:
+        n = import_records(engine, Path(args.file))
+    except EcertError as exc:
+        print(f"kiosk-office: {exc} (nothing was imported)", file=sys.stderr)
+        return 2
+    print(f"{n} e-certificate record(s) imported")
     return 0
 
 
@@ -116,6 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 4
     from office.alarms import Escalator
+    from office.pickups import Reminders
     from office.sms import Sender, gateway_for
 
     try:
@@ -126,21 +142,59 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     sender = Sender(engine, gateway).start()
     escalator = Escalator(engine, args.escalate_after_s).start() if args.escalate_after_s > 0 else None
-    app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token))
+    from office.payments import Refunder, SimulatedProvider
+
+    provider = SimulatedProvider()
+    refunder = Refunder(engine, provider, args.refund_after_s).start() if args.refund_after_s > 0 else None
+    reminders = Reminders(engine, args.pickup_days).start()
+    app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token, payments=provider,
+                            pickup_days=args.pickup_days))
     print(f"office console on http://{host}:{port}/  (database {engine.url.render_as_string(hide_password=True)}, "
           f"broker {args.broker or 'none'})", flush=True)
     print(f"  first operator account: kiosk-office user add --db {args.db} --name NAME --role admin --password-stdin",
           flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), log_level=args.log_level.lower(),
-                                           access_log=False))
+                                           access_log=False, timeout_graceful_shutdown=3))
     try:
         server.run()
     finally:
         sender.stop()
+        reminders.stop()
         if escalator is not None:
             escalator.stop()
+        if refunder is not None:
+            refunder.stop()
         if mqtt_service is not None:
             mqtt_service.stop()
+    return 0
+
+
+def cmd_holidays_send(args: argparse.Namespace) -> int:
+    """Sign the holiday notice(s) of a TOML file into each station's desired settings and publish them."""
+    from kiosk.services.fleet import signing
+    from kiosk.services.holiday_notices import NoticeError, load_notices
+    from office.desired import desired_document, publish_desired
+
+    try:
+        notices = load_notices(Path(args.file).read_text(encoding="utf-8"), args.file)
+        key = signing.load_private(args.signing_key)
+    except (OSError, ValueError) as exc:  # NoticeError is a ValueError
+        print(f"kiosk-office: {exc}", file=sys.stderr)
+        return 2
+    if not notices:
+        print(f"kiosk-office: {args.file}: no [[notice]] in it", file=sys.stderr)
+        return 2
+    settings = {"holidays": [n.as_json() for _, n in sorted(notices.items())]}
+    try:
+        docs = [desired_document(station, settings, key) for station in args.station]
+        password = os.environ.get("OFFICE_MQTT_PASSWORD", "")
+        if args.mqtt_password_file:
+            password = Path(args.mqtt_password_file).read_text(encoding="utf-8").strip()
+        publish_desired(args.broker, args.mqtt_user, password, docs, ca_file=args.ca_file)
+    except (OSError, ValueError, RuntimeError, NoticeError) as exc:
+        print(f"kiosk-office: {exc}", file=sys.stderr)
+        return 4 if isinstance(exc, RuntimeError) else 2
+    print(f"holiday notices {', '.join(map(str, sorted(notices)))} sent to {len(docs)} station(s)")
     return 0
 
 
@@ -159,8 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--signing-key", help="Ed25519 private key (PEM) for commands; created if missing")
     r.add_argument("--escalate-after-s", type=float, default=900.0,
                    help="escalate an alarm nobody acknowledged within this time (0: never)")
+    r.add_argument("--pickup-days", type=int, default=7, choices=range(1, 91), metavar="1-90",
+                   help="days a result may wait in a compartment before it is an overdue pickup (reminder SMS; "
+                        "the console's setting overrides it)")
     r.add_argument("--sms", default="log:", help="SMS gateway: log: (default) or http(s)://HOST/PATH")
     r.add_argument("--sms-token-file", help="shared token the SMS provider sends with delivery reports")
+    r.add_argument("--refund-after-s", type=float, default=1800.0,
+                   help="refund a paid order whose case was not submitted within this time (0: never)")
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")
     r.add_argument("--reference-photos", help="directory of <ID number>.jpg register photos for the stations' "
                                              "face check (none: the stations are told no photo is available)")
@@ -172,9 +231,26 @@ def main(argv: list[str] | None = None) -> int:
     ua.add_argument("--role", required=True, choices=ROLES)
     ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     ua.set_defaults(func=cmd_user_add)
+    h = sub.add_parser("holidays", help="the State Council holiday notice, sent to stations").add_subparsers(
+        dest="hcmd", required=True)
+    hs = h.add_parser("send", help="sign a notice file into the stations' desired settings and publish it")
+    hs.add_argument("--file", required=True, help="TOML with one [[notice]] per year (as kiosk/config/holidays.toml)")
+    hs.add_argument("--station", action="append", required=True, help="station id (repeat for several)")
+    hs.add_argument("--broker", required=True, help="mqtt://HOST:PORT or mqtts://HOST:PORT")
+    hs.add_argument("--mqtt-user", default="backoffice")
+    hs.add_argument("--mqtt-password-file", help="file holding the MQTT password (else $OFFICE_MQTT_PASSWORD)")
+    hs.add_argument("--ca-file", help="CA certificate for mqtts://")
+    hs.add_argument("--signing-key", required=True, help="the office's Ed25519 command key (PEM)")
+    hs.set_defaults(func=cmd_holidays_send)
     m = sub.add_parser("migrate", help="create or upgrade the schema")
     m.add_argument("--db", required=True)
     m.set_defaults(func=cmd_migrate)
+    e = sub.add_parser("ecert", help="e-certificates the authority holds").add_subparsers(dest="ecmd", required=True)
+    ei = e.add_parser("import", help="import e-certificate records (JSON list; all or nothing)")
+    ei.add_argument("--db", required=True)
+    ei.add_argument("file", help="JSON file: [{id_number, type, name_zh, name_en, number_masked, issuer_zh, "
+                                 "valid_until?, media_type, content_b64}, ...]")
+    ei.set_defaults(func=cmd_ecert_import)
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

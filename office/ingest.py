@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.services.backoffice import BackofficeError, Rating, from_dict
-from office import alarms, auditlog, cabinets
+from office import alarms, audit_heads, auditlog, cabinets, pickups
 from office import cases as case_ops
 from office.schema import cases, event_streams, events, ratings, stations
 from office.station_calls import STATION_REPORTABLE
@@ -34,7 +34,8 @@ from office.util import dumps, insert_ignore, now_iso
 log = logging.getLogger(__name__)
 DROPPED_EVENT = "outbox.dropped"
 FACTS = ("backoffice.report_status", "backoffice.rating")
-SPECIAL = frozenset(alarms.EVENT_RULES) | frozenset(FACTS) | frozenset(cabinets.RULES)  # need "is it new?"
+SPECIAL = (frozenset(alarms.EVENT_RULES) | frozenset(FACTS) | frozenset(cabinets.RULES)  # need "is it new?"
+           | {audit_heads.EVENT})
 
 
 @dataclass
@@ -99,6 +100,8 @@ class Ingest:
                     ev = by_key[key]
                     self.stats.alarms += alarms.from_event(conn, key[0], ev)
                     cabinets.apply(conn, key[0], ev)
+                    pickups.record(conn, key[0], ev)
+                    self.stats.alarms += audit_heads.check(conn, key[0], ev)
                     if ev["type"] in FACTS:
                         self._apply_fact(conn, key[0], ev)
             self.stats.stored += stored
@@ -215,11 +218,16 @@ class Ingest:
 
     @staticmethod
     def _summary(devices: dict[str, Any]) -> dict[str, str | None]:
-        """Printer paper and lock-board bus state, for the station list."""
+        """Printer paper, lock-board bus state, ID reader and camera status, for the station list."""
         def first(key: str) -> str | None:
             v = next((d.get(key) for d in devices.values() if isinstance(d, dict) and key in d), None)
             return str(v)[:16] if v is not None else None
-        return {"paper": first("paper"), "boards": first("bus")}
+
+        def status(role: str) -> str | None:
+            d = devices.get(role)
+            return str(d["status"])[:16] if isinstance(d, dict) and d.get("status") is not None else None
+        return {"paper": first("paper"), "boards": first("bus"), "reader": status("id_reader"),
+                "camera": status("camera")}
 
     def store_health(self, station: str, body: dict[str, Any]) -> None:
         summary = self._summary(body["devices"])

@@ -77,6 +77,8 @@ stations = Table(
     # from the last health message, for the station list (migration 0002)
     Column("paper", String(16), nullable=True),
     Column("boards", String(16), nullable=True),
+    Column("reader", String(16), nullable=True),  # the ID reader's and camera's status (migration 0008)
+    Column("camera", String(16), nullable=True),
 )
 
 events = Table(
@@ -120,6 +122,8 @@ alarms = Table(
     Column("acked_by", String(64), nullable=True),
     Column("acked_at", String(40), nullable=True),
     Column("escalated_at", String(40), nullable=True),  # nobody acknowledged in time (migration 0003)
+    Column("assigned_to", String(64), nullable=True),  # the operator account dealing with it (migration 0008)
+    Column("assigned_at", String(40), nullable=True),
 )
 Index("ix_alarms_state", alarms.c.state)
 Index("ix_alarms_station", alarms.c.station)
@@ -145,12 +149,13 @@ cases = Table(
     Column("matter_code", String(64), nullable=False),
     Column("applicant_masked", String(40), nullable=False, default=""),
     Column("phone_masked", String(20), nullable=False, default=""),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),  # 32 since migration 0007 (material_requested)
     Column("ref", String(40), nullable=False),
     Column("via_cabinet", Boolean, nullable=False, default=False),
     Column("result_size", String(1), nullable=True),
     Column("prints", Boolean, nullable=False, default=False),
     Column("promised_date", String(10), nullable=True),
+    Column("statutory_date", String(10), nullable=True),  # the legal time limit, working days (migration 0007)
     Column("reason", Text, nullable=False, default=""),
     Column("form", Text, nullable=False, default="{}"),
     Column("document", Text, nullable=True),
@@ -164,7 +169,7 @@ case_timeline = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_no", String(64), ForeignKey("cases.case_no"), nullable=False),
     Column("at", String(40), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("note_zh", Text, nullable=False, default=""),
     Column("note_en", Text, nullable=False, default=""),
     Column("actor", String(80), nullable=False, default=""),
@@ -208,7 +213,13 @@ payments = Table(
     Column("created_at", String(40), nullable=False),
     Column("created_mono", Float, nullable=False),
     Column("paid_at", String(40), nullable=True),
+    # migration 0007: the station that opened it, refunds, the provider's own reference
+    Column("station", String(40), nullable=True),
+    Column("refunded_at", String(40), nullable=True),
+    Column("refund_reason", Text, nullable=True),
+    Column("provider_ref", String(80), nullable=True),
 )
+Index("ix_payments_status", payments.c.status)
 
 notifications = Table(
     "notifications", metadata,
@@ -237,6 +248,32 @@ consents = Table(
     Column("expires_at", String(40), nullable=False),
 )
 
+ecertificates = Table(  # e-certificates the authority holds per person (migration 0007)
+    "ecertificates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id_hash", String(64), nullable=False),  # the same fingerprint as consents.id_hash
+    Column("type", String(40), nullable=False),
+    Column("name_zh", String(60), nullable=False),
+    Column("name_en", String(120), nullable=False),
+    Column("number_masked", String(40), nullable=False),
+    Column("issuer_zh", String(60), nullable=False),
+    Column("valid_until", String(10), nullable=True),
+    Column("media_type", String(80), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("added_at", String(40), nullable=False),
+    UniqueConstraint("id_hash", "type", name="uq_ecertificates_id_hash_type"),
+)
+
+case_queries = Table(  # status queries answered to stations, for the supervision figures (migration 0007)
+    "case_queries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("case_no", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("kind", String(8), nullable=False),  # query (a citizen asked) | sync (the station's own refresh)
+)
+Index("ix_case_queries_at", case_queries.c.at)
+
 ratings = Table(
     "ratings", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -263,3 +300,36 @@ commands = Table(
     Column("updated_at", String(40), nullable=False),
 )
 Index("ix_commands_state", commands.c.state)
+
+office_settings = Table(  # operator-changeable settings, e.g. the overdue-pickup period (migration 0008)
+    "office_settings", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+pickups = Table(  # results collected from a compartment, from the station's events (migration 0008)
+    "pickups", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("compartment", String(8), nullable=False),
+    Column("case_no", String(64), nullable=True),
+    Column("at", String(40), nullable=False),  # station time of the pickup
+    UniqueConstraint("station", "event_id", name="uq_pickups_station_event_id"),
+)
+Index("ix_pickups_at", pickups.c.at)
+
+pickup_actions = Table(  # reminders and recalls for overdue pickups (migration 0008)
+    "pickup_actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station", String(40), nullable=False),
+    Column("compartment", String(8), nullable=False),
+    Column("case_no", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # reminder | recall
+    Column("ref", String(40), nullable=False),  # the notification id or the command id
+    Column("actor", String(80), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+Index("ix_pickup_actions_case_no", pickup_actions.c.case_no)

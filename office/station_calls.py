@@ -4,21 +4,29 @@
 station: the station is the one whose topic the request came on (the broker's ACL makes the
 topic prove the sender), so a submission naming another station is refused.
 
-What is real here: cases and their files, status reports, timelines, result documents of print
-items, notifications (stored, then sent by `office.sms.Sender`), ratings, the
-simulated payment provider (an order is paid `pay_after_s` after creation) and `poll_events`
-from `station_messages`. What is not connected yet: e-certificates (consent works; the list is
-empty). Reference photos come from a register directory when one is connected
-(`office.reference_photos`), else None.
+What is real here: cases and their files (promised and statutory dates on the working-day
+calendar, `office.deadlines`), status reports, timelines, result documents of print items,
+notifications (stored, then sent by `office.sms.Sender`), ratings, e-certificates from the
+office's store (`office.ecerts`, with the citizen's consent), payments through a provider
+(`office.payments`; the built-in simulated one pays an order `pay_after_s` after creation, or at
+once by a payment code (付款码); a charged code is refused for every later order at any station;
+paid orders are refunded), cases of an applicant at any station (`cases_for_applicant`) and
+`poll_events` from `station_messages`. Each status query is counted (`case_queries`) for the
+supervision figures. Reference photos come from a register directory
+when one is connected (`office.reference_photos`), else None.
+
+Until the office schema has its own columns for them (docs/adr/0256), two facts ride in existing
+columns: a code-paid order's `pay_url` is `paycode:<sha256 of the code>` (the reuse check), and a
+case's `form` JSON carries `_applicant_fp`, the office's fingerprint of the applicant's ID number.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -35,6 +43,7 @@ from kiosk.services.backoffice import (
     CaseStatusName,
     CaseStatusReport,
     CaseSubmission,
+    CodePayment,
     Consent,
     ECertificate,
     LinkStatus,
@@ -48,16 +57,23 @@ from kiosk.services.backoffice import (
 )
 from office import auditlog
 from office import cases as case_ops
-from office.schema import case_files, case_timeline, cases, consents, notifications, payments, ratings
+from office import ecerts, payments
+from office.deadlines import limits_for
+from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications, ratings
+from office.schema import payments as payment_rows
 from office.schema import station_messages
 from office.reference_photos import PhotoGuard, PhotoRegister
 from office.sms import pickup_text
 from office.util import dumps, now_iso
 
+log = logging.getLogger(__name__)
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 CASE_NO_RE = re.compile(r"^[A-Z0-9]{1,40}-\d{8}-\d{4}-[0-9A-Z]$")
 CONSENT_TTL_S = 600
 STATION_REPORTABLE = ("deposited", "collected", "expired", "withdrawn")
+APPLICANT_FP = "_applicant_fp"  # the key in a case's form JSON (see the module docstring)
+PAYCODE = "paycode:"
+SYNC_WINDOW_S = 120  # a status query this soon after the station was sent news of the case is its own refresh
 
 _catalog: Any = None
 
@@ -72,11 +88,13 @@ def catalog() -> Any:
 
 
 class StationCalls(BackOffice):
-    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0, photos: PhotoRegister | None = None,
+    def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0,
+                 provider: payments.PaymentProvider | None = None, photos: PhotoRegister | None = None,
                  photo_guard: PhotoGuard | None = None) -> None:
         self.engine = engine
         self.station = station
         self.pay_after_s = pay_after_s
+        self.provider = provider or payments.SimulatedProvider(pay_after_s)
         self.photos = photos
         self.photo_guard = photo_guard
 
@@ -106,15 +124,15 @@ class StationCalls(BackOffice):
         st = matter.station
         prints = bool(st and st.action == "print")
         now = now_iso()
-        promised = None
-        if matter.promised_days:
-            promised = (datetime.now(timezone.utc) + timedelta(days=matter.promised_days * 7 / 5)).date().isoformat()
+        limits = limits_for(matter)
         row = dict(case_no=case_no, station=self.station, matter_code=matter.code,
                    applicant_masked=submission.applicant.id_masked[:40],
                    phone_masked=_phone_masked(submission.applicant.id_number), status="submitted",
                    ref="BO" + uuid.uuid4().hex[:12].upper(), via_cabinet=bool(st and st.result_via_cabinet),
-                   result_size=st.result_size if st else None, prints=prints, promised_date=promised, reason="",
-                   form=dumps(dict(submission.form)), document=None, submitted_at=now, updated_at=now)
+                   result_size=st.result_size if st else None, prints=prints, promised_date=limits.promised,
+                   statutory_date=limits.statutory, reason="",
+                   form=dumps({**dict(submission.form), APPLICANT_FP: _fingerprint(submission.applicant.id_number)}),
+                   document=None, submitted_at=now, updated_at=now)
         try:
             with self.engine.begin() as conn:
                 conn.execute(cases.insert().values(**row))
@@ -153,7 +171,31 @@ class StationCalls(BackOffice):
                 raise BackofficeError("not_found", f"no case {case_no!r}")
             tl = tuple(TimelineEntry(r.at, r.status, r.note_zh, r.note_en, r.actor) for r in conn.execute(
                 select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id)))
-        return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size)
+        self._count_query(case_no)
+        return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size,
+                                row.applicant_masked, row.station)
+
+    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+        fp = _fingerprint(applicant.id_number)
+        with self.engine.connect() as conn:
+            # the masked number narrows the rows; the fingerprint in the form decides
+            rows = conn.execute(select(cases.c.case_no, cases.c.form).where(
+                cases.c.applicant_masked == applicant.id_masked[:40],
+                cases.c.status.notin_(("collected", "withdrawn"))).order_by(cases.c.submitted_at.desc())).all()
+        mine = [r.case_no for r in rows if _form_fp(r.form) == fp]
+        return [self.case_status(no) for no in mine[:50]]
+
+    def _count_query(self, case_no: str) -> None:
+        """Count a status query for the supervision figures: "sync" when the station was just sent
+        news of this case (its own refresh, `Station.sync_backoffice`), else "query" (a citizen)."""
+        since = (datetime.now(timezone.utc) - timedelta(seconds=SYNC_WINDOW_S)).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+        with self.engine.begin() as conn:
+            news = conn.execute(select(station_messages.c.id).where(
+                station_messages.c.station == self.station, station_messages.c.case_no == case_no,
+                station_messages.c.delivered.is_(True), station_messages.c.at >= since).limit(1)).first()
+            conn.execute(case_queries.insert().values(station=self.station, case_no=case_no, at=now_iso(),
+                                                      kind="sync" if news else "query"))
 
     def get_result_document(self, case_no: str) -> ResultDocument:
         with self.engine.connect() as conn:
@@ -193,48 +235,79 @@ class StationCalls(BackOffice):
             raise BackofficeError("consent_required", "no consent for this person")
         if row.expires_at <= datetime.now(timezone.utc).isoformat(timespec="seconds"):
             raise BackofficeError("consent_required", "consent expired")
-        return []  # no e-certificate source is connected to this office yet
+        asked = tuple(t for t in consent.ecert_types if t in json.loads(row.ecert_types))  # only what was consented
+        with self.engine.connect() as conn:
+            return ecerts.held(conn, row.id_hash, asked)
 
-    # ---- payments (built-in simulated provider) -------------------------------------------------------
+    # ---- payments (office.payments; the built-in provider is simulated) ------------------------------
     def create_payment(self, case_no: str, amount_fen: int, description_zh: str) -> PaymentOrder:
-        if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= 10_000_000:
-            raise BackofficeError("invalid", f"bad amount {amount_fen!r} (fen, 1..10000000)")
         if not isinstance(case_no, str) or not CASE_NO_RE.match(case_no):
             raise BackofficeError("invalid", f"bad case number {str(case_no)[:60]!r}")
-        oid = "PO" + uuid.uuid4().hex[:16].upper()
-        order = PaymentOrder(oid, case_no, amount_fen, str(description_zh)[:100], "pending",
-                             f"https://pay.example.gov.cn/o/{oid}", now_iso())
-        with self.engine.begin() as conn:
-            conn.execute(payments.insert().values(order_id=oid, case_no=case_no, amount_fen=amount_fen,
-                                                  description=order.description_zh, status="pending",
-                                                  pay_url=order.pay_url, created_at=order.created_at,
-                                                  created_mono=time.time(), paid_at=None))
-        return order
+        try:
+            return payments.create(self.engine, self.provider, self.station, case_no, amount_fen, description_zh)
+        except payments.PaymentError as exc:
+            raise BackofficeError("invalid", str(exc)) from None
 
     def _order(self, order_id: str) -> PaymentOrder:
-        with self.engine.begin() as conn:
-            row = conn.execute(select(payments).where(payments.c.order_id == order_id)).first()
-            if row is None:
-                raise BackofficeError("not_found", f"no payment order {order_id!r}")
-            if row.status == "pending" and time.time() - row.created_mono >= self.pay_after_s:
-                conn.execute(update(payments).where(payments.c.order_id == order_id).values(status="paid",
-                                                                                           paid_at=now_iso()))
-                case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
-                                      amount_fen=row.amount_fen)
-                row = conn.execute(select(payments).where(payments.c.order_id == order_id)).first()
-        return PaymentOrder(row.order_id, row.case_no, row.amount_fen, row.description, row.status, row.pay_url,
-                            row.created_at, row.paid_at)
+        def told(conn: Any, row: Any) -> None:
+            case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
+                                  amount_fen=row.amount_fen)
+
+        try:
+            return payments.refresh(self.engine, self.provider, order_id, told)
+        except payments.PaymentError as exc:
+            raise BackofficeError("not_found", str(exc)) from None
 
     def payment_status(self, order_id: str) -> PaymentOrder:
         return self._order(order_id)
 
-    def cancel_payment(self, order_id: str) -> PaymentOrder:
+    def pay_with_code(self, order_id: str, code: str) -> CodePayment:
+        """A payment code (付款码) shown to the station's camera charges the order at once; a code
+        charged before (a screenshot shown again, here or at another station) is refused."""
+        from kiosk.services.payments import code_fingerprint, parse_payment_code
+
+        order = self._order(order_id)
+        parsed = parse_payment_code(code)
+        if parsed is None:
+            return CodePayment(order, "code_invalid", "not a payment code")
+        if order.status != "pending":
+            return CodePayment(order, "paid" if order.status == "paid" else "declined", f"order is {order.status}")
+        mark = PAYCODE + code_fingerprint(parsed)
+        with self.engine.begin() as conn:
+            if conn.execute(select(payment_rows.c.order_id).where(payment_rows.c.pay_url == mark)).first() is not None:
+                auditlog.record(conn, f"station:{self.station}", "payment.code_reused", order_id)
+                return CodePayment(order, "code_used", "this payment code was charged before")
+            done = conn.execute(update(payment_rows).where(payment_rows.c.order_id == order_id,
+                                                           payment_rows.c.status == "pending")
+                                .values(status="paid", paid_at=now_iso(), pay_url=mark))
+            if done.rowcount:
+                case_ops.tell_station(conn, self.station, "payment_paid", order.case_no, order_id=order_id,
+                                      amount_fen=order.amount_fen)
+        order = self._order(order_id)
+        return CodePayment(order, "paid" if order.status == "paid" else "declined")
+
+    def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
+        """The station's own refund (a paid case that could not be submitted): a pending order is
+        canceled, a paid one refunded through the provider (`office.payments.refund`: once only,
+        audited, the citizen told); anything else is returned as it stands."""
         order = self._order(order_id)
         if order.status == "pending":
-            with self.engine.begin() as conn:
-                conn.execute(update(payments).where(payments.c.order_id == order_id).values(status="canceled"))
+            return self.cancel_payment(order_id)
+        if order.status == "paid":
+            try:
+                with self.engine.begin() as conn:
+                    payments.refund(conn, self.provider, order_id, str(reason or "submission failed")[:200],
+                                    f"station:{self.station}")
+            except payments.PaymentError as exc:
+                log.warning("refund of %s not done: %s", order_id, exc)
             return self._order(order_id)
         return order
+
+    def cancel_payment(self, order_id: str) -> PaymentOrder:
+        try:
+            return payments.cancel(self.engine, self.provider, order_id)
+        except payments.PaymentError as exc:
+            raise BackofficeError("not_found", str(exc)) from None
 
     # ---- notifications, ratings, photos -------------------------------------------------------------
     def notify(self, notification: Notification) -> NotificationReceipt:
@@ -291,8 +364,15 @@ class StationCalls(BackOffice):
         return LinkStatus(True, 0.0, "office")
 
 
-def _fingerprint(id_number: str) -> str:
-    return hashlib.sha256(("office-consent:" + id_number.strip().upper()).encode()).hexdigest()
+def _form_fp(form: str) -> str:
+    try:
+        value = json.loads(form or "{}").get(APPLICANT_FP, "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+_fingerprint = ecerts.fingerprint
 
 
 def _phone_masked(id_number: str) -> str:

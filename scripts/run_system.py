@@ -5,7 +5,8 @@ SQLite, its console on http://127.0.0.1:8080) and the simulated station joined t
 
 1. mosquitto on 127.0.0.1:18830 with the fleet ACL and one user per party (hw_sim/broker.py);
 2. `kiosk-office run` on var/system/office/office.db (kept between runs, so the operator accounts
-   you create stay), signing commands with var/system/office/command.key;
+   you create stay), signing commands with var/system/office/command.key, holding the sample
+   people's e-certificates (`hw_sim.ecert_seed`, imported with `kiosk-office ecert import`);
 3. the station: config/sim.toml joined to that broker, verifying the office's commands with its
    public key — `kiosk run` on it (the simulators start as their own process; without a display the
    scripted visits play through the real screens and the run ends).
@@ -191,6 +192,11 @@ def main(argv: list[str]) -> int:
             db = f"sqlite:///{Path(tempfile.mkdtemp(prefix='office-visits-')) / 'office.db'}"
         env = dict(os.environ, OFFICE_MQTT_PASSWORD=passwords["backoffice"],
                    PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        seed = office_dir / "ecerts.json"  # the sample people's e-certificates (hw_sim.ecert_seed)
+        for step in (["-m", "hw_sim.ecert_seed", str(seed)], ["-m", "office.cli", "ecert", "import", "--db", db, str(seed)]):
+            done = subprocess.run([sys.executable, *step], cwd=ROOT, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"seeding e-certificates failed: {done.stderr.strip()[-300:]}")
         with open(office_dir / "office.log", "a", encoding="utf-8") as log:
             office = subprocess.Popen([sys.executable, "-m", "office.cli", "run", "--db", db, "--broker", broker.url,
                                        "--http", CONSOLE, "--mqtt-user", "backoffice", "--signing-key", str(key_path),

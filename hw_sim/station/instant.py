@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections import deque
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from kiosk.devices.scanner import Code, DocumentScanner, PageResult
 from kiosk.flows.base import Devices
 from hw_sim.station.setups import Setups
 
+PRINTED_KEPT = 100  # receipts a long run (bench, soak) keeps for inspection; older ones are forgotten
 ATTACKS = ("printed_photo", "phone_screen", "spoof_sample_f1", "spoof_sample_f2")
 
 
@@ -189,7 +191,7 @@ class InstantScanner(DocumentScanner):
 class InstantPrinter(ReceiptPrinter):
     def __init__(self) -> None:
         super().__init__("printer")
-        self.printed: list[tuple[str, dict[str, Any]]] = []
+        self.printed: deque[tuple[str, dict[str, Any]]] = deque(maxlen=PRINTED_KEPT)  # the latest only
         self.set_status(DeviceStatus.ONLINE, paper="ok")
 
     def print_document(self, kind: str, data: dict[str, Any], lang: str = "zh") -> Command[None]:
@@ -277,6 +279,12 @@ class InstantControls(Setups):
             return None
         if device == "document_camera" and cmd == "show":
             return self.good_page() if args["source"] == "page_good" else self.no_page()
+        if device == "document_camera" and cmd == "show_payment_code":
+            from hw_sim.documents import random_payment_code
+
+            code = args.get("code") or random_payment_code()
+            self.d.scanner.show(PageResult(False, None, False, [], codes=[Code("QRCODE", code, "instant")]))
+            return {"code": code}
         if device == "printer" and cmd == "set_paper":
             d.printer.set_status(d.printer.status, paper=args["state"])
             return None

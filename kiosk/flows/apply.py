@@ -13,6 +13,7 @@ identification outcomes (see `kiosk.flows.identify`) and timeout / canceled / er
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,11 @@ from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.devices.scanner import FEEDBACK_TEXT, PROBLEMS
 from kiosk.devices.scanner.payloads import RECEIPT_QR_PREFIX, RECEIPT_URL_PREFIX, PayloadError, parse_any
 from kiosk.flows.base import Flow
+from kiosk.flows.form import FormStep
+from kiosk.flows.scan_hints import ScanHint, UnknownScanHint, scan_hint
 from kiosk.flows.identify import IdentifyMixin, applicant_of
+from kiosk.flows.payment import PaymentStep
+from kiosk.flows.rating import RatingStep
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
@@ -29,22 +34,22 @@ from kiosk.devices.scanner.crosscheck import CardFacts, cross_check, wanted_kind
 from kiosk.services.certificate_pdf import verify_url
 from kiosk.services.material_pdf import MaterialPdf, material_pdf
 
-SCAN_FEEDBACK = ("hold_still", "move_closer", "glare", "page_found", "blur", "too_dark", "cut_off",
-                 "skewed", "too_small", "no_page", "next_page")
-PAY_POLL_S = 2.0
+SCAN_FEEDBACK = tuple(ScanHint)  # every hint the scanner gives (kiosk.flows.scan_hints)
+log = logging.getLogger(__name__)
 
 
-class ApplyFlow(IdentifyMixin, Flow):
+class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     name = "apply"
     title_key = "apply.title"
     initial = "choose"
     STEPS = (
         ("apply.step.choose", ("choose", "guide")),
         ("apply.step.identify", ("identify_card", "identify_face")),
-        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing")),
-        ("apply.step.pay", ("pay",)),
-        ("apply.step.submit", ("submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen",
-                               "dropoff_offer", "dropoff_open", "dropoff_close", "done")),
+        ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing",
+                                   "form", "form_edit", "form_render")),
+        ("apply.step.pay", ("pay", "pay_charging", "pay_refused")),
+        ("apply.step.submit", ("submit", "refund", "refund_done", "certificate", "certificate_failed", "receipt",
+                               "receipt_on_screen", "dropoff_offer", "dropoff_open", "dropoff_close", "done", "rating")),
     )
 
     def __init__(self, ctx: Any, matter_code: str | None = None) -> None:
@@ -53,10 +58,9 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.results: list[Any] = []
         self.query = ""
         self.scan_index = 0
-        self.scan_feedback: str | None = None
+        self.scan_feedback: ScanHint | None = None
         self.last_problems: list[str] = []
         self.compartment: str | None = None
-        self._pay_next_poll = 0.0
         # what the visit produced (kind, pages, where): no content, nothing personal; kept after the end
         self.documents: list[ProducedDocument] = []
         super().__init__(ctx)
@@ -142,10 +146,12 @@ class ApplyFlow(IdentifyMixin, Flow):
         if self.on_face_event(event):
             return True
         if self.state == "scan" and event.kind == "feedback":
-            key = str(event.data.get("key", ""))
-            if key in SCAN_FEEDBACK:
-                self.scan_feedback = key
-                return True
+            try:
+                self.scan_feedback = scan_hint(event.data.get("key"))
+            except UnknownScanHint as exc:  # a scanner newer than the flows: loud, but the visit goes on
+                log.error("%s", exc)
+                return False
+            return True
         if self.state == "dropoff_close" and event.kind == "door_closed":
             comp = self.ctx.services.cabinet.by_lock(int(event.data.get("board", -1)), int(event.data.get("lock", -1)))
             if comp is not None and comp.id == self.compartment:
@@ -237,7 +243,7 @@ class ApplyFlow(IdentifyMixin, Flow):
         pages = len(self.session.pages.get(str(index), []))
         body = [t("apply.scan.place", name=both(m.name_zh, m.name_en), page=pages + 1, pages=m.pages)]
         if self.scan_feedback:
-            body.append(t(f"scan.feedback.{self.scan_feedback}"))
+            body.append(t(self.scan_feedback.message_key))
         actions = [Action("skip", t("apply.scan.skip"), "secondary")]
         if not self.pending("page"):
             actions.insert(0, Action("retake", t("apply.scan.retake")))
@@ -325,6 +331,7 @@ class ApplyFlow(IdentifyMixin, Flow):
                 self.go("scan")  # this material again; the person places the right page and retakes, or skips
                 return
             flags = [f.rule for f in findings]
+            self.remember_reading(c.data)  # its fields pre-fill the application form
         else:
             flags = ["not_read"]
         if flags:
@@ -425,6 +432,8 @@ class ApplyFlow(IdentifyMixin, Flow):
 
     def _after_materials(self) -> None:
         assert self.matter is not None
+        if self.begin_form(self.matter, then=self._after_materials):  # kiosk.flows.form
+            return
         self._open_case()
         if mx.fee_fen(self.matter) > 0:
             self.go("pay")
@@ -442,65 +451,11 @@ class ApplyFlow(IdentifyMixin, Flow):
         self.session.personal["case_no"] = case.case_no
         self.session.personal["promised_date"] = case.promised_date
 
-    # -- payment ------------------------------------------------------------------------------
-    def enter_pay(self) -> None:
-        assert self.matter is not None
-        bo, m, case_no = self.ctx.services.backoffice, self.matter, self.session.personal["case_no"]
-        fee = mx.fee_fen(m)
-        self.start("order", self.ctx.services.run("order", lambda: bo.create_payment(case_no, fee, m.name_zh)))
-
-    def view_pay(self) -> ViewModel:
-        assert self.matter is not None
-        order = self.session.personal.get("order")
-        fee = mx.fee_fen(self.matter)
-        return ViewModel(self.name, self.state, t("apply.pay.title"),
-                         body=(t("apply.pay.amount", yuan=mx.yuan(fee)), t("apply.pay.scan_qr")),
-                         actions=(Action("check", t("apply.pay.check")),), screen="pay",
-                         data={"qr": order.pay_url if order else None, "amount_fen": fee,
-                               "basis_zh": self.matter.fee.basis_zh})
-
-    def done_order(self, c: Completion[Any]) -> None:
-        if c.ok:
-            self.session.personal["order"] = c.data
-            self.ctx.services.cases.set_payment_order(self.session.personal["case_no"], c.data.order_id)
-            self._pay_next_poll = self.clock.monotonic() + PAY_POLL_S
-        else:
-            self._withdraw("payment unavailable")
-            self.end("submit_failed", t("apply.pay.unavailable"))
-
-    def act_pay(self, action_id: str, **_: Any) -> bool:
-        if action_id == "check":
-            self._poll_payment()
-            return True
-        return False
-
-    def tick_pay(self) -> None:
-        if self.clock.monotonic() >= self._pay_next_poll:
-            self._poll_payment()
-
-    def _poll_payment(self) -> None:
-        order = self.session.personal.get("order")
-        if order is None or self.pending("paid"):
-            return
-        bo = self.ctx.services.backoffice
-        self._pay_next_poll = self.clock.monotonic() + PAY_POLL_S
-        self.start("paid", self.ctx.services.run("paid", lambda: bo.payment_status(order.order_id)))
-
-    def done_paid(self, c: Completion[Any]) -> None:
-        if c.ok and c.data.status == "paid":
-            self.session.personal["order"] = c.data
-            self.go("submit")
-        elif c.ok and c.data.status in ("canceled", "expired"):
-            self._withdraw("payment " + c.data.status)
-            self.end("payment_canceled", t("apply.pay.canceled"))
+    # -- payment: kiosk.flows.payment.PaymentStep (pay, pay_charging, refund, refund_done) ----
 
     def release(self) -> None:
         # a visit that ends while a payment order is open cancels the order and withdraws the case
-        order = self.session.personal.get("order")
-        if order is not None and self.state == "pay" and getattr(order, "status", "") == "pending":
-            bo = self.ctx.services.backoffice
-            self.ctx.services.run("cancel_payment", lambda: bo.cancel_payment(order.order_id))
-            self._withdraw("payment abandoned")
+        self.release_payment()
         if self.compartment and self.state in ("dropoff_offer", "dropoff_open"):
             self.ctx.services.cabinet.release_reservation(self.compartment)
         if self.compartment and self.state == "dropoff_close":
@@ -533,7 +488,7 @@ class ApplyFlow(IdentifyMixin, Flow):
             case_no = self.session.personal["case_no"]
             self._withdraw(f"materials not packed: {c.detail}"[:80])
             self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=str(c.detail)[:80])
-            self.end("submit_failed", t("apply.submit.failed"))
+            self.submit_failed(str(c.detail))
             return
         # from here on the station holds each material as its PDF only, never the raw pixels
         self.session.personal["material_pdfs"] = c.data
@@ -560,9 +515,11 @@ class ApplyFlow(IdentifyMixin, Flow):
                 pdf = pdfs[index]
                 files.append(SubmittedFile(mat.name_zh, "scan", pdf.media_type, pdf.content, index,
                                            pages=pdf.pages))
+        files.extend(self.form_files())
         order = self.session.personal.get("order")
         flags = self.session.personal.get("flags", {})
         form = {f"check.material_{i}": ",".join(sorted(rules)) for i, rules in sorted(flags.items())}
+        form.update(self.form_answers())
         submission = CaseSubmission(
             case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
             applicant=applicant, files=tuple(files), form=form, payment_order_id=order.order_id if order else None,
@@ -580,7 +537,7 @@ class ApplyFlow(IdentifyMixin, Flow):
             note = c.detail if not c.ok else (c.data.message_en or "rejected")
             self._withdraw(f"submission failed: {note}"[:80])
             self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=note[:80])
-            self.end("submit_failed", t("apply.submit.failed"))
+            self.submit_failed(note)
             return
         receipt = c.data
         cases = self.ctx.services.cases
@@ -793,14 +750,16 @@ class ApplyFlow(IdentifyMixin, Flow):
     def act_done(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":
             return False
-        self.end("completed", t("outcome.completed"))
+        service = "print" if mx.action(self.matter) == "print" else "apply"
+        self.begin_rating(service, [self.session.personal["case_no"]])  # kiosk.flows.rating; ends completed
         return True
 
     def cancellable(self) -> bool:
         # once the case is submitted there is nothing left to cancel: the receipt and drop-off
         # screens offer their own way forward
-        return self.state not in ("ecert_fetch", "submit", "certificate", "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
-                                  "dropoff_open", "dropoff_close", "done")
+        return self.state not in ("ecert_fetch", "pay_charging", "submit", "refund", "refund_done", "certificate",
+                                  "certificate_failed", "receipt", "receipt_on_screen", "dropoff_offer",
+                                  "dropoff_open", "dropoff_close", "done", "form_render", "rating")
 
 
 SCAN_PROBLEMS = PROBLEMS

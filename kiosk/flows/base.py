@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from kiosk.core.clock import Clock
 from kiosk.core.events import EventQueue
 from kiosk.devices.base import Command, Completion, DeviceEvent
+from kiosk.flows.actions import action_id as checked_action
 from kiosk.flows.session import Session
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, Text, ViewModel
@@ -171,7 +172,9 @@ class Flow:
         return [a.id for a in self.view().actions if a.enabled]
 
     def act(self, action_id: str, **args: Any) -> bool:
-        """A touch. Returns False (and changes nothing) for an action the state does not offer."""
+        """A touch. Returns False (and changes nothing) for an action the state does not offer;
+        raises `UnknownAction` for an id outside `ActionId` (a typo, not a late touch)."""
+        action_id = checked_action(action_id)
         if self.ended:
             return False
         if action_id == "more_time":  # the remaining time plus more_time_s

@@ -18,6 +18,7 @@ from typing import Any
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.flows.base import Flow
 from kiosk.flows.identify import IdentifyMixin
+from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
 
@@ -30,10 +31,9 @@ CODE_OUTCOMES = {
     "slow": ("code_locked", "collect.code.slow"),
     "wrong_person": ("wrong_person", "collect.wrong_person"),
 }
-RATING_TAGS = ("fast", "easy", "clear", "slow", "confusing", "device_problem")
 
 
-class CollectFlow(IdentifyMixin, Flow):
+class CollectFlow(IdentifyMixin, RatingStep, Flow):
     name = "collect"
     title_key = "collect.title"
     initial = "method"
@@ -213,7 +213,8 @@ class CollectFlow(IdentifyMixin, Flow):
         if action_id not in ("taken", "not_taken"):
             return False
         self._record_collected(confirmed=action_id == "taken")
-        self.go("rating")
+        p = self.session.personal
+        self.begin_rating("collect", p.get("collected") or [i["case_no"] for i in p["items"]], then="receipt")
         return True
 
     def _record_collected(self, confirmed: bool) -> None:
@@ -236,34 +237,6 @@ class CollectFlow(IdentifyMixin, Flow):
                              compartment=item["compartment"])
         self.session.personal["collected"] = collected
         self.session.personal["confirmed"] = confirmed
-
-    # -- rating -------------------------------------------------------------------------------
-    def view_rating(self) -> ViewModel:
-        return ViewModel(self.name, self.state, t("collect.rating.title"), body=(t("collect.rating.ask"),),
-                         actions=(Action("rate", t("collect.rating.submit"), "choice"),
-                                  Action("skip", t("collect.rating.skip"), "secondary")),
-                         screen="rating", data={"scores": [1, 2, 3, 4, 5], "tags": list(RATING_TAGS)})
-
-    def act_rating(self, action_id: str, score: int = 0, tags: tuple[str, ...] = (), **_: Any) -> bool:
-        if action_id == "skip":
-            self.go("receipt")
-            return True
-        if action_id != "rate":
-            return False
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            self.error = t("collect.rating.pick")
-            return True
-        from kiosk.services.backoffice import Rating
-
-        bo = self.ctx.services.backoffice
-        at = self.clock.now().isoformat(timespec="seconds")
-        good_tags = tuple(x for x in tags if x in RATING_TAGS)
-        for no in self.session.personal.get("collected", []) or [i["case_no"] for i in self.session.personal["items"]]:
-            rating = Rating(no, score, good_tags, "", at)
-            self.ctx.services.run("rating", lambda r=rating: bo.submit_rating(r))
-        self.error = None
-        self.go("receipt")
-        return True
 
     # -- receipt ------------------------------------------------------------------------------
     def enter_receipt(self) -> None:
@@ -312,7 +285,7 @@ class CollectFlow(IdentifyMixin, Flow):
         return True
 
     def cancellable(self) -> bool:
-        return self.state not in ("opening", "take", "confirm", "receipt")
+        return self.state not in ("opening", "take", "confirm", "rating", "receipt")
 
     def release(self) -> None:
         # a visit that times out with doors open still records what happened: the doors were

@@ -61,6 +61,7 @@ class Services:
     runner: Any = None  # kiosk.devices.worker.OwnerThread for blocking calls
     diagnostics_dir: str = "var/diagnostics"
     extra: dict[str, Any] = field(default_factory=dict)
+    recalls: Any = None  # kiosk.services.recalls.Recalls: results the back office asked staff to take back
     face_attempts: Any = None  # kiosk.services.face_attempts.FaceAttempts; built on the audit's store if None
 
     def __post_init__(self) -> None:

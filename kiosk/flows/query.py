@@ -5,6 +5,12 @@ MAC under the station key), so the timeline shown is the case's alone and names 
 without a valid tag (a guessed or neighbouring case number, an envelope barcode) shows nothing. By identity: every case of this person, newest first.
 The station's own record is brought up to date from the back office when it answers; when it
 does not, the local timeline is shown with a note that it may be behind.
+Cases made at other stations: by identity, the back office is asked for the person's cases
+(`cases_for_applicant`) and those not kept here are adopted (`CaseStore.adopt`) with this person
+as applicant; a receipt from another station (its query tag cannot be checked here) asks for
+card + face and then shows that case if the back office lists it as this person's.
+A deposited case whose pickup-code SMS failed shows a fresh pickup code after card + face (the
+station keeps codes hashed only: showing one means issuing one, which replaces earlier codes).
 Outcomes: completed, not_found, plus the identification outcomes, timeout, canceled, error.
 """
 
@@ -15,7 +21,9 @@ from typing import Any
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
 from kiosk.flows.apply import case_from_qr, case_from_receipt
 from kiosk.flows.base import Flow
-from kiosk.flows.identify import IdentifyMixin
+from kiosk.flows.identify import IdentifyMixin, applicant_of
+from kiosk.flows import matters as mx
+from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
 
@@ -35,14 +43,14 @@ def case_view(case: Any, catalog: Any) -> dict[str, Any]:
     }
 
 
-class QueryFlow(IdentifyMixin, Flow):
+class QueryFlow(IdentifyMixin, RatingStep, Flow):
     name = "query"
     title_key = "query.title"
     initial = "method"
     STEPS = (
         ("query.step.method", ("method",)),
         ("query.step.find", ("scan_receipt", "identify_card", "identify_face", "refresh")),
-        ("query.step.timeline", ("timeline",)),
+        ("query.step.timeline", ("timeline", "rating")),
     )
 
     def __init__(self, ctx: Any) -> None:
@@ -92,6 +100,15 @@ class QueryFlow(IdentifyMixin, Flow):
             known = [n for n in found if self.ctx.services.cases.find(n) is not None]
             case_no = (known or found or [None])[0]
             if case_no is None and any(case_from_qr(x) for x in texts):
+                elsewhere = [n for n in (case_from_qr(x) for x in texts)
+                             if n and self.ctx.services.cases.find(n) is None]
+                if elsewhere and not self.session.personal.get("wanted_case"):
+                    # not this station's receipt: only its applicant (card + face) may see it
+                    self.session.personal["wanted_case"] = elsewhere[0]
+                    self.ctx.services.audit.append("station", "query.case_from_elsewhere", "query")
+                    self.error = t("query.elsewhere")
+                    self.begin_identify()
+                    return
                 self.ctx.services.audit.append("station", "query.untagged_code", "query")
                 self.end("not_found", t("query.not_found"))
                 return
@@ -109,18 +126,43 @@ class QueryFlow(IdentifyMixin, Flow):
 
     # -- by identity --------------------------------------------------------------------------
     def identified(self) -> None:
-        cases = self.ctx.services.cases.for_applicant(self.session.identity.id_number)
-        if not cases:
-            self.end("not_found", t("query.none_for_person"))
+        bo, applicant = self.ctx.services.backoffice, applicant_of(self.session.identity)
+        self.session.personal.pop("case_nos", None)
+        self.start("lookup", self.ctx.services.run("lookup", lambda: bo.cases_for_applicant(applicant)))
+        self.go("refresh")  # waits for the lookup, then asks the status of each case
+
+    def done_lookup(self, c: Completion[Any]) -> None:
+        """The back office's list of this person's cases: keep those made elsewhere here."""
+        cases, id_number = self.ctx.services.cases, self.session.identity.id_number
+        if c.ok:
+            for report in c.data or []:
+                try:
+                    if cases.find(report.case_no) is None:
+                        cases.adopt(report, id_number)
+                    else:
+                        cases.bind_applicant(report.case_no, id_number)
+                except Exception:
+                    continue  # one odd report must not hide the others
+        else:
+            self.session.personal["stale"] = True
+        mine = [x.case_no for x in cases.for_applicant(id_number)]
+        wanted = self.session.personal.get("wanted_case")
+        if wanted:
+            mine = [n for n in mine if n == wanted]
+        if not mine:
+            self.end("not_found", t("query.not_found") if wanted else t("query.none_for_person"))
             return
-        self.session.personal["case_nos"] = [c.case_no for c in cases[:20]]
-        self.go("refresh")
+        self.error = None
+        self.session.personal["case_nos"] = mine[:20]
+        self.enter_refresh()
 
     def on_event(self, event: DeviceEvent) -> bool:
         return self.on_face_event(event)
 
     # -- refresh from the back office, then show ----------------------------------------------
     def enter_refresh(self) -> None:
+        if "case_nos" not in self.session.personal:
+            return  # the back office's list of this person's cases comes first (done_lookup)
         bo = self.ctx.services.backoffice
         case_nos = list(self.session.personal["case_nos"])
 
@@ -136,6 +178,28 @@ class QueryFlow(IdentifyMixin, Flow):
 
         self.start("status", self.ctx.services.run("status", fetch))
 
+    def _show_codes_for_failed_sms(self) -> None:
+        """Card + face proved the person: a deposited result whose SMS failed gets a code shown here."""
+        svc = self.ctx.services
+        identity = self.session.identity
+        if identity is None or "shown_codes" in self.session.personal:
+            return
+        shown = []
+        for no in self.session.personal.get("case_nos", []):
+            case = svc.cases.find(no)
+            if case is None or case.status != "deposited" or not case.compartment or not case.receipt.get("sms_failed"):
+                continue
+            matter = svc.catalog.find(case.matter_code)
+            needs_id = bool(matter is not None and mx.pickup_needs_id(matter))
+            try:
+                issued = svc.codes.issue([no], applicant_hash=svc.cases.applicant_hash(no), id_card_required=needs_id)
+            except Exception:
+                continue
+            svc.audit.append("station", "query.pickup_code_shown", no, code=issued.code_id)
+            shown.append({"case_no": no, "code": issued.code, "compartment": case.compartment,
+                          "expires": issued.expires_at[:10]})
+        self.session.personal["shown_codes"] = shown
+
     def view_refresh(self) -> ViewModel:
         return ViewModel(self.name, self.state, t("query.title"), body=(t("query.refreshing"),), busy=True)
 
@@ -149,6 +213,7 @@ class QueryFlow(IdentifyMixin, Flow):
                     pass
         else:
             self.session.personal["stale"] = True
+        self._show_codes_for_failed_sms()
         self.go("timeline")
 
     def view_timeline(self) -> ViewModel:
@@ -158,6 +223,8 @@ class QueryFlow(IdentifyMixin, Flow):
         body = [t("query.timeline.count", n=len(rows))]
         if self.session.personal.get("stale"):
             body.append(t("query.timeline.stale"))
+        for shown in self.session.personal.get("shown_codes", []):
+            body.append(t("query.pickup_code", **shown))
         return ViewModel(self.name, self.state, t("query.timeline.title"), body=tuple(body),
                          actions=(Action("finish", t("common.finish")),), screen="timeline",
                          data={"cases": rows})
@@ -165,5 +232,8 @@ class QueryFlow(IdentifyMixin, Flow):
     def act_timeline(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":
             return False
-        self.end("completed", t("outcome.completed"))
+        self.begin_rating("query", self.session.personal.get("case_nos", [])[:1])  # ends completed
         return True
+
+    def cancellable(self) -> bool:
+        return not self.rating_open()

@@ -8,10 +8,16 @@ Deposit: scan the envelope's case barcode (or key the case number in) → the st
 free compartment of the result's size → its door opens → the staff member closes it → the case is
 `deposited`, a one-time pickup code is issued and sent to the citizen by SMS (the code exists in
 memory only for that call), a deposit slip is printed. Then the next envelope, or finish.
+A case this station does not know (made at another station; the back office may have assigned
+its deposit here) is asked of the back office and kept here (`CaseStore.adopt`) before deposit.
+When the SMS fails, the slip carries the pickup code for staff to tell or resend, the case is
+marked `sms_failed` so the citizen can see a code after card + face (query flow); nothing retries
+the SMS by itself and the screen says so.
 
 Retrieve: the list of compartments holding dropped-off originals and results not collected in
-time → open one → closed → the compartment is emptied, an expired result is marked `expired`
-(its pickup codes revoked) and reported.
+time (or recalled by the back office, `kiosk.services.recalls`) → open one → closed → the
+compartment is emptied, an expired or recalled result is marked `expired` (its pickup codes
+revoked) and reported.
 Outcomes: completed, not_staff, staff_locked, not_permitted, no_compartment, plus identification
 outcomes of the card read, timeout, canceled, error.
 """
@@ -178,7 +184,12 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         svc = self.ctx.services
         case = svc.cases.find(case_no)
         if case is None:
-            self.error = t("deposit.unknown_case", case_no=case_no)
+            if self.pending("lookup"):
+                return
+            bo = svc.backoffice
+            self.session.personal["looking_up"] = case_no
+            self.error = t("deposit.asking")
+            self.start("lookup", svc.run("lookup", lambda: bo.case_status(case_no)))
             return
         if case.status not in ("result_ready", "approved", "rejected"):
             self.error = t("deposit.not_ready", case_no=case_no, status=both(case.status_zh, case.status_en))
@@ -200,6 +211,27 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         self.session.personal["compartment"] = comp.id
         self.session.personal["needs_id"] = bool(matter is not None and mx.pickup_needs_id(matter))
         self.go("deposit_open")
+
+    def done_lookup(self, c: Completion[Any]) -> None:
+        """The back office's report of a case made elsewhere: keep it here, then deposit it."""
+        case_no = self.session.personal.pop("looking_up", "")
+        if self.state != "scan_envelope" or not case_no:
+            return
+        if c.ok:
+            try:
+                self.ctx.services.cases.adopt(c.data)
+            except Exception as exc:
+                self.error = t("deposit.unknown_case", case_no=case_no)
+                self.ctx.services.audit.append(f"staff:{self.staff_no()}", "deposit.adopt_failed", case_no,
+                                               detail=str(exc)[:80])
+                return
+            self.ctx.services.audit.append(f"staff:{self.staff_no()}", "deposit.case_from_elsewhere", case_no,
+                                           station=c.data.station_id[:40])
+            self._case_found(case_no)
+        elif getattr(c.data, "code", None) == "not_found" or "not_found" in str(c.detail):
+            self.error = t("deposit.unknown_anywhere", case_no=case_no)
+        else:
+            self.error = t("deposit.backoffice_unavailable", case_no=case_no)
 
     # -- door ---------------------------------------------------------------------------------
     def enter_deposit_open(self) -> None:
@@ -250,8 +282,10 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         svc.cases.set_status(case_no, "deposited", f"已投入{comp}号柜", f"Deposited in {comp}",
                              actor=f"staff:{self.staff_no()}")
         svc.audit.append(f"staff:{self.staff_no()}", "deposit.loaded", case_no, compartment=comp)
-        issued = svc.codes.issue([case_no], applicant_hash=svc.cases.applicant_hash(case_no),
-                                 id_card_required=self.session.personal.get("needs_id", False))
+        applicant = svc.cases.applicant_hash(case_no)
+        # a case made elsewhere whose applicant is not known here yet cannot demand the card at pickup
+        issued = svc.codes.issue([case_no], applicant_hash=applicant or None,
+                                 id_card_required=bool(applicant) and self.session.personal.get("needs_id", False))
         self.go("notify")
         self._notify(case_no, comp, issued)
 
@@ -259,6 +293,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         from kiosk.services.backoffice import Notification
 
         bo = self.ctx.services.backoffice
+        self.session.personal["pickup_code"] = issued.code  # for the slip if the SMS fails; wiped with the visit
         note = Notification(case_no, "pickup_code",
                             params={"code": issued.code, "compartment": comp, "station": self.ctx.station_id,
                                     "expires_at": issued.expires_at[:10]})
@@ -274,11 +309,14 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
 
     def done_notified(self, c: Completion[Any]) -> None:
         case_no, comp = self.session.personal["case_no"], self.session.personal["compartment"]
-        self.session.personal["notified_to"] = c.data.to_masked if c.ok and c.data else None
-        if not c.ok:
+        sent = c.ok and c.data is not None and c.data.accepted
+        self.session.personal["notified_to"] = c.data.to_masked if sent else None
+        code = self.session.personal.pop("pickup_code", None)
+        if not sent:
             self.ctx.services.audit.append(f"staff:{self.staff_no()}", "deposit.notify_failed", case_no,
-                                           detail=c.detail[:80])
-        self.session.personal["deposited"].append({"case_no": case_no, "compartment": comp, "notified": c.ok})
+                                           detail=str(c.detail)[:80])
+            self.ctx.services.cases.update_receipt(case_no, sms_failed=True)
+        self.session.personal["deposited"].append({"case_no": case_no, "compartment": comp, "notified": sent})
         printer = self.ctx.devices.printer
         if printer is not None and printer.class_status.get("paper") not in ("out", "jammed"):
             data = {"case_number": case_no, "compartment": comp, "staff_id": self.staff_no(),
@@ -286,17 +324,26 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             to = self.session.personal.get("notified_to")
             if to:
                 data["notified_phone_masked"] = to
+            elif code:
+                data["pickup_code"] = code  # the staff need it to tell or resend: the slip stays with them
+            self.session.personal["deposited"][-1]["slip"] = "printing"
             self.start("slip", printer.print_document("deposit_slip", data, self.ctx.lang))
         self.go("deposit_done")
 
     def done_slip(self, c: Completion[Any]) -> None:
+        if self.session.personal.get("deposited"):
+            self.session.personal["deposited"][-1]["slip"] = "printed" if c.ok else "failed"
         if not c.ok:
             self.error = t("deposit.slip_failed")
 
     def view_deposit_done(self) -> ViewModel:
         last = self.session.personal["deposited"][-1]
         body = [t("deposit.done", case_no=last["case_no"], compartment=last["compartment"])]
-        body.append(t("deposit.notified") if last["notified"] else t("deposit.notify_failed"))
+        if last["notified"]:
+            body.append(t("deposit.notified"))
+        else:
+            body.append(t("deposit.sms_failed_slip") if last.get("slip") in ("printing", "printed")
+                        else t("deposit.sms_failed_no_slip"))
         return ViewModel(self.name, self.state, t("deposit.title"), body=tuple(body),
                          actions=(Action("next", t("deposit.next")), Action("finish", t("common.finish"),
                                                                               "secondary")),
@@ -358,6 +405,12 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         for c in cases.overdue_pickups(EXPIRE_AFTER_DAYS):
             if c.compartment and c.compartment not in done:
                 items.append({"kind": "expired", "case_no": c.case_no, "compartment": c.compartment})
+        listed = {i["compartment"] for i in items}
+        for r in self.ctx.services.recalls.pending() if self.ctx.services.recalls is not None else ():
+            c = cases.find(r.case_no)  # recalled by the back office before the station's own period
+            if c is not None and c.status == "deposited" and c.compartment == r.compartment \
+                    and r.compartment not in done | listed:
+                items.append({"kind": "recalled", "case_no": r.case_no, "compartment": r.compartment})
         return items
 
     def view_retrieve_list(self) -> ViewModel:
@@ -431,6 +484,8 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
             svc.codes.revoke_for_case(no)
             bo = svc.backoffice
             svc.run("report", lambda: bo.report_status(no, "expired", "逾期未领取", "Not collected in time"))
+            if svc.recalls is not None:
+                svc.recalls.done(no)
         svc.audit.append(actor, f"retrieve.{item['kind']}", item["case_no"], compartment=comp)
         self.session.personal["retrieved"].append(item)
         self.go("retrieve_list")

@@ -3,12 +3,17 @@
 Texts are message keys (translated by the screen, so a language switch re-renders live) with
 parameters; `data` carries state-specific values (masked ID, compartment id, timeline, ...).
 A screen renders a ViewModel; a touch becomes `flow.act(action_id, **args)`.
+Action ids are `kiosk.flows.actions.ActionId`s and `data` is a `kiosk.flows.view_data.ViewData`:
+both are checked when the view model is built, so a typo fails loudly in the flow that made it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from kiosk.flows.actions import action_id
+from kiosk.flows.view_data import ViewData
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,9 @@ class Action:
     label: Text
     kind: str = "primary"  # primary | secondary | danger | keypad | choice
     enabled: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", action_id(self.id))
 
 
 @dataclass(frozen=True)
@@ -41,3 +49,7 @@ class ViewModel:
     busy: bool = False  # a device is working; show progress, not a spinner without end
     error: Text | None = None
     final: bool = False  # the flow has ended; the app returns to the attract screen after it
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, ViewData):
+            object.__setattr__(self, "data", ViewData(self.data))

@@ -19,6 +19,15 @@ def _identify(person: str = "obama", face: bool = True) -> list[dict]:
     return steps + [sim("id_reader", "insert", identity=person)]
 
 
+def _fill_form(*keyed: tuple[str, str]) -> list[dict]:
+    """The application form (智能填表): key or choose each (field, value) through its own screen,
+    then confirm what the card and the materials filled in."""
+    steps = [wait("form", 30)]
+    for key, value in keyed:
+        steps += [act("edit", key=key), wait("form_edit"), act("set", value=value), wait("form")]
+    return steps + [act("confirm")]
+
+
 def _staff(person: str = "biden", pin: str = STAFF_PIN) -> list[dict]:
     return _identify(person, face=False) + [wait("staff_pin"), act("pin", pin=pin)]
 
@@ -37,7 +46,8 @@ _add(Scenario(
         *_identify(), wait("ecert_consent"), act("consent"),
         wait("scan"), scan_pages(2), wait("scan"),
         act("skip"), act("skip"),
-        wait("done", 30), act("finish"),
+        *_fill_form(("phone", "13800138000"), ("organisation", "individual")),
+        wait("done", 30), act("finish"), wait("rating"), act("rate", score=5),
     ]), "completed"))
 
 _add(Scenario(
@@ -46,6 +56,7 @@ _add(Scenario(
     "apply", tuple([
         act("select", code="SI-001"), wait("guide"), act("start"), *_identify(),
         wait("ecert_consent"), act("consent"), wait("certificate", 30), wait("done", 60), act("finish"),
+        wait("rating"), act("rate", score=4),
     ]), "completed"))
 
 _add(Scenario(
@@ -55,7 +66,7 @@ _add(Scenario(
         sim("docprinter", "fault", kind="paper_out"),
         act("select", code="SI-001"), wait("guide"), act("start"), *_identify(),
         wait("ecert_consent"), act("consent"), wait("certificate_failed", 30), act("continue"),
-        wait("done", 30), act("finish"), sim("docprinter", "fault", kind="clear"),
+        wait("done", 30), act("finish"), wait("rating"), act("skip"), sim("docprinter", "fault", kind="clear"),
     ]), "completed"))
 
 _add(Scenario(
@@ -70,14 +81,14 @@ _add(Scenario(
 _add(Scenario(
     "query", "Check progress by scanning the receipt QR code", "query", tuple([
         act("scan_receipt"), wait("scan_receipt"), page(qr="{receipt_qr}"),
-        wait("timeline", 30), act("finish"),
+        wait("timeline", 30), act("finish"), wait("rating"), act("rate", score=5),
     ]), "completed", setup="submitted_case"))
 
 _add(Scenario(
     "collect", "Collect a result with ID card + face: door opens, closed, confirmed, rated, receipt",
     "collect", tuple([
         act("identify"), *_identify(), wait("take", 30), close_door(), wait("confirm"), act("taken"),
-        wait("rating"), act("rate", score=5, tags=["fast", "easy"]), wait("done"), act("finish"),
+        wait("rating"), act("rate", score=5), wait("done"), act("finish"),
     ]), "completed", setup="deposited_result"))
 
 _add(Scenario(
@@ -108,7 +119,7 @@ _add(Scenario(
         act("select", code="PS-003"), wait("guide"), act("start"), *_identify(), wait("ecert_consent"),
         act("consent"), wait("scan"), act("skip"), act("skip"), act("skip"), act("skip"),
         wait("dropoff_offer", 30), act("dropoff"), wait("dropoff_close", 30), close_door(), wait("done"),
-        act("finish"),
+        act("finish"), wait("rating"), act("skip"),
     ]), "completed"))
 
 _add(Scenario(
@@ -123,7 +134,7 @@ _add(Scenario(
     "apply", tuple([
         sim("printer", "set_paper", state="out"), act("select", code="PS-002"), wait("guide"), act("start"),
         *_identify(), wait("ecert_consent"), act("consent"), wait("receipt_on_screen", 30), act("continue"),
-        wait("done"), act("finish"),
+        wait("done"), act("finish"), wait("rating"), act("skip"),
     ]), "completed"))
 
 _add(Scenario(
@@ -166,3 +177,43 @@ _add(Scenario(
         act("next"), wait("link_check"), wait_idle(), act("next"), wait("export"),
         act("next"), wait("report"), act("finish"),
     ]), "completed", flow_args={"doors": ["A01", "A12", "A24", "B08"]}))
+
+
+# -- payment (付款码 / the station's QR) --------------------------------------------------------
+SCREENSHOT_CODE = "134000000000004321"  # the payment code a citizen kept as a screenshot
+# played on instant devices in the test suite only: each needs card + face + two OCR-read pages
+# (~60 s on the simulators); `kiosk scenario NAME` plays them on the simulators by hand
+INSTANT_ONLY = frozenset({"pay-by-code", "pay-by-station-qr", "pay-code-reused"})
+
+
+def _to_payment(code: str = "SI-003") -> list[dict]:
+    """A fee item up to its payment step, with the back office's automatic payment off."""
+    return [sim("backoffice", "set_auto_pay", on=False),
+            act("select", code=code), wait("guide"), act("start"), *_identify(),
+            wait("ecert_consent"), act("consent"), wait("scan"), scan_pages(2), wait("scan"),
+            act("skip"), act("skip"), wait("pay", 30)]
+
+
+_add(Scenario(
+    "pay-by-code", "Replace a social security card and pay by showing the phone's payment code (付款码) to "
+    "the document camera", "apply", tuple([
+        *_to_payment(), sim("document_camera", "show_payment_code"),
+        wait("done", 60), act("finish"), sim("document_camera", "show", source="no_page"),
+        sim("backoffice", "set_auto_pay", on=True),
+    ]), "completed"))
+
+_add(Scenario(
+    "pay-by-station-qr", "Replace a social security card and pay by scanning the station's QR code with the "
+    "phone: the station polls the order until it is paid", "apply", tuple([
+        *_to_payment(), sim("backoffice", "pay", wait_s=10),
+        wait("done", 60), act("finish"), sim("backoffice", "set_auto_pay", on=True),
+    ]), "completed"))
+
+_add(Scenario(
+    "pay-code-reused", "A payment code from a screenshot, already used once, is shown again: refused with its "
+    "own message; the citizen cancels and nothing is charged or kept", "apply", tuple([
+        sim("backoffice", "mark_code_used", code=SCREENSHOT_CODE), *_to_payment(),
+        sim("document_camera", "show_payment_code", code=SCREENSHOT_CODE),
+        wait("pay_refused", 20), sim("document_camera", "show", source="no_page"),
+        act("cancel_payment"), wait("ended"), sim("backoffice", "set_auto_pay", on=True),
+    ]), "payment_canceled"))

@@ -15,6 +15,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.flows.texts import render
 from kiosk.flows.viewmodel import Text, ViewModel
+from kiosk.screens import form_view, rating_view  # noqa: F401  (their templates register themselves)
 from kiosk.screens.keypad import Keypad
 from kiosk.screens.templates import KEYPAD_ARGS, Template, template_for
 from kiosk.screens.widgets import Banner, KButton, KLabel

@@ -4,7 +4,8 @@ screenshot of every step: `out/screens/<scenario>/NN-<state>.png`, plus `out/scr
 The player runs on the Kivy Clock and never blocks it: a step that waits (`wait`, `wait_idle`,
 `scan`) is re-checked every `POLL_S`, so the window keeps drawing and device events keep flowing.
 A touch step (`act`) finds the on-screen button that offers the action and touches it with a
-`UnitTestTouch` (keypad digits one by one, stars and tags one by one); only an action with no
+`UnitTestTouch` (keypad digits one by one; a rating level, a form field or a choice by its
+`<action>:<value>` button); only an action with no
 button on screen (none today) falls back to `app.act()` and the transcript says so. Simulator
 steps (`sim`, `page`, `door`, `advance`, `tick`) go through the scenario runner's own step code.
 """
@@ -275,8 +276,12 @@ class ScenarioPlayer:
                     return w
             return None
 
-        pad_arg = {"search": "query", "code": "code", "pin": "pin", "enter_case": "case_no"}.get(action)
-        if action == "more_time":
+        pad_arg = {"search": "query", "code": "code", "pin": "pin", "enter_case": "case_no", "set": "value"}.get(action)
+        # one button per value (a rating level, a form field, a choice): action_id "<action>:<value>"
+        one = button(f"{action}:{next(iter(args.values()))}") if len(args) == 1 else None
+        if one is not None:
+            b = one
+        elif action == "more_time":
             b = button("more_time")
         elif pad_arg and pad_arg in args:
             value = str(args[pad_arg])
@@ -297,16 +302,7 @@ class ScenarioPlayer:
         elif action == "open" and "compartment" in args:
             b = button(str(args["compartment"]))
         elif action == "rate":
-            star = button(str(args.get("score", 5)))
-            if star is not None:
-                touch_widget(star)
-                yield
-            for tag in args.get("tags") or ():
-                tb = button(tag)
-                if tb is not None:
-                    touch_widget(tb)
-                    yield
-            b = button("rate")
+            b = button(f"rate:{args.get('score', 5)}")  # one touch per level (tags are not on the screen)
         else:
             b = button(action)
         if b is None:

@@ -3,7 +3,8 @@ technician dashboard — each device's status, last error and counters (`Device.
 the compartment map with live door states, the station's recent log lines, and the
 commissioning checks (the `commission` flow, which itself asks for the technician card + PIN).
 
-The maintenance PIN is checked by `app.check_technician_pin()` (kiosk.services.technician_pad: the
+The maintenance screen asks for the technician's card on the ID reader, then the PIN
+(kiosk.flows.maintenance_entry, through `app.maintenance_entry()`); the PIN is checked by (kiosk.services.technician_pad: the
 station's `[ui] technician_pin_hash`, or a technician's card and own PIN; escalating lock-outs kept
 in the store, never locking other accounts).
 """
@@ -38,18 +39,44 @@ class MaintenanceScreen(Screen):
         app.bind(lang=lambda *_: setattr(self.keypad, "delete_text", app.tr("ui.key.delete")))
         app.bind(lang=lambda *_: setattr(self.keypad, "submit_text", app.tr("ui.ok")))
         self.ids.pad_area.add_widget(self.keypad)
+        self.entry: Any = None
+        self._tick: Any = None
 
     def on_pre_enter(self, *_: Any) -> None:
+        """The card first (kiosk.flows.maintenance_entry), then the PIN."""
         self.keypad.value = ""
-        self.message = ""
+        self.entry = self.app.maintenance_entry()
+        self._show()
+        self._tick = Clock.schedule_interval(lambda _dt: self._poll(), 0.2)
+
+    def on_leave(self, *_: Any) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        if self.entry is not None:
+            self.entry.stop()
+
+    def _poll(self) -> None:
+        if self.entry is not None:
+            self.entry.tick()
+            self._show()
+
+    def _show(self) -> None:
+        view = self.entry.view() if self.entry is not None else None
+        self.message = self.app.tr(view.message, **view.params) if view and view.message else ""
 
     def _submit(self, pin: str) -> None:
-        ok, why = self.app.check_technician_pin(pin)
         self.keypad.value = ""
-        if ok:
+        entry = self.entry
+        if entry is None:
+            return
+        if entry.state == "card" and entry.station_pin_offered:
+            entry.use_station_pin()  # no card: this station has its own maintenance PIN
+        entry.submit(pin)
+        if entry.state == "open":
             self.app.open_technician()
         else:
-            self.message = why
+            self._show()
 
 
 class TechnicianScreen(Screen):

@@ -294,47 +294,6 @@ class KeypadTemplate(Template):
             self.host.act(self.action_id, **{arg: value})
 
 
-class RatingTemplate(Template):
-    """1-5 stars and optional tags; submit with the choice action."""
-
-    def __init__(self, host: Any, **kw: Any) -> None:
-        super().__init__(host, **kw)
-        self.score = 0
-        self.tags: set[str] = set()
-        self.spacing = self.app.s_spacing
-
-    def update(self, vm: ViewModel) -> None:
-        self.clear_widgets()
-        stars = BoxLayout(spacing=self.app.s_spacing, size_hint_y=None, height=self.app.s_target * 1.2)
-        for s in vm.data.get("scores") or (1, 2, 3, 4, 5):
-            b = KButton(text=f"{s} ★", kind="primary" if s <= self.score else "choice", action_id=str(s),
-                        height=self.app.s_target * 1.2)
-            b.bind(on_release=self._star)
-            stars.add_widget(b)
-        self.add_widget(stars)
-        tags = GridLayout(cols=2, spacing=self.app.s_spacing * 0.5, size_hint_y=None)
-        tags.bind(minimum_height=tags.setter("height"))
-        for tag in vm.data.get("tags") or ():
-            b = KButton(text=self.tr(f"ui.rating.tag.{tag}"), kind="primary" if tag in self.tags else "choice",
-                        action_id=tag)
-            b.bind(on_release=self._tag)
-            tags.add_widget(b)
-        self.add_widget(tags)
-        send = KButton(text=self.tr("ui.rating.send"), kind="success", disabled=self.score == 0, action_id="rate")
-        send.bind(on_release=lambda *_: self.host.act("rate", score=self.score, tags=sorted(self.tags)))
-        self.add_widget(send)
-        self.add_widget(BoxLayout())
-        self._vm = vm
-
-    def _star(self, b: KButton) -> None:
-        self.score = int(b.action_id)
-        self.update(self._vm)
-
-    def _tag(self, b: KButton) -> None:
-        self.tags ^= {b.action_id}
-        self.update(self._vm)
-
-
 class TimelineTemplate(Template):
     """The person's cases, each with its timeline."""
 
@@ -372,7 +331,7 @@ TEMPLATES: dict[str, type[Template]] = {
     "message": PictureTemplate, "identify_card": PictureTemplate, "notice": ListTemplate,
     "camera": CameraTemplate, "scan": ScanTemplate, "choose": ChooseTemplate, "guide": GuideTemplate,
     "consent": ListTemplate, "list": ListTemplate, "pay": QrTemplate, "receipt_qr": QrTemplate,
-    "cabinet": CabinetTemplate, "keypad": KeypadTemplate, "rating": RatingTemplate,
+    "cabinet": CabinetTemplate, "keypad": KeypadTemplate,
     "timeline": TimelineTemplate, "checklist": ChecklistTemplate,
 }
 

@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar, get_type_hints
 ErrorCode = Literal["offline", "timeout", "rejected", "invalid", "not_found", "consent_required"]
 CaseStatusName = Literal[
     "submitted", "accepted", "approved", "rejected", "result_ready", "deposited", "collected",
-    "expired", "withdrawn",
+    "expired", "withdrawn", "material_requested",
 ]
 EventKind = Literal["case_status", "payment_paid", "result_ready"]
 
@@ -143,10 +143,22 @@ class PaymentOrder:
     case_no: str
     amount_fen: int  # 1 yuan = 100 fen; never a float
     description_zh: str
-    status: Literal["pending", "paid", "canceled", "expired"]
+    status: Literal["pending", "paid", "canceled", "expired", "refunded"]
     pay_url: str  # what the QR code on screen encodes
     created_at: str
     paid_at: str | None = None
+    refunded_at: str | None = None
+
+
+@dataclass(frozen=True)
+class CodePayment:
+    """The provider's answer to a payment code (付款码) the citizen showed: `paid`, or why not.
+    `code_used`: this code was charged before (a screenshot shown again); `code_invalid`: the
+    provider does not know it; `declined`: the wallet refused (funds, limits)."""
+
+    order: PaymentOrder
+    outcome: Literal["paid", "code_used", "code_invalid", "declined"]
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +178,8 @@ class CaseStatusReport:
     timeline: tuple[TimelineEntry, ...]
     promised_date: str | None = None  # YYYY-MM-DD
     result_size: Literal["S", "M", "L"] | None = None  # compartment size the result needs
+    applicant_masked: str = ""  # as on the receipt ("110101********1234"); never the full number
+    station_id: str = ""  # the station the case was made at ("" when the back office does not say)
 
 
 @dataclass(frozen=True)
@@ -189,13 +203,15 @@ class NotificationReceipt:
 
 @dataclass(frozen=True)
 class Rating:
-    """好差评: 1 (very dissatisfied) .. 5 (very satisfied)."""
+    """好差评: 1 (very dissatisfied) .. 5 (very satisfied). `service`: apply | print | query |
+    collect (the station service rated; empty from older stations)."""
 
     case_no: str
     score: int
     tags: tuple[str, ...] = ()
     comment: str = ""
     at: str = ""
+    service: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,6 +263,20 @@ class BackOffice(ABC):
         """Cancel a pending order (citizen gave up / timeout). A paid order stays paid."""
 
     @abstractmethod
+    def pay_with_code(self, order_id: str, code: str) -> CodePayment:
+        """Charge a pending order with the payment code (付款码) the citizen showed. A code charged
+        once is refused (`code_used`) for every later order, at any station."""
+
+    @abstractmethod
+    def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
+        """Give back a paid order's money (the case it paid for was not submitted). Idempotent:
+        a refunded order stays refunded; a pending one is canceled instead."""
+
+    @abstractmethod
+    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+        """Every open case of this person, made at any station (newest first, at most 50)."""
+
+    @abstractmethod
     def case_status(self, case_no: str) -> CaseStatusReport:
         """Status and timeline of a case; `not_found` for an unknown case number."""
 
@@ -295,6 +325,7 @@ class NoBackOffice(BackOffice):
 
     submit_case = request_consent = fetch_ecertificates = create_payment = payment_status = _no
     cancel_payment = case_status = get_result_document = report_status = notify = submit_rating = _no
+    pay_with_code = refund_payment = cases_for_applicant = _no
 
     def reference_photo(self, applicant: Applicant) -> bytes | None:
         return None

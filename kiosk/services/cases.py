@@ -29,12 +29,14 @@ from kiosk.services.workdays import WorkCalendar
 
 STATUSES: tuple[str, ...] = (
     "submitted", "accepted", "approved", "rejected", "result_ready", "deposited", "collected",
-    "expired", "withdrawn",
+    "expired", "withdrawn", "material_requested",
 )
 # status -> statuses it may move to (a repeat of the same status is refused too)
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "submitted": frozenset({"accepted", "approved", "rejected", "withdrawn"}),
-    "accepted": frozenset({"approved", "rejected", "withdrawn"}),
+    "submitted": frozenset({"accepted", "approved", "rejected", "withdrawn", "material_requested"}),
+    "accepted": frozenset({"approved", "rejected", "withdrawn", "material_requested"}),
+    # the reviewer asked for a missing material (补正); the timeline note names it and why
+    "material_requested": frozenset({"accepted", "approved", "rejected", "withdrawn"}),
     "approved": frozenset({"result_ready", "collected"}),
     "result_ready": frozenset({"deposited", "collected"}),
     "deposited": frozenset({"collected", "expired"}),
@@ -55,6 +57,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "collected": ("已领取", "Collected"),
     "expired": ("逾期未领取，已转窗口", "Not collected in time; moved to the counter"),
     "withdrawn": ("已撤回", "Withdrawn"),
+    "material_requested": ("需补正材料", "A material is missing"),
 }
 
 CASE_NO_RE = re.compile(r"^([A-Z0-9]{1,40})-(\d{8})-(\d{4})-([0-9A-Z])$")
@@ -250,6 +253,10 @@ class CaseStore:
     def today(self) -> date:
         return self.clock.now().astimezone(self.tz).date()
 
+    def calendar_health(self) -> dict[str, Any]:
+        """The holiday notices known and the one missing (next year's, from 1 December)."""
+        return self.calendar.as_health(self.today())
+
     def promised_date(self, working_days: int, start: date | None = None) -> date:
         return self.calendar.add_working_days(start or self.today(), working_days)
 
@@ -290,6 +297,45 @@ class CaseStore:
             conn.execute("INSERT INTO case_timeline(case_no, at, status, note_zh, note_en, actor) VALUES (?,?,?,?,?,?)",
                          (case_no, now, status, note_zh, note_en, actor))
         return self.get(case_no)
+
+    def adopt(self, report: CaseStatusReport, id_number: str | None = None) -> Case:
+        """Keep a record of a case made at another station, from the back office's report, so it
+        can be queried, deposited and collected here. `id_number`: the person the back office
+        named as its applicant (card + face at this station); without it the applicant is
+        unknown (empty hash) until `bind_applicant`. A case already here is returned as it is."""
+        found = self.find(report.case_no)
+        if found is not None:
+            return found
+        number = parse_case_number(report.case_no)
+        if report.status not in STATUSES or report.status == "withdrawn":
+            raise CaseError("invalid", f"case {report.case_no}: cannot adopt status {report.status!r}")
+        if not isinstance(report.matter_code, str) or not re.fullmatch(r"[A-Z]{2}-\d{3}", report.matter_code):
+            raise CaseError("invalid", f"bad matter code {report.matter_code!r}")
+        masked = _mask_ids(report.applicant_masked or "")[:40] or "****"
+        digest = self.hasher.hash_id(self._id(id_number)) if id_number else ""
+        now = self._now()
+        entries = list(report.timeline) or [TimelineEntry(now, report.status, "", "", "backoffice")]
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO cases(case_no, matter_code, station_id, applicant_masked, applicant_hash, status, "
+                "created_at, updated_at, promised_date, receipt) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (str(number), report.matter_code, (report.station_id or number.station)[:40], masked, digest,
+                 report.status, self._their_time(entries[0].at), now, report.promised_date,
+                 json.dumps({"made_elsewhere": True}, sort_keys=True)))
+            for e in entries:
+                conn.execute("INSERT INTO case_timeline(case_no, at, status, note_zh, note_en, actor) "
+                             "VALUES (?,?,?,?,?,?)", (str(number), self._their_time(e.at), e.status,
+                                                      _mask_ids(e.note_zh)[:500], _mask_ids(e.note_en)[:500],
+                                                      (e.actor or "backoffice")[:60]))
+        return self.get(str(number))
+
+    def bind_applicant(self, case_no: str, id_number: str) -> bool:
+        """Name the applicant of an adopted case whose applicant was unknown (the back office
+        listed it among this person's cases). A case with an applicant keeps it."""
+        with self.store.transaction() as conn:
+            cur = conn.execute("UPDATE cases SET applicant_hash = ? WHERE case_no = ? AND applicant_hash = ''",
+                               (self.hasher.hash_id(self._id(id_number)), case_no))
+        return bool(cur.rowcount)
 
     def set_status(self, case_no: str, status: CaseStatusName, note_zh: str = "", note_en: str = "",
                    actor: str = "station", at: str | None = None) -> Case:

@@ -18,6 +18,8 @@ and the station mode (maintenance, a noted software update, runtime config overr
   with a `url` and an `updater` (kiosk.update.notice.apply_notice, wired by kiosk/assembly.py)
   the bundle is fetched, verified with the station's update key and applied (or staged for
   kiosk-update.service); a bundle that fails any check fails the command, nothing installed.
+- `recall_pickup(case, compartment, reason)` -> `kiosk.services.recalls.Recalls.add`: staff find the
+  compartment in their retrieve task (no door opens by this command).
 - `staff_add(args)` -> `StaffRegistry.offer_enrolment` (the person completes it at the station with
   their card, the one-time code and a new PIN; ADR 0131); `staff_disable(staff_no, reason)` ->
   `StaffRegistry.disable`.
@@ -200,7 +202,9 @@ class StationCommands:
 
     def __init__(self, *, cabinet: Any, cases: Any, mode: StationMode, get_config: Callable[[], Any],
                  set_config: Callable[[Any], None], staff: Any = None,
-                 updater: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+                 updater: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 notices: Any = None, recalls: Any = None) -> None:
+        self.recalls = recalls  # kiosk.services.recalls.Recalls, or None
         self.cabinet = cabinet  # kiosk.services.cabinet.CabinetService, or None (no working cabinet)
         self.cases = cases  # kiosk.services.cases.CaseStore, or None
         self.staff = staff  # kiosk.services.staff.StaffRegistry, or None
@@ -208,6 +212,7 @@ class StationCommands:
         self.get_config = get_config
         self.set_config = set_config
         self.updater = updater  # fetch + verify + apply a noticed bundle; raises on any failure
+        self.notices = notices  # kiosk.services.holiday_notices.NoticeBook, or None
         self._local = threading.local()
 
     @contextmanager
@@ -291,6 +296,21 @@ class StationCommands:
             return {"version": version, **result}
         return {"detail": f"update {version} noted; shown to technicians", "version": version}
 
+    def apply_holidays(self, notices: list[dict[str, Any]]) -> dict[str, Any]:
+        """Keep the holiday notices the back office sent (desired settings `holidays`): promised
+        dates computed from now on follow them. All or nothing; a bad notice fails with its reason."""
+        from kiosk.services.holiday_notices import NoticeError
+
+        if self.notices is None:
+            raise CommandFailed("this station keeps no holiday notices")
+        now = self.mode.clock.now().isoformat()
+        try:
+            years = self.notices.receive(notices, self.actor, now)
+        except NoticeError as exc:
+            raise CommandFailed(str(exc)) from None
+        self.mode.audit.append(self.actor, "calendar.notices", ",".join(map(str, years)), years=years)
+        return {"detail": f"holiday notices kept for {', '.join(map(str, years))}", "years": years}
+
     def _staff(self) -> Any:
         if self.staff is None:
             raise CommandFailed("this station has no staff registry")
@@ -321,3 +341,15 @@ class StationCommands:
             raise CommandFailed(str(exc)) from None
         return {"detail": f"{staff_no} disabled" + ("" if changed else " (already)"), "staff_no": staff_no,
                 "changed": changed}
+
+    def recall_pickup(self, case: str, compartment: str, reason: str) -> dict[str, Any]:
+        if self.recalls is None:
+            raise CommandFailed("this station keeps no recalls")
+        held = self._cabinet().holding(case)
+        if held is None or held.id != compartment or held.state != "loaded":
+            where = f"{held.id} ({held.state})" if held is not None else "no compartment"
+            raise CommandFailed(f"case {case} is not loaded in {compartment} (the station has {where}): "
+                                "collected or moved meanwhile; nothing to recall")
+        new = self.recalls.add(case, compartment, reason or "overdue pickup", self.actor)
+        return {"detail": f"{compartment} ({case}) listed for staff to take back" + ("" if new else " (already)"),
+                "compartment": compartment, "case": case, "new": new}

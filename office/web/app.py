@@ -33,9 +33,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from office import accounts, alarms, auditlog, cabinets, cases, report, sms
+from office import accounts, alarms, auditlog, cabinets, cases, pickups, report, sms
 from office import commands as cmd_ops
 from office.schema import case_files, stations
+from office.web import routes_cases
+from office.web import routes_ops
 from office.web.i18n import LANGS, t
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "command.approve": cmd_ops.APPROVER_ROLES,
     "audit.read": frozenset({"auditor", "supervisor", "admin"}),
     "report.read": frozenset({"approver", "auditor", "supervisor", "admin"}),
+    "payment.refund": frozenset({"supervisor", "admin"}),
 }
 
 
@@ -70,6 +73,7 @@ class Console:
     secure_cookies: bool = False
     pickup_days: int = 7  # a result left in a compartment longer is an overdue pickup
     sms_token: str = ""  # the SMS provider's shared token for delivery reports ("" = reports refused)
+    payments: Any = None  # office.payments.PaymentProvider for refunds (None: the simulated one)
 
 
 class Refused(Exception):
@@ -83,6 +87,8 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
     slowest part of the page (bench/office.py), a joined list of f-strings is several times faster."""
     labels = {k: t(lang, k) for k in ("online", "offline", "maintenance")}
     dev = {k: t(lang, f"dev.{k}") for k in ("ok", "low", "out", "jammed", "unknown", "degraded", "unreachable")}
+    dev |= {k: t(lang, f"dstat.{k}") for k in ("online", "offline", "busy", "no_device", "hardware_error",
+                                                "user_error", "fraud_attempt")}
     unknown, dash = t(lang, "unknown"), "—"
     out = []
     for r in rows:
@@ -92,7 +98,9 @@ def station_tbody(rows: list[Any], counts: dict[str, int], lang: str) -> Markup:
         out.append(f'<tr data-station="{sid}"><td><a href="/stations/{sid}">{sid}</a></td><td class="{"on" if r.online else "off"}">'
                    f'{labels.get(r.state, unknown)}</td><td>{escape(r.last_seen or dash)}</td>'
                    f'<td>{escape(dev.get(r.paper, r.paper) or dash)}</td>'
-                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td><td>{escape(r.sw)}</td>'
+                   f'<td>{escape(dev.get(r.boards, r.boards) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.reader, r.reader) or dash)}</td>'
+                   f'<td>{escape(dev.get(r.camera, r.camera) or dash)}</td><td>{escape(r.sw)}</td>'
                    f'<td>{badge}</td></tr>')
     return Markup("\n".join(out))
 
@@ -160,14 +168,15 @@ def build_app(console: Console) -> Starlette:
         with console.engine.connect() as conn:
             counts = alarms.open_counts(conn)
             rows = conn.execute(select(stations.c.id, stations.c.state, stations.c.online, stations.c.last_seen,
-                                       stations.c.sw, stations.c.paper, stations.c.boards)
-                                .order_by(stations.c.id)).all()
+                                       stations.c.sw, stations.c.paper, stations.c.boards, stations.c.reader,
+                                       stations.c.camera).order_by(stations.c.id)).all()
         return rows, counts
 
     def station_rows() -> list[dict[str, Any]]:
         rows, counts = station_query()
         return [{"id": r.id, "online": bool(r.online), "state": r.state, "last_seen": r.last_seen, "sw": r.sw,
-                 "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards} for r in rows]
+                 "alarms": counts.get(r.id, 0), "paper": r.paper, "boards": r.boards,
+                 "reader": r.reader, "camera": r.camera} for r in rows]
 
     def approve_case(conn: Any, case_no: str, user: str) -> tuple[str, dict[str, Any] | None]:
         """Approve; a result for the cabinet also gets its deposit task (a signed assign_deposit)."""
@@ -350,7 +359,7 @@ def build_app(console: Console) -> Starlette:
             row = conn.execute(select(stations).where(stations.c.id == station_id)).first()
             if row is None:
                 raise Refused(404, "not_found", f"no station {station_id[:40]!r}")
-            grid = cabinets.grid(conn, station_id, console.pickup_days)
+            grid = cabinets.grid(conn, station_id, pickups.period_days(conn, console.pickup_days))
             open_alarms = alarms.list_alarms(conn, "open", station_id)
         d = dict(row._mapping)
         health = json.loads(d.pop("health") or "{}")
@@ -368,8 +377,8 @@ def build_app(console: Console) -> Starlette:
     def api_overdue_pickups(request: Request) -> Response:
         need(request, "read")
         with console.engine.connect() as conn:
-            return JSONResponse({"pickup_days": console.pickup_days,
-                                 "overdue": cabinets.overdue_pickups(conn, console.pickup_days)})
+            days = pickups.period_days(conn, console.pickup_days)  # the console's setting (ADR 0238)
+            return JSONResponse({"pickup_days": days, "overdue": cabinets.overdue_pickups(conn, days)})
 
     def api_notifications(request: Request) -> Response:
         need(request, "read")
@@ -526,15 +535,15 @@ def build_app(console: Console) -> Starlette:
         day = report_day(request)
         with console.engine.connect() as conn:
             rows = report.daily(conn, day)
-        return JSONResponse({"day": day.isoformat(), "rows": [
-            {**r.__dict__, "on_time_rate": r.on_time_rate, "satisfaction": r.satisfaction} for r in rows]})
+        return JSONResponse({"day": day.isoformat(), "rows": [r.as_dict() for r in rows],
+                             "totals": report.totals(rows).as_dict()})
 
     def page_report(request: Request) -> Response:
         s = need(request, "report.read")
         day = report_day(request)
         with console.engine.connect() as conn:
             rows = report.daily(conn, day)
-        return render(request, "report.html", s, rows=rows, day=day.isoformat())
+        return render(request, "report.html", s, rows=rows, total=report.totals(rows), day=day.isoformat())
 
     def report_csv(request: Request) -> Response:
         s = need(request, "report.read")
@@ -607,10 +616,16 @@ def build_app(console: Console) -> Starlette:
         Route("/cases/{id}/{action:str}", threaded(page_case_decide), methods=["POST"]),
     ]
 
+    routes[0:0] = routes_cases.routes(console, need=need, check_csrf=check_csrf, render=render, json_body=json_body,
+                                      form_of=form_of, threaded=threaded)
+    routes += routes_ops.routes(routes_ops.Helpers(console, env, PERMISSIONS, threaded, need, check_csrf, render,
+                                                   json_body, form_of, send, Refused))
+
     async def only_known_actions(request: Request, call_next: Any) -> Response:
-        """Only approve/reject exist as case actions."""
+        """Only approve/reject/request_material exist as case actions."""
         parts = request.url.path.strip("/").split("/")
-        if request.method == "POST" and "cases" in parts and len(parts) >= 3 and parts[-1] not in ("approve", "reject"):
+        if request.method == "POST" and "cases" in parts and len(parts) >= 3 and parts[-1] not in (
+                "approve", "reject", "request_material"):
             return JSONResponse({"error": "not_found", "message": "case actions: approve, reject"}, status_code=404)
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():

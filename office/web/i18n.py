@@ -58,6 +58,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.paper_out": ("打印纸用完", "Paper out"),
     "kind.station_offline": ("服务站离线", "Station offline"),
     "kind.events_lost": ("事件丢失", "Events lost"),
+    "kind.calendar_notice_missing": ("缺少下一年节假日安排", "Next year's holiday notice missing"),
     "status.submitted": ("待审核", "Submitted"),
     "status.accepted": ("已受理", "Accepted"),
     "status.approved": ("审核通过", "Approved"),
@@ -139,3 +140,7 @@ def t(lang: str, key: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+from office.web.i18n_cases import TEXTS_CASES  # noqa: E402  (the ledger's texts live in their own module)
+
+TEXTS.update(TEXTS_CASES)

@@ -62,6 +62,9 @@ class RecordingTarget:
     def notify_update(self, info: dict[str, Any]) -> dict[str, Any]:
         return self._do("notify_update", info)
 
+    def recall_pickup(self, case: str, compartment: str, reason: str) -> dict[str, Any]:
+        return self._do("recall_pickup", case, compartment, reason)
+
 
 @dataclass
 class Station:

@@ -97,6 +97,9 @@ def test_the_target_refuses_what_the_station_cannot_do(tmp_path):
         assert station.cabinet_service.intents("A06")[-1].outcome == "not_opened"  # journaled all the same
         with pytest.raises(CommandFailed, match="an update notice needs a version"):
             t.notify_update({"version": " "})
+        assert t.recalls is station.services.recalls is not None  # the staff retrieve task sees the recalls
+        with pytest.raises(CommandFailed, match="not loaded in A01 .*no compartment"):
+            t.recall_pickup("2026-000001", "A01", "overdue")
         t.cabinet = None
         with pytest.raises(CommandFailed, match="no working cabinet"):
             t.assign_deposit("2026-000001", "S")

@@ -125,7 +125,7 @@ class World:
 
 
 _SERVICE_CALLS = ("ecerts", "order", "paid", "pack", "submit", "status", "notify", "ping", "report", "rating",
-                  "cancel_payment")
+                  "cancel_payment", "charge", "refund", "lookup")
 
 
 @pytest.fixture

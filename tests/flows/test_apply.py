@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.devices.base import Completion, ResultCode
+from kiosk.flows.actions import UnknownAction
 
 
 def test_print_item_happy_path(world):
@@ -23,7 +26,8 @@ def test_print_item_happy_path(world):
     world.pump(f)
     assert f.state == "done", f.history
     assert world.printer.printed and world.printer.printed[0][0] == "application"
-    assert f.act("finish")
+    assert f.act("finish") and f.state == "rating"
+    assert f.act("skip")  # 好差评: one touch to skip
     assert f.outcome == "completed"
     assert not f.session.holds_personal_data()
 
@@ -83,7 +87,7 @@ def test_fee_item_scans_pays_submits_and_drops_off_originals(world):
     assert world.cabinet.comps[comp]["state"] == "loaded"
     submitted = world.backoffice.cases[case_no]
     assert submitted.status == "accepted"
-    assert f.act("finish") and f.outcome == "completed"
+    assert f.act("finish") and f.act("skip") and f.outcome == "completed"  # 好差评 skipped
 
 
 def test_missing_material_gives_one_time_notice(world):
@@ -120,7 +124,9 @@ def test_unknown_and_hostile_selection_is_an_error_not_a_crash(world):
     assert f.state == "choose" and f.error.key == "apply.choose.unknown"
     assert f.act("select", code=None)
     assert f.state == "choose"
-    assert not f.act("no_such_action")
+    with pytest.raises(UnknownAction, match="no_such_action"):  # a typo is an error, not a quiet no-op
+        f.act("no_such_action")
+    assert not f.act("taken")  # a known action this state does not offer stays a quiet False
     assert f.act("search", query="")
     assert f.error.key == "apply.choose.no_results"
 

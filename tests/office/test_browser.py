@@ -122,6 +122,22 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         browser.get(office.url + "/alarms?state=acked")
         assert "wang" in browser.find_element(By.CSS_SELECTOR, "#alarms tbody tr").text
         browser.save_screenshot(str(SHOTS / "3-alarm-acked.png"))
+        # live: a new alarm raised by a station event appears on the open page without a reload
+        browser.get(office.url + "/alarms")
+        wait_for(lambda: browser.find_elements(By.ID, "no-alarms"), 10, "the empty alarm list")
+        browser.execute_script("window.__sameDocument = 1")
+        st.outbox.add_now("cabinet.door", {"compartment": "A02", "event": "door_left_open", "board": 1, "lock": 2})
+        wait_for(lambda: "柜门未关（锁控板 1，锁 2）" in _text(browser, "#alarms tbody"), 20,
+                 "the door-left-open alarm on the page without a reload")
+        assert browser.execute_script("return window.__sameDocument") == 1
+        browser.save_screenshot(str(SHOTS / "3a-alarm-live.png"))
+        for w, h in ((1024, 768), (768, 1024)):  # tablet landscape and portrait
+            browser.set_window_size(w, h)
+            browser.save_screenshot(str(SHOTS / f"3a-alarm-live-{w}x{h}.png"))
+            browser.get(office.url + f"/stations/{STATIONS[0]}")
+            browser.save_screenshot(str(SHOTS / f"1b-station-{w}x{h}.png"))
+            browser.get(office.url + "/alarms")
+        browser.set_window_size(1366, 768)
         # a remote open of the forced compartment: requested by wang, approved by li
         browser.get(office.url + "/commands")
         form = browser.find_element(By.ID, "new-open_compartment")
@@ -163,5 +179,12 @@ def test_operator_and_approver_in_a_browser(tmp_path, broker, make_station, brow
         browser.find_element(By.ID, "lang").click()
         wait_for(lambda: "Result ready" in _text(browser, "#case-status"), 10, "English")
         browser.save_screenshot(str(SHOTS / "5-case-approved-en.png"))
+        for name, path in (("6-alarms-en", "/alarms?state="), ("7-station-en", f"/stations/{STATIONS[0]}"),
+                           ("8-pickups-en", "/pickups")):
+            browser.get(office.url + path)
+            browser.save_screenshot(str(SHOTS / f"{name}.png"))
+        browser.get(office.url + "/alarms?state=")
+        assert "Door left open (board 1, lock 2)" in _text(browser, "#alarms")  # an approver: no buttons
+        assert not browser.find_elements(By.CSS_SELECTOR, "form.assign")
     finally:
         office.stop()

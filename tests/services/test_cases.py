@@ -107,13 +107,16 @@ def test_promised_date_skips_weekend_and_holidays():
 
 
 def test_promise_across_the_year_boundary_skips_new_years_day():
-    """2027 has no holiday notice built in, yet 1 January is a statutory holiday every year."""
+    """2027 has no holiday notice built in, yet its statutory holidays (lunar ones too) are computed."""
     cal = WorkCalendar()
     # Mon 28 Dec 2026 + 4: 29, 30, 31 Dec, (Fri 1 Jan holiday, weekend), Mon 4 Jan 2027
     assert cal.add_working_days(date(2026, 12, 28), 4) == date(2027, 1, 4)
     assert not cal.is_working_day(date(2027, 1, 1))
     assert not cal.is_working_day(date(2027, 10, 1)) and not cal.is_working_day(date(2027, 5, 2))
-    assert cal.is_working_day(date(2027, 5, 3))  # Monday, no fixed holiday
+    # the lunar holidays of a year with no notice come from the `holidays` package: Spring Festival
+    # 2027 begins on 6 February (eve on the 5th), Labour Day's weekend days are observed on 3-4 May
+    assert not cal.is_working_day(date(2027, 2, 5)) and not cal.is_working_day(date(2027, 2, 8))
+    assert not cal.is_working_day(date(2027, 5, 3)) and cal.is_working_day(date(2027, 5, 6))
     # a year given in full by a notice is taken as given (here: 1 Jan 2027 made a working day)
     noticed = WorkCalendar(extra_holidays={date(2027, 2, 6)}, extra_workdays={date(2027, 1, 1)})
     assert noticed.is_working_day(date(2027, 1, 1)) and not noticed.is_working_day(date(2027, 2, 6))

@@ -100,6 +100,28 @@ def apply_zh(t: Any) -> Iterator[None]:
     while app.flow.state == "scan":
         yield from t.press("skip")
         yield from t.frames(5)
+    # 智能填表: the form pre-filled from the card; the phone keyed, the form of business touched
+    yield from t.wait_state("form", 40)
+    from hw_sim.identities import get_identity
+
+    t.check(any(get_identity("obama").name_zh in s for s in _flow_labels(t)), "the card's name is on the form")
+    t.shot("form")
+    t.layout("form zh")
+    yield from t.press("confirm")
+    t.check(app.flow.state == "form" and app.flow.error is not None, "a required field left empty keeps the form")
+    t.shot("form-missing")
+    yield from t.press("edit:phone")
+    yield from t.wait_state("form_edit")
+    t.shot("form-keypad")
+    t.layout("form keypad zh")
+    yield from t.keys("13800138000")
+    yield from t.wait_state("form")
+    yield from t.press("edit:organisation")
+    yield from t.wait_state("form_edit")
+    t.shot("form-choices")
+    yield from t.press("set:family")
+    yield from t.wait_state("form")
+    yield from t.press("confirm")
     yield from t.wait_state("done", 40)
     from kiosk.screens.qr_view import QrCode
     from kiosk.screens.scenario_player import walk
@@ -111,6 +133,10 @@ def apply_zh(t: Any) -> Iterator[None]:
     t.shot("done")
     t.layout("done zh")
     yield from t.press("finish")
+    yield from t.wait_state("rating")
+    t.shot("rating")
+    t.layout("rating zh")
+    yield from t.press("skip")  # 好差评: skipped in one touch
     yield from t.frames(3)
     t.check(app.flow.ended and app.flow.outcome == "completed", f"outcome completed (got {app.flow.outcome})")
     t.check(not app.flow.session.holds_personal_data(), "no personal data left after the visit")
@@ -159,11 +185,9 @@ def collect_en_elder(t: Any) -> Iterator[None]:
     yield from t.wait_state("confirm", 20)
     yield from t.press("taken")
     yield from t.wait_state("rating")
-    yield from t.press("5")
-    yield from t.press("fast")
     t.shot("rating")
     t.layout("rating en elder")
-    yield from t.press("rate")
+    yield from t.press("rate:5")  # one touch rates
     yield from t.wait_state("done", 30)
     yield from t.press("finish")
     yield from t.frames(3)
@@ -265,11 +289,12 @@ def technician(t: Any) -> Iterator[None]:
     t.check(app.sm.current == "maintenance", "holding the station name 3 s opens the maintenance PIN screen")
     t.shot("maintenance")
     t.layout("maintenance")
-    # the card-less pad needs the station's maintenance PIN or a technician's card (security finding 3):
-    # the technician's card as the maintenance screen's reader would hand it over
-    from hw_sim.identities import get_identity
-
-    app.maintenance_card = get_identity("rose_leslie").id_number
+    # the pad wants the technician's card on the reader first, then that technician's PIN (finding 3)
+    t.check(app.maintenance.entry is not None and app.maintenance.entry.state == "card",
+            "the maintenance screen asks for the technician card first")
+    t.hub.call("id_reader", "insert", identity="rose_leslie")
+    yield from t.wait(lambda: app.maintenance.entry.state == "pin", 20, "the technician card read at the pad")
+    t.hub.call("id_reader", "remove")
     yield from t.keys("0000")
     t.check(app.sm.current == "maintenance" and "4" in app.maintenance.message,
             f"a wrong PIN is refused with tries left ({app.maintenance.message!r})")
@@ -367,12 +392,10 @@ def sample_views() -> list[ViewModel]:
                   data={"digits": 6, "mask": False}, error=Text("collect.code.wrong", {"left": 2}), step=1, steps=5),
         ViewModel("collect", "take", Text("collect.take.title"), (Text("collect.take.body", {"compartments": "A03"}),),
                   (), screen="cabinet", illustration="take_and_close", data={"compartments": ["A03"]}, step=3, steps=5),
-        ViewModel("collect", "rating", Text("collect.rating.title"), (Text("collect.rating.ask"),),
-                  (Action("rate", Text("collect.rating.submit"), "choice"), Action("skip", Text("collect.rating.skip"),
-                                                                                   "secondary")),
-                  screen="rating", data={"scores": [1, 2, 3, 4, 5],
-                                         "tags": ["fast", "easy", "clear", "slow", "confusing", "device_problem"]},
-                  step=4, steps=5),
+        ViewModel("collect", "rating", Text("rating.title"), (Text("rating.ask"),),
+                  (Action("rate", Text("rating.send"), "choice"), Action("skip", Text("rating.skip"), "secondary")),
+                  screen="rating", data={"levels": [5, 4, 3, 2, 1], "service": "collect"}, step=4, steps=5),
+        *form_views(steps),
         ViewModel("query", "timeline", Text("query.timeline.title"), (Text("query.timeline.count", {"n": 1}),),
                   (Action("finish", Text("common.finish")),), screen="timeline",
                   data={"cases": [{"case_no": "SIM0001-20261122-0001-V", "matter_zh": guide["name_zh"],
@@ -395,6 +418,50 @@ def sample_views() -> list[ViewModel]:
                   step=4, steps=9),
         ViewModel("apply", "ended", Text("apply.title"), (Text("flow.timed_out"),), (Action("finish", Text("common.finish")),),
                   data={"outcome": "timeout"}, final=True),
+    ]
+
+
+def form_views(steps: dict[str, Any]) -> list[ViewModel]:
+    """The form step's two screens with the longest labels of the shipped forms."""
+    cancel = Action("cancel", Text("common.cancel"), "secondary")
+    title = {"title": "个体工商户营业执照申请表"}
+    fields = [
+        {"key": "name", "label_zh": "经营者姓名", "label_en": "Operator's name", "type": "text", "required": True,
+         "value_zh": "奥巴马", "value_en": "奥巴马", "origin": "card", "editable": False},
+        {"key": "id_number", "label_zh": "公民身份号码", "label_en": "Resident ID number", "type": "id_number",
+         "required": True, "value_zh": "1101**********4258", "value_en": "1101**********4258", "origin": "card",
+         "editable": True},
+        {"key": "address", "label_zh": "户籍地址", "label_en": "Registered address", "type": "text", "required": True,
+         "value_zh": "北京市东城区景山前街4号紫禁城乾清宫", "value_en": "北京市东城区景山前街4号紫禁城乾清宫",
+         "origin": "card", "editable": False},
+        {"key": "phone", "label_zh": "联系电话", "label_en": "Phone number", "type": "phone", "required": True,
+         "value_zh": "", "value_en": "", "origin": "", "editable": True},
+        {"key": "premises_no", "label_zh": "经营场所产权证号", "label_en": "Title certificate no. of the premises",
+         "type": "text", "required": False, "value_zh": "京(2023)东城区不动产权第0012345号",
+         "value_en": "京(2023)东城区不动产权第0012345号", "origin": "ocr", "editable": False},
+        {"key": "capital", "label_zh": "资金数额（元）", "label_en": "Capital (yuan)", "type": "number", "required": False,
+         "value_zh": "50000", "value_en": "50000", "origin": "keyed", "editable": True},
+    ]
+    return [
+        ViewModel("apply", "form", Text("form.title"), (Text("form.check", title), Text("form.text_note")),
+                  (Action("confirm", Text("form.confirm")), Action("edit", Text("form.edit"), "choice"), cancel),
+                  screen="form", data={"title_zh": title["title"], "title_en": "Application for an individual "
+                                       "business licence", "fields": fields},
+                  error=Text("form.missing", {"names": "联系电话"}), **steps),
+        ViewModel("apply", "form_edit", Text("form.edit.title", {"label": "联系电话"}),
+                  (Text("form.edit.key_phone", {"label": "联系电话"}),),
+                  (Action("set", Text("common.ok"), "choice"), Action("back", Text("common.back"), "secondary"), cancel),
+                  screen="form_field", data={"key": "phone", "label_zh": "联系电话", "label_en": "Phone number",
+                                             "type": "phone", "value_zh": "", "value_en": "", "digits": 12},
+                  error=Text("form.refused", {"reason": "电话号码应为11位手机号或区号加座机号（只输数字）"}), **steps),
+        ViewModel("apply", "form_choice", Text("form.edit.title", {"label": "组成形式"}),
+                  (Text("form.edit.choose", {"label": "组成形式"}),),
+                  (Action("set", Text("common.ok"), "choice"), Action("back", Text("common.back"), "secondary"), cancel),
+                  screen="form_field", data={"key": "organisation", "label_zh": "组成形式", "label_en": "Form of business",
+                                             "type": "choice", "value_zh": "个人经营", "value_en": "Run by one person",
+                                             "choices": [{"value": "individual", "zh": "个人经营", "en": "Run by one person"},
+                                                         {"value": "family", "zh": "家庭经营", "en": "Run by a family"}]},
+                  **steps),
     ]
 
 

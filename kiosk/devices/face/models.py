@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 EMBEDDING_DIM = 128
+CHIP_SIZE, CHIP_PADDING = 150, 0.25  # what dlib's ResNet descriptor was trained on
 
 
 class ModelMissing(RuntimeError):
@@ -138,11 +139,15 @@ class FaceModels:
         if w < 120:  # tiny faces (card photos): align on an upscaled copy, as measured
             scale = 150.0 / max(w, 1)
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
         rect = dlib.rectangle(int(x * scale), int(y * scale), int((x + w) * scale), int((y + h) * scale))
         with self._lock:
-            shape = self._sp5(rgb, rect)
-            vec = np.array(self._rec.compute_face_descriptor(rgb, shape, 0), dtype=np.float32)
+            # the 5 points on the BGR frame as it is (the predictor reads intensity only), then the
+            # network on the aligned 150 px chip: the same descriptor as dlib's whole-image call
+            # without converting the whole frame to RGB or dlib re-extracting the chip
+            shape = self._sp5(image, rect)
+            chip = dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+            vec = np.array(self._rec.compute_face_descriptor(np.ascontiguousarray(chip[:, :, ::-1])),
+                           dtype=np.float32)
         return vec
 
 

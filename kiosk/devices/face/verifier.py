@@ -253,14 +253,16 @@ class LocalFaceVerifier(FaceVerifier):
                         break
                 baseline_frames = [*baseline_frames[-7:], (image, face)]
                 if tracker.ready:
-                    # embed the steadiest baseline frame (eyes open, yaw at the median)
+                    # show the challenge first, then embed the steadiest baseline frame (eyes open,
+                    # yaw at the median) while the person starts to react: the embedding no longer
+                    # delays the prompt
+                    challenge_t0 = time.monotonic()
+                    self.emit("challenge", challenge=kind)
+                    guide(f"face.{kind}")
                     image0, face0 = min(baseline_frames, key=lambda fr: abs(fr[1].yaw - tracker.baseline[1])
                                         + max(0.0, tracker.baseline[0] - fr[1].ear))
                     before = self.models.embed(image0, face0)
                     baseline_frames.clear()
-                    challenge_t0 = time.monotonic()
-                    self.emit("challenge", challenge=kind)
-                    guide(f"face.{kind}")
                 continue
             if not tracker.passed:
                 tracker.add(face, grab.data.ts)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-KINDS = ("application", "pickup", "deposit_slip", "test_page", "missing_notice")
+KINDS = ("application", "pickup", "deposit_slip", "test_page", "missing_notice", "payment_refund")
 LANGS = ("zh", "en")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -134,6 +134,8 @@ class DepositSlip(_Data):
     items: list[str] = Field(default_factory=list, max_length=20)
     notified_phone_masked: str | None = None
     pickup_deadline: date | None = None
+    # the SMS failed: the code is printed for staff to tell or resend (the slip stays with staff)
+    pickup_code: str | None = Field(default=None, pattern=r"^\d{6}$")
 
     @field_validator("notified_phone_masked")
     @classmethod
@@ -166,12 +168,24 @@ class MissingNotice(_Data):
     issued_at: datetime
 
 
+class PaymentRefund(_Data):
+    """退款凭条: a paid application that could not be submitted, and whether the money went back."""
+
+    case_number: str = Field(pattern=CASE_NUMBER)
+    order_id: str = Field(pattern=r"^[A-Za-z0-9_-]{4,40}$")
+    amount_yuan: str = Field(pattern=r"^\d{1,7}(\.\d{1,2})?$")
+    refunded: bool
+    enquiry_phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9+() -]+$")
+    at: datetime
+
+
 MODELS: dict[str, type[_Data]] = {
     "application": ApplicationReceipt,
     "pickup": PickupReceipt,
     "deposit_slip": DepositSlip,
     "test_page": TestPage,
     "missing_notice": MissingNotice,
+    "payment_refund": PaymentRefund,
 }
 
 

@@ -18,6 +18,7 @@ from kiosk.devices.printer.receipts import (
     ApplicationReceipt,
     DepositSlip,
     MissingNotice,
+    PaymentRefund,
     PickupReceipt,
     TestPage,
     check_lang,
@@ -84,6 +85,14 @@ T: dict[str, dict[str, str]] = {
         "place": "办理地点",
         "enquiry": "咨询电话",
         "notice_note": "以上为本事项尚需补齐的全部材料，补齐后即可办理。",
+        "payment_refund": "退款凭条",
+        "order": "支付订单",
+        "amount": "金额",
+        "refund_at": "时间",
+        "refund_done": "申请未能提交，已缴费用已原路退回。",
+        "refund_failed": "申请未能提交，已缴费用暂未退回。请凭本凭条订单号致电办理退款。",
+        "pickup_code": "取件码",
+        "sms_failed": "短信未能发送：请将取件码告知群众或重新发送。群众也可凭身份证和人脸在终端查看新取件码，届时本码失效。",
     },
     "en": {
         "application": "Application Receipt",
@@ -142,6 +151,16 @@ T: dict[str, dict[str, str]] = {
         "place": "Where to apply",
         "enquiry": "Enquiries",
         "notice_note": "These are all the materials still needed; with them the matter can be done.",
+        "payment_refund": "Refund Slip",
+        "order": "Payment order",
+        "amount": "Amount",
+        "refund_at": "Time",
+        "refund_done": "The application could not be sent; the payment has been refunded to the wallet it came from.",
+        "refund_failed": "The application could not be sent and the payment was NOT refunded yet. Call the number "
+                         "below with this order number to get it back.",
+        "pickup_code": "Pickup code",
+        "sms_failed": "SMS not sent: tell the citizen the code or resend it. The citizen can also get a new "
+                      "code at the station with ID card and face; this one then stops working.",
     },
 }
 
@@ -255,6 +274,10 @@ def _deposit(d: DepositSlip, b: _Builder) -> None:
         b.kv("notified", d.notified_phone_masked)
     if d.pickup_deadline:
         b.kv("deadline", d.pickup_deadline.isoformat())
+    if d.pickup_code:
+        b.kv("pickup_code", d.pickup_code, bold=True)
+        for line in wrap(b.t["sms_failed"], COLUMNS):
+            b.line(line)
     if d.items:
         b.r.add(RULE)
         b.heading("items_deposited")
@@ -321,6 +344,18 @@ def _missing_notice(d: MissingNotice, b: _Builder) -> None:
         b.r.add(Text(line, align="center"))
 
 
+def _refund(d: PaymentRefund, b: _Builder) -> None:
+    b.kv("case_number", d.case_number, bold=True)
+    b.kv("order", d.order_id)
+    b.kv("amount", f"¥{d.amount_yuan}" if b.lang == "zh" else f"CNY {d.amount_yuan}", bold=True)
+    b.kv("refund_at", _ts(d.at))
+    b.r.add(RULE)
+    for line in wrap(b.t["refund_done" if d.refunded else "refund_failed"], COLUMNS):
+        b.line(line)
+    if d.enquiry_phone:
+        b.kv("enquiry", d.enquiry_phone)
+
+
 def build_receipt(
     kind: str,
     data: dict[str, Any] | Any,
@@ -352,6 +387,9 @@ def build_receipt(
         return b.finish(None)
     if isinstance(model, MissingNotice):
         _missing_notice(model, b)
+        return b.finish(None)
+    if isinstance(model, PaymentRefund):
+        _refund(model, b)
         return b.finish(None)
     if isinstance(model, TestPage):
         _test_page(model, b, logo)

@@ -17,14 +17,19 @@ BACKENDS: dict[str, str] = {
 }
 
 # Quality problems, in the order a citizen should fix them (the first one is what feedback says).
-PROBLEMS: tuple[str, ...] = ("cut_off", "too_small", "skewed", "too_dark", "glare", "blur")
+# `screen` (a photo of a display) cannot be fixed by moving the page: it comes first.
+PROBLEMS: tuple[str, ...] = ("screen", "cut_off", "too_small", "skewed", "too_dark", "shadow", "glare", "blur")
 
 PROBLEM_TEXT: dict[str, tuple[str, str]] = {
+    "screen": ("这是屏幕上的图像，请放置纸质材料原件或复印件",
+               "This is a screen, not paper: place the paper document or a paper copy"),
     "cut_off": ("页面超出画面，请把整页放进框内", "The page is cut off: move the whole page into the frame"),
     "too_small": ("页面太远，请靠近一些", "The page is too far away: bring it closer"),
     "skewed": ("页面太斜，请放平放正", "The page is at too steep an angle: lay it flat and straight"),
     "too_dark": ("光线太暗，请放到灯光下", "It is too dark: move the page into the light"),
-    "glare": ("页面反光，请稍微倾斜页面", "Glare on the page: tilt it slightly"),
+    "shadow": ("页面上有阴影遮住文字，请移开遮挡物或移到灯光下",
+               "A shadow hides text on the page: move your hand or the object away, or move the page into the light"),
+    "glare": ("页面反光看不清文字，请稍微倾斜页面", "Glare hides text on the page: tilt it slightly"),
     "blur": ("图像模糊，请保持不动", "The image is blurred: hold still"),
 }
 
@@ -36,6 +41,8 @@ FEEDBACK_TEXT: dict[str, tuple[str, str]] = {
     "straighten": PROBLEM_TEXT["skewed"],
     "too_dark": PROBLEM_TEXT["too_dark"],
     "glare": PROBLEM_TEXT["glare"],
+    "shadow": PROBLEM_TEXT["shadow"],
+    "screen": PROBLEM_TEXT["screen"],
     "hold_still": ("请保持不动", "Hold still"),
     "page_found": ("已找到页面，请保持不动", "Page found: hold still"),
     "captured": ("已拍摄", "Captured"),
@@ -44,10 +51,12 @@ FEEDBACK_TEXT: dict[str, tuple[str, str]] = {
 }
 
 PROBLEM_TO_FEEDBACK: dict[str, str] = {
+    "screen": "screen",
     "cut_off": "move_into_view",
     "too_small": "move_closer",
     "skewed": "straighten",
     "too_dark": "too_dark",
+    "shadow": "shadow",
     "glare": "glare",
     "blur": "hold_still",
 }
@@ -66,7 +75,7 @@ class PageResult:
     corners: list[tuple[float, float]] | None  # TL, TR, BR, BL in image pixels
     ok: bool
     problems: list[str] = field(default_factory=list)  # subset of PROBLEMS, in PROBLEMS order
-    metrics: dict[str, float] = field(default_factory=dict)  # blur, glare, paper, area, angle, ...
+    metrics: dict[str, float] = field(default_factory=dict)  # blur, glare, paper, area, text_glare, ...
     page: Any = None  # corrected upright page image (numpy BGR) when found
     codes: list[Code] = field(default_factory=list)
     ms: float = 0.0  # everything, codes included
@@ -88,6 +97,8 @@ class PageResult:
 
 def feedback_key(result: PageResult, moving: bool = False) -> str:
     """What to tell the citizen about this frame: the first problem to fix, else hold still / found."""
+    if "screen" in result.problems:  # a screen may show no page outline at all
+        return "screen"
     if not result.page_found:
         return "no_page"
     for problem in PROBLEMS:

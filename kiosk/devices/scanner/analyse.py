@@ -18,6 +18,7 @@ from kiosk.devices.scanner import PageResult
 from kiosk.devices.scanner.orientation import looks_upside_down
 from kiosk.devices.scanner.pagefind import FoundPage, find_page, full_image_page
 from kiosk.devices.scanner.quality import Thresholds, Verdict, judge_geometry, judge_image, merge
+from kiosk.devices.scanner.screen import looks_like_screen
 
 A4_ASPECT = 297.0 / 210.0
 MAX_IMAGE_PIXELS = 60_000_000  # larger "images" are refused rather than exhausting memory
@@ -160,9 +161,13 @@ class PageAnalyzer:
         t0 = time.perf_counter()
         frame = _as_bgr(image)
         found = self.find(frame, flatbed)
-        if found is None:
+        screen, peak = (False, 0.0) if flatbed else looks_like_screen(frame)
+        if screen:  # a photo of a display: refused whatever else is seen (no page image kept)
+            corners = [(float(x), float(y)) for x, y in found.corners] if found is not None else None
+            res = PageResult(found is not None, corners, False, ["screen"], {"screen_peak": peak})
+        elif found is None:
             gray_mean = float(cv2.mean(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))[0])
-            res = PageResult(False, None, False, [], {"frame_mean": gray_mean})
+            res = PageResult(False, None, False, [], {"frame_mean": gray_mean, "screen_peak": peak})
         else:
             geometry = judge_geometry(found.corners, frame.shape, found.area_frac, found.touches_edge, self.thresholds)
             if flatbed:
@@ -175,6 +180,7 @@ class PageAnalyzer:
             if turned:  # relabel the corners so the corrected page comes out the right way up
                 found.corners = np.roll(found.corners, 2, axis=0)
             verdict.metrics["upside_down"] = float(turned)
+            verdict.metrics["screen_peak"] = peak
             page = rectify(frame, found.corners, self.cfg.page_width_px) if with_page or read_codes else None
             res = PageResult(True, [(float(x), float(y)) for x, y in found.corners], verdict.ok,
                              verdict.problems, verdict.metrics, page)

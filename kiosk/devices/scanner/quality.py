@@ -1,12 +1,18 @@
 """Judge a found page: geometry (cut off, too small, skewed) from its corners, and image quality
 (blur, glare, darkness) from the corrected page scaled to a fixed working width.
 
+- blur: also a page smeared along one direction by motion (`gradient_balance`).
 - blur: variance of the Laplacian on the working-width page (a fixed width makes the number
   comparable between cameras and distances).
 - glare: connected blobs of clipped pixels that are clearly brighter than the paper *and* sit in a
   bright halo. White paper (even over-exposed paper) is the paper level itself, and a QR code's
   quiet zone is bordered by paper and dark modules, so neither counts.
+- glare / shadow over text (`kiosk.devices.scanner.textloss`): a patch of print whose contrast
+  collapsed (faded into the paper) or whose paper is far darker than the rest of the page. This
+  catches glare on white paper that clips nothing, and hard shadows. Not judged on a blurred page
+  (blur already explains lost contrast, and is the first thing to fix for it).
 - too_dark: the paper's grey level (median of the bright class) is below a set level.
+- cut_off also when the sheet's proportions are far from A4 (a half page, a folded page).
 - skewed: strong foreshortening (one edge much shorter than the opposite one) or a corner angle
   far from 90 degrees means perspective beyond what correction can undo legibly (the far part of
   the page has too few pixels); an in-plane rotation is corrected and is not a problem.
@@ -21,6 +27,10 @@ import cv2
 import numpy as np
 
 from kiosk.devices.scanner import PROBLEMS
+from kiosk.devices.scanner.textloss import TextLossThresholds, measure
+
+
+A4_ASPECT = 297.0 / 210.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,9 @@ class Thresholds:
     edge_margin: float = 0.004
     max_corner_angle_deg: float = 25.0
     min_side_ratio: float = 0.6
+    max_aspect_error: float = 0.15
+    min_gradient_balance: float = 0.3
+    text_loss: TextLossThresholds = TextLossThresholds()
 
     @classmethod
     def from_config(cls, cfg: object) -> "Thresholds":
@@ -74,8 +87,15 @@ def judge_geometry(corners: np.ndarray, frame_shape: tuple[int, ...], area_frac:
     sides = [float(np.linalg.norm(corners[(i + 1) % 4] - corners[i])) for i in range(4)]
     side_ratio = min(min(sides[0], sides[2]) / max(sides[0], sides[2], 1e-9),
                      min(sides[1], sides[3]) / max(sides[1], sides[3], 1e-9))
-    v.metrics.update(area=area_frac, angle=angle_dev, side_ratio=side_ratio)
-    if touches_edge or near_edge:
+    long_side = max(sides[0] + sides[2], sides[1] + sides[3])
+    short_side = min(sides[0] + sides[2], sides[1] + sides[3])
+    aspect = long_side / max(short_side, 1e-9)
+    v.metrics.update(area=area_frac, angle=angle_dev, side_ratio=side_ratio, aspect=aspect)
+    # a sheet far from A4's proportions is part of a page (folded, torn, half under something)
+    # (only where perspective is mild: a steep view distorts the proportions and is `skewed`)
+    flat_enough = angle_dev <= t.max_corner_angle_deg and side_ratio >= t.min_side_ratio
+    not_whole = flat_enough and abs(aspect / A4_ASPECT - 1.0) > t.max_aspect_error
+    if touches_edge or near_edge or not_whole:
         v.problems.append("cut_off")
     if area_frac < t.min_page_area:
         v.problems.append("too_small")
@@ -93,6 +113,15 @@ def paper_level(gray: np.ndarray) -> float:
 
 def blur_score(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+def gradient_balance(gray: np.ndarray) -> float:
+    """Weaker over stronger of the horizontal and vertical gradient energies: about 0.5-1 for
+    print, near 0 when motion smeared the page along one direction."""
+    g = gray.astype(np.float32)
+    gx = float(np.square(cv2.Sobel(g, cv2.CV_32F, 1, 0)).mean())
+    gy = float(np.square(cv2.Sobel(g, cv2.CV_32F, 0, 1)).mean())
+    return min(gx, gy) / max(gx, gy) if max(gx, gy) > 0 else 1.0
 
 
 def glare_blobs(gray: np.ndarray, paper: float, t: Thresholds) -> tuple[float, int]:
@@ -138,12 +167,21 @@ def judge_image(page_bgr: np.ndarray, t: Thresholds, quality_width: int = 600) -
     norm = gray.astype(np.float32) * (200.0 / max(paper, 1.0))
     blur = blur_score(norm)
     glare, blobs = glare_blobs(gray, paper, t)
-    v.metrics.update(blur=blur, glare=glare, glare_blobs=float(blobs), paper=paper)
+    streak = gradient_balance(gray)
+    v.metrics.update(blur=blur, glare=glare, glare_blobs=float(blobs), paper=paper, streak=streak)
+    # motion smears print along one direction: the Laplacian still sees the other direction's edges
+    blurred = blur < t.blur_min or streak < t.min_gradient_balance
+    loss = None
+    if not blurred and paper >= t.dark_paper_level:
+        loss = measure(gray, paper, t.text_loss)
+        v.metrics.update(loss.metrics)
     if paper < t.dark_paper_level:
         v.problems.append("too_dark")
-    if blobs:
+    if loss is not None and loss.shadow_tiles:
+        v.problems.append("shadow")
+    if blobs or (loss is not None and loss.glare_tiles):
         v.problems.append("glare")
-    if blur < t.blur_min:
+    if blurred:
         v.problems.append("blur")
     return v
 

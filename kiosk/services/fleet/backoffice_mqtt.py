@@ -34,6 +34,7 @@ from kiosk.services.backoffice import (
     CaseStatusName,
     CaseStatusReport,
     CaseSubmission,
+    CodePayment,
     Consent,
     ECertificate,
     LinkStatus,
@@ -147,6 +148,15 @@ class MqttBackOffice(BackOffice):
 
     def cancel_payment(self, order_id: str) -> PaymentOrder:
         return self._call("cancel_payment", order_id)
+
+    def pay_with_code(self, order_id: str, code: str) -> CodePayment:
+        return self._call("pay_with_code", order_id, code)
+
+    def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
+        return self._call("refund_payment", order_id, reason)
+
+    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+        return self._call("cases_for_applicant", applicant)
 
     def case_status(self, case_no: str) -> CaseStatusReport:
         return self._call("case_status", case_no)

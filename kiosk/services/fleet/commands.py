@@ -12,7 +12,9 @@ JSON, not an object), `unknown_command`, `malformed` (name differs from the topi
 `malformed`/`bad_args` (schema), `malformed` (lifetime over 1 day), `no_key` (the station has no
 back-office key configured), `bad_signature`, `wrong_station`, then a stored `cmd_id`: same content
 -> status `duplicate` with the stored result, different content -> `replayed`; then `expired` /
-`not_yet_valid` by the injected clock.
+`not_yet_valid` by the injected clock while it is trusted, by the run-time clock after a wall-clock
+step (kiosk.services.fleet.command_clock); a stored command not started before its monotonic
+deadline is not run (`expired`).
 Every rejection is audited (`fleet.command.rejected`). If the database cannot store a command,
 `receive()` raises `sqlite3.Error` and the link does not acknowledge the message: the broker
 redelivers it on the next session. A command still `accepted` when the station
@@ -35,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from kiosk.core.clock import Clock, SystemClock
 from kiosk.services.audit import AuditLog
 from kiosk.services.fleet import contract, signing
+from kiosk.services.fleet.command_clock import CommandClock
 from kiosk.services.outbox import Outbox
 from kiosk.services.store import Store, register_migrations
 
@@ -43,7 +46,7 @@ log = logging.getLogger(__name__)
 MAX_COMMAND_BYTES = 64 * 1024
 MAX_LIFETIME_S = 86400
 COMMAND_NAMES = ("open_compartment", "assign_deposit", "set_maintenance", "apply_config", "notify_update",
-                 "staff_add", "staff_disable")
+                 "staff_add", "staff_disable", "recall_pickup")
 # args never copied into the audit log (a slow hash is still something to try offline)
 SECRET_ARGS = ("enrol_code_hash",)
 
@@ -79,6 +82,7 @@ class CommandTarget(Protocol):
     def notify_update(self, info: dict[str, Any]) -> dict[str, Any] | None: ...
     def staff_add(self, args: dict[str, Any]) -> dict[str, Any] | None: ...
     def staff_disable(self, staff_no: str, reason: str) -> dict[str, Any] | None: ...
+    def recall_pickup(self, case: str, compartment: str, reason: str) -> dict[str, Any] | None: ...
 
 
 class CommandFailed(Exception):
@@ -100,6 +104,7 @@ HANDLERS: dict[str, Callable[[CommandTarget, dict[str, Any]], Any]] = {
     "notify_update": lambda t, a: t.notify_update(dict(a)),
     "staff_add": lambda t, a: t.staff_add(dict(a)),
     "staff_disable": lambda t, a: t.staff_disable(a["staff_no"], a["reason"]),
+    "recall_pickup": lambda t, a: t.recall_pickup(a["case"], a["compartment"], a.get("reason", "")),
 }
 
 
@@ -109,6 +114,7 @@ class Job:
     name: str
     operator: str
     args: dict[str, Any]
+    deadline_mono: float | None = None  # not started by then (monotonic): not run
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,7 @@ class CommandProcessor:
         self.outbox = outbox
         self.max_skew_s = max_skew_s
         store.migrate("fleet_commands")
+        self.command_clock = CommandClock(store, self.clock, audit, max_skew_s)
 
     # ---- receiving (link thread, before the PUBACK) ----------------------------------------------
     def receive(self, topic_name: str, payload: bytes, correlation: bytes | None = None) -> Decision:
@@ -188,12 +195,10 @@ class CommandProcessor:
                                     topic_name, operator)
             self.audit.append(f"backoffice:{operator}", "fleet.command.duplicate", cmd_id, name=topic_name)
             return Decision(self._duplicate(stored), None)
-        now = self.clock.now().timestamp()
-        if now > cmd["expires_at"]:
-            return self._reject(cmd_id, "expired", f"expired {int(now - cmd['expires_at'])} s ago", topic_name,
-                                operator, status="expired")
-        if cmd["issued_at"] > now + self.max_skew_s:
-            return self._reject(cmd_id, "not_yet_valid", "issued_at is in the future (clock skew?)", topic_name, operator)
+        verdict = self.command_clock.judge(cmd["issued_at"], cmd["expires_at"])
+        if verdict.reason is not None:
+            return self._reject(cmd_id, verdict.reason, verdict.detail, topic_name, operator,
+                                status="expired" if verdict.reason == "expired" else "rejected")
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO fleet_commands(cmd_id, digest, name, operator, args, status, detail, received_ts, expires_at) "
@@ -202,7 +207,8 @@ class CommandProcessor:
                  "accepted", _ts(self.clock), cmd["expires_at"]))
             self.audit.append(f"backoffice:{operator}", "fleet.command.accepted", cmd_id, name=topic_name,
                               args={k: ("<not recorded>" if k in SECRET_ARGS else v) for k, v in cmd["args"].items()})
-        return Decision(self._res(cmd_id, "accepted", "accepted"), Job(cmd_id, topic_name, operator, cmd["args"]))
+        return Decision(self._res(cmd_id, "accepted", "accepted"),
+                        Job(cmd_id, topic_name, operator, cmd["args"], verdict.deadline_mono))
 
     def _reject(self, cmd_id: str | None, reason: str, detail: str, name: str, operator: str,
                 status: str = "rejected") -> Decision:
@@ -230,6 +236,8 @@ class CommandProcessor:
         """Run a stored command once through the CommandTarget; store and return its `res` payload."""
         a = job.args
         status, reason, result = "done", None, None
+        if self.command_clock.overdue(job.deadline_mono):
+            return self._finish(job, "expired", "expired", "expired before it could run; not run", None)
         try:
             handler = HANDLERS.get(job.name)
             if handler is None:  # receive() lets no other name through

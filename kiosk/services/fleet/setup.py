@@ -83,6 +83,8 @@ def _apply_desired(target: CommandTarget, settings: dict[str, Any]) -> dict[str,
     if settings.get("update"):
         target.notify_update(settings["update"])
         applied["update"] = settings["update"]
+    if settings.get("holidays"):
+        applied["holidays"] = target.apply_holidays(settings["holidays"])["years"]
     return applied
 
 

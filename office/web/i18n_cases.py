@@ -1,0 +1,43 @@
+"""Console texts of the case ledger, payments, e-certificates and the supervision report (zh, en);
+merged into `office.web.i18n.TEXTS`."""
+
+from __future__ import annotations
+
+TEXTS_CASES: dict[str, tuple[str, str]] = {
+    "status.material_requested": ("待补正材料", "Material requested"),
+    "deadline.statutory_overdue": ("超法定时限", "Past the statutory limit"),
+    "statutory": ("法定时限", "Statutory limit"),
+    "request_material": ("要求补正材料", "Ask for a missing material"),
+    "missing_material": ("缺少的材料", "Missing material"),
+    "result_electronic": ("电子结果", "Electronic result"),
+    "result_cabinet": ("纸质结果（智能柜领取）", "Paper result (cabinet pickup)"),
+    "result_print": ("自助打印", "Printed at the station"),
+    "verify_code": ("核验码", "Verification code"),
+    "verify_title": ("办理结果核验", "Check an issued result"),
+    "verify_ok": ("核验通过：该结果由本机关出具", "Valid: this result was issued by the authority"),
+    "verify_unknown": ("核验码无效", "Unknown verification code"),
+    "issued_at": ("出具时间", "Issued"),
+    "deadline": ("时限预警", "Deadline warning"),
+    "payments": ("缴费", "Payments"),
+    "order": ("订单号", "Order"),
+    "amount": ("金额（元）", "Amount (yuan)"),
+    "paid_at": ("支付时间", "Paid"),
+    "refund": ("退款", "Refund"),
+    "refunded_at": ("退款时间", "Refunded"),
+    "no_payments": ("没有缴费记录", "No payments"),
+    "pstate.pending": ("待支付", "Pending"),
+    "pstate.paid": ("已支付", "Paid"),
+    "pstate.canceled": ("已取消", "Canceled"),
+    "pstate.expired": ("已过期", "Expired"),
+    "pstate.refunded": ("已退款", "Refunded"),
+    "ecerts": ("电子证照", "E-certificates"),
+    "ecert_count": ("证照数", "Records"),
+    "material_requested_n": ("补正", "Material requested"),
+    "warnings_n": ("时限预警", "Deadline warnings"),
+    "ecert_materials": ("电子证照/材料", "E-certificates / materials"),
+    "ecert_share": ("电子证照占比", "E-certificate share"),
+    "ecert_saved": ("免交纸质材料", "Paper documents saved"),
+    "queries_n": ("进度查询", "Queries served"),
+    "refunds_n": ("退款", "Refunds"),
+    "total": ("合计", "Total"),
+}
