@@ -11,7 +11,11 @@ the way a person does them when the station talks to the real office (`[backoffi
 - `offline` / `online` pull and plug back the station's network cable: the station's broker
   connection is held down (`FleetLink.hold`), as a real outage looks from the station. The office
   has no "pretend to be down" switch, and should not have one.
-- What only the in-process double can do (move its clock, pay on command, fail the next call)
+- Payments: the office's simulated provider pays every order by itself `--sim-pay-after-s` after
+  it is opened (the citizen paying with the phone), so `pay` and `set_auto_pay` change nothing and
+  say so in their answer; `mark_code_used` really charges the code once, through the station's own
+  back-office calls (a citizen paid with it earlier), so the office refuses it the next time.
+- What only the in-process double can do (move its clock, fail the next call, read the SMS)
   is refused with a message saying so.
 """
 
@@ -96,12 +100,13 @@ class OfficeSide:
     real office (the same names the in-process double takes, where a person can do them)."""
 
     sim_name = "backoffice"
-    ONLY_THE_DOUBLE = ("pay", "fail_next", "set_approve_after", "set_auto_pay", "last_sms", "sms", "ratings")
+    ONLY_THE_DOUBLE = ("fail_next", "set_approve_after", "last_sms", "sms", "ratings", "decline_next_code")
 
-    def __init__(self, operator: OfficeOperator, link: Any, wait_s: float = 15.0) -> None:
+    def __init__(self, operator: OfficeOperator, link: Any, wait_s: float = 15.0, backoffice: Any = None) -> None:
         self.operator = operator
         self.link = link
         self.wait_s = wait_s
+        self.backoffice = backoffice  # the station's own back office (its calls to the office)
 
     def handle(self, cmd: str, args: dict[str, Any]) -> Any:
         fn = getattr(self, f"cmd_{cmd}", None)
@@ -149,6 +154,27 @@ class OfficeSide:
             raise ControlError(f"backoffice: case {case_no} is {status} after approval, not result_ready (its item "
                                "is not collected from the cabinet)")
         return status
+
+    def cmd_pay(self, order_id: str | None = None, wait_s: float = 0.0) -> str:
+        return "the office's simulated provider pays every order by itself (--sim-pay-after-s)"
+
+    def cmd_set_auto_pay(self, on: bool = True, after_s: float | None = None) -> str:
+        return "the office's simulated provider pays every order by itself (--sim-pay-after-s); unchanged"
+
+    def cmd_mark_code_used(self, code: str) -> str:
+        """Charge `code` once now, for a small order of a made-up earlier case (the screenshot a citizen
+        shows again later is then refused by the office)."""
+        from kiosk.services.backoffice import BackofficeError
+
+        if self.backoffice is None:
+            raise ControlError("backoffice: no station back office to pay the earlier order with")
+        try:
+            order = self.backoffice.create_payment(f"EARLIER-{time.strftime('%Y%m%d')}-0001-X", 1, "earlier payment")
+            self.backoffice.pay_with_code(order.order_id, code)
+        except BackofficeError as exc:
+            if "used" not in exc.detail and exc.code != "rejected":
+                raise ControlError(f"backoffice: charging the code earlier failed: {exc.code}: {exc.detail}") from None
+        return code[:4] + "*" * (len(code) - 8) + code[-4:]
 
     def cmd_cases(self) -> list[dict[str, Any]]:
         return [{"case_no": c["case_no"], "matter": c["matter_code"], "status": c["status"],

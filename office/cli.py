@@ -122,8 +122,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             photos = PhotoRegister(args.reference_photos) if args.reference_photos else None
             mqtt_service = OfficeMqtt(engine, args.broker, args.mqtt_user, password, group=args.group,
-                                      ca_file=args.ca_file, signing_key=key,
-                                      photos=photos).start(wait=args.broker_wait)
+                                      ca_file=args.ca_file, signing_key=key, photos=photos,
+                                      pay_after_s=args.sim_pay_after_s).start(wait=args.broker_wait)
         except ValueError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 2
@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     escalator = Escalator(engine, args.escalate_after_s).start() if args.escalate_after_s > 0 else None
     from office.payments import Refunder, SimulatedProvider
 
-    provider = SimulatedProvider()
+    provider = SimulatedProvider(pay_after_s=args.sim_pay_after_s)
     refunder = Refunder(engine, provider, args.refund_after_s).start() if args.refund_after_s > 0 else None
     reminders = Reminders(engine, args.pickup_days).start()
     app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token, payments=provider,
@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                         "the console's setting overrides it)")
     r.add_argument("--sms", default="log:", help="SMS gateway: log: (default) or http(s)://HOST/PATH")
     r.add_argument("--sms-token-file", help="shared token the SMS provider sends with delivery reports")
+    r.add_argument("--sim-pay-after-s", type=float, default=5.0,
+                   help="the built-in simulated payment provider pays an order this long after it is opened")
     r.add_argument("--refund-after-s", type=float, default=1800.0,
                    help="refund a paid order whose case was not submitted within this time (0: never)")
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")

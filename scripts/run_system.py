@@ -200,7 +200,9 @@ def main(argv: list[str]) -> int:
         with open(office_dir / "office.log", "a", encoding="utf-8") as log:
             office = subprocess.Popen([sys.executable, "-m", "office.cli", "run", "--db", db, "--broker", broker.url,
                                        "--http", CONSOLE, "--mqtt-user", "backoffice", "--signing-key", str(key_path),
-                                       "--reference-photos", str(photo_register(office_dir / "register"))],
+                                       "--reference-photos", str(photo_register(office_dir / "register")),
+                                       # a payment code shown at once pays before the provider does by itself
+                                       "--sim-pay-after-s", "12"],
                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_http(CONSOLE, office)
         say(f"back office: console on http://{CONSOLE}  (database {db})")

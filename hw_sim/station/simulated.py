@@ -120,7 +120,7 @@ def office_side(config: StationConfig, station: Station, root: Path) -> Any:
                                 "visits' back-office actions (make run writes them)")
     pw = Path(sim.office_password_file)
     return OfficeSide(OfficeOperator(sim.office_console, sim.office_user, pw if pw.is_absolute() else root / pw),
-                      station.fleet_link)
+                      station.fleet_link, backoffice=station.services.backoffice)
 
 
 class NoOfficeControls:
