@@ -407,7 +407,8 @@ def phone_screen(code: str, size: tuple[int, int] = (640, 480)) -> np.ndarray:
 def document_camera_sim(source: str = "page_good", fps: float = 15.0, **kw: Any) -> Any:
     """A `hw_sim.camera.CameraSim` named `document_camera` showing the document sources (not
     started: call `.start()`, then point `[devices.scanner] camera_url` at its `.url`). Beyond the
-    camera's commands it has `show_page(qr=TEXT, barcode=TEXT)`: a good page printed with both codes."""
+    camera's commands it has `show_page(qr=TEXT, barcode=TEXT)`: a good page printed with both codes,
+    `show_payment_code(code=...)`, and `show_passport(identity=KEY, damaged=0|1, damage=smudge)`."""
     import itertools
 
     from hw_sim.camera import CameraSim
@@ -430,6 +431,21 @@ def document_camera_sim(source: str = "page_good", fps: float = 15.0, **kw: Any)
             name = f"page_codes_{next(self._pages)}"
             self.register_source(name, factory)
             return self.cmd_show(source=name)
+
+        def cmd_show_passport(self, identity: str = "obama", damaged: int = 0, damage: str = "") -> dict[str, Any]:
+            """Show an open passport (data page with photo and MRZ) of a sample identity: the MRZ its
+            virtual chip opens with; `damaged=1` prints a wrong check digit, `damage=smudge` smears
+            the lower MRZ line (hw_sim/passport_page.py)."""
+            from hw_sim.passport_page import passport_frames
+
+            kind = damage or ("check_digit" if str(damaged).lower() in ("1", "true", "yes") else "none")
+            try:
+                frames = list(passport_frames(identity, kind, n=4))
+            except KeyError as exc:
+                raise ValueError(str(exc.args[0])) from None
+            name = f"passport_{next(self._pages)}"
+            self.register_source(name, lambda: frames)
+            return {**self.cmd_show(source=name), "passport": identity, "damage": kind}
 
         def cmd_show_payment_code(self, code: str = "") -> dict[str, Any]:
             """Show a phone screen with a payment code (付款码) as a QR code: `code` (18 digits,

@@ -99,6 +99,10 @@ def device_plan(config: StationConfig, urls: dict[str, str] | None = None,
         plan["docprinter"] = ("docprinter", urls.get("docprinter", d.docprinter.url), {})
     if d.speech is not None:  # voice prompts
         plan["speech"] = ("speech", urls.get("speech", d.speech.url), {"muted": d.speech.muted, "volume": d.speech.volume})
+    if d.passport_reader is not None:  # passports (kiosk/flows/passport.py)
+        plan["passport_reader"] = ("idreader", urls.get("passport_reader", d.passport_reader.url),
+                                   {"trust_store": d.passport_reader.trust_store,
+                                    "poll_interval": d.passport_reader.poll_interval_s})
     if d.id_reader.url.startswith("pcsc:"):
         plan["id_reader"][2].pop("wlt_decoder", None)
         plan["id_reader"][2]["trust_store"] = d.id_reader.trust_store

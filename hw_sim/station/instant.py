@@ -100,6 +100,56 @@ class InstantReader(IdReader):
         self.set_status(DeviceStatus.ONLINE, card="absent")
 
 
+def passport_record(key: str) -> IdentityRecord:
+    """What the chip of a sample identity's passport holds (DG1 data, DG2 photo)."""
+    s = get_identity(key)
+    return IdentityRecord(doc_type="passport", name=f"{s.surname_latin or ''} {s.given_names_latin or ''}".strip(),
+                          sex={"1": "M", "2": "F"}.get(s.sex, "X"), birth_date=s.birth_date,
+                          _id_number=s.passport_number, nationality=s.nationality, issuer=s.nationality,
+                          valid_to=s.passport_expiry, photo=_photo(s.person), photo_format="jpeg",
+                          extra={"person": s.person, "mrz_format": "TD3", "document_code": "P"})
+
+
+class InstantPassportReader(IdReader):
+    """A pcsc:// passport reader: the chip opens only for the BAC key of the passport on it
+    (the same check the virtual chip makes), else `user_error` as the real driver says it."""
+
+    def __init__(self) -> None:
+        super().__init__("passport_reader")
+        self.capabilities = frozenset({"photo", "needs_mrz"})
+        self.passport: str | None = None
+        self._waiting: list[tuple[Command[Any], Any]] = []
+        self.set_status(DeviceStatus.ONLINE, card="absent")
+
+    def _answer(self, key: str, mrz: Any) -> Completion[Any]:
+        s = get_identity(key)
+        if mrz is None:
+            return Completion(ResultCode.USER_ERROR, "this document needs its MRZ data for BAC")
+        if (mrz.document_number, mrz.birth_date, mrz.expiry_date) != (s.passport_number, s.mrz_birth, s.mrz_expiry):
+            return Completion(ResultCode.USER_ERROR, "the document refused Basic Access Control (6300): "
+                                                     "the MRZ data does not match this document")
+        return Completion.success(passport_record(key))
+
+    def read(self, mrz: Any = None, timeout: float = 30.0) -> Command[IdentityRecord]:
+        if self.passport is not None:
+            return _done("read", self._answer(self.passport, mrz))
+        cmd: Command[IdentityRecord] = Command("read")
+        self._waiting.append((cmd, mrz))
+        return cmd
+
+    def insert(self, key: str) -> None:
+        self.passport = key
+        self.set_status(DeviceStatus.ONLINE, card="present")
+        waiting, self._waiting = self._waiting, []
+        for cmd, mrz in waiting:
+            if not cmd.done() and not cmd.cancel_requested.is_set():
+                cmd.complete(self._answer(key, mrz))
+
+    def remove(self) -> None:
+        self.passport = None
+        self.set_status(DeviceStatus.ONLINE, card="absent")
+
+
 class InstantCamera(Camera):
     def __init__(self) -> None:
         super().__init__("camera")
@@ -150,6 +200,8 @@ class InstantScanner(DocumentScanner):
         super().__init__("scanner")
         self.sees: PageResult | None = None
         self._waiting: list[Command[Any]] = []
+        self.mrz_text: str | None = None  # the MRZ printed on the passport page shown
+        self._mrz_waiting: list[Command[Any]] = []
         self.set_status(DeviceStatus.ONLINE)
 
     def analyse(self, image: Any, flatbed: bool = False, read_codes: bool = False) -> PageResult:
@@ -163,6 +215,26 @@ class InstantScanner(DocumentScanner):
 
         # instant means instant: no OCR here (bench/ocr.py measures it); the page goes unread
         return _done("read_document", Completion.success(DocumentReading("unknown", 0.0, rule="instant: not read")))
+
+    def read_mrz(self, timeout: float = 60.0) -> Command[Any]:
+        """The printed MRZ of the passport shown (`show_passport`), repaired and verified by the
+        real `mrz_read` code without OCR (instant means instant; tests/documents runs the OCR)."""
+        from kiosk.devices.scanner.mrz_read import mrz_from_lines
+
+        if self.mrz_text is not None:
+            return _done("read_mrz", Completion.success(mrz_from_lines([self.mrz_text[:44], self.mrz_text[44:]])))
+        cmd: Command[Any] = Command("read_mrz")
+        self._mrz_waiting.append(cmd)
+        return cmd
+
+    def show_mrz(self, text: str | None) -> None:
+        self.mrz_text = text
+        if text is None:
+            return
+        waiting, self._mrz_waiting = self._mrz_waiting, []
+        for cmd in waiting:
+            if not cmd.done() and not cmd.cancel_requested.is_set():
+                cmd.complete(Completion.success(self.read_mrz().result(0).data))
 
     def capture(self, timeout: float = 60.0) -> Command[PageResult]:
         if self.sees is not None:
@@ -271,6 +343,18 @@ class InstantControls(Setups):
             return d.id_reader.insert(args.get("identity", "obama"))
         if device == "id_reader" and cmd == "remove":
             return d.id_reader.remove()
+        if device == "passport_reader" and cmd == "insert":
+            d.face.holder_person = get_identity(args.get("identity", "obama")).person
+            return d.passport_reader.insert(args.get("identity", "obama"))
+        if device == "passport_reader" and cmd == "remove":
+            return d.passport_reader.remove()
+        if device == "document_camera" and cmd == "show_passport":
+            from hw_sim.passport_page import passport_mrz
+
+            damage = _damage(args)
+            printed = passport_mrz(args.get("identity", "obama"), damage)
+            d.scanner.show_mrz(printed[:44] + "~" * 44 if damage == "smudge" else printed)
+            return None
         if device == "camera" and cmd == "set_person":
             d.camera.person = args["identity"]
             return None
@@ -278,6 +362,7 @@ class InstantControls(Setups):
             d.camera.source = args["source"]
             return None
         if device == "document_camera" and cmd == "show":
+            d.scanner.show_mrz(None)
             return self.good_page() if args["source"] == "page_good" else self.no_page()
         if device == "document_camera" and cmd == "show_payment_code":
             from hw_sim.documents import random_payment_code
@@ -348,7 +433,17 @@ class InstantControls(Setups):
                                   ("backoffice", "online", {})):
             self.call(device, cmd, **args)
         self.no_page()
+        self.d.scanner.show_mrz(None)
         self.d.id_reader.remove()
+        if self.d.passport_reader is not None:
+            self.d.passport_reader.remove()
+
+
+def _damage(args: dict[str, Any]) -> str:
+    """`show_passport damaged=1` (a wrong check digit) or `damage=check_digit|smudge|none`."""
+    if str(args.get("damaged", "0")).lower() in ("1", "true", "yes"):
+        return "check_digit"
+    return str(args.get("damage", "none"))
 
 
 def _certificate_sink(root: Path) -> Any:
@@ -377,7 +472,7 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     camera = InstantCamera()
     devices = Devices(id_reader=InstantReader(), camera=camera, face=InstantFace(camera), scanner=InstantScanner(),
                       printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet),
-                      docprinter=_certificate_sink(Path(root)))
+                      docprinter=_certificate_sink(Path(root)), passport_reader=InstantPassportReader())
     bo = SimBackOffice(clock=clock, catalog=catalog, approve_after_s=config.backoffice.approve_after_s)
     prepare_sim_root(config, root)
     station = build_station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)

@@ -99,3 +99,4 @@ class DevicesConfig(Section):
     printer: PrinterConfig
     docprinter: DocPrinterConfig | None = None  # the A4 document printer (certificate prints)
     speech: SpeechConfig | None = None  # voice prompts (espeak-ng)
+    passport_reader: IdReaderConfig | None = None  # pcsc:// passports beside a sam:// ID card reader

@@ -38,6 +38,7 @@ class ActionId(StrEnum):
     NOT_TAKEN = "not_taken"
     OK = "ok"
     OPEN = "open"
+    PASSPORT = "passport"
     PIN = "pin"
     RATE = "rate"
     REPEAT = "repeat"

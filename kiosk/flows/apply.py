@@ -44,7 +44,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     initial = "choose"
     STEPS = (
         ("apply.step.choose", ("choose", "guide")),
-        ("apply.step.identify", ("identify_card", "identify_face")),
+        ("apply.step.identify", ("identify_card", "identify_passport", "identify_passport_chip", "identify_face")),
         ("apply.step.materials", ("ecert_consent", "ecert_fetch", "scan", "reading", "missing",
                                    "form", "form_edit", "form_render")),
         ("apply.step.pay", ("pay", "pay_charging", "pay_refused")),

@@ -59,9 +59,11 @@ class Devices:
     cabinet: Any = None
     docprinter: Any = None  # kiosk.devices.docprinter.DocumentPrinter (A4 certificates)
     speech: Any = None  # kiosk.devices.speech.Speaker (voice prompts)
+    passport_reader: Any = None  # a pcsc:// IdReader for passports beside a sam:// ID card reader
 
     def items(self) -> list[tuple[str, Any]]:
-        optional = tuple(r for r in ("docprinter", "speech") if getattr(self, r) is not None)  # newer, optional roles
+        optional = tuple(r for r in ("docprinter", "speech", "passport_reader")
+                         if getattr(self, r) is not None)  # newer, optional roles
         return [(k, getattr(self, k)) for k in ("id_reader", "camera", "face", "scanner", "printer", "cabinet",
                                                 *optional)]
 

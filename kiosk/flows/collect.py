@@ -39,7 +39,7 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
     initial = "method"
     STEPS = (
         ("collect.step.method", ("method", "code_entry")),
-        ("collect.step.identify", ("identify_card", "identify_face")),
+        ("collect.step.identify", ("identify_card", "identify_passport", "identify_passport_chip", "identify_face")),
         ("collect.step.take", ("opening", "take", "confirm")),
         ("collect.step.rate", ("rating",)),
         ("collect.step.receipt", ("receipt", "done")),

@@ -7,7 +7,8 @@ record and the verdict live in the session only.
 
 Outcomes it can end a flow with: `id_unreadable` (three unreadable reads), `id_expired`,
 `id_invalid` (bad check character), `face_mismatch` (no match after the allowed tries),
-`fraud_attempt` (a presentation attack — photo, screen, mask — is audited), `device_unavailable`.
+`fraud_attempt` (a presentation attack — photo, screen, mask — is audited), `device_unavailable`,
+and from the passport way in (kiosk/flows/passport.py) `passport_unreadable`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from kiosk.devices.base import Completion, ResultCode
 from kiosk.devices.face import GUIDANCE_KEYS
+from kiosk.flows.passport import PassportStep
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
 
@@ -30,8 +32,9 @@ def applicant_of(identity: Any) -> Any:
     return Applicant(id_number=identity.id_number, name=identity.name, id_masked=identity.id_number_masked)
 
 
-class IdentifyMixin:
-    """Mixed into a `Flow`. Subclasses implement `identified()`; may set `need_face = False`."""
+class IdentifyMixin(PassportStep):
+    """Mixed into a `Flow`. Subclasses implement `identified()`; may set `need_face = False`
+    and `offer_passport = False` (kiosk/flows/passport.py: the passport way in)."""
 
     need_face: bool = True
     card_timeout_s: float | None = None  # default: the idle timeout
@@ -65,6 +68,8 @@ class IdentifyMixin:
         actions: tuple[Action, ...] = ()
         if not self.pending("card"):
             actions = (Action("retry", t("common.retry")),)
+        if self.passport_offered():
+            actions += (Action("passport", t("identify.passport.use"), "secondary"),)
         return ViewModel(self.name, self.state, t("identify.card.title"),
                          body=(t("identify.card.insert"),), actions=actions, screen="identify_card",
                          illustration="insert_id_card")
@@ -74,24 +79,14 @@ class IdentifyMixin:
             self.error = None
             self.go("identify_card")
             return True
+        if action_id == "passport" and self.passport_offered():
+            self.begin_passport()
+            return True
         return False
 
     def done_card(self, c: Completion[Any]) -> None:
         if c.ok and c.data is not None:
-            identity = c.data
-            self.session.identity = identity
-            today = self.clock.now().date()
-            if not identity.id_number_valid:
-                self.end("id_invalid", t("identify.card.invalid"))
-                return
-            if identity.expired(today):
-                self.end("id_expired", t("identify.card.expired"))
-                return
-            self.error = None
-            if self.need_face:
-                self.go("identify_face")
-            else:
-                self.identified()
+            self.accept_identity(c.data)
             return
         if c.code in (ResultCode.CANCELED,):
             return
@@ -107,6 +102,22 @@ class IdentifyMixin:
             self.error = t("identify.card.unreadable")
         if self._card_tries >= CARD_TRIES:
             self.end("id_unreadable", t("identify.card.give_up"))
+
+    def accept_identity(self, identity: Any) -> None:
+        """A document was read (ID card or passport chip): check it, then the face (or done)."""
+        self.session.identity = identity
+        today = self.clock.now().date()
+        if not identity.id_number_valid:
+            self.end("id_invalid", t("identify.card.invalid"))
+            return
+        if identity.expired(today):
+            self.end("id_expired", t("identify.card.expired"))
+            return
+        self.error = None
+        if self.need_face:
+            self.go("identify_face")
+        else:
+            self.identified()
 
     # -- face ---------------------------------------------------------------------------------
     def enter_identify_face(self) -> None:

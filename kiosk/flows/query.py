@@ -49,7 +49,8 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
     initial = "method"
     STEPS = (
         ("query.step.method", ("method",)),
-        ("query.step.find", ("scan_receipt", "identify_card", "identify_face", "refresh")),
+        ("query.step.find", ("scan_receipt", "identify_card", "identify_passport", "identify_passport_chip",
+                             "identify_face", "refresh")),
         ("query.step.timeline", ("timeline", "rating")),
     )
 

@@ -42,6 +42,7 @@ class StaffSignInMixin(IdentifyMixin):
     """Card (no face) + PIN. Subclasses set `task` and implement `signed_in()`."""
 
     need_face = False
+    offer_passport = False  # staff sign in with their enrolled resident ID card
     task = "deposit"
 
     def begin_sign_in(self) -> None:

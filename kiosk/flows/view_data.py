@@ -27,7 +27,7 @@ VIEW_DATA: dict[str, type | tuple[type, ...]] = {
     "qr": _OPT_STR, "amount_fen": int, "basis_zh": str, "case_no": str, "reason": str,
     "promised_date": _OPT_STR, "receipt_on_screen": bool,
     # apply: payment (kiosk.flows.payment)
-    "amount_yuan": str, "code_camera": bool, "seconds_left": int, "order_id": str, "refunded": bool, "refusal": str,
+    "amount_yuan": str, "code_camera": bool, "seconds_left": (int, type(None)), "order_id": str, "refunded": bool, "refusal": str,
     # cabinet screens
     "compartment": _OPT_STR, "compartments": _LIST,
     # keypads

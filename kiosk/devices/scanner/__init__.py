@@ -131,6 +131,13 @@ class DocumentScanner(Device):
     def read_codes(self, image: Any) -> list[Code]:
         raise NotImplementedError
 
+    def read_mrz(self, timeout: float = 60.0) -> Command[Any]:
+        """Watch the camera until a passport data page lies still, then read its MRZ (OCR, every
+        check digit verified): completes `success` with a `kiosk.devices.scanner.mrz_read.MrzReading`
+        whose `failure` is None, `not_found` or `check_digit` (the flow decides what to ask next);
+        `device_not_ready` without a camera or the OCR engine."""
+        raise NotImplementedError
+
     def read_document(self, page: Any) -> Command[Any]:
         """OCR + document kind + key fields of a corrected page (a
         `kiosk.devices.scanner.doc_kinds.DocumentReading`), on the scanner's own OCR thread (about

@@ -86,6 +86,7 @@ class SamePage:
         thumb = page_thumbnail(frame, result.corners)
         return thumb.shape == self.last.shape and page_difference(thumb, self.last) < SAME_PAGE_DIFF
 GRAB_FAILURES = 3  # failed grabs in a row that end a capture
+TEXT_LOSS = frozenset({"shadow", "glare"})  # problems a passport data page capture tolerates
 
 
 class CameraDocumentScanner(DocumentScanner):
@@ -210,7 +211,31 @@ class CameraDocumentScanner(DocumentScanner):
                 self.set_status(DeviceStatus.HARDWARE_ERROR, f"document camera: {detail}")
                 raise DeviceError(ResultCode.DEVICE_NOT_READY, f"document camera gave no frame: {detail}")
 
-    def _capture(self, cmd: Command[PageResult], read_codes: bool) -> PageResult:
+    def read_mrz(self, timeout: float = 60.0) -> Command[Any]:
+        if self._worker is None or self.status is not DeviceStatus.ONLINE:
+            cmd: Command[Any] = Command("read_mrz")
+            cmd.complete(Completion(ResultCode.DEVICE_NOT_READY, f"document scanner is {self.status}"))
+            return cmd
+        return self._track(self._worker.submit("read_mrz", self._read_mrz, timeout=timeout))
+
+    def _read_mrz(self, cmd: Command[Any]) -> Any:
+        from kiosk.devices.scanner.mrz_read import read_mrz
+        from kiosk.devices.scanner.ocr import OcrUnavailable
+
+        # a passport's portrait reads as shadow or glare to the text-loss judge, and the MRZ's own
+        # check digits judge the only text that matters; the same booklet may be read again
+        page = self._capture(cmd, read_codes=False, tolerate=TEXT_LOSS, same_page_guard=False)
+        try:
+            reading = read_mrz(page.page)
+        except OcrUnavailable as exc:
+            raise DeviceError(ResultCode.DEVICE_NOT_READY, str(exc)) from None
+        page.page = None  # the data page image is personal: only the reading leaves this thread
+        self.count("mrz_reads")
+        log.info("%s: %r", self.name, reading)
+        return reading
+
+    def _capture(self, cmd: Command[PageResult], read_codes: bool, tolerate: frozenset[str] = frozenset(),
+                 same_page_guard: bool = True) -> PageResult:
         tracker = SteadyTracker(self.cfg.steady_frames, self.cfg.steady_motion)
         recent: deque[tuple[PageResult, Any]] = deque(maxlen=self.cfg.steady_frames + 1)
         index = 0
@@ -227,7 +252,10 @@ class CameraDocumentScanner(DocumentScanner):
                 self.count("bad_frames")
                 log.warning("%s: skipped a bad frame: %s", self.name, exc)
                 continue
-            if self._same_page.still_there(result, frame):
+            if tolerate and result.page_found and result.problems:
+                result.problems = [p for p in result.problems if p not in tolerate]
+                result.ok = not result.problems
+            if same_page_guard and self._same_page.still_there(result, frame):
                 tracker = SteadyTracker(self.cfg.steady_frames, self.cfg.steady_motion)
                 zh, en = FEEDBACK_TEXT["next_page"]
                 self.emit("feedback", key="next_page", zh=zh, en=en, problems=[], steady=0,
@@ -242,7 +270,8 @@ class CameraDocumentScanner(DocumentScanner):
                 page = step.captured
                 shot = next(f for r, f in recent if r is page)
                 page.page = rectify(shot, np.asarray(page.corners, np.float32), self.cfg.page_width_px)
-                self._same_page.captured(page_thumbnail(shot, page.corners))
+                if same_page_guard:
+                    self._same_page.captured(page_thumbnail(shot, page.corners))
                 if read_codes:
                     page.codes = self.reader.read(page.page)
                 self.count("captures")
