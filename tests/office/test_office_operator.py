@@ -1,6 +1,6 @@
 """The scripted visits' back-office actions against a real office process (`make run`): an operator
 with the approver role on the JSON API makes a submitted case's result ready; what the office cannot
-do is refused with a clear message; a wrong password says so; offline/online pull and plug back the
+do is refused with a clear message (paying is the office provider's own doing); a wrong password says so; offline/online pull and plug back the
 station's network cable (its fleet link stays down, then comes back)."""
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def test_the_scripted_operator_decides_cases_on_the_office_api(tmp_path, broker,
         with pytest.raises(ControlError, match="approved after approval, not result_ready"):
             side.handle("ready", {"case_no": printed})
         with pytest.raises(ControlError, match="in-process test double only"):
-            side.handle("pay", {})
+            side.handle("fail_next", {})
+        assert "pays every order by itself" in side.handle("pay", {"wait_s": 10})
         with pytest.raises(OfficeApiError, match="HTTP 401"):
             OfficeSide(OfficeOperator(office.url, "visits", tmp_path / "wrong.pw"), None).handle("cases", {})
         assert st.link.wait_connected(10)
