@@ -1,374 +1,163 @@
-"""The simulated back office on a real broker: what the authorities' fleet server does.
+"""The simulated back office on a real broker: a thin test double over the office's own MQTT service.
 
-`MqttBackOfficeSim` connects as user `backoffice` (persistent MQTT 5 session) and:
-- stores every station event once, de-duplicated by `(station, event_id)` (SQLite, `db_path`);
-- keeps per station the highest contiguous `seq` stored and acknowledges it (`ack {upto_seq}`,
-  throttled to one per `ack_interval_s` per station); seqs missing above it are a gap, named in
-  the ack's `missing` list so the station resends; an `outbox.dropped` event declares a range lost;
-- serves the station's back-office calls (`rpc/req` -> `rpc/res` with the same correlation data)
-  by delegating to an in-process `BackOffice` (default `hw_sim.backoffice.SimBackOffice`, which
-  approves cases and issues results);
-- signs and sends commands (`send_command`) and collects their `res` answers.
+`MqttBackOfficeSim` IS `office.mqtt_service.OfficeMqtt` — the same network loop, contract checks,
+event storage (de-duplicated by event id, acknowledged per (station, stream) with gap detection and
+declared losses: `office.ingest`), RPC serving and answer signing — on its own SQLite file with the
+office's schema. What the double changes, for the fleet tests and `kiosk fleet backoffice`:
 
-One thread runs the paho loop; callbacks only enqueue; that thread stores, acks and answers.
+- station calls (`rpc/req`) are answered by an in-process `BackOffice` delegate (typically
+  `hw_sim.backoffice.SimBackOffice`) instead of the office's `StationCalls`; without one every call
+  is answered `offline`; reference photos still pass the office's `PhotoGuard`;
+- a persistent session (`session_expiry_s`: messages queue on the broker while it is stopped) and
+  plain, unshared subscriptions, `reported` included;
+- what tests look at: the last status/health/reported per station, command results as they come
+  (`wait_result`), the stored events (`event_ids`, `seqs`, `count`, `db`), marks (`track`, `wait_upto`);
+- signed commands and desired documents sent without the office's command table.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
 import sqlite3
+import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from sqlalchemy import func, select
 
-from kiosk.services.backoffice import BackOffice, BackofficeError
-from kiosk.services.fleet import contract, rpc, signing, topics
-from kiosk.services.fleet.link import parse_broker
-from kiosk.services.outbox import DROPPED_EVENT, uuid7
+from kiosk.services.backoffice import BackOffice, BackofficeError, Rating, from_dict
+from kiosk.services.fleet import signing, topics
+from kiosk.services.outbox import uuid7
+from office.db import create_engine
+from office.ingest import Ingest, Track
+from office.mqtt_service import OfficeMqtt
+from office.schema import events, metadata
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class StationTrack:
+class StationView:
+    """One station as the double saw it: its current stream's mark, and its last retained messages."""
     upto: int = 0
     above: set[int] = field(default_factory=set)
     declared_lost: int = 0
-    duplicates: int = 0
-    dirty: bool = False
-    last_ack: float = 0.0
     status: dict[str, Any] | None = None
     health: dict[str, Any] | None = None
     reported: dict[str, Any] | None = None
 
     def missing(self, limit: int = 100) -> list[int]:
-        if not self.above:
-            return []
-        top = max(self.above)
-        return [s for s in range(self.upto + 1, top) if s not in self.above][:limit]
+        return Track(self.upto, set(self.above)).missing(limit)
 
 
-class PhotoGuard:
-    """Reference photos only for the applicant whose card was read in that visit (security finding 17):
-    a request must name its visit; one applicant per (station, visit); at most `per_hour` answers per
-    station per hour. A refusal is counted (an alarm for the operators), never answered."""
+class _DelegateCalls:
+    """The delegate's calls for one station; a reference photo only past the office's guard."""
 
-    def __init__(self, per_hour: int = 60) -> None:
-        self.per_hour = per_hour
-        self.visits: dict[tuple[str, str], str] = {}
-        self.times: dict[str, list[float]] = defaultdict(list)
-        self.refused: list[tuple[str, str]] = []
-        self._lock = threading.Lock()
+    def __init__(self, sim: MqttBackOfficeSim, station: str) -> None:
+        self.sim, self.station = sim, station
 
-    def check(self, station: str, id_number: str, session: str) -> None:
-        with self._lock:
-            why = ""
-            now = time.monotonic()
-            recent = [t for t in self.times[station] if now - t < 3600]
-            known = self.visits.get((station, session))
-            if not session:
-                why = "reference photo refused: the request names no visit (card read) at the station"
-            elif known is not None and known != id_number:
-                why = "reference photo refused: another applicant was already asked for in this visit"
-            elif known is None and len(recent) >= self.per_hour:
-                why = f"reference photo refused: more than {self.per_hour} per hour from this station"
-            if why:
-                self.refused.append((station, why))
-                log.warning("%s: %s", station, why)
-                raise BackofficeError("rejected", why)
-            if known is None:
-                recent.append(now)
-                self.visits[(station, session)] = id_number
-            self.times[station] = recent
-            if len(self.visits) > 10_000:
-                self.visits.pop(next(iter(self.visits)))
+    def __getattr__(self, method: str) -> Any:
+        delegate = self.sim.delegate
+        if delegate is None:
+            raise BackofficeError("offline", "no back-office service behind the broker")
+        fn = getattr(delegate, method)
+        if method != "reference_photo":
+            return fn
+
+        def guarded(applicant: Any, session: str = "") -> Any:
+            self.sim.photo_guard.check(self.station, applicant.id_number, session)
+            return fn(applicant, session=session)
+        return guarded
 
 
-class MqttBackOfficeSim:
+class _FactsToDelegate(Ingest):
+    """The office's ingest, with the facts stations report as events (status reports, ratings)
+    applied to the delegate instead of the office's tables — once per event id, as the office does."""
+
+    def __init__(self, engine: Any, sim: MqttBackOfficeSim) -> None:
+        super().__init__(engine)
+        self.sim = sim
+
+    def store_events(self, batch: list[tuple[str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+        # under the double's lock: a test that reads a mark (`track`, `wait_upto`) then the rows finds them committed
+        with self.sim.lock:
+            return super().store_events(batch)
+
+    def _apply_fact(self, conn: Any, station: str, ev: dict[str, Any]) -> None:
+        delegate = self.sim.delegate
+        if delegate is None:
+            return
+        try:
+            d = ev["data"]
+            if ev["type"] == "backoffice.report_status":
+                delegate.report_status(d["case_no"], d["status"], d.get("note_zh", ""), d.get("note_en", ""))
+            else:
+                delegate.submit_rating(from_dict(Rating, d))
+        except Exception as exc:  # a fact the back office cannot apply is logged, still stored
+            self.stats.facts_failed += 1
+            log.warning("station %s: %s %s not applied: %s", station, ev["type"], ev["event_id"], exc)
+
+
+class MqttBackOfficeSim(OfficeMqtt):
+    PLAIN = ("evt/#", "status", "health", "res", "rpc/req", "reported")
+
     def __init__(self, broker: str, password: str, *, username: str = "backoffice", db_path: str = ":memory:",
                  signing_key: Any = None, delegate: BackOffice | None = None, ack_interval_s: float = 0.05,
                  session_expiry_s: int = 3600, ca_file: str | None = None,
-                 client_cert: tuple[str, str] | None = None, validate: bool = True,
-                 photos_per_hour: int = 60) -> None:
-        self.host, self.port, tls = parse_broker(broker)
-        self.photo_guard = PhotoGuard(photos_per_hour)
+                 client_cert: tuple[str, str] | None = None, photos_per_hour: int = 60) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="sim-bo-") if db_path == ":memory:" else None
+        path = Path(self._tmp.name) / "bo.db" if self._tmp else Path(db_path)
+        engine = create_engine(f"sqlite:///{path}")
+        metadata.create_all(engine)  # the office's schema (a double needs no migration history)
+        super().__init__(engine, broker, username, password, ca_file=ca_file, ack_interval_s=ack_interval_s,
+                         signing_key=signing_key, photos_per_hour=photos_per_hour,
+                         session_expiry_s=session_expiry_s, client_cert=client_cert)
         self.key = signing_key
         self.delegate = delegate
-        self.ack_interval_s = ack_interval_s
-        self.validate = validate
-        self.session_expiry_s = session_expiry_s
-        self.db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS events (station TEXT, event_id TEXT, seq INTEGER, type TEXT, "
-                        "ts TEXT, boot_id TEXT, data TEXT, PRIMARY KEY (station, event_id))")
-        self.db.execute("CREATE TABLE IF NOT EXISTS tracks (station TEXT PRIMARY KEY, upto INTEGER, above TEXT)")
+        self.ingest = _FactsToDelegate(engine, self)
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)  # for tests' raw reads
         self.lock = threading.RLock()
-        self.tracks: dict[str, StationTrack] = defaultdict(StationTrack)
-        for st, upto, above in self.db.execute("SELECT station, upto, above FROM tracks"):
-            self.tracks[st] = StationTrack(upto=upto, above=set(json.loads(above)))
+        self.seen: dict[str, dict[str, Any]] = defaultdict(dict)  # station -> kind -> last body
         self.results: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.contract_violations: list[str] = []
-        self.rpc_served = 0
-        self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self._outq: queue.Queue[tuple[str, bytes, int, bool, Properties | None]] = queue.Queue()
-        self._stop = threading.Event()
-        self._up = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
-        self.client.username_pw_set(username, password)
-        if tls:
-            self.client.tls_set(ca_certs=ca_file, certfile=client_cert[0] if client_cert else None,
-                                keyfile=client_cert[1] if client_cert else None)
-        self.client.max_inflight_messages_set(1000)
-        self.client.on_connect = lambda c, u, f, rc, p: self._inbox.put(("connect", rc))
-        self.client.on_disconnect = lambda c, u, f, rc, p: self._inbox.put(("disconnect", rc))
-        self.client.on_message = lambda c, u, m: self._inbox.put(("message", m))
 
-    # ---- lifecycle ---------------------------------------------------------------------------
-    def start(self, wait: float = 10.0) -> MqttBackOfficeSim:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sim-backoffice", daemon=True)
-        self._thread.start()
-        if not self._up.wait(wait):
-            raise RuntimeError(f"sim back office could not connect to {self.host}:{self.port}")
-        return self
+    # ---- what differs from an office process ---------------------------------------------------
+    def subscriptions(self) -> list[tuple[str, int]]:
+        return [(f"k/v1/+/{t}", 1) for t in self.PLAIN]
 
-    def stop(self) -> None:
-        """Disconnect (the persistent session stays on the broker: messages queue for us)."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(5)
-        self._up.clear()
+    def calls_for(self, station: str) -> Any:
+        return _DelegateCalls(self, station)
+
+    def _store_state(self, station: str, kind: str, body: dict[str, Any]) -> None:
+        with self.lock:
+            self.seen[station][kind] = body
+        super()._store_state(station, kind, body)
+
+    def _store_result(self, station: str, body: dict[str, Any]) -> None:
+        self.stats.results += 1
+        with self.lock:
+            self.results[str(body.get("cmd_id"))].append(body)
 
     def close(self) -> None:
         self.stop()
         self.db.close()
+        self.engine.dispose()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
     @property
-    def connected(self) -> bool:
-        return self._up.is_set()
+    def contract_violations(self) -> list[str]:
+        return self.refusals
 
-    def _run(self) -> None:
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.session_expiry_s
-        next_try = 0.0
-        connected = False
-        while not self._stop.is_set():
-            try:
-                if not connected and time.monotonic() >= next_try:
-                    try:
-                        self.client.connect(self.host, self.port, keepalive=10, clean_start=False, properties=props)
-                        connected = True
-                    except OSError:
-                        next_try = time.monotonic() + 0.3
-                        continue
-                if connected:
-                    rc = self.client.loop(timeout=0.01)
-                    if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN):
-                        connected = False
-                        self._up.clear()
-                        next_try = time.monotonic() + 0.3
-                else:
-                    time.sleep(0.02)
-                connected = self._handle_inbox(connected)
-                if self._up.is_set():
-                    self._flush()
-            except Exception:
-                log.exception("sim back office loop step failed; continuing")
-        try:
-            self.client.disconnect()
-            self.client.loop(timeout=0.1)
-        except Exception:
-            pass
-
-    def _handle_inbox(self, connected: bool) -> bool:
-        batch: list[tuple[str, dict[str, Any]]] = []
-        for _ in range(5000):
-            try:
-                kind, item = self._inbox.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "connect":
-                if getattr(item, "is_failure", False):
-                    log.warning("sim back office refused: %s", item)
-                    continue
-                self.client.subscribe([("k/v1/+/evt/#", 1), ("k/v1/+/status", 1), ("k/v1/+/health", 1),
-                                       ("k/v1/+/res", 1), ("k/v1/+/rpc/req", 1), ("k/v1/+/reported", 1)])
-                self._up.set()
-            elif kind == "disconnect":
-                self._up.clear()
-                connected = False
-            elif kind == "message":
-                try:
-                    ev = self._on_message(item)
-                    if ev:
-                        batch.append(ev)
-                except Exception:
-                    log.exception("sim back office: message on %s failed", item.topic)
-        if batch:
-            self._store(batch)
-        return connected
-
-    # ---- incoming ------------------------------------------------------------------------------
-    def _check(self, name: str, body: Any, topic: str) -> bool:
-        if not self.validate:
-            return True
-        problem = contract.check(name, body)
-        if problem:
-            self.contract_violations.append(f"{topic}: {problem}")
-            log.warning("contract violation on %s: %s", topic, problem)
-            return False
-        return True
-
-    def _on_message(self, msg: mqtt.MQTTMessage) -> tuple[str, dict[str, Any]] | None:
-        parsed = topics.parse(msg.topic)
-        if parsed is None:
-            return None
-        station, kind, rest = parsed
-        try:
-            body = json.loads(msg.payload) if msg.payload else None
-        except ValueError:
-            self.contract_violations.append(f"{msg.topic}: not JSON")
-            return None
-        if kind == "evt":
-            if self._check("event", body, msg.topic):
-                return station, body
-        elif kind in ("status", "health", "reported") and body is not None:
-            if self._check(kind, body, msg.topic):
-                with self.lock:
-                    setattr(self.tracks[station], kind, body)
-                if kind == "health":
-                    self._declare_floor(station, body["outbox"])
-        elif kind == "res":
-            if self._check("result", body, msg.topic):
-                with self.lock:
-                    self.results[str(body.get("cmd_id"))].append(body)
-        elif kind == "rpc" and rest == "req":
-            self._serve_rpc(station, body, msg)
-        return None
-
-    def _store(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
-        with self.lock:
-            self.db.execute("BEGIN")
-            for station, ev in batch:
-                cur = self.db.execute(
-                    "INSERT OR IGNORE INTO events(station, event_id, seq, type, ts, boot_id, data) VALUES (?,?,?,?,?,?,?)",
-                    (station, ev["event_id"], ev["seq"], ev["type"], ev["ts"], ev["boot_id"],
-                     json.dumps(ev["data"], ensure_ascii=False)))
-                t = self.tracks[station]
-                t.dirty = True
-                if cur.rowcount == 0:
-                    t.duplicates += 1
-                else:
-                    self._apply_fact(station, ev)
-                if ev["seq"] > t.upto:
-                    t.above.add(ev["seq"])
-                if ev["type"] == DROPPED_EVENT:
-                    d = ev["data"]
-                    # cumulative: every seq <= to_seq not received by now is lost
-                    for s in range(t.upto + 1, min(d.get("to_seq", 0), ev["seq"] - 1) + 1):
-                        if s not in t.above:
-                            t.above.add(s)
-                            t.declared_lost += 1
-                while t.upto + 1 in t.above:
-                    t.upto += 1
-                    t.above.discard(t.upto)
-            for station in {s for s, _ in batch}:
-                t = self.tracks[station]
-                self.db.execute("INSERT OR REPLACE INTO tracks(station, upto, above) VALUES (?,?,?)",
-                                (station, t.upto, json.dumps(sorted(t.above))))
-            self.db.execute("COMMIT")
-
-    def _apply_fact(self, station: str, ev: dict[str, Any]) -> None:
-        """Durable facts the station reports as events (MqttBackOffice.report_status/submit_rating),
-        applied once per event id."""
-        if self.delegate is None or ev["type"] not in ("backoffice.report_status", "backoffice.rating"):
-            return
-        try:
-            if ev["type"] == "backoffice.report_status":
-                d = ev["data"]
-                self.delegate.report_status(d["case_no"], d["status"], d.get("note_zh", ""), d.get("note_en", ""))
-            else:
-                from kiosk.services.backoffice import Rating, from_dict
-                self.delegate.submit_rating(from_dict(Rating, ev["data"]))
-        except Exception as exc:  # a fact the back office cannot apply is logged, still stored
-            log.warning("station %s: %s %s not applied: %s", station, ev["type"], ev["event_id"], exc)
-
-    def _declare_floor(self, station: str, ob: dict[str, Any]) -> None:
-        """Health names the oldest seq the station still holds: anything below it not received
-        was dropped by the station's bound (declared lost, counted), never a gap to wait for."""
-        floor = (ob["first_seq"] - 1) if ob.get("first_seq") else ob["last_seq"]
-        with self.lock:
-            t = self.tracks[station]
-            if floor <= t.upto:
-                return
-            for s in range(t.upto + 1, floor + 1):
-                if s not in t.above:
-                    t.above.add(s)
-                    t.declared_lost += 1
-            while t.upto + 1 in t.above:
-                t.upto += 1
-                t.above.discard(t.upto)
-            t.dirty = True
-
-    def _flush(self) -> None:
-        now = time.monotonic()
-        with self.lock:
-            for station, t in self.tracks.items():
-                if t.dirty and now - t.last_ack >= self.ack_interval_s:
-                    body: dict[str, Any] = {"upto_seq": t.upto}
-                    missing = t.missing()
-                    if missing:
-                        body["missing"] = missing
-                    self.client.publish(topics.ack(station), json.dumps(body).encode(), qos=1)
-                    t.dirty, t.last_ack = False, now
-        for _ in range(1000):
-            try:
-                topic, payload, qos, retain, props = self._outq.get_nowait()
-            except queue.Empty:
-                break
-            self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
-
-    def _serve_rpc(self, station: str, body: Any, msg: mqtt.MQTTMessage) -> None:
-        corr = getattr(msg.properties, "CorrelationData", None) if msg.properties else None
-        if not self._check("rpc_request", body, msg.topic):
-            call_id = body.get("call_id") if isinstance(body, dict) else None
-            resp: dict[str, Any] = {"call_id": call_id if isinstance(call_id, str) else str(uuid.UUID(int=0)),
-                                    "ok": False, "error": {"code": "invalid", "detail": "request breaks the contract"}}
-        else:
-            resp = {"call_id": body["call_id"]}
-            try:
-                if self.delegate is None:
-                    raise BackofficeError("offline", "no back-office service behind the broker")
-                if time.time() > body["deadline"]:
-                    raise BackofficeError("timeout", "request arrived after its deadline")
-                kwargs = rpc.decode_args(body["method"], body["args"])
-                if body["method"] == "reference_photo":
-                    self.photo_guard.check(station, kwargs["applicant"].id_number, kwargs.get("session", ""))
-                result = getattr(self.delegate, body["method"])(**kwargs)
-                resp.update(ok=True, result=rpc.encode_result(result))
-            except BackofficeError as exc:
-                resp.update(ok=False, error={"code": exc.code, "detail": exc.detail[:500]})
-            except Exception as exc:
-                log.exception("rpc %s failed", body.get("method"))
-                resp.update(ok=False, error={"code": "rejected", "detail": f"{exc.__class__.__name__}: {exc}"[:500]})
-        if getattr(self, "key", None) is not None and "ok" in resp:
-            resp["sig"] = signing.sign_answer(resp, self.key)  # the station verifies identity answers
-        self.rpc_served += 1
-        props = Properties(PacketTypes.PUBLISH)
-        if corr is not None:
-            props.CorrelationData = corr
-        self.client.publish(topics.rpc_response(station), json.dumps(resp, ensure_ascii=False).encode(), qos=1,
-                            properties=props)
+    @property
+    def rpc_served(self) -> int:
+        return self.stats.rpc_served
 
     # ---- commands and settings (any thread) ----------------------------------------------------
     def build_command(self, station: str, name: str, args: dict[str, Any], *, operator: str = "ops:sim",
@@ -389,7 +178,7 @@ class MqttBackOfficeSim:
         if correlation is not None:
             props.CorrelationData = correlation
         props.MessageExpiryInterval = ttl_s
-        self._outq.put((topics.command(station, name), payload, 1, False, props))
+        self.publish(topics.command(station, name), payload, 1, False, props)
 
     def send_command(self, station: str, name: str, args: dict[str, Any], **kw: Any) -> dict[str, Any]:
         cmd = self.build_command(station, name, args, **kw)
@@ -400,7 +189,7 @@ class MqttBackOfficeSim:
     def set_desired(self, station: str, version: int, settings: dict[str, Any], key: Any = None) -> dict[str, Any]:
         doc = {"kiosk_id": station, "version": version, "settings": settings}
         doc["sig"] = signing.sign_document(doc, key or self.key)
-        self._outq.put((topics.desired(station), json.dumps(doc).encode(), 1, True, None))
+        self.publish(topics.desired(station), json.dumps(doc).encode(), 1, True)
         return doc
 
     def wait_result(self, cmd_id: str, status: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
@@ -415,30 +204,44 @@ class MqttBackOfficeSim:
                            f"(have {self.results.get(cmd_id)})")
 
     # ---- what the back office holds (any thread) -----------------------------------------------
-    def event_ids(self, station: str) -> set[str]:
+    @property
+    def tracks(self) -> dict[str, StationView]:
+        stations = {st for st, _ in list(self.ingest.tracks)} | set(self.seen)
+        return {st: self.track(st) for st in stations}
+
+    def track(self, station: str) -> StationView:
+        """The station's current stream (the one its last status/health/event named) and what it said."""
         with self.lock:
-            return {r[0] for r in self.db.execute("SELECT event_id FROM events WHERE station = ?", (station,))}
+            seen = dict(self.seen.get(station, {}))
+        stream = next((b["stream"] for b in (seen.get("health"), seen.get("status")) if b and "stream" in b), None)
+        with self.lock, self.ingest.lock:
+            keys = [k for k in self.ingest.tracks if k[0] == station]
+            key = (station, stream) if (station, stream) in self.ingest.tracks else (keys[-1] if keys else None)
+            t = self.ingest.tracks.get(key) if key else None
+            view = StationView(t.upto, set(t.above), t.declared_lost) if t else StationView()
+        view.status, view.health, view.reported = seen.get("status"), seen.get("health"), seen.get("reported")
+        return view
+
+    def event_ids(self, station: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(events.c.event_id).where(events.c.station == station)).scalars())
 
     def seqs(self, station: str) -> list[int]:
-        with self.lock:
-            return [r[0] for r in self.db.execute(
-                "SELECT DISTINCT seq FROM events WHERE station = ? ORDER BY seq", (station,))]
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(events.c.seq).where(events.c.station == station).distinct()
+                                     .order_by(events.c.seq)).scalars())
 
     def count(self, station: str | None = None) -> int:
-        with self.lock:
-            if station is None:
-                return self.db.execute("SELECT count(*) FROM events").fetchone()[0]
-            return self.db.execute("SELECT count(*) FROM events WHERE station = ?", (station,)).fetchone()[0]
-
-    def track(self, station: str) -> StationTrack:
-        with self.lock:
-            return self.tracks[station]
+        q = select(func.count()).select_from(events)
+        if station is not None:
+            q = q.where(events.c.station == station)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar() or 0)
 
     def wait_upto(self, station: str, seq: int, timeout: float = 20.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self.lock:
-                if self.tracks[station].upto >= seq:
-                    return True
+            if self.track(station).upto >= seq:
+                return True
             time.sleep(0.02)
         return False

@@ -1,7 +1,7 @@
 """`kiosk-office`: run the back office, manage operator accounts.
 
     kiosk-office run --db URL --broker URL --http HOST:PORT [--mqtt-user U --mqtt-password-file F]
-                     [--signing-key PEM]
+                     [--signing-key PEM] [--reference-photos DIR]
     kiosk-office user add --db URL --name NAME --role ROLE --password-stdin
     kiosk-office holidays send --file NOTICE.toml --station ID [--station ID ...] --broker URL --signing-key KEY
     kiosk-office migrate --db URL
@@ -115,11 +115,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"kiosk-office: --mqtt-password-file: {exc}", file=sys.stderr)
             return 2
+    from office.reference_photos import PhotoRegister
+
     mqtt_service = None
     if args.broker:
         try:
+            photos = PhotoRegister(args.reference_photos) if args.reference_photos else None
             mqtt_service = OfficeMqtt(engine, args.broker, args.mqtt_user, password, group=args.group,
-                                      ca_file=args.ca_file).start(wait=args.broker_wait)
+                                      ca_file=args.ca_file, signing_key=key, photos=photos,
+                                      pay_after_s=args.sim_pay_after_s).start(wait=args.broker_wait)
         except ValueError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 2
@@ -140,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     escalator = Escalator(engine, args.escalate_after_s).start() if args.escalate_after_s > 0 else None
     from office.payments import Refunder, SimulatedProvider
 
-    provider = SimulatedProvider()
+    provider = SimulatedProvider(pay_after_s=args.sim_pay_after_s)
     refunder = Refunder(engine, provider, args.refund_after_s).start() if args.refund_after_s > 0 else None
     reminders = Reminders(engine, args.pickup_days).start()
     app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token, payments=provider,
@@ -214,9 +218,13 @@ def main(argv: list[str] | None = None) -> int:
                         "the console's setting overrides it)")
     r.add_argument("--sms", default="log:", help="SMS gateway: log: (default) or http(s)://HOST/PATH")
     r.add_argument("--sms-token-file", help="shared token the SMS provider sends with delivery reports")
+    r.add_argument("--sim-pay-after-s", type=float, default=5.0,
+                   help="the built-in simulated payment provider pays an order this long after it is opened")
     r.add_argument("--refund-after-s", type=float, default=1800.0,
                    help="refund a paid order whose case was not submitted within this time (0: never)")
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")
+    r.add_argument("--reference-photos", help="directory of <ID number>.jpg register photos for the stations' "
+                                             "face check (none: the stations are told no photo is available)")
     r.set_defaults(func=cmd_run)
     u = sub.add_parser("user", help="operator accounts").add_subparsers(dest="ucmd", required=True)
     ua = u.add_parser("add", help="create an operator account")

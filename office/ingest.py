@@ -3,10 +3,13 @@
 `Ingest.store_events(batch)` writes a batch of validated events in ONE transaction with
 `INSERT ... ON CONFLICT DO NOTHING` (with `RETURNING` for the event types that raise alarms or
 carry facts): only events not stored before raise alarms or apply facts (ratings, status reports) — a replay changes nothing. It then
-moves each station's contiguous high-water mark (`upto`) and returns the acks to publish
-(`{upto_seq, missing?}` per the contract). Trackers start from the database, and a tracker with
-a gap re-reads the database before naming missing seqs, so several office processes sharing one
-fleet through a shared subscription ack what all of them stored.
+moves the contiguous high-water mark (`upto`) of each (station, stream) and returns the acks to
+publish (`{upto_seq, missing?, stream?}` per the contract). A stream is the station's store: a
+reinstalled, restored or fresh store names a new one and is acknowledged from its own mark, never
+from an old store's (`event_streams`; a station naming no stream counts as stream ''). Trackers
+start from the database, and a tracker with a gap re-reads the database before naming missing
+seqs, so several office processes sharing one fleet through a shared subscription ack what all
+of them stored.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from kiosk.services.backoffice import BackofficeError, Rating, from_dict
 from office import alarms, audit_heads, auditlog, cabinets, pickups
 from office import cases as case_ops
-from office.schema import cases, events, ratings, stations
+from office.schema import cases, event_streams, events, ratings, stations
 from office.station_calls import STATION_REPORTABLE
 from office.util import dumps, insert_ignore, now_iso
 
@@ -40,6 +43,7 @@ class Track:
     upto: int = 0
     above: set[int] = field(default_factory=set)
     last_refresh: float = 0.0
+    declared_lost: int = 0  # seqs the station said it dropped (outbox.dropped, its health's floor), this process
 
     def advance(self) -> None:
         while self.upto + 1 in self.above:
@@ -65,17 +69,19 @@ class IngestStats:
 class Ingest:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.tracks: dict[str, Track] = {}
+        self.tracks: dict[tuple[str, str], Track] = {}  # (station, stream)
         self.stats = IngestStats()
         self.lock = threading.Lock()
 
     # ---- events ---------------------------------------------------------------------------------------
-    def store_events(self, batch: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    def store_events(self, batch: list[tuple[str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Store a batch; the acks to publish, by (station, stream)."""
         if not batch:
             return {}
         received = now_iso()
         rows = [{"station": st, "event_id": ev["event_id"], "seq": ev["seq"], "type": ev["type"], "ts": ev["ts"],
-                 "boot_id": ev["boot_id"], "data": dumps(ev["data"]), "received_at": received} for st, ev in batch]
+                 "boot_id": ev["boot_id"], "data": dumps(ev["data"]), "received_at": received,
+                 "stream": ev.get("stream", "")} for st, ev in batch]
         by_key = {(st, ev["event_id"]): ev for st, ev in batch}
         # events that raise alarms or carry facts must know whether they are new (RETURNING);
         # the bulk of plain events goes through the driver's executemany, which is much cheaper
@@ -100,59 +106,73 @@ class Ingest:
                         self._apply_fact(conn, key[0], ev)
             self.stats.stored += stored
             self.stats.duplicates += len(batch) - stored
-            touched = sorted({st for st, _ in batch})
+            touched = sorted({(st, ev.get("stream", "")) for st, ev in batch})
             with self.lock:
-                for st in touched:
-                    self._track(conn, st)
+                for key in touched:
+                    self._track(conn, key)
                 for st, ev in batch:
-                    t = self.tracks[st]
+                    t = self.tracks[(st, ev.get("stream", ""))]
                     if ev["seq"] > t.upto:
                         t.above.add(ev["seq"])
                     if ev["type"] == DROPPED_EVENT:
                         self._declare_lost(t, min(int(ev["data"].get("to_seq", 0)), ev["seq"] - 1))
                 acks = {}
-                for st in touched:
-                    t = self.tracks[st]
+                for key in touched:
+                    t = self.tracks[key]
                     t.advance()
                     if t.above and time.monotonic() - t.last_refresh > 0.5:
-                        self._refresh(conn, st, t)
-                    acks[st] = self._ack(t)
-                self._save_upto(conn, {st: self.tracks[st].upto for st in touched})
+                        self._refresh(conn, key, t)
+                    acks[key] = self._ack(t, key[1])
+                self._save_upto(conn, {key: self.tracks[key].upto for key in touched})
         return acks
 
-    def _track(self, conn: Connection, station: str) -> Track:
-        t = self.tracks.get(station)
+    def _track(self, conn: Connection, key: tuple[str, str]) -> Track:
+        t = self.tracks.get(key)
         if t is None:
-            row = conn.execute(select(stations.c.acked_upto).where(stations.c.id == station)).first()
-            t = self.tracks[station] = Track(upto=row.acked_upto if row else 0)
-            self._refresh(conn, station, t)
+            station, stream = key
+            row = conn.execute(select(event_streams.c.acked_upto).where(event_streams.c.station == station,
+                                                                        event_streams.c.stream == stream)).first()
+            if row is None and stream == "":  # a station naming no stream: its mark from before streams
+                row = conn.execute(select(stations.c.acked_upto).where(stations.c.id == station)).first()
+            t = self.tracks[key] = Track(upto=row.acked_upto if row else 0)
+            self._refresh(conn, key, t)
         return t
 
-    def _refresh(self, conn: Connection, station: str, t: Track) -> None:
+    def _refresh(self, conn: Connection, key: tuple[str, str], t: Track) -> None:
         """Seqs above our mark stored by any office process (shared subscription) count too."""
         t.last_refresh = time.monotonic()
-        for (seq,) in conn.execute(select(events.c.seq).where(events.c.station == station, events.c.seq > t.upto)):
+        for (seq,) in conn.execute(select(events.c.seq).where(events.c.station == key[0], events.c.stream == key[1],
+                                                              events.c.seq > t.upto)):
             t.above.add(seq)
         t.advance()
 
     @staticmethod
     def _declare_lost(t: Track, floor: int) -> None:
         for s in range(t.upto + 1, floor + 1):
-            t.above.add(s)
+            if s not in t.above:
+                t.above.add(s)
+                t.declared_lost += 1
         t.advance()
 
     @staticmethod
-    def _ack(t: Track) -> dict[str, Any]:
+    def _ack(t: Track, stream: str = "") -> dict[str, Any]:
         body: dict[str, Any] = {"upto_seq": t.upto}
         missing = t.missing()
         if missing:
             body["missing"] = missing
+        if stream:
+            body["stream"] = stream
         return body
 
-    def _save_upto(self, conn: Connection, uptos: dict[str, int]) -> None:
-        for st, upto in uptos.items():
-            res = conn.execute(update(stations).where(stations.c.id == st, stations.c.acked_upto < upto)
-                               .values(acked_upto=upto))
+    def _save_upto(self, conn: Connection, uptos: dict[tuple[str, str], int]) -> None:
+        for (st, stream), upto in uptos.items():
+            res = conn.execute(update(event_streams).where(event_streams.c.station == st, event_streams.c.stream == stream,
+                                                           event_streams.c.acked_upto < upto).values(acked_upto=upto))
+            if res.rowcount == 0:
+                conn.execute(insert_ignore(conn, event_streams).values(station=st, stream=stream, acked_upto=upto,
+                                                                       started_at=now_iso()))
+            # the station list shows the mark of the stream it heard last
+            res = conn.execute(update(stations).where(stations.c.id == st).values(acked_upto=upto))
             if res.rowcount == 0:
                 conn.execute(insert_ignore(conn, stations).values(id=st, state="unknown", online=False, boot_id="",
                                                                   sw="", health="{}", acked_upto=upto, events_lost=0))
@@ -224,10 +244,11 @@ class Ingest:
         ob = body["outbox"]
         floor = (ob["first_seq"] - 1) if ob.get("first_seq") else ob["last_seq"]
         with self.lock, self.engine.connect() as conn:
-            t = self._track(conn, station)
+            t = self._track(conn, (station, body.get("stream", "")))
             if floor > t.upto:
                 self._declare_lost(t, floor)
 
-    def ack_for(self, station: str) -> dict[str, Any]:
+    def ack_for(self, station: str, stream: str = "") -> dict[str, Any]:
         with self.lock:
-            return self._ack(self.tracks[station]) if station in self.tracks else {"upto_seq": 0}
+            key = (station, stream)
+            return self._ack(self.tracks[key], stream) if key in self.tracks else {"upto_seq": 0}

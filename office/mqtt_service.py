@@ -6,7 +6,8 @@ Threads (callbacks never do work, an exception in one message never stops a loop
   threads put messages on `outq`;
 - `ingest`: validates events/status/health/res with the contract's JSON Schemas, stores events in
   batches (`office.ingest.Ingest`), queues the acks;
-- `rpc`: answers `rpc/req` with `office.station_calls.StationCalls` for the station of the topic.
+- `rpc`: answers `rpc/req` with `office.station_calls.StationCalls` for the station of the topic
+  (answers signed with the office's key when it has one: the station verifies identity answers).
 
 Subscriptions: events, RPC requests and command results through the MQTT 5 shared subscription
 `$share/{group}/...` (several office processes split the fleet's traffic; idempotent storage by
@@ -32,11 +33,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.services.backoffice import BackofficeError
-from kiosk.services.fleet import rpc, topics
+from kiosk.services.backoffice import BackOffice, BackofficeError
+from kiosk.services.fleet import rpc, signing, topics
 from kiosk.services.fleet.link import parse_broker
 from office import auditlog, fastcheck
 from office.ingest import Ingest
+from office.reference_photos import PhotoGuard, PhotoRegister
 from office.schema import commands
 from office.station_calls import StationCalls
 from office.util import dumps, now_iso
@@ -60,8 +62,14 @@ class MqttStats:
 
 class OfficeMqtt:
     def __init__(self, engine: Engine, broker: str, username: str, password: str, *, group: str = "office",
-                 ca_file: str | None = None, ack_interval_s: float = 0.02, pay_after_s: float = 5.0) -> None:
+                 ca_file: str | None = None, ack_interval_s: float = 0.02, pay_after_s: float = 5.0,
+                 signing_key: Any = None, photos: PhotoRegister | None = None, photos_per_hour: int = 60,
+                 session_expiry_s: int = 0, client_cert: tuple[str, str] | None = None) -> None:
         self.engine = engine
+        self.session_expiry_s = session_expiry_s  # 0: clean start, no session left behind (an office process)
+        self.signing_key = signing_key  # signs RPC answers: the station trusts identity answers only so signed
+        self.photos = photos
+        self.photo_guard = PhotoGuard(photos_per_hour)
         self.host, self.port, tls = parse_broker(broker)
         self.group = group
         self.ack_interval_s = ack_interval_s
@@ -80,15 +88,18 @@ class OfficeMqtt:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
         self.client.username_pw_set(username, password)
         if tls:
-            self.client.tls_set(ca_certs=ca_file)
+            self.client.tls_set(ca_certs=ca_file, certfile=client_cert[0] if client_cert else None,
+                                keyfile=client_cert[1] if client_cert else None)
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(0)
         self.client.on_connect = lambda c, u, f, rc, p: self._inbox.put(("connect", rc))
         self.client.on_disconnect = lambda c, u, f, rc, p: self._inbox.put(("disconnect", rc))
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._inbox.put(("subscribed", mid))
         self.client.on_message = self._on_message
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self, wait: float = 10.0) -> OfficeMqtt:
+        self._stop.clear()
         for name, target in (("office-net", self._net), ("office-ingest", self._ingest_loop),
                              ("office-rpc", self._rpc_loop)):
             t = threading.Thread(target=target, name=name, daemon=True)
@@ -106,6 +117,7 @@ class OfficeMqtt:
         for t in self._threads:
             t.join(5)
         self._threads.clear()
+        self._up.clear()
 
     @property
     def connected(self) -> bool:
@@ -125,7 +137,7 @@ class OfficeMqtt:
 
     def _net(self) -> None:
         props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = 0
+        props.SessionExpiryInterval = self.session_expiry_s
         connected, next_try = False, 0.0
         while not self._stop.is_set():
             try:
@@ -134,7 +146,8 @@ class OfficeMqtt:
                         time.sleep(0.05)
                         continue
                     try:
-                        self.client.connect(self.host, self.port, keepalive=15, clean_start=True, properties=props)
+                        self.client.connect(self.host, self.port, keepalive=15,
+                                            clean_start=self.session_expiry_s == 0, properties=props)
                         connected = True
                     except OSError as exc:
                         log.warning("broker %s:%s: %s", self.host, self.port, exc)
@@ -156,11 +169,10 @@ class OfficeMqtt:
                         if getattr(item, "is_failure", False):
                             log.error("broker refused the office: %s", item)
                             continue
-                        subs = [(f"$share/{self.group}/k/v1/+/{t}", 1) for t in SHARED]
-                        subs += [(f"k/v1/+/{t}", 1) for t in PER_PROCESS]
-                        self.client.subscribe(subs)
+                        self.client.subscribe(self.subscriptions())
                         self.stats.connects += 1
-                        self._up.set()
+                    elif kind == "subscribed":
+                        self._up.set()  # up once the broker confirmed the subscriptions: nothing sent before is missed
                     elif kind == "disconnect":
                         self._up.clear()
                 if self._up.is_set():
@@ -177,6 +189,10 @@ class OfficeMqtt:
             self.client.loop(timeout=0.1)
         except Exception:
             pass
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        subs = [(f"$share/{self.group}/k/v1/+/{t}", 1) for t in SHARED]
+        return subs + [(f"k/v1/+/{t}", 1) for t in PER_PROCESS]
 
     def _read_burst(self, limit: int = 2000) -> int:
         """`loop()` reads one packet per call; under load read every packet already waiting on
@@ -226,7 +242,7 @@ class OfficeMqtt:
         return body
 
     def _ingest_loop(self) -> None:
-        pending_acks: dict[str, dict[str, Any]] = {}
+        pending_acks: dict[tuple[str, str], dict[str, Any]] = {}
         last_flush = 0.0
         while not self._stop.is_set():
             try:
@@ -253,12 +269,12 @@ class OfficeMqtt:
                         body = self._decode(m, "event")
                         if body is not None:
                             batch.append((station, body))
-                    elif kind in ("status", "health"):
+                    elif kind in ("status", "health", "reported"):
                         if not m.payload:
                             continue  # a cleared retained message
                         body = self._decode(m, kind)
                         if body is not None:
-                            (self.ingest.store_status if kind == "status" else self.ingest.store_health)(station, body)
+                            self._store_state(station, kind, body)
                     elif kind == "res":
                         body = self._decode(m, "result")
                         if body is not None:
@@ -277,11 +293,17 @@ class OfficeMqtt:
                     log.error("database error storing %d events (not acknowledged): %s", len(batch), exc)
             now = time.monotonic()
             if pending_acks and now - last_flush >= self.ack_interval_s:
-                for st, body in pending_acks.items():
+                for (st, _stream), body in pending_acks.items():
                     self.publish(topics.ack(st), json.dumps(body).encode(), 1)
                     self.stats.acks_sent += 1
                 pending_acks.clear()
                 last_flush = now
+
+    def _store_state(self, station: str, kind: str, body: dict[str, Any]) -> None:
+        if kind == "status":
+            self.ingest.store_status(station, body)
+        elif kind == "health":
+            self.ingest.store_health(station, body)
 
     def _store_result(self, station: str, body: dict[str, Any]) -> None:
         self.stats.results += 1
@@ -314,6 +336,11 @@ class OfficeMqtt:
             except Exception:
                 log.exception("rpc on %s failed", msg.topic)
 
+    def calls_for(self, station: str) -> BackOffice:
+        """What answers the calls of this station (the station whose topic the request came on)."""
+        return StationCalls(self.engine, station, pay_after_s=self.pay_after_s, photos=self.photos,
+                            photo_guard=self.photo_guard)
+
     def _serve(self, msg: mqtt.MQTTMessage) -> None:
         station = topics.parse(msg.topic)[0]  # type: ignore[index]
         corr = getattr(msg.properties, "CorrelationData", None) if msg.properties else None
@@ -335,8 +362,7 @@ class OfficeMqtt:
                 if time.time() > body["deadline"]:
                     raise BackofficeError("timeout", "request arrived after its deadline")
                 kwargs = rpc.decode_args(body["method"], body["args"])
-                calls = StationCalls(self.engine, station, pay_after_s=self.pay_after_s)
-                result = getattr(calls, body["method"])(**kwargs)
+                result = getattr(self.calls_for(station), body["method"])(**kwargs)
                 resp.update(ok=True, result=rpc.encode_result(result))
             except BackofficeError as exc:
                 resp.update(ok=False, error={"code": exc.code, "detail": exc.detail[:500]})
@@ -344,6 +370,11 @@ class OfficeMqtt:
                 self.stats.db_errors += 1
                 log.error("database error serving %s: %s", body.get("method"), exc)
                 resp.update(ok=False, error={"code": "offline", "detail": "the office database is unavailable"})
+            except Exception as exc:  # a bug answers at once, not with the station's timeout
+                log.exception("rpc %s failed", body.get("method"))
+                resp.update(ok=False, error={"code": "rejected", "detail": f"{exc.__class__.__name__}: {exc}"[:500]})
+        if self.signing_key is not None and "ok" in resp:
+            resp["sig"] = signing.sign_answer(resp, self.signing_key)
         self.stats.rpc_served += 1
         props = Properties(PacketTypes.PUBLISH)
         if corr is not None:

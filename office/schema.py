@@ -92,9 +92,22 @@ events = Table(
     Column("boot_id", String(64), nullable=False),
     Column("data", Text, nullable=False),
     Column("received_at", String(40), nullable=False),
+    # the station's event stream (a random id made with its store; '' from a station that names none)
+    Column("stream", String(32), nullable=False, server_default=""),
     UniqueConstraint("station", "event_id", name="uq_events_station_event_id"),
 )
 Index("ix_events_station_seq", events.c.station, events.c.seq)
+Index("ix_events_station_stream_seq", events.c.station, events.c.stream, events.c.seq)
+
+# the acknowledged mark per (station, stream): a reinstalled or restored store starts a new stream,
+# and an old stream's mark never releases its events (migration 0006)
+event_streams = Table(
+    "event_streams", metadata,
+    Column("station", String(40), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("acked_upto", Integer, nullable=False, default=0),
+    Column("started_at", String(40), nullable=False),
+)
 
 alarms = Table(
     "alarms", metadata,

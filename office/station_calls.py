@@ -12,7 +12,8 @@ office's store (`office.ecerts`, with the citizen's consent), payments through a
 once by a payment code (付款码); a charged code is refused for every later order at any station;
 paid orders are refunded), cases of an applicant at any station (`cases_for_applicant`) and
 `poll_events` from `station_messages`. Each status query is counted (`case_queries`) for the
-supervision figures. What is not connected: reference photos (None: the office holds no photos).
+supervision figures. Reference photos come from a register directory
+when one is connected (`office.reference_photos`), else None.
 
 Until the office schema has its own columns for them (docs/adr/0256), two facts ride in existing
 columns: a code-paid order's `pay_url` is `paycode:<sha256 of the code>` (the reuse check), and a
@@ -22,7 +23,6 @@ case's `form` JSON carries `_applicant_fp`, the office's fingerprint of the appl
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import re
@@ -63,6 +63,7 @@ from office.deadlines import limits_for
 from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications, ratings
 from office.schema import payments as payment_rows
 from office.schema import station_messages
+from office.reference_photos import PhotoGuard, PhotoRegister
 from office.sms import pickup_text
 from office.util import dumps, now_iso
 
@@ -89,11 +90,14 @@ def catalog() -> Any:
 
 class StationCalls(BackOffice):
     def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0,
-                 provider: payments.PaymentProvider | None = None) -> None:
+                 provider: payments.PaymentProvider | None = None, photos: PhotoRegister | None = None,
+                 photo_guard: PhotoGuard | None = None) -> None:
         self.engine = engine
         self.station = station
         self.pay_after_s = pay_after_s
         self.provider = provider or payments.SimulatedProvider(pay_after_s)
+        self.photos = photos
+        self.photo_guard = photo_guard
 
     # ---- cases ------------------------------------------------------------------------------------
     def submit_case(self, submission: CaseSubmission) -> SubmitReceipt:
@@ -141,7 +145,7 @@ class StationCalls(BackOffice):
                         case_no=case_no, name=f.name[:200], kind=f.kind, media_type=f.media_type[:80],
                         sha256=hashlib.sha256(f.content).hexdigest(), pages=f.pages, content=f.content))
                 if prints:
-                    doc = _document(case_no, row["ref"], matter, row["applicant_masked"])
+                    doc = _document(case_no, row["ref"], matter, row["applicant_masked"], submission.applicant.name)
                     conn.execute(update(cases).where(cases.c.case_no == case_no).values(document=dumps(doc)))
                     case_ops.move(conn, case_no, self.station, "approved", "即时办结，自助打印",
                                   "Completed at once; printed at the station", "office", tell=False)
@@ -342,8 +346,12 @@ class StationCalls(BackOffice):
                                                  tags=dumps(list(rating.tags)), comment=rating.comment[:500],
                                                  at=rating.at or now_iso(), service=service))
 
-    def reference_photo(self, applicant: Applicant) -> bytes | None:
-        return None
+    def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
+        if self.photos is None:
+            return None  # no register connected to this office
+        if self.photo_guard is not None:
+            self.photo_guard.check(self.station, applicant.id_number, session)
+        return self.photos.photo(applicant.id_number)
 
     # ---- what the station learns --------------------------------------------------------------------
     def poll_events(self) -> list[BackofficeEvent]:
@@ -382,23 +390,25 @@ def _result_document(row: Any) -> ResultDocument | None:
     d = json.loads(row.document)
     import base64
 
-    return ResultDocument(row.case_no, d["title_zh"], d["title_en"], "image/png", base64.b64decode(d["png"]),
+    if "png" in d:  # issued before certificates were PDFs
+        return ResultDocument(row.case_no, d["title_zh"], d["title_en"], "image/png", base64.b64decode(d["png"]),
+                              d["verify"])
+    return ResultDocument(row.case_no, d["title_zh"], d["title_en"], d["media_type"], base64.b64decode(d["content"]),
                           d["verify"])
 
 
-def _document(case_no: str, ref: str, matter: Any, holder: str) -> dict[str, str]:
+def _document(case_no: str, ref: str, matter: Any, holder_id_masked: str, holder_name: str) -> dict[str, str]:
+    """The issued certificate: an A4 PDF with a verification QR, as the station prints it on its A4 printer."""
     import base64
 
-    from PIL import Image, ImageDraw
+    from kiosk.services.certificate_pdf import CertificateData, mask_name, render_certificate
 
     verify = hashlib.sha256((case_no + ref).encode()).hexdigest()[:12].upper()
-    lines = [matter.name_en, f"case {case_no}", f"holder {holder}", f"verify {verify}"]
-    img = Image.new("L", (480, 40 + 22 * len(lines)), 255)
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([4, 4, img.width - 5, img.height - 5], outline=0, width=2)
-    for i, line in enumerate(lines):
-        draw.text((20, 20 + 22 * i), line.encode("ascii", "replace").decode("ascii")[:70], fill=0)
-    out = io.BytesIO()
-    img.save(out, "PNG")
-    return {"title_zh": matter.name_zh, "title_en": matter.name_en, "verify": verify,
-            "png": base64.b64encode(out.getvalue()).decode()}
+    data = CertificateData(
+        title_zh=matter.name_zh, title_en=matter.name_en, case_no=case_no, holder_name_masked=mask_name(holder_name),
+        holder_id_masked=holder_id_masked, issuer_zh=matter.authority_zh or "政务服务中心",
+        issued_on=datetime.now(timezone.utc).date().isoformat(), verify_code=verify,
+        lines_zh=(f"兹证明上述人员的{matter.name_zh}信息以本证明所载为准。",
+                  "本证明自出具之日起三个月内有效，可通过二维码或验证码核验真伪。"))
+    return {"title_zh": matter.name_zh, "title_en": matter.name_en, "verify": verify, "media_type": "application/pdf",
+            "content": base64.b64encode(render_certificate(data)).decode()}

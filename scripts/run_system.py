@@ -12,8 +12,14 @@ SQLite, its console on http://127.0.0.1:8080) and the simulated station joined t
    scripted visits play through the real screens and the run ends).
 The office's console address and the command that creates the first operator account are printed
 at start. Everything started here is stopped when the station's run ends (Ctrl-C included).
-Citizens' back-office calls still go to the station's in-process double for the scripted visits;
-door events, alarms, health and commands travel over MQTT to the real office.
+The station talks to the office for everything (`[backoffice] mode = "mqtt"`): citizens' calls
+(submit, status, consent, payment, notifications) are RPCs over the broker; events, alarms, health
+and commands travel over MQTT. What the scripted visits need from the back office (approving a
+case so staff can deposit its result) is done as a person does it: an operator account `visits`
+(role approver, random password in var/system/secrets/office-visits.pw) on the office's JSON API.
+The office's register of reference photos (the station's face check) is var/system/office/register,
+filled with the sample people's faces. Without a display (the scripted visits on a fresh station
+store) the office gets a fresh database per run.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 BROKER_PORT = int(os.environ.get("KIOSK_BROKER_PORT", "18830"))
 CONSOLE = os.environ.get("KIOSK_CONSOLE", "127.0.0.1:8080")
 STATION_ID = "sim-0001"
+OPERATOR = "visits"  # the scripted visits' operator account (role approver)
 
 
 def say(text: str) -> None:
@@ -67,10 +75,29 @@ def _secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def station_config(base: Path, broker_url: str, password_file: Path, public_key: str, out: Path) -> Path:
+def _section(text: str, name: str, body: list[str], base: Path) -> str:
+    """`text` with the TOML section [name] (its key lines and comments) replaced by `body`."""
+    text, n = re.subn(rf"(?m)^\[{name}\]\n(?:(?:#.*|[a-z_]+ = .*)\n)*", "\n".join([f"[{name}]", *body]) + "\n\n",
+                      text)
+    if n != 1:
+        raise RuntimeError(f"{base}: no [{name}] section to fill in for make run")
+    return text
+
+
+def station_config(base: Path, broker_url: str, password_file: Path, public_key: str, out: Path,
+                   console: str | None = None, operator_password_file: Path | None = None) -> Path:
+    """`base` joined to the broker; with `console`, talking to the office for everything
+    ([backoffice] mode = "mqtt") and its scripted visits acting as the operator OPERATOR."""
     text = base.read_text(encoding="utf-8")
-    fleet = "\n".join([
-        "[fleet]",
+    if console is not None:
+        text = _section(text, "backoffice", ['mode = "mqtt"  # every back-office call goes to the office'], base)
+        sim = re.search(r"(?m)^\[simulator\]\n((?:(?:#.*|[a-z_]+ = .*)\n)*)", text)
+        if sim is None:
+            raise RuntimeError(f"{base}: no [simulator] section for the scripted visits' operator")
+        keep = [ln for ln in sim.group(1).splitlines() if not ln.startswith("office_")]
+        text = _section(text, "simulator", keep + [f'office_console = "http://{console}"', f'office_user = "{OPERATOR}"',
+                                                   f'office_password_file = "{operator_password_file}"'], base)
+    text = _section(text, "fleet", [
         f'broker = "{broker_url}"',
         f'username = "{STATION_ID}"',
         f'password_file = "{password_file}"',
@@ -79,13 +106,59 @@ def station_config(base: Path, broker_url: str, password_file: Path, public_key:
         "outbox_max_age_s = 31536000  # the scripted staff-retrieve visit moves the clock a month",
         "reconnect_spread_s = 1.0",
         "heartbeat_s = 10",
-    ])
-    text, n = re.subn(r"(?m)^\[fleet\]\n(?:(?:#.*|[a-z_]+ = .*)\n)*", fleet + "\n\n", text)
-    if n != 1:
-        raise RuntimeError(f"{base}: no [fleet] section to join to the broker")
+    ], base)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
     return out
+
+
+def operator_account(db: str, password_file: Path, env: dict[str, str]) -> None:
+    """The scripted visits' operator account (role approver), created once with a random password kept
+    in `password_file`; the office database and the file are kept between runs."""
+    fresh = not password_file.exists()
+    password = _secret(password_file)
+    r = subprocess.run([sys.executable, "-m", "office.cli", "user", "add", "--db", db, "--name", OPERATOR,
+                        "--role", "approver", "--password-stdin"], input=password + "\n", text=True,
+                       capture_output=True, cwd=ROOT, env=env)
+    if r.returncode == 0:
+        return
+    if "exists already" in r.stderr and not fresh:
+        return  # made by an earlier run, with this password
+    raise RuntimeError(f"the scripted visits' operator account {OPERATOR!r}: {r.stderr.strip()[:300]}"
+                       + (f" (its password file {password_file} is new but the account is not: delete the office "
+                          "database var/system/office/office.db to start over)" if "exists already" in r.stderr
+                          else ""))
+
+
+def photo_register(out: Path) -> Path:
+    """The office's register of reference photos for this demo: the sample people's faces as
+    `<ID number>.jpg` (the station's face check compares the live face with these)."""
+    import io
+
+    from PIL import Image
+
+    from hw_sim.identities import SAMPLE_IDENTITIES, testdata_faces_dir
+
+    faces = testdata_faces_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for ident in SAMPLE_IDENTITIES.values():
+        target = out / f"{ident.id_number.strip().upper()}.jpg"
+        paths = ident.face_paths(faces)
+        if target.exists() or not paths or not paths[0].is_file():
+            continue
+        with Image.open(paths[0]) as img:
+            buf = io.BytesIO()
+            img.convert("RGB").save(buf, "JPEG", quality=90)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(buf.getvalue())
+        os.replace(tmp, target)
+    return out
+
+
+def headless(argv: list[str]) -> bool:
+    return "--headless" in argv or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: list[str]) -> int:
@@ -113,6 +186,10 @@ def main(argv: list[str]) -> int:
             signing.save_private(signing.generate(), key_path)
         public = signing.public_hex(signing.load_private(key_path))
         db = f"sqlite:///{office_dir / 'office.db'}"
+        if headless(argv):
+            # the scripted visits run on a fresh station store each time (case numbers start over):
+            # a fresh office database too, kept for a look afterwards
+            db = f"sqlite:///{Path(tempfile.mkdtemp(prefix='office-visits-')) / 'office.db'}"
         env = dict(os.environ, OFFICE_MQTT_PASSWORD=passwords["backoffice"],
                    PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         seed = office_dir / "ecerts.json"  # the sample people's e-certificates (hw_sim.ecert_seed)
@@ -122,15 +199,22 @@ def main(argv: list[str]) -> int:
                 raise RuntimeError(f"seeding e-certificates failed: {done.stderr.strip()[-300:]}")
         with open(office_dir / "office.log", "a", encoding="utf-8") as log:
             office = subprocess.Popen([sys.executable, "-m", "office.cli", "run", "--db", db, "--broker", broker.url,
-                                       "--http", CONSOLE, "--mqtt-user", "backoffice", "--signing-key", str(key_path)],
+                                       "--http", CONSOLE, "--mqtt-user", "backoffice", "--signing-key", str(key_path),
+                                       "--reference-photos", str(photo_register(office_dir / "register")),
+                                       # a payment code shown at once pays before the provider does by itself
+                                       "--sim-pay-after-s", "12"],
                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_http(CONSOLE, office)
         say(f"back office: console on http://{CONSOLE}  (database {db})")
         say("first operator account:  echo 'a-password-of-10+' | .venv/bin/kiosk-office user add "
             f"--db {db} --name admin --role admin --password-stdin")
+        operator_pw = state / "secrets" / f"office-{OPERATOR}.pw"
+        operator_account(db, operator_pw, env)
         cfg = station_config(Path(os.environ.get("KIOSK_CONFIG", ROOT / "config" / "sim.toml")), broker.url,
-                             state / "secrets" / f"{STATION_ID}.pw", public, state / "station.toml")
-        say(f"station: {STATION_ID} joined to the broker ({cfg})")
+                             state / "secrets" / f"{STATION_ID}.pw", public, state / "station.toml",
+                             console=CONSOLE, operator_password_file=operator_pw)
+        say(f"station: {STATION_ID} joined to the broker, back office = the office ({cfg}); the scripted "
+            f"visits' operator: {OPERATOR}")
         run = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(cfg), *argv], cwd=ROOT)
         return run.returncode
     except KeyboardInterrupt:

@@ -9,7 +9,8 @@ composition root exactly as a real one, the back-office double, and the sample s
 
 Simulator names for `call`: `id_reader` (SAM module on a pty), `camera` (MJPEG face camera),
 `document_camera` (MJPEG document camera), `printer` (ESC/POS on TCP), `cabinet` (lock boards on
-a pty), `backoffice` (the double, in this process, on the station's clock). The sample staff are
+a pty), `backoffice` (the double, in this process, on the station's clock; with `[backoffice] mode =
+"mqtt"` the real office instead: an operator on its JSON API, hw_sim/office_operator.py). The sample staff are
 enrolled: staff card = identity `biden` (PIN 246810), technician card = identity `rose_leslie`
 (PIN 135790). A device URL that names no local address is used as it is.
 """
@@ -87,10 +88,15 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
             from kiosk.services.catalog import catalog_dir, load_catalog
 
             catalog = load_catalog(catalog_dir(config.catalog.dir, root))
-        bo = SimBackOffice(clock=clock, catalog=catalog,
-                           approve_after_s=config.backoffice.approve_after_s if approve_after_s is None
-                           else approve_after_s)
-        station = build_station(config, backoffice=bo, clock=clock, catalog=catalog, urls=sims.urls, root=root)
+        if config.backoffice.mode == "mqtt":  # the real office: no double; a person's actions on its API
+            station = build_station(config, clock=clock, catalog=catalog, urls=sims.urls, root=root)
+            far_office: Any = office_side(config, station, root)
+        else:
+            far_office = SimBackOffice(clock=clock, catalog=catalog,
+                                       approve_after_s=config.backoffice.approve_after_s if approve_after_s is None
+                                       else approve_after_s)
+            station = build_station(config, backoffice=far_office, clock=clock, catalog=catalog, urls=sims.urls,
+                                    root=root)
         enrol_sample_staff(station)
     except BaseException:  # Ctrl-C during the build too: never leave the simulators behind
         try:
@@ -99,7 +105,34 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
         finally:
             sims.close()
         raise
-    return station, SimStation(sims, bo)
+    return station, SimStation(sims, far_office)
+
+
+def office_side(config: StationConfig, station: Station, root: Path) -> Any:
+    """The far side's `backoffice` for a station on the real office: the scripted operator
+    ([simulator] office_console/office_user/office_password_file) and the station's network cable."""
+    from hw_sim.office_operator import OfficeOperator, OfficeSide
+
+    sim = config.simulator
+    if not (sim.office_console and sim.office_user and sim.office_password_file):
+        return NoOfficeControls('[backoffice] mode = "mqtt" on a simulated station with no operator account: set '
+                                "[simulator] office_console, office_user and office_password_file for the scripted "
+                                "visits' back-office actions (make run writes them)")
+    pw = Path(sim.office_password_file)
+    return OfficeSide(OfficeOperator(sim.office_console, sim.office_user, pw if pw.is_absolute() else root / pw),
+                      station.fleet_link, backoffice=station.services.backoffice)
+
+
+class NoOfficeControls:
+    """The far side's `backoffice` when no one may act in the office: every command says why."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def handle(self, cmd: str, args: dict[str, Any]) -> Any:
+        from hw_sim.control import ControlError
+
+        raise ControlError(f"backoffice {cmd}: {self.why}")
 
 
 def enrol_sample_staff(station: Station) -> None:

@@ -87,3 +87,8 @@ class UiSection(Section):
 class SimulatorSection(Section):
     enabled: bool = False
     control_socket: str = "var/sim.sock"
+    # with [backoffice] mode = "mqtt": the scripted visits' back-office actions are an operator's, on the
+    # office's JSON API (make run writes these three); unset = the scripted visits cannot decide cases
+    office_console: str | None = Field(default=None, description="the office console's URL, e.g. http://127.0.0.1:8080")
+    office_user: str | None = Field(default=None, description="operator account (approver role) of the scripted visits")
+    office_password_file: str | None = Field(default=None, description="file holding that account's password")

@@ -360,6 +360,7 @@ def restore_backup(archive: Path, files: StationFiles, station_id: str, force: b
         if len(key) != KEY_BYTES:
             raise BackupError(f"{archive}: hash.key holds {len(key)} bytes, expected {KEY_BYTES}")
         _check_restored_db(work / "station.db", archive)
+        _new_event_stream(work / "station.db")
         # the key goes beside its final place first (same file system: os.replace is atomic)
         key_tmp = files.hash_key.with_name(f".{files.hash_key.name}.restore.tmp")
         fd = os.open(key_tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -417,6 +418,21 @@ def _check_restored_db(db: Path, archive: Path) -> None:
         raise BackupError(f"{archive}: station.db is not a usable SQLite database ({exc})") from None
     if ok != "ok":
         raise BackupError(f"{archive}: station.db fails its integrity check ({ok})")
+
+
+def _new_event_stream(db: Path) -> None:
+    """A restored store starts a new event stream: its seqs repeat ones the back office may have
+    acknowledged from the store that kept running after the backup (an older store has no stream
+    yet; its migration makes one at the next start)."""
+    from kiosk.services.outbox import new_stream
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        cols = {r[1] for r in conn.execute("PRAGMA table_info(outbox_meta)")}
+        if "stream_id" in cols:
+            new_stream(conn)
+    finally:
+        conn.close()
 
 
 # ---- schedule ------------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ the rows, the seq, the boot id and the wake-up signal.
 - `seq` is persisted per station and never reused, even after rows are acknowledged or dropped.
 - `event_id` is a UUIDv7 (time-ordered), `boot_id` identifies this run of the software, `ts` is
   the injected clock's UTC time in ISO 8601 with milliseconds.
+- `stream` (`outbox.stream`) is a random id made with the store (a restored backup gets a new one):
+  seqs count within it, and the back office acknowledges per (station, stream).
 
 Bounds: when the outbox would exceed `max_events` rows, the oldest rows go (a tenth of the bound at
 once, so a long outage does not fill the outbox with notices); rows older than `max_age_s` go too.
@@ -106,7 +108,20 @@ register_migrations("outbox", [
     """
     ALTER TABLE outbox_meta ADD COLUMN acked_audit_head TEXT
     """,
+    # the event stream: a random id made with the store; seqs count in it, the back office acks per
+    # (station, stream), so a reinstalled or fresh store is never judged by an old store's mark
+    """
+    ALTER TABLE outbox_meta ADD COLUMN stream_id TEXT;
+    UPDATE outbox_meta SET stream_id = lower(hex(randomblob(16))) WHERE id = 1
+    """,
 ])
+
+
+def new_stream(conn: sqlite3.Connection) -> str:
+    """Give a store a new event stream (a restored backup: its seqs may repeat ones already sent)."""
+    stream = uuid.uuid4().hex
+    conn.execute("UPDATE outbox_meta SET stream_id = ? WHERE id = 1", (stream,))
+    return stream
 
 
 class OutboxError(ValueError):
@@ -121,11 +136,15 @@ class OutboxEvent:
     boot_id: str
     ts: str
     data: dict[str, Any]
+    stream: str = ""
 
     def payload(self) -> dict[str, Any]:
         """The JSON body published on `k/v1/{station}/evt/{type}` (schema: event.schema.json)."""
-        return {"event_id": self.event_id, "seq": self.seq, "type": self.type, "boot_id": self.boot_id,
+        body = {"event_id": self.event_id, "seq": self.seq, "type": self.type, "boot_id": self.boot_id,
                 "ts": self.ts, "data": self.data}
+        if self.stream:
+            body["stream"] = self.stream
+        return body
 
 
 @dataclass(frozen=True)
@@ -199,7 +218,8 @@ class Outbox:
         self._shared = shared
         self.boot_id, self.new_event, self._listeners = shared.boot_id, shared.new_event, shared.listeners
         store.migrate("outbox")
-        row = store.query("SELECT run_s, last_wall FROM outbox_meta WHERE id = 1")[0]
+        row = store.query("SELECT run_s, last_wall, stream_id FROM outbox_meta WHERE id = 1")[0]
+        self.stream: str = row[2] or ""
         self._run0, self._mono0 = float(row[0]), self.clock.monotonic()
         # the last (wall, monotonic) pair seen; the stored wall time lets a restart notice a clock
         # that went back while the station was off (an RTC that lost the date)
@@ -260,7 +280,7 @@ class Outbox:
             "INSERT INTO outbox_events(seq, event_id, type, boot_id, ts, ts_epoch, data, run_s) VALUES (?,?,?,?,?,?,?,?)",
             (seq, event_id, type, self.boot_id, ts, now.timestamp(), data_json, run_s),
         )
-        return OutboxEvent(seq, event_id, type, self.boot_id, ts, data)
+        return OutboxEvent(seq, event_id, type, self.boot_id, ts, data, self.stream)
 
     def _notify(self) -> None:
         self.new_event.set()
@@ -372,7 +392,7 @@ class Outbox:
             "SELECT seq, event_id, type, boot_id, ts, data FROM outbox_events WHERE seq > ? ORDER BY seq LIMIT ?",
             (after_seq, limit),
         )
-        return [OutboxEvent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        return [OutboxEvent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), self.stream) for r in rows]
 
     def ack(self, upto_seq: int) -> int:
         """The back office has stored every event with seq <= upto_seq; delete them. Returns rows deleted.

@@ -3,6 +3,7 @@ stay within their size/age bound with every drop counted and announced."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 
@@ -86,7 +87,8 @@ def test_pending_in_seq_order_with_paging(store):
     page2 = box.pending(page1[-1].seq, 10)
     assert [e.seq for e in page1 + page2] == list(range(1, 21))
     p = page1[0].payload()
-    assert set(p) == {"event_id", "seq", "type", "boot_id", "ts", "data"} and p["ts"].endswith("Z")
+    assert set(p) == {"event_id", "seq", "type", "boot_id", "ts", "data", "stream"} and p["ts"].endswith("Z")
+    assert re.fullmatch(r"[0-9a-f]{32}", p["stream"]) and p["stream"] == box.stream
 
 
 def test_uuid7_is_version_7_and_time_ordered():
@@ -161,7 +163,10 @@ def test_listener_failure_does_not_break_the_transaction(store):
 def test_database_without_the_table_is_migrated(tmp_path):
     s = Store(tmp_path / "old.db")
     Outbox(s, FakeClock())
-    assert s.version("outbox") == 3
+    assert s.version("outbox") == 4
+    assert Outbox(s, FakeClock()).stream == Outbox(s, FakeClock()).stream  # made once, with the store
+    other = Store(tmp_path / "other.db")
+    assert Outbox(other, FakeClock()).stream != Outbox(s, FakeClock()).stream
     with pytest.raises(sqlite3.IntegrityError):
         s.conn.execute("INSERT INTO outbox_meta(id, last_seq, acked_upto, dropped_size, dropped_age) VALUES (2,0,0,0,0)")
 

@@ -36,3 +36,15 @@ def test_a_config_without_a_fleet_section_is_refused(tmp_path):
     base.write_text((ROOT / "config" / "sim.toml").read_text().replace("[fleet]", "[fleetx]"))
     with pytest.raises(RuntimeError, match="no \\[fleet\\] section"):
         mod.station_config(base, "mqtt://127.0.0.1:1", tmp_path / "pw", "ab" * 32, tmp_path / "s.toml")
+
+
+def test_make_run_puts_the_station_on_the_office_and_names_the_scripted_operator(tmp_path):
+    mod = _launcher()
+    out = mod.station_config(ROOT / "config" / "sim.toml", "mqtt://127.0.0.1:18830", tmp_path / "pw", "ab" * 32,
+                             tmp_path / "station.toml", console="127.0.0.1:8080",
+                             operator_password_file=tmp_path / "op.pw")
+    cfg = load_config(out)
+    assert cfg.backoffice.mode == "mqtt"
+    assert (cfg.simulator.office_console, cfg.simulator.office_user) == ("http://127.0.0.1:8080", "visits")
+    assert cfg.simulator.office_password_file == str(tmp_path / "op.pw") and cfg.simulator.enabled
+    assert not list(tmp_path.glob("*.tmp"))  # written under a temporary name and moved into place

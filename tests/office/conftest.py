@@ -63,17 +63,21 @@ def pg_cluster():
     pg.cleanup()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/office.db"
-    pg = request.getfixturevalue("pg_cluster")
+def new_pg_database(pg: PgCluster) -> str:
+    """A new, empty database in the session's cluster; its URL."""
     name = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(pg.url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return pg.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/office.db"
+    return new_pg_database(request.getfixturevalue("pg_cluster"))
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def test_station_calls_reach_the_office_and_learn_the_decision(broker, engine, m
     # a print item is completed at once and its document comes back
     printed = bo.submit_case(submission("SH001-20261205-0002-B", STATIONS[0], matter="SI-001"))
     assert printed.status == "approved" and printed.document is not None
-    assert printed.document.content.startswith(b"\x89PNG")
+    assert printed.document.media_type == "application/pdf" and printed.document.content.startswith(b"%PDF")
 
 
 def test_a_station_claiming_another_id_is_refused(broker, engine, make_station, office_mqtt):

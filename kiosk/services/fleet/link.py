@@ -105,6 +105,7 @@ class LinkStats:
     events_published: int = 0
     events_resent: int = 0
     acks: int = 0
+    foreign_acks: int = 0  # acks naming another stream (an older store's): ignored
     commands: int = 0
     handler_errors: int = 0
     unstored_commands: int = 0
@@ -150,6 +151,7 @@ class FleetLink:
         self._want_drain = True
         self._reported_dropping = False
         self._restart_session_at = 0.0
+        self.held = False  # hold(True): the cable is pulled (simulated outages)
         self._last_drain_check = 0.0
         self._next_health = 0.0
         self._thread: threading.Thread | None = None
@@ -198,6 +200,12 @@ class FleetLink:
         """`cb(payload, correlation_data)` runs on the link thread for each `rpc/res` message."""
         self._rpc_listeners.append(cb)
 
+    def hold(self, on: bool) -> None:
+        """Keep the link down (on) as a pulled network cable would, or let it connect again (off).
+        For simulated outages (`make run`'s scripted visits); the outbox keeps every event meanwhile."""
+        self.held = bool(on)
+        self._inbox.put(("hold", self.held))
+
     def set_state(self, state: str) -> None:
         self.state = state
         self._inbox.put(("republish_status", None))
@@ -221,6 +229,8 @@ class FleetLink:
     def _status_payload(self, state: str, **extra: Any) -> bytes:
         body = {"state": state, "boot_id": self.outbox.boot_id, "sw": self.s.sw_version,
                 "ts": self.clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"), **extra}
+        if self.outbox.stream:
+            body["stream"] = self.outbox.stream
         return json.dumps(body).encode()
 
     # ---- the link thread -------------------------------------------------------------------------
@@ -248,13 +258,16 @@ class FleetLink:
 
     def _step(self) -> None:
         now = time.monotonic()
+        if self.held and self._phase != "down":
+            self._lost("held down (cable pulled)", established=True)
+            return
         if self._phase == "down":
-            if now >= self._next_attempt:
+            if now >= self._next_attempt and not self.held:
                 self._connect()
             else:
                 self._handle_inbox()
                 if not self.external_loop:
-                    time.sleep(min(0.05, max(0.0, self._next_attempt - now)))
+                    time.sleep(0.05 if self.held else min(0.05, max(0.0, self._next_attempt - now)))
                 return
         if self.outbox.new_event.is_set():
             self.outbox.new_event.clear()
@@ -349,6 +362,8 @@ class FleetLink:
                         self._lost(f"disconnected (rc={rc})", established=self._phase == "up")
                 elif kind == "message":
                     self._on_message(item)
+                elif kind == "hold" and not item and self._phase == "down":
+                    self._next_attempt = time.monotonic()  # the cable is back: connect at once
                 elif kind == "republish_status" and self._phase == "up":
                     self.client.publish(topics.status(self.kid), self._status_payload(self.state), qos=1, retain=True)
             except Exception as exc:
@@ -417,6 +432,11 @@ class FleetLink:
     def _on_ack(self, payload: bytes) -> None:
         body = _checked("ack", payload)
         if body is None:
+            return
+        if body.get("stream", self.outbox.stream) != self.outbox.stream:
+            # the back office's mark of another store under this station id (an old stream): not ours
+            self.stats.foreign_acks += 1
+            log.warning("ack for stream %s ignored (this store's stream is %s)", body["stream"], self.outbox.stream)
             return
         self.stats.acks += 1
         upto = body["upto_seq"]
@@ -506,6 +526,8 @@ class FleetLink:
                 "outbox": stats.as_health(),
                 "link": {"connects": self.stats.connects, "disconnects": self.stats.disconnects,
                          "resent": self.stats.events_resent}}
+        if self.outbox.stream:
+            body["stream"] = self.outbox.stream
         self.client.publish(topics.health(self.kid), json.dumps(body).encode(), qos=1, retain=True)
 
     # ---- commands and desired settings ----------------------------------------------------------
