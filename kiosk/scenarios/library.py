@@ -190,7 +190,7 @@ _add(Scenario(
         sim("document_camera", "show_passport", identity="rose_leslie"),
         wait("identify_passport_chip"), sim("passport_reader", "insert", identity="rose_leslie"),
         wait("ended", 30),
-    ]), "not_found"))
+    ]), "not_found", needs=("passport_reader",)))
 
 _add(Scenario(
     "passport-damaged-mrz", "A passport whose MRZ has a wrong check digit: asked again with guidance "
@@ -199,7 +199,7 @@ _add(Scenario(
         act("identify"), wait("identify_card"), act("passport"), wait("identify_passport"),
         sim("document_camera", "show_passport", identity="rose_leslie", damaged=1),
         wait_idle(), act("retry"), wait_idle(), act("retry"), wait("ended", 30),
-    ]), "passport_unreadable"))
+    ]), "passport_unreadable", needs=("passport_reader",)))
 
 # played on instant devices in the test suite only: each needs card + face + two OCR-read pages
 # (~60 s on the simulators); `kiosk scenario NAME` plays them on the simulators by hand. The

@@ -37,6 +37,11 @@ class Scenario:
     setup: str | None = None
     flow_args: dict[str, Any] = field(default_factory=dict)
     setup_args: dict[str, Any] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()  # device roles the visit cannot be played without (e.g. passport_reader)
+
+    def missing(self, devices: Any) -> list[str]:
+        """The device roles this visit needs that the station does not have."""
+        return [role for role in self.needs if getattr(devices, role, None) is None]
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "flow": self.flow, "setup": self.setup,

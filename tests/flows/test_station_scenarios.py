@@ -197,3 +197,21 @@ def test_station_takes_in_back_office_news(tmp_path):
             station.start_flow("no-such-flow")
     finally:
         station.close()
+
+
+def test_a_visit_names_the_devices_it_needs():
+    """`kiosk run` plays only the visits the station can play (the simulated station has no
+    passport reader) and refuses one asked for by name with the missing device."""
+    from kiosk.flows.base import Devices
+
+    assert SCENARIOS["passport"].missing(Devices()) == ["passport_reader"]
+    assert SCENARIOS["passport"].missing(Devices(passport_reader=object())) == []
+    assert SCENARIOS["collect"].missing(Devices()) == []
+
+
+@pytest.mark.slow
+def test_kiosk_run_refuses_a_visit_the_station_cannot_play(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(ROOT / "config" / "sim.toml"),
+                          "--headless", "--free-ports", "--root", str(tmp_path), "--scenario", "passport"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode != 0 and "needs a passport_reader" in out.stdout + out.stderr
