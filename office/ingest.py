@@ -87,6 +87,21 @@ class Ingest:
         # the bulk of plain events goes through the driver's executemany, which is much cheaper
         special = [r for r in rows if r["type"] in SPECIAL]
         plain = [r for r in rows if r["type"] not in SPECIAL]
+        touched = sorted({(st, ev.get("stream", "")) for st, ev in batch})
+        try:
+            return self._store(batch, rows, by_key, special, plain, touched)
+        except Exception:
+            # the marks moved in memory with the transaction that failed: forget them, so the next
+            # batch reads them back from what the database really holds (an ack never covers
+            # events that were not stored)
+            with self.lock:
+                for key in touched:
+                    self.tracks.pop(key, None)
+            raise
+
+    def _store(self, batch: list[tuple[str, dict[str, Any]]], rows: list[dict[str, Any]],
+               by_key: dict[tuple[str, str], dict[str, Any]], special: list[dict[str, Any]],
+               plain: list[dict[str, Any]], touched: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         with self.engine.begin() as conn:
             stored = 0
             if plain:
@@ -106,7 +121,6 @@ class Ingest:
                         self._apply_fact(conn, key[0], ev)
             self.stats.stored += stored
             self.stats.duplicates += len(batch) - stored
-            touched = sorted({(st, ev.get("stream", "")) for st, ev in batch})
             with self.lock:
                 for key in touched:
                     self._track(conn, key)
