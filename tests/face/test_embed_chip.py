@@ -1,5 +1,6 @@
-"""The embedding is computed on the aligned 150 px chip (cheaper than dlib's whole-frame call):
-it must be the very descriptor the whole-frame call gives, or every threshold would move."""
+"""The embedding is computed on the aligned 150 px chip (no whole-frame RGB copy; bench/face.py
+measures it beside dlib's whole-frame call): it must be the very descriptor the whole-frame call
+gives, or every threshold would move."""
 
 from __future__ import annotations
 
