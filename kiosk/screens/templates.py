@@ -101,7 +101,8 @@ class CameraTemplate(Template):
         self.add_widget(self.hint)
 
     def update(self, vm: ViewModel) -> None:
-        self.hint.text = self.tr("ui.camera.hint")
+        challenge = vm.data.get("challenge")  # the one action the liveness check wants now
+        self.hint.text = self.tr(f"identify.face.guidance.{challenge}") if challenge else self.tr("ui.camera.hint")
 
 
 class ScanTemplate(Template):
