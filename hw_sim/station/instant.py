@@ -457,8 +457,23 @@ def _certificate_sink(root: Path) -> Any:
     return printer
 
 
-def start_instant_station(config: Any, root: str | Path, catalog: Any = None) -> tuple[Any, InstantControls, Any]:
-    """A Station on instant devices, the simulated back office and a movable clock."""
+def _speaker(config: Any, root: Path) -> Any:
+    """The configured speaker (a real espeak-ng backend: `wav://` files need no simulator)."""
+    from kiosk.devices.registry import create_device
+
+    sc = config.devices.speech
+    if sc is None:
+        return None
+    speaker = create_device("speech", sc.url.replace("{root}", str(root)), name="speech", muted=sc.muted,
+                            volume=sc.volume)
+    speaker.open()
+    return speaker
+
+
+def start_instant_station(config: Any, root: str | Path, catalog: Any = None,
+                          speech: bool = False) -> tuple[Any, InstantControls, Any]:
+    """A Station on instant devices, the simulated back office and a movable clock; with `speech`,
+    the configured speaker too (real audio: espeak-ng into WAV files under the root)."""
     from hw_sim.backoffice import SimBackOffice
     from kiosk.scenarios.clock import OffsetClock
     from hw_sim.station.simulated import STAFF, prepare_sim_root
@@ -472,7 +487,8 @@ def start_instant_station(config: Any, root: str | Path, catalog: Any = None) ->
     camera = InstantCamera()
     devices = Devices(id_reader=InstantReader(), camera=camera, face=InstantFace(camera), scanner=InstantScanner(),
                       printer=InstantPrinter(), cabinet=InstantCabinet(config.cabinet),
-                      docprinter=_certificate_sink(Path(root)), passport_reader=InstantPassportReader())
+                      docprinter=_certificate_sink(Path(root)), passport_reader=InstantPassportReader(),
+                      speech=_speaker(config, Path(root)) if speech else None)
     bo = SimBackOffice(clock=clock, catalog=catalog, approve_after_s=config.backoffice.approve_after_s)
     prepare_sim_root(config, root)
     station = build_station(config, backoffice=bo, clock=clock, devices=devices, catalog=catalog, root=root)

@@ -4,7 +4,9 @@ transcript of states and outcomes; `kiosk scenario --list` lists them.
 The station runs in a temporary directory (its own database, key and control socket) unless
 `--root DIR` is given. `--instant` swaps the simulators for instant in-memory devices (what
 `bench/scenarios.py` measures). `--show` prints the script itself as JSON (for a UI runner).
-`--json` lists what the visit printed: `"documents": [{"kind": "certificate", "pdf": PATH, "pages": N}]`.
+`--json` lists what the visit printed: `"documents": [{"kind": "certificate", "pdf": PATH, "pages": N}]`,
+and every state with what the station's speaker said there: `"states": [{"state": S, "spoken": TEXT}]`
+(`--elder`: spoken in elder mode, slower).
 Exit status 0 only when the visit ended with the scenario's expected outcome.
 """
 
@@ -32,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", default=None, help="station directory (default: a temporary one)")
     p.add_argument("--instant", action="store_true", help="instant in-memory devices instead of the simulators")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the transcript")
+    p.add_argument("--elder", action="store_true", help="elder mode: prompts spoken slower")
     p.add_argument("--show", action="store_true", help="print the script as JSON instead of running it")
     p.set_defaults(func=_run)
 
@@ -68,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         from kiosk import simulation
 
         if args.instant:
-            station, controls, clock = simulation.start_instant_station(config, root=root)
+            station, controls, clock = simulation.start_instant_station(config, root=root, speech=True)
             hub = None
         else:
             from kiosk.scenarios.clock import OffsetClock
@@ -84,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if echo:
             echo(f"scenario {scenario.name}: {scenario.title}")
-        result = ScenarioRunner(station, controls, clock, lang=args.lang).run(scenario, echo=echo)
+        result = ScenarioRunner(station, controls, clock, lang=args.lang, elder=args.elder).run(scenario, echo=echo)
         result["documents"] = produced_documents(station.flow, hub)
     finally:
         try:
@@ -94,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
                 hub.close()
     if args.json:
         print(json.dumps({"scenario": result["scenario"], "outcome": result["outcome"], "expected": result["expected"],
-                          "ok": result["ok"], "states": result["states"], "ms": result["ms"],
+                          "ok": result["ok"], "states": [s.to_json() for s in result["states"]], "ms": result["ms"],
                           "start_ms": round(start_ms, 1), "documents": result["documents"]}, ensure_ascii=False))
     else:
         for doc in result["documents"]:

@@ -143,6 +143,8 @@ class IdentifyMixin(PassportStep):
         if not getattr(self, "_camera_started", False):
             camera.start()
             self._camera_started = True
+        self.session.personal.pop("face_challenge", None)
+        self.session.personal.pop("face_guidance", None)
         self.start("face", face.verify(reference, camera, timeout=self.ctx.settings.get("face_timeout_s", 20.0)))
 
     def _reference_photo(self, identity: Any) -> Any:
@@ -163,10 +165,13 @@ class IdentifyMixin(PassportStep):
         if not self.pending("face"):
             actions = (Action("retry", t("common.retry")),)
         guidance = self.session.personal.get("face_guidance")
-        body = (t("identify.face.look"),) + ((t(f"identify.face.guidance.{guidance}"),) if guidance else ())
+        challenge = self.session.personal.get("face_challenge")  # the one action wanted, until the check ends
+        body = (t("identify.face.look"),) + tuple(t(f"identify.face.guidance.{k}") for k in dict.fromkeys(
+            k for k in (challenge, guidance) if k))
         return ViewModel(self.name, self.state, t("identify.face.title"), body=body, actions=actions,
                          screen="camera", illustration="look_at_camera",
-                         data={"id_masked": self.session.identity.id_number_masked if self.session.identity else ""})
+                         data={"id_masked": self.session.identity.id_number_masked if self.session.identity else "",
+                               "challenge": challenge})
 
     def act_identify_face(self, action_id: str, **_: Any) -> bool:
         if action_id == "retry" and not self.pending("face"):
@@ -176,6 +181,11 @@ class IdentifyMixin(PassportStep):
         return False
 
     def on_face_event(self, event: Any) -> bool:
+        if self.state == "identify_face" and event.kind == "challenge":
+            kind = event.data.get("challenge")
+            if kind in FACE_CHALLENGES:
+                self.session.personal["face_challenge"] = kind
+                return True
         if self.state == "identify_face" and event.kind == "guidance":
             key = str(event.data.get("key", "")).removeprefix("face.")
             if key in FACE_GUIDANCE:
@@ -244,3 +254,4 @@ class IdentifyMixin(PassportStep):
 
 # the verifier's guidance keys (`face.<key>` in its `guidance` events)
 FACE_GUIDANCE = GUIDANCE_KEYS
+FACE_CHALLENGES = ("blink", "turn_left", "turn_right")  # kiosk.devices.face.liveness.CHALLENGES (a test keeps them equal)

@@ -35,7 +35,7 @@ VIEW_DATA: dict[str, type | tuple[type, ...]] = {
     # collect: rating; query / collect: case lists
     "scores": _LIST, "tags": _LIST, "cases": _LIST,
     # identification
-    "id_masked": str,
+    "id_masked": str, "challenge": _OPT_STR,
     # staff
     "deposited": _LIST, "retrieved": _LIST,
     # commission

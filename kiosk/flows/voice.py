@@ -53,8 +53,9 @@ class VoicePrompter:
         self.last_spoken: tuple[str, str] | None = None  # (state, text); cleared when the visit ends
         self.last_command: Any = None  # the speaker's Command for the latest prompt
 
-    def on_render(self, vm: ViewModel | None) -> None:
-        """After each render; None = back to the attract screen (the visit is over)."""
+    def on_render(self, vm: ViewModel | None, cue: str | None = None) -> None:
+        """After each render; None = back to the attract screen (the visit is over). `cue` labels
+        the utterance on the speaker's record (default: the state)."""
         if vm is None:
             self.stop()
             return
@@ -62,7 +63,7 @@ class VoicePrompter:
         if "timeout_in" in vm.data and not vm.final:
             if not self._warned:
                 self._warned = True
-                self._say("idle_warning", idle_warning_text(int(vm.data["timeout_in"]), lang), lang)
+                self._say("idle_warning", idle_warning_text(int(vm.data["timeout_in"]), lang), lang, cue or vm.state)
             return
         self._warned = False
         text = spoken_text(vm, lang)
@@ -70,12 +71,12 @@ class VoicePrompter:
         if key == self._last or not text:
             return
         self._last = key
-        self._say(vm.state, text, lang)
+        self._say(vm.state, text, lang, cue or vm.state)
 
-    def _say(self, state: str, text: str, lang: str) -> None:
+    def _say(self, state: str, text: str, lang: str, cue: str) -> None:
         self.last_spoken = (state, text)
         if self.speaker is not None:
-            self.last_command = self.speaker.say(text, lang, bool(self.slow()))
+            self.last_command = self.speaker.say(text, lang, bool(self.slow()), cue=cue)
 
     def stop(self) -> None:
         """The visit ended: silence, and forget what was said (it may have named the person's case)."""
@@ -84,6 +85,7 @@ class VoicePrompter:
         self._warned = False
         if self.speaker is not None:
             self.speaker.stop()
+            self.speaker.forget()
 
     def set_muted(self, muted: bool) -> None:
         if self.speaker is not None:

@@ -10,6 +10,14 @@ words the screen shows.
 `good_page()`, `no_page()`, `close_doors(locks)`.
     result = runner.run(SCENARIOS["collect"])   # {"scenario", "outcome", "ok", "states", "ms", "transcript"}
 
+`states` is a list of `StateSpoken(state, spoken)`: every state the visit passed through and what
+the station's speaker really said there, taken from the speaker's own record (`Speaker.record()`),
+not recomputed from the screen text. When the station has a speaker, a `VoicePrompter` speaks each
+screen as the app does (elder mode with `elder=True`), the idle warning included, and before each
+thing the person does the runner waits until the current instruction has been spoken (the person
+listens before acting). A state passed through faster than speech can start (a busy screen the next
+one replaced) has `spoken == ""`; so has every state on a station without a speaker.
+
 `ms` is the wall time of the visit itself (setup excluded). A step that cannot be done (a state
 never reached, an unknown simulator command) stops the run with outcome `stuck:<state>` or
 `error:<why>` and the transcript says where.
@@ -19,17 +27,35 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.flows.texts import render
+from kiosk.flows.voice import VoicePrompter
 from kiosk.scenarios.model import Scenario, fill
 
 log = logging.getLogger(__name__)
 SECRET_ARGS = ("pin", "code")  # never printed in a transcript
 
 
+LISTEN_S = 20.0  # longest wait for an instruction to be spoken before the person acts
+# steps before which the current instruction has been heard: what a person does, and time passing
+LISTEN_BEFORE = ("act", "page", "scan", "door", "sim", "advance")
+
+
 class ScenarioError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class StateSpoken:
+    """One state of the visit and what the speaker said while it was on screen."""
+
+    state: str
+    spoken: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"state": self.state, "spoken": self.spoken}
 
 
 def scanner_gives_feedback(station: Any) -> bool:
@@ -40,8 +66,10 @@ def scanner_gives_feedback(station: Any) -> bool:
 
 class ScenarioRunner:
     def __init__(self, station: Any, controls: Any, clock: Any = None, lang: str = "zh",
-                 poll_s: float = 0.002, tick_s: float = 0.1) -> None:
+                 poll_s: float = 0.002, tick_s: float = 0.1, elder: bool = False) -> None:
         self.station = station
+        self.speaker = getattr(getattr(station, "devices", None), "speech", None)
+        self.voice = VoicePrompter(self.speaker, lambda: self.lang, lambda: elder) if self.speaker is not None else None
         self.controls = controls
         self.clock = clock
         self.lang = lang
@@ -74,7 +102,11 @@ class ScenarioRunner:
                 step = f" ({vm.step}/{vm.steps})" if vm.step else ""
                 err = f"  ! {render(vm.error, self.lang)}" if vm.error else ""
                 note(f"  [{flow.state}]{step} {render(vm.title, self.lang)}" + (f" — {body}" if body else "") + err)
+            self._speak(flow, len(states) - 1)
 
+        self._states = states
+        if self.speaker is not None:
+            self.speaker.forget()
         t0 = time.perf_counter()
         flow = st.start_flow(scenario.flow, **fill(dict(scenario.flow_args), context))
         flow.on_change(on_change)
@@ -96,12 +128,41 @@ class ScenarioRunner:
                 flow.end("canceled")
         ms = (time.perf_counter() - t0) * 1000
         return {"scenario": scenario.name, "outcome": outcome, "expected": scenario.expect,
-                "ok": outcome == scenario.expect, "states": states, "ms": round(ms, 1), "transcript": transcript}
+                "ok": outcome == scenario.expect, "states": self._spoken(states), "ms": round(ms, 1),
+                "transcript": transcript}
+
+    # -- voice --------------------------------------------------------------------------------
+    def _speak(self, flow: Any, index: int) -> None:
+        if self.voice is not None and index >= 0:
+            self.voice.on_render(flow.view(), cue=str(index))
+
+    def _listen(self) -> None:
+        """The person hears the current instruction out before acting."""
+        cmd = self.voice.last_command if self.voice is not None else None
+        if cmd is not None:
+            try:
+                cmd.result(LISTEN_S)
+            except TimeoutError:  # a hung speaker must not hold the visit up
+                log.warning("speaker still busy after %g s; the visit goes on", LISTEN_S)
+
+    def _spoken(self, states: list[str]) -> list[StateSpoken]:
+        """Each state with what the speaker's record says was spoken there; the record is then
+        forgotten with the visit (it may name the person's case)."""
+        if self.voice is None:
+            return [StateSpoken(s) for s in states]
+        self._listen()  # the last screen's words
+        said: dict[str, list[str]] = {}
+        for u in self.speaker.record():
+            said.setdefault(u.cue, []).append(u.text)
+        self.voice.on_render(None)
+        return [StateSpoken(s, " ".join(said.get(str(i), []))) for i, s in enumerate(states)]
 
     # -- steps --------------------------------------------------------------------------------
     def _step(self, step: dict[str, Any], note: Any) -> None:
         st = self.station
         flow = st.flow
+        if any(k in step for k in LISTEN_BEFORE):
+            self._listen()
         if "act" in step:
             shown = {k: ("*" * len(str(v)) if k in SECRET_ARGS else v) for k, v in step.get("args", {}).items()}
             note(f"  > {step['act']} {shown or ''}".rstrip())
@@ -153,6 +214,7 @@ class ScenarioRunner:
             self.clock.advance(step["advance"])
         elif "tick" in step:
             st.tick()
+            self._speak(flow, len(self._states) - 1)  # the idle warning appears on a tick
         else:
             raise ScenarioError(f"error:unknown step {step}")
 
@@ -172,5 +234,6 @@ class ScenarioRunner:
                                     f" (waiting {timeout:g} s for {what})")
             if pump and now >= next_tick:
                 st.tick()
+                self._speak(st.flow, len(self._states) - 1)
                 next_tick = now + self.tick_s
             time.sleep(self.poll_s)

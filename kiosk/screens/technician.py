@@ -22,6 +22,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.screens.cabinet_view import CabinetMap
+from kiosk.screens import technician_text as words
 from kiosk.screens.keypad import Keypad
 from kiosk.screens.widgets import Banner, KLabel
 
@@ -116,17 +117,20 @@ class TechnicianScreen(Screen):
         box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=self.app.s_spacing * 0.4)
         box.bind(minimum_height=box.setter("height"))
         if self.tab == "devices":
+            lang = self.app.lang
             health = self.app.station.health() if self.app.station else {"devices": {}}
             for role, snap in health["devices"].items():
-                ok = snap.get("status") in ("online", "busy")
-                line = f"{'✓' if ok else '×'} {role}: {snap.get('status')}  {snap.get('detail') or ''}"
-                box.add_widget(Banner(kind="info" if ok else "error", text=line))
+                line = words.device_line(role, snap, lang)
+                box.add_widget(Banner(kind="info" if line.ok else "error", text=f"{line.mark} {line.text}"))
                 extra = {k: v for k, v in snap.items() if k in ("last_error", "counters") and v}
-                if extra:
-                    box.add_widget(KLabel(text=json.dumps(extra, ensure_ascii=False, default=str)[:300], role="small"))
+                raw = " ".join(filter(None, (line.raw, json.dumps(extra, ensure_ascii=False, default=str)
+                                             if extra else "")))[:300]
+                if raw:  # the driver's own words and counters: technical, shown as they are
+                    box.add_widget(KLabel(text=words.raw_label(raw, lang), role="small"))
             for task, why in (health.get("available") or {}).items():
                 if why:
-                    box.add_widget(KLabel(text=self.app.tr("ui.tech.unavailable", task=task, why=why), role="small"))
+                    line = words.unavailable_line(task, why, lang)
+                    box.add_widget(KLabel(text=f"{line.text}  {words.raw_label(line.raw, lang)}", role="small"))
         else:  # one label for the whole tail: one texture, not one per line
             box.add_widget(KLabel(text="\n".join(self.app.log_lines()[-30:]) or "-", role="small"))
         from kivy.uix.scrollview import ScrollView

@@ -23,6 +23,7 @@ from kiosk.screens.camera_view import CameraPreview
 from kiosk.screens.illustrations import Illustration
 from kiosk.screens.keypad import Keypad
 from kiosk.screens.qr_view import QrCode
+from kiosk.screens import technician_text as words
 from kiosk.screens.widgets import Banner, KButton, KLabel
 
 # keypad-kind actions: which argument of flow.act() the keyed value goes to, and which pad
@@ -109,7 +110,8 @@ class CameraTemplate(Template):
         self.add_widget(self.hint)
 
     def update(self, vm: ViewModel) -> None:
-        self.hint.text = self.tr("ui.camera.hint")
+        challenge = vm.data.get("challenge")  # the one action the liveness check wants now
+        self.hint.text = self.tr(f"identify.face.guidance.{challenge}") if challenge else self.tr("ui.camera.hint")
 
 
 class ScanTemplate(Template):
@@ -380,10 +382,10 @@ class ChecklistTemplate(Template):
         self.clear_widgets()
         box = BoxLayout(orientation="vertical", spacing=self.app.s_spacing * 0.4)
         for r in vm.data.get("rows") or ():
-            kind = "info" if r.get("ok") else "error"
-            mark = "✓" if r.get("ok") else "×"
-            box.add_widget(Banner(kind=kind, text=f"{mark} {r.get('check', '')} · {r.get('target', '')}  "
-                                                  f"{r.get('detail', '')}"))
+            line = words.check_line(r, self.app.lang)
+            box.add_widget(Banner(kind="info" if line.ok else "error", text=f"{line.mark} {line.text}"))
+            if line.raw:  # what the device or check itself reported: technical, shown as it is
+                box.add_widget(KLabel(text=words.raw_label(line.raw, self.app.lang), role="small"))
         if vm.data.get("bundle"):
             box.add_widget(KLabel(text=self.tr("ui.commission.bundle", path=vm.data["bundle"]), role="small"))
         self.add_widget(self.scroll(box))

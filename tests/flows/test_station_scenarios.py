@@ -46,16 +46,16 @@ def test_every_scenario_on_instant_devices(tmp_path):
             assert station.audit.verify()[0]
         finally:
             station.close()
-        results[name] = res
+        results[name] = [s.state for s in res["states"]]
         assert res["ok"], (name, res["outcome"], res["transcript"][-6:])
-        assert res["states"][-1] == "ended"
+        assert results[name][-1] == "ended"
     assert len(results) >= 14
-    assert {"ecert_consent", "scan", "submit", "receipt", "done"} <= set(results["apply"]["states"])
-    assert {"form", "form_edit", "form_render", "rating"} <= set(results["apply"]["states"])  # 智能填表, 好差评
-    assert all("rating" in results[n]["states"] for n in ("apply", "print-certificate", "query", "collect"))
-    assert "missing" in results["apply-missing-material"]["states"]
-    assert "receipt_on_screen" in results["printer-out-of-paper"]["states"]
-    assert "dropoff_close" in results["drop-off"]["states"]
+    assert {"ecert_consent", "scan", "submit", "receipt", "done"} <= set(results["apply"])
+    assert {"form", "form_edit", "form_render", "rating"} <= set(results["apply"])  # 智能填表, 好差评
+    assert all("rating" in results[n] for n in ("apply", "print-certificate", "query", "collect"))
+    assert "missing" in results["apply-missing-material"]
+    assert "receipt_on_screen" in results["printer-out-of-paper"]
+    assert "dropoff_close" in results["drop-off"]
     _no_personal_data_on_disk(tmp_path)
 
 
@@ -133,7 +133,10 @@ def test_cli_runs_a_scenario_as_json(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     doc = json.loads(out.stdout.strip().splitlines()[-1])
     assert doc["scenario"] == "collect-by-code" and doc["outcome"] == "completed"
-    assert doc["states"][0] == "method" and doc["states"][-1] == "ended" and doc["ms"] > 0
+    states = [s["state"] for s in doc["states"]]
+    assert states[0] == "method" and states[-1] == "ended" and doc["ms"] > 0
+    assert all(set(s) == {"state", "spoken"} and isinstance(s["spoken"], str) for s in doc["states"])
+    assert any(s["spoken"] for s in doc["states"])  # --instant keeps the configured speaker
 
 
 def test_scenario_scripts_are_plain_data():

@@ -305,14 +305,20 @@ def technician(t: Any) -> Iterator[None]:
     from kiosk.screens.scenario_player import walk
     from kiosk.screens.widgets import Banner
 
+    from kiosk.screens.technician_text import role_name, status_name
+
     banners = [w for w in walk(app.technician) if isinstance(w, Banner)]
     texts = [w.text for w in banners]
-    t.check(any("cabinet" in s for s in texts) and any("printer" in s for s in texts),
-            f"the dashboard lists the devices ({texts[:3]})")
+    printer, cabinet = role_name("printer", app.lang), role_name("cabinet", app.lang)
+    t.check(any(cabinet in s for s in texts) and any(printer in s for s in texts),
+            f"the dashboard lists the devices in words ({texts[:3]})")
+    t.check(not any("printer" in s or "online" in s for s in texts) if app.lang == "zh" else True,
+            f"no raw identifiers on the Chinese dashboard ({texts[:3]})")
     t.check(all(b.kind == "info" for b in banners if b.text.startswith("✓")) and
-            any(b.text.startswith("✓ printer: online") for b in banners), f"working devices marked ✓ ({texts[:3]})")
+            any(b.text.startswith(f"✓ {printer}") and status_name("online", app.lang) in b.text for b in banners),
+            f"working devices marked ✓ ({texts[:3]})")
     t.hub.call("printer", "offline", on=True)
-    yield from t.wait(lambda: any(w.text.startswith("× printer") for w in walk(app.technician)
+    yield from t.wait(lambda: any(w.text.startswith(f"× {printer}") for w in walk(app.technician)
                                   if isinstance(w, Banner)), 10, "the printer shown failed on the dashboard")
     t.shot("devices")
     t.layout("technician devices")
@@ -400,7 +406,11 @@ def sample_views() -> list[ViewModel]:
                   error=Text("identify.card.unreadable"), **steps),
         ViewModel("apply", "identify_face", Text("identify.face.title"),
                   (Text("identify.face.look"), Text("identify.face.guidance.turn_left")), (cancel,),
-                  screen="camera", illustration="look_at_camera", error=Text("identify.face.no_match"), **steps),
+                  screen="camera", illustration="look_at_camera", error=Text("identify.face.no_match"),
+                  data={"challenge": "turn_left"}, **steps),
+        ViewModel("apply", "identify_face", Text("identify.face.title"),
+                  (Text("identify.face.look"), Text("identify.face.guidance.blink")), (cancel,),
+                  screen="camera", illustration="look_at_camera", data={"challenge": "blink"}, **steps),
         ViewModel("apply", "ecert_consent", Text("apply.ecert.title"), (Text("apply.ecert.ask"),),
                   (Action("consent", Text("apply.ecert.consent")), Action("decline", Text("apply.ecert.decline"), "secondary"),
                    cancel), screen="consent",
@@ -411,6 +421,12 @@ def sample_views() -> list[ViewModel]:
                   screen="scan", illustration="place_page",
                   data={"material": long_name, "material_en": "Proof of the business premises", "page": 1, "pages": 2,
                         "problems": ["glare", "skewed"]}, **steps),
+        ViewModel("apply", "scan", Text("apply.scan.title"),
+                  (Text("apply.scan.place", {"name": "居民身份证", "page": 1, "pages": 1}),
+                   Text("scan.feedback.move_into_view")),
+                  (Action("skip", Text("apply.scan.skip"), "secondary"), cancel), screen="scan", illustration="place_page",
+                  data={"material": "居民身份证", "material_en": "Resident ID card", "page": 1, "pages": 1,
+                        "feedback": "move_into_view", "problems": []}, **steps),
         ViewModel("apply", "missing", Text("apply.missing.title"), (Text("apply.missing.explain"),),
                   (Action("finish", Text("apply.missing.understood")), Action("rescan", Text("apply.missing.rescan"),
                                                                               "secondary")),
@@ -555,7 +571,8 @@ def layout_all(t: Any) -> Iterator[None]:
                     t.info.setdefault("known_cut_off", []).extend(p for p in problems if "text column" in p)
                 if vm.screen == "pay":
                     _check_pay_screen(t, vm, tag)
-                t.shot(f"{shot_name(vm)}-{tag}")
+                variant = vm.data.get("challenge") or vm.data.get("feedback")
+                t.shot(f"{shot_name(vm)}-{tag}" + (f"-{variant}" if variant else ""))
                 checked += 1
             app.idle.show(17)
             yield from t.frames(3)

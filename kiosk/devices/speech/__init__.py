@@ -11,11 +11,16 @@ muted), `canceled` when a newer `say` or `stop` interrupted it (one voice at a t
 screen interrupts the last), `invalid_data` (empty text, unknown language),
 `device_not_ready` (espeak-ng or aplay missing). Languages: zh (espeak-ng voice `cmn`) and en.
 `slow` (elder mode) speaks at `SLOW_RATE` words per minute instead of `RATE`.
+`cue` is the caller's label for an utterance (the screen state it belongs to); the speaker keeps a
+short record of what it really produced (`record()`: utterances synthesised, not those interrupted
+before they were spoken, not muted ones), which `forget()` clears at the end of a visit.
 This module imports no device library: flows and the app may import it.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from dataclasses import dataclass
 
 from kiosk.devices.base import Command, Device
@@ -38,6 +43,10 @@ class Utterance:
     file: str | None  # the WAV (kept by wav://, a temp file for alsa://)
     seconds: float
     muted: bool = False
+    cue: str = ""  # the caller's label (the screen state), echoed back
+
+
+RECORD_LEN = 256
 
 
 class Speaker(Device):
@@ -47,9 +56,25 @@ class Speaker(Device):
         super().__init__(name)
         self.muted = False
         self.volume = 80  # 0..100
+        self._record: deque[Utterance] = deque(maxlen=RECORD_LEN)
+        self._record_lock = threading.Lock()
 
-    def say(self, text: str, lang: str = "zh", slow: bool = False) -> Command[Utterance]:
+    def say(self, text: str, lang: str = "zh", slow: bool = False, cue: str = "") -> Command[Utterance]:
         raise NotImplementedError
+
+    def record(self) -> list[Utterance]:
+        """What this speaker really said, oldest first (bounded)."""
+        with self._record_lock:
+            return list(self._record)
+
+    def forget(self) -> None:
+        """Drop the record: what was said may have named the person's case or compartment."""
+        with self._record_lock:
+            self._record.clear()
+
+    def _said(self, utterance: Utterance) -> None:
+        with self._record_lock:
+            self._record.append(utterance)
 
     def stop(self) -> None:
         """Interrupt what is being spoken (no-op when silent)."""

@@ -62,12 +62,12 @@ class EspeakSpeaker(Speaker):
         self.set_status(DeviceStatus.OFFLINE, "closed")
 
     # -- commands -----------------------------------------------------------------------------
-    def say(self, text: str, lang: str = "zh", slow: bool = False) -> Command[Utterance]:
+    def say(self, text: str, lang: str = "zh", slow: bool = False, cue: str = "") -> Command[Utterance]:
         with self._lock:
             if self._current is not None and not self._current.done():
                 self._current.cancel()  # one voice at a time: the newer screen wins
                 self._kill_player()
-            cmd = self._owner.submit("say", lambda c: self._say(c, text, lang, slow))
+            cmd = self._owner.submit("say", lambda c: self._say(c, text, lang, slow, cue))
             self._current = cmd
         return cmd
 
@@ -82,7 +82,7 @@ class EspeakSpeaker(Speaker):
         if p is not None and p.poll() is None:
             p.terminate()
 
-    def _say(self, cmd: Command[Any], text: str, lang: str, slow: bool) -> Utterance:
+    def _say(self, cmd: Command[Any], text: str, lang: str, slow: bool, cue: str = "") -> Utterance:
         if not isinstance(text, str) or not text.strip():
             raise DeviceError(ResultCode.INVALID_DATA, "nothing to say: the text is empty")
         if lang not in VOICES:
@@ -92,7 +92,7 @@ class EspeakSpeaker(Speaker):
             raise DeviceError(ResultCode.DEVICE_NOT_READY, f"missing: {', '.join(missing)}")
         text = " ".join(text.split())[:MAX_CHARS]
         if self.muted:
-            return Utterance(text, lang, slow, None, 0.0, muted=True)
+            return Utterance(text, lang, slow, None, 0.0, muted=True, cue=cue)
         if cmd.cancel_requested.is_set():
             raise DeviceError(ResultCode.CANCELED, "interrupted before it was spoken")
         path = self._target(lang)
@@ -105,10 +105,11 @@ class EspeakSpeaker(Speaker):
             tmp.unlink(missing_ok=True)
             raise DeviceError(ResultCode.HARDWARE_ERROR, f"espeak-ng failed: {res.stderr.decode(errors='replace')[:200]}")
         tmp.replace(path)
-        seconds = _seconds(path)
+        said = Utterance(text, lang, slow, str(path), round(_seconds(path), 3), cue=cue)
         self.count("utterances")
+        self._said(said)  # produced: on the record even if the next screen cuts the playing short
         self._play(cmd, path)
-        return Utterance(text, lang, slow, str(path), round(seconds, 3))
+        return said
 
     # -- backend specifics --------------------------------------------------------------------
     def _target(self, lang: str) -> Path:
