@@ -71,9 +71,12 @@ class FlowScreen(Screen):
         texts = ids.texts
         texts.clear_widgets()
         shown_by_template = template_for(vm.screen).SHOWS_BODY_KEYS
+        short = template_for(vm.screen).ELDER_SHORT if self.app.elder else {}
         for t in vm.body:
             if t.key == "flow.timeout_warning" or t.key in shown_by_template:
                 continue  # shown by the idle overlay / larger by the template
+            if t.key in short:
+                t = Text(short[t.key], t.params)
             texts.add_widget(KLabel(text=self.text(t)))
         if vm.error is not None:
             texts.add_widget(Banner(kind="error", text=self.text(vm.error)))

@@ -28,13 +28,26 @@ class _Both(Template):
 
 
 class FormTemplate(_Both):
-    """Every field of the form: label (required marked), value or "empty", source, change button."""
+    """Every field of the form: label (required marked), value or "empty", source, change button.
+
+    The note on text items (`form.text_note`) is shown here, under the form's title, beside the
+    rows it is about, and not in the text column: that column keeps what to do and the error, which
+    must fit without scrolling even in elder mode. In elder mode the note and the explanation
+    (`form.check`, without the form's title: the list shows it) are the short versions."""
+
+    SHOWS_BODY_KEYS = ("form.text_note",)
+    ELDER_SHORT = {"form.check": "ui.form.check_short"}
 
     def update(self, vm: ViewModel) -> None:
         self.clear_widgets()
         d = vm.data
-        box = GridLayout(cols=1, spacing=self.app.s_spacing * 0.5)
+        # the right padding keeps the "Change" buttons clear of the scroll bar
+        box = GridLayout(cols=1, spacing=self.app.s_spacing * 0.5, padding=(0, 0, 14, 0))
         box.add_widget(KLabel(text=self._both(d, "title"), role="body", bold=True))
+        note = next((t for t in vm.body if t.key == "form.text_note"), None)
+        if note is not None:
+            text = self.tr("ui.form.text_note_short") if getattr(self.app, "elder", False) else self.host.text(note)
+            box.add_widget(KLabel(text=text, role="small"))
         for row in d.get("fields") or ():
             value = self.name(row, "value")
             label = self.name(row, "label") + (f"  ({self.tr('ui.form.required')})" if row.get("required") else "")

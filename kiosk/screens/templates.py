@@ -37,6 +37,9 @@ class Template(BoxLayout):
     column so nothing is said twice on screen (the voice still speaks the whole body)."""
 
     SHOWS_BODY_KEYS: tuple[str, ...] = ()
+    # body texts the text column says shorter in elder mode (bigger letters, the same screen):
+    # message key -> short message key with the same parameters
+    ELDER_SHORT: dict[str, str] = {}
     TEXT_SHARE = 0.46  # of the screen's width for the text column; the template has the rest
 
     def __init__(self, host: Any, **kw: Any) -> None:

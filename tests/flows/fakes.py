@@ -94,6 +94,44 @@ class FakeReader(_Scripted, IdReader):
         return self.complete_next(Completion.success(record))
 
 
+class FakePassportReader(_Scripted, IdReader):
+    """A pcsc:// passport reader in memory: `read(mrz=...)` waits for a passport; `insert(key)`
+    lays sample identity `key`'s passport on it, and the chip answers each waiting read as the
+    real chip does: its record only for the BAC key of THIS passport, else `user_error` saying
+    Basic Access Control was refused (the flow then asks for the data page again)."""
+
+    def __init__(self) -> None:
+        IdReader.__init__(self, "passport_reader")
+        self._init_script()
+        self.capabilities = frozenset({"photo", "needs_mrz"})
+        self._keys: dict[int, Any] = {}
+        self.set_status(DeviceStatus.ONLINE, card="absent")
+
+    def read(self, mrz: Any = None, timeout: float = 30.0) -> Command[IdentityRecord]:
+        cmd = self._command("read", timeout)
+        self._keys[id(cmd)] = mrz
+        return cmd
+
+    def insert(self, key: str) -> bool:
+        from hw_sim.identities import get_identity
+        from hw_sim.station.instant import passport_record
+
+        s = get_identity(key)
+        for cmd in self.live():
+            mrz = self._keys.pop(id(cmd), None)
+            if mrz is None:
+                answer: Completion[Any] = Completion(ResultCode.USER_ERROR, "this document needs its MRZ data for BAC")
+            elif (mrz.document_number, mrz.birth_date, mrz.expiry_date) != (s.passport_number, s.mrz_birth,
+                                                                            s.mrz_expiry):
+                answer = Completion(ResultCode.USER_ERROR, "the document refused Basic Access Control (6300): "
+                                                           "the MRZ data does not match this document")
+            else:
+                answer = Completion.success(passport_record(key))
+            self.running.remove(cmd)
+            return cmd.complete(answer)
+        return False
+
+
 class FakeCamera(_Scripted, Camera):
     def __init__(self) -> None:
         Camera.__init__(self, "camera")
@@ -193,6 +231,18 @@ class FakeScanner(_Scripted, DocumentScanner):
     def code(self, text: str, kind: str = "QRCODE") -> bool:
         return self.complete_next(Completion.success(PageResult(True, None, True, [], page=None,
                                                                 codes=[Code(kind, text)])))
+
+    def read_mrz(self, timeout: float = 60.0) -> Command[Any]:
+        return self._command("read_mrz", timeout)
+
+    def mrz(self, key: str, damage: str = "none") -> bool:
+        """Complete the MRZ reading with the data page of sample identity `key`'s passport: the
+        real `mrz_from_lines` (repair + every check digit) on its printed lines, without OCR."""
+        from hw_sim.passport_page import passport_mrz
+        from kiosk.devices.scanner.mrz_read import mrz_from_lines
+
+        text = passport_mrz(key, damage)
+        return self.complete_next(Completion.success(mrz_from_lines([text[:44], text[44:]])))
 
 
 class FakePrinter(_Scripted, ReceiptPrinter):

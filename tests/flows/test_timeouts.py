@@ -102,6 +102,44 @@ def ready_case(w):
     return no
 
 
+def with_passport_reader(w):
+    w.devices.passport_reader = fakes.FakePassportReader()
+
+
+def mrz(key, damage="none"):
+    """The data page of `key`'s passport under the document camera: its MRZ is read."""
+    def step(w, f):
+        w.scanner.mrz(key, damage)
+        one(w, f)
+    return step
+
+
+def chip(key):
+    """`key`'s passport laid on the passport reader: the chip answers the waiting read."""
+    def step(w, f):
+        assert w.devices.passport_reader.insert(key)
+        one(w, f)
+    return step
+
+
+FORM_PHONE, FORM_HOUSEHOLD = "13800138000", "330106012"
+
+
+def with_form(w):
+    from kiosk.services.form_defs import FormBook, FormDef
+    from tests.flows.test_forms import PS002_FORM
+
+    w.services.extra["forms"] = FormBook({"PS-002": FormDef.model_validate(PS002_FORM)})
+
+
+def household_page(w, f):
+    """A page of the household register, OCR'd with its household number (pre-fills the form)."""
+    from kiosk.devices.scanner.doc_kinds import DocumentReading
+
+    w.scanner.readings.append(DocumentReading("household_register", 0.8, {"household_no": FORM_HOUSEHOLD}))
+    page(w, f)
+
+
 def scan_code(text_of):
     def step(w, f):
         w.scanner.code(text_of(w))
@@ -127,18 +165,30 @@ WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
         (declines_then_fails_submit, [act("select", code="RE-003"), act("start"), insert("obama"), match,
                                       act("consent"), one, page, one, one, paycode, one, act("retry"), paycode,
                                       one, one, one, one]),
+        # 智能填表: pre-filled from card + OCR, two fields set by touch, rendered, submitted, then rated
+        (with_form, [act("select", code="PS-002"), act("start"), insert("obama"), match, act("consent"), one,
+                     page, one, household_page, one, household_page, one, act("edit", key="phone"),
+                     act("set", value=FORM_PHONE), act("edit", key="purpose"), act("set", value="abroad"),
+                     act("confirm"), one, one, one, one, act("finish")]),
+        # a passport: the chip refuses the key of another passport's page, then the right page opens it
+        (with_passport_reader, [act("select", code="SI-001"), act("start"), act("passport"), mrz("biden"),
+                                chip("obama"), mrz("obama"), chip("obama"), match]),
     ],
     "query": [
         (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
          [act("scan_receipt"), scan_code(lambda w: receipt_qr(w.services.cases.by_status("submitted")[0].case_no, w.services.hasher)),
-          one]),
+          one, act("finish")]),
         (lambda w: w.services.cases.open("PS-002", get_identity("obama").id_number, promised_days=5),
          [act("identify"), insert("obama"), match]),
+        # a passport page with a misread check digit, asked again, then the chip
+        (with_passport_reader, [act("identify"), act("passport"), mrz("obama", "check_digit"), act("retry"),
+                                mrz("obama"), chip("obama")]),
     ],
     "collect": [
         (lambda w: deposited(w), [act("identify"), insert("obama"), match, one, one, close("compartments"),
                                   act("taken"), act("rate", score=4), one]),
         (None, [act("code")]),
+        (with_passport_reader, [act("identify"), act("passport"), mrz("obama"), chip("obama")]),
     ],
     "deposit": [
         (ready_case, [insert("biden"), act("pin", pin=STAFF_PIN),
@@ -159,7 +209,11 @@ WALKS: dict[str, list[tuple[Callable[[Any], Any] | None, list[Step]]]] = {
 def flow_states(name: str) -> set[str]:
     cls = FLOWS[name]
     states = {n[5:] for n in dir(cls) if n.startswith("view_") and n != "view_ended"}
-    return states - ({"identify_face"} if not cls.need_face else set())
+    if not cls.need_face:
+        states -= {"identify_face"}
+    if not getattr(cls, "offer_passport", True):  # staff sign in with their resident ID card only
+        states -= {"identify_passport", "identify_passport_chip"}
+    return states
 
 
 CASES = [(name, w, n) for name, walks in WALKS.items() for w in range(len(walks))
@@ -227,7 +281,9 @@ def test_every_state_of_every_flow_is_reached_by_a_walk(tmp_path):
 
 def _assert_nothing_personal(world, f) -> None:
     assert not f.session.holds_personal_data()
-    for dev in (world.reader, world.face, world.scanner):
+    for dev in (world.reader, world.face, world.scanner, world.devices.passport_reader):
+        if dev is None:
+            continue
         assert not dev.live(), f"{dev.name} still has a running command"
     assert not world.camera.active, "camera left running"
     assert not f._pending
@@ -237,7 +293,9 @@ def _assert_nothing_personal(world, f) -> None:
     secrets_ = set()
     for key in ("obama", "biden", TECH_CARD):
         ident = get_identity(key)
-        secrets_ |= {ident.id_number, ident.name_zh, ident.address}
+        secrets_ |= {ident.id_number, ident.name_zh, ident.address, ident.passport_number,
+                     f"{ident.surname_latin} {ident.given_names_latin}"}
+    secrets_ |= {FORM_PHONE, FORM_HOUSEHOLD}  # values filled into a form
     found = _find_strings(f, secrets_)
     assert not found, f"personal data still reachable from the flow: {found}"
     refs = list(getattr(world, "refs", []))
