@@ -61,7 +61,7 @@ def routes(console: Any, *, need: Callable[..., Any], check_csrf: Callable[..., 
                                        str(form.get("reason", "")))
         except cases.CaseError as exc:
             with console.engine.connect() as conn:
-                c = cases.get(conn, case_no)
+                c = cases.get(conn, case_no, reveal=True)  # a case.decide role
             if c is None:
                 return render(request, "error.html", s, status=404, message=str(exc))
             return render(request, "case.html", s, status=409, case=c, error=str(exc))
