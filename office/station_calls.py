@@ -177,7 +177,8 @@ class StationCalls(BackOffice):
         return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size,
                                 row.applicant_masked, row.station)
 
-    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+    def cases_for_applicant(self, applicant: Applicant, session: str = "") -> list[CaseStatusReport]:
+        self._bound("cases_for_applicant", applicant, session)
         with self.engine.connect() as conn:
             mine = conn.execute(select(cases.c.case_no).where(
                 cases.c.applicant_fp == self._fp(applicant.id_number),
@@ -187,6 +188,19 @@ class StationCalls(BackOffice):
 
     def _fp(self, id_number: str) -> str:
         return ecerts.fingerprint(id_number, self.applicant_key)
+
+    def _bound(self, what: str, applicant: Applicant, session: str) -> None:
+        """A call about a person only for the applicant whose card was read in this visit at this
+        station, and a bounded number of visits per station (`PhotoGuard`, security finding 17);
+        a refusal is audited."""
+        if self.photo_guard is None:
+            return
+        try:
+            self.photo_guard.check(self.station, applicant.id_number.strip().upper(), str(session or "")[:80], what)
+        except BackofficeError as exc:
+            auditlog.record_now(self.engine, f"station:{self.station}", f"refused.{what}", str(session or "")[:80],
+                                ok=False, reason=exc.detail[:200], applicant=applicant.id_masked[:40])
+            raise
 
     def _count_query(self, case_no: str) -> None:
         """Count a status query for the supervision figures: "sync" when the station was just sent
@@ -219,7 +233,8 @@ class StationCalls(BackOffice):
                           f"station:{self.station}", tell=False)
 
     # ---- e-certificates -----------------------------------------------------------------------------
-    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...]) -> Consent:
+    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...], session: str = "") -> Consent:
+        self._bound("request_consent", applicant, session)
         types = tuple(t for t in ecert_types if isinstance(t, str))
         if not types or len(types) != len(ecert_types) or len(types) > 20:
             raise BackofficeError("invalid", "consent needs 1-20 e-certificate type names")
@@ -231,7 +246,8 @@ class StationCalls(BackOffice):
                                                   given_at=c.given_at, expires_at=c.expires_at))
         return c
 
-    def fetch_ecertificates(self, applicant: Applicant, consent: Consent) -> list[ECertificate]:
+    def fetch_ecertificates(self, applicant: Applicant, consent: Consent, session: str = "") -> list[ECertificate]:
+        self._bound("fetch_ecertificates", applicant, session)
         with self.engine.connect() as conn:
             row = conn.execute(select(consents).where(consents.c.token == consent.token)).first()
         if row is None or row.id_hash != self._fp(applicant.id_number):
@@ -352,7 +368,7 @@ class StationCalls(BackOffice):
         if self.photos is None:
             return None  # no register connected to this office
         if self.photo_guard is not None:
-            self.photo_guard.check(self.station, applicant.id_number, session)
+            self.photo_guard.check(self.station, applicant.id_number.strip().upper(), session)
         return self.photos.photo(applicant.id_number)
 
     # ---- what the station learns --------------------------------------------------------------------
