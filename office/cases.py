@@ -124,6 +124,8 @@ def approve(conn: Connection, case_no: str, user: str) -> str:
         note_zh += f"；电子结果已发送申请人（核验码 {code}）"
         note_en += f"; electronic result sent to the applicant (verification code {code})"
     move(conn, case_no, row.station, "approved", note_zh, note_en, actor)
+    if electronic:  # /verify/{code} finds it by this indexed column
+        conn.execute(update(cases).where(cases.c.case_no == case_no).values(verify_code=code, approved_at=now_iso()))
     status = "approved"
     if electronic:
         queue_sms(conn, case_no, "result_electronic",
