@@ -279,7 +279,7 @@ class SimBackOffice(BackOffice, SimDevice):
             case.receipt = receipt
             return receipt
 
-    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...]) -> Consent:
+    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...], session: str = "") -> Consent:
         with self._lock:
             self._enter("request_consent")
             types = tuple(t for t in ecert_types if isinstance(t, str))
@@ -292,7 +292,7 @@ class SimBackOffice(BackOffice, SimDevice):
             self.consents[consent.token] = (consent, fp)
             return consent
 
-    def fetch_ecertificates(self, applicant: Applicant, consent: Consent) -> list[ECertificate]:
+    def fetch_ecertificates(self, applicant: Applicant, consent: Consent, session: str = "") -> list[ECertificate]:
         with self._lock:
             self._enter("fetch_ecertificates")
             held = self.consents.get(consent.token)
@@ -392,7 +392,7 @@ class SimBackOffice(BackOffice, SimDevice):
         return CaseStatusReport(case.submission_case_no, case.matter_code, case.status, tuple(case.timeline), None,
                                 case.result_size, case.applicant_masked, case.station_id)  # type: ignore[arg-type]
 
-    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
+    def cases_for_applicant(self, applicant: Applicant, session: str = "") -> list[CaseStatusReport]:
         with self._lock:
             self._enter("cases_for_applicant")
             fp = self._fingerprint(applicant.id_number)

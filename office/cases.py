@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from office import auditlog
+from office.case_privacy import masked_form
 from office.deadlines import OPEN_STATUSES, deadline_state, today_local
 from office.schema import case_files, case_timeline, cases, notifications, station_messages
 from office.util import dumps, now_iso
@@ -55,13 +56,17 @@ def move(conn: Connection, case_no: str, station: str, status: str, note_zh: str
         tell_station(conn, station, "case_status", case_no, status=status, note_zh=note_zh, note_en=note_en)
 
 
-def get(conn: Connection, case_no: str) -> dict[str, Any] | None:
+def get(conn: Connection, case_no: str, reveal: bool = False) -> dict[str, Any] | None:
+    """The case for the console. `reveal` (roles that decide cases only): the form's ID and phone
+    numbers in full; else masked (`office.case_privacy`). The applicant fingerprint is never in it."""
     row = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
     if row is None:
         return None
     out = dict(row._mapping)
     out.pop("document", None)
-    out["form"] = json.loads(out["form"])
+    out.pop("applicant_fp", None)
+    form = {k: v for k, v in json.loads(out["form"]).items() if not k.startswith("_")}
+    out["form"] = form if reveal else masked_form(out["matter_code"], form)
     out["deadline"] = deadline_state(out["promised_date"], out["status"], None, out["statutory_date"])
     out["electronic"] = not out["via_cabinet"] and not out["prints"]
     out["verify_code"] = verify_code(case_no, out["ref"]) if out["status"] == "approved" and out["electronic"] else None
@@ -119,6 +124,8 @@ def approve(conn: Connection, case_no: str, user: str) -> str:
         note_zh += f"；电子结果已发送申请人（核验码 {code}）"
         note_en += f"; electronic result sent to the applicant (verification code {code})"
     move(conn, case_no, row.station, "approved", note_zh, note_en, actor)
+    if electronic:  # /verify/{code} finds it by this indexed column
+        conn.execute(update(cases).where(cases.c.case_no == case_no).values(verify_code=code, approved_at=now_iso()))
     status = "approved"
     if electronic:
         queue_sms(conn, case_no, "result_electronic",

@@ -1,11 +1,11 @@
 """`kiosk-office`: run the back office, manage operator accounts.
 
     kiosk-office run --db URL --broker URL --http HOST:PORT [--mqtt-user U --mqtt-password-file F]
-                     [--signing-key PEM] [--reference-photos DIR]
+                     [--signing-key PEM] [--reference-photos DIR] [--applicant-key PATH]
     kiosk-office user add --db URL --name NAME --role ROLE --password-stdin
     kiosk-office holidays send --file NOTICE.toml --station ID [--station ID ...] --broker URL --signing-key KEY
     kiosk-office migrate --db URL
-    kiosk-office ecert import --db URL FILE     (e-certificates per person, JSON: office/ecerts.py)
+    kiosk-office ecert import --db URL [--applicant-key PATH] FILE     (e-certificates per person, JSON: office/ecerts.py)
 
 URL is `sqlite:///PATH` or `postgresql://USER@HOST:PORT/DB`. Either command creates or migrates
 the schema. Exit codes: 0 ok, 2 bad arguments or input, 3 database unreachable, 4 broker.
@@ -67,13 +67,34 @@ def cmd_ecert_import(args: argparse.Namespace) -> int:
     from office.ecerts import EcertError, import_records
 
     engine = _engine(args.db)
+    key = _applicant_key(args.db, args.applicant_key)
     try:
-        n = import_records(engine, Path(args.file))
+        n = import_records(engine, Path(args.file), key=key)
     except EcertError as exc:
         print(f"kiosk-office: {exc} (nothing was imported)", file=sys.stderr)
         return 2
     print(f"{n} e-certificate record(s) imported")
     return 0
+
+
+def _applicant_key(db: str, path: str | None):  # type: ignore[no-untyped-def]
+    """The office secret of applicant fingerprints (office.applicant_key), made once if missing."""
+    from office.applicant_key import KeyFileError, default_path, load_or_create
+
+    where = Path(path) if path else default_path(db)
+    if where is None:
+        print("kiosk-office: --applicant-key PATH is needed with a database that is not a SQLite file "
+              "(the same file for every office process of this database)", file=sys.stderr)
+        raise SystemExit(2)
+    existed = where.exists()
+    try:
+        key = load_or_create(where)
+    except KeyFileError as exc:
+        print(f"kiosk-office: --applicant-key: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if not existed:
+        print(f"created the applicant fingerprint key {where}; back it up with the database")
+    return key
 
 
 def _signing_key(path: str | None):  # type: ignore[no-untyped-def]
@@ -108,6 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.0005)
     engine = _engine(args.db)
     key = _signing_key(args.signing_key)
+    applicant_key = _applicant_key(args.db, args.applicant_key)
     password = os.environ.get("OFFICE_MQTT_PASSWORD", "")
     if args.mqtt_password_file:
         try:
@@ -122,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             photos = PhotoRegister(args.reference_photos) if args.reference_photos else None
             mqtt_service = OfficeMqtt(engine, args.broker, args.mqtt_user, password, group=args.group,
-                                      ca_file=args.ca_file, signing_key=key, photos=photos,
+                                      ca_file=args.ca_file, signing_key=key, photos=photos, applicant_key=applicant_key,
                                       pay_after_s=args.sim_pay_after_s).start(wait=args.broker_wait)
         except ValueError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
@@ -225,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--broker-wait", type=float, default=15.0, help="seconds to wait for the broker at start")
     r.add_argument("--reference-photos", help="directory of <ID number>.jpg register photos for the stations' "
                                              "face check (none: the stations are told no photo is available)")
+    r.add_argument("--applicant-key", help="the office secret of applicant fingerprints (32-byte file, created if "
+                                          "missing; default: applicant-fp.key next to a SQLite database)")
     r.set_defaults(func=cmd_run)
     u = sub.add_parser("user", help="operator accounts").add_subparsers(dest="ucmd", required=True)
     ua = u.add_parser("add", help="create an operator account")
@@ -252,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     ei.add_argument("--db", required=True)
     ei.add_argument("file", help="JSON file: [{id_number, type, name_zh, name_en, number_masked, issuer_zh, "
                                  "valid_until?, media_type, content_b64}, ...]")
+    ei.add_argument("--applicant-key", help="the office secret of applicant fingerprints, as for `run`")
     ei.set_defaults(func=cmd_ecert_import)
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

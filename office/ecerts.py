@@ -1,8 +1,8 @@
 """E-certificates (电子证照) the authority holds per person, answered to a station with the
 citizen's consent (`StationCalls.fetch_ecertificates`).
 
-A record is keyed by the same fingerprint of the ID number as a consent (`fingerprint`), never by
-the number itself. Records come in through `import_records` (the CLI `kiosk-office ecert import
+A record is keyed by the same fingerprint of the ID number as a consent (`fingerprint`: an HMAC
+with the office's secret, `office.applicant_key`), never by the number itself. Records come in through `import_records` (the CLI `kiosk-office ecert import
 FILE`): a JSON list of objects {id_number, type, name_zh, name_en, number_masked, issuer_zh,
 valid_until?, media_type, content_b64}; the whole file is checked first and stored in one
 transaction (a bad record names its index and field, and nothing is stored). A repeat of a
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.services.backoffice import ECertificate
-from office import auditlog
+from kiosk.services.keyed_hash import KeyedHasher
+from office import applicant_key, auditlog
 from office.schema import ecertificates
 from office.util import now_iso
 
@@ -38,9 +38,9 @@ class EcertError(ValueError):
     pass
 
 
-def fingerprint(id_number: str) -> str:
-    """The office's key for a person (consents and e-certificates)."""
-    return hashlib.sha256(("office-consent:" + id_number.strip().upper()).encode()).hexdigest()
+def fingerprint(id_number: str, key: KeyedHasher | None = None) -> str:
+    """The office's key for a person (consents, e-certificates, a case's applicant)."""
+    return applicant_key.fingerprint(id_number, key)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _text(d: dict[str, Any], key: str, where: str, limit: int, optional: bool = 
     return v
 
 
-def parse_records(data: Any) -> list[EcertRecord]:
+def parse_records(data: Any, key: KeyedHasher | None = None) -> list[EcertRecord]:
     if not isinstance(data, list):
         raise EcertError("expected a JSON list of e-certificate records")
     if len(data) > MAX_RECORDS:
@@ -90,7 +90,7 @@ def parse_records(data: Any) -> list[EcertRecord]:
             raise EcertError(f"{where}.content_b64: not base64") from None
         if not content or len(content) > MAX_BYTES:
             raise EcertError(f"{where}.content_b64: 1 byte .. {MAX_BYTES} bytes")
-        out.append(EcertRecord(fingerprint(id_number or ""), ECertificate(
+        out.append(EcertRecord(fingerprint(id_number or "", key), ECertificate(
             type=ctype or "", name_zh=_text(d, "name_zh", where, 60) or "", name_en=_text(d, "name_en", where, 120) or "",
             number_masked=_text(d, "number_masked", where, 40) or "", issuer_zh=_text(d, "issuer_zh", where, 60) or "",
             valid_until=valid, media_type=media, content=content)))
@@ -109,7 +109,7 @@ def store(conn: Connection, records: list[EcertRecord]) -> int:
     return len(records)
 
 
-def import_records(engine: Engine, path: Path, actor: str = "cli") -> int:
+def import_records(engine: Engine, path: Path, actor: str = "cli", key: KeyedHasher | None = None) -> int:
     """Check the whole file, then store it in one transaction; `EcertError` names what is wrong."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -117,7 +117,7 @@ def import_records(engine: Engine, path: Path, actor: str = "cli") -> int:
         raise EcertError(f"{path}: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise EcertError(f"{path}: not JSON ({exc})") from None
-    records = parse_records(data)
+    records = parse_records(data, key)
     with engine.begin() as conn:
         n = store(conn, records)
         auditlog.record(conn, actor, "ecert.import", str(path)[-120:], records=n)

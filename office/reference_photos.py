@@ -10,7 +10,9 @@ card it has just read; the answer is signed with the office's key (the station t
   is unavailable.
 - `PhotoGuard`: a photo only for the applicant whose card was read in that visit (security finding
   17): a request must name its visit; one applicant per (station, visit); at most `per_hour` answers
-  per station per hour. A refusal is logged and counted, never answered with a photo.
+  per station per hour. A refusal is logged and counted, never answered with a photo. The same
+  guard (one instance per office process) binds a station's other calls about a person to that
+  visit: `cases_for_applicant`, `request_consent`, `fetch_ecertificates` (`what` names the call).
 """
 
 from __future__ import annotations
@@ -59,18 +61,18 @@ class PhotoGuard:
         self.refused: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
-    def check(self, station: str, id_number: str, session: str) -> None:
+    def check(self, station: str, id_number: str, session: str, what: str = "reference photo") -> None:
         with self._lock:
             why = ""
             now = time.monotonic()
             recent = [t for t in self.times[station] if now - t < 3600]
             known = self.visits.get((station, session))
             if not session:
-                why = "reference photo refused: the request names no visit (card read) at the station"
+                why = f"{what} refused: the request names no visit (card read) at the station"
             elif known is not None and known != id_number:
-                why = "reference photo refused: another applicant was already asked for in this visit"
+                why = f"{what} refused: another applicant was already asked for in this visit"
             elif known is None and len(recent) >= self.per_hour:
-                why = f"reference photo refused: more than {self.per_hour} per hour from this station"
+                why = f"{what} refused: more than {self.per_hour} visits per hour from this station"
             if why:
                 self.refused = (self.refused + [(station, why)])[-100:]
                 log.warning("%s: %s", station, why)

@@ -161,8 +161,15 @@ cases = Table(
     Column("document", Text, nullable=True),
     Column("submitted_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # migration 0011: the applicant's keyed fingerprint (office.applicant_key; never shown) and the
+    # verification code of an issued electronic result (/verify/{code} looks it up by equality)
+    Column("applicant_fp", String(64), nullable=True),
+    Column("verify_code", String(12), nullable=True),
+    Column("approved_at", String(40), nullable=True),
 )
 Index("ix_cases_status", cases.c.status)
+Index("ix_cases_applicant_fp", cases.c.applicant_fp)
+Index("ix_cases_verify_code", cases.c.verify_code)
 
 case_timeline = Table(
     "case_timeline", metadata,

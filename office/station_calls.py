@@ -15,9 +15,9 @@ paid orders are refunded), cases of an applicant at any station (`cases_for_appl
 supervision figures. Reference photos come from a register directory
 when one is connected (`office.reference_photos`), else None.
 
-Until the office schema has its own columns for them (docs/adr/0256), two facts ride in existing
-columns: a code-paid order's `pay_url` is `paycode:<sha256 of the code>` (the reuse check), and a
-case's `form` JSON carries `_applicant_fp`, the office's fingerprint of the applicant's ID number.
+A code-paid order's `pay_url` is `paycode:<sha256 of the code>` (the reuse check, docs/adr/0256).
+A case's applicant is kept as `cases.applicant_fp`, the office's keyed fingerprint of the ID number
+(`office.applicant_key`; the same as consents and e-certificates use), never in the form JSON.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from kiosk.services.backoffice import (
     SubmitReceipt,
     TimelineEntry,
 )
+from kiosk.services.keyed_hash import KeyedHasher
 from office import auditlog
 from office import cases as case_ops
 from office import ecerts, payments
@@ -72,7 +73,6 @@ MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 CASE_NO_RE = re.compile(r"^[A-Z0-9]{1,40}-\d{8}-\d{4}-[0-9A-Z]$")
 CONSENT_TTL_S = 600
 STATION_REPORTABLE = ("deposited", "collected", "expired", "withdrawn")
-APPLICANT_FP = "_applicant_fp"  # the key in a case's form JSON (see the module docstring)
 PAYCODE = "paycode:"
 SYNC_WINDOW_S = 120  # a status query this soon after the station was sent news of the case is its own refresh
 
@@ -91,8 +91,9 @@ def catalog() -> Any:
 class StationCalls(BackOffice):
     def __init__(self, engine: Engine, station: str, pay_after_s: float = 5.0,
                  provider: payments.PaymentProvider | None = None, photos: PhotoRegister | None = None,
-                 photo_guard: PhotoGuard | None = None) -> None:
+                 photo_guard: PhotoGuard | None = None, applicant_key: KeyedHasher | None = None) -> None:
         self.engine = engine
+        self.applicant_key = applicant_key  # None: this process's random key (office.applicant_key)
         self.station = station
         self.pay_after_s = pay_after_s
         self.provider = provider or payments.SimulatedProvider(pay_after_s)
@@ -132,7 +133,7 @@ class StationCalls(BackOffice):
                    ref="BO" + uuid.uuid4().hex[:12].upper(), via_cabinet=bool(st and st.result_via_cabinet),
                    result_size=st.result_size if st else None, prints=prints, promised_date=limits.promised,
                    statutory_date=limits.statutory, reason="",
-                   form=dumps({**dict(submission.form), APPLICANT_FP: _fingerprint(submission.applicant.id_number)}),
+                   form=dumps(dict(submission.form)), applicant_fp=self._fp(submission.applicant.id_number),
                    document=None, submitted_at=now, updated_at=now)
         try:
             with self.engine.begin() as conn:
@@ -176,15 +177,30 @@ class StationCalls(BackOffice):
         return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size,
                                 row.applicant_masked, row.station)
 
-    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
-        fp = _fingerprint(applicant.id_number)
+    def cases_for_applicant(self, applicant: Applicant, session: str = "") -> list[CaseStatusReport]:
+        self._bound("cases_for_applicant", applicant, session)
         with self.engine.connect() as conn:
-            # the masked number narrows the rows; the fingerprint in the form decides
-            rows = conn.execute(select(cases.c.case_no, cases.c.form).where(
-                cases.c.applicant_masked == applicant.id_masked[:40],
-                cases.c.status.notin_(("collected", "withdrawn"))).order_by(cases.c.submitted_at.desc())).all()
-        mine = [r.case_no for r in rows if _form_fp(r.form) == fp]
-        return [self.case_status(no) for no in mine[:50]]
+            mine = conn.execute(select(cases.c.case_no).where(
+                cases.c.applicant_fp == self._fp(applicant.id_number),
+                cases.c.status.notin_(("collected", "withdrawn"))).order_by(cases.c.submitted_at.desc())
+                .limit(50)).scalars().all()
+        return [self.case_status(no) for no in mine]
+
+    def _fp(self, id_number: str) -> str:
+        return ecerts.fingerprint(id_number, self.applicant_key)
+
+    def _bound(self, what: str, applicant: Applicant, session: str) -> None:
+        """A call about a person only for the applicant whose card was read in this visit at this
+        station, and a bounded number of visits per station (`PhotoGuard`, security finding 17);
+        a refusal is audited."""
+        if self.photo_guard is None:
+            return
+        try:
+            self.photo_guard.check(self.station, applicant.id_number.strip().upper(), str(session or "")[:80], what)
+        except BackofficeError as exc:
+            auditlog.record_now(self.engine, f"station:{self.station}", f"refused.{what}", str(session or "")[:80],
+                                ok=False, reason=exc.detail[:200], applicant=applicant.id_masked[:40])
+            raise
 
     def _count_query(self, case_no: str) -> None:
         """Count a status query for the supervision figures: "sync" when the station was just sent
@@ -217,22 +233,24 @@ class StationCalls(BackOffice):
                           f"station:{self.station}", tell=False)
 
     # ---- e-certificates -----------------------------------------------------------------------------
-    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...]) -> Consent:
+    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...], session: str = "") -> Consent:
+        self._bound("request_consent", applicant, session)
         types = tuple(t for t in ecert_types if isinstance(t, str))
         if not types or len(types) != len(ecert_types) or len(types) > 20:
             raise BackofficeError("invalid", "consent needs 1-20 e-certificate type names")
         now = datetime.now(timezone.utc)
-        c = Consent(secrets.token_hex(16), _fingerprint(applicant.id_number), types,
+        c = Consent(secrets.token_hex(16), self._fp(applicant.id_number), types,
                     now.isoformat(timespec="seconds"), (now + timedelta(seconds=CONSENT_TTL_S)).isoformat(timespec="seconds"))
         with self.engine.begin() as conn:
             conn.execute(consents.insert().values(token=c.token, id_hash=c.id_hash, ecert_types=dumps(list(types)),
                                                   given_at=c.given_at, expires_at=c.expires_at))
         return c
 
-    def fetch_ecertificates(self, applicant: Applicant, consent: Consent) -> list[ECertificate]:
+    def fetch_ecertificates(self, applicant: Applicant, consent: Consent, session: str = "") -> list[ECertificate]:
+        self._bound("fetch_ecertificates", applicant, session)
         with self.engine.connect() as conn:
             row = conn.execute(select(consents).where(consents.c.token == consent.token)).first()
-        if row is None or row.id_hash != _fingerprint(applicant.id_number):
+        if row is None or row.id_hash != self._fp(applicant.id_number):
             raise BackofficeError("consent_required", "no consent for this person")
         if row.expires_at <= datetime.now(timezone.utc).isoformat(timespec="seconds"):
             raise BackofficeError("consent_required", "consent expired")
@@ -350,7 +368,7 @@ class StationCalls(BackOffice):
         if self.photos is None:
             return None  # no register connected to this office
         if self.photo_guard is not None:
-            self.photo_guard.check(self.station, applicant.id_number, session)
+            self.photo_guard.check(self.station, applicant.id_number.strip().upper(), session)
         return self.photos.photo(applicant.id_number)
 
     # ---- what the station learns --------------------------------------------------------------------
@@ -366,17 +384,6 @@ class StationCalls(BackOffice):
 
     def ping(self) -> LinkStatus:
         return LinkStatus(True, 0.0, "office")
-
-
-def _form_fp(form: str) -> str:
-    try:
-        value = json.loads(form or "{}").get(APPLICANT_FP, "")
-    except (ValueError, AttributeError):
-        return ""
-    return value if isinstance(value, str) else ""
-
-
-_fingerprint = ecerts.fingerprint
 
 
 def _phone_masked(id_number: str) -> str:

@@ -182,10 +182,11 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         types = tuple(dict.fromkeys(m.ecert_type for _, m in self._ecert_materials()))
         bo = self.ctx.services.backoffice
         applicant = applicant_of(self.session.identity)
+        visit = self.session.id  # the back office binds the call to the card read in this visit
 
         def fetch() -> Any:
-            consent = bo.request_consent(applicant, types)
-            return bo.fetch_ecertificates(applicant, consent)
+            consent = bo.request_consent(applicant, types, session=visit)
+            return bo.fetch_ecertificates(applicant, consent, session=visit)
 
         self.go("ecert_fetch")
         self.start("ecerts", self.ctx.services.run("ecerts", fetch))

@@ -23,8 +23,8 @@ LOOKUP = "lookup"  # the command tag: the flow implements done_lookup(c)
 
 def ask_for_cases(flow: Any) -> None:
     """Ask the back office for the identified person's open cases (`cases_for_applicant`)."""
-    bo, applicant = flow.ctx.services.backoffice, applicant_of(flow.session.identity)
-    flow.start(LOOKUP, flow.ctx.services.run(LOOKUP, lambda: bo.cases_for_applicant(applicant)))
+    bo, applicant, visit = flow.ctx.services.backoffice, applicant_of(flow.session.identity), flow.session.id
+    flow.start(LOOKUP, flow.ctx.services.run(LOOKUP, lambda: bo.cases_for_applicant(applicant, session=visit)))
 
 
 def keep_listed_cases(cases: Any, c: Completion[Any], id_number: str, *, adopt: bool) -> bool:

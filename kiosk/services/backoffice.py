@@ -245,11 +245,12 @@ class BackOffice(ABC):
         """Hand over a case with its files. Idempotent on `case_no`: a repeat returns the first receipt."""
 
     @abstractmethod
-    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...]) -> Consent:
-        """Record the citizen's on-screen consent for these e-certificate types; returns the token."""
+    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...], session: str = "") -> Consent:
+        """Record the citizen's on-screen consent for these e-certificate types; returns the token.
+        `session`: the visit in which this applicant's card was read (bound as for `reference_photo`)."""
 
     @abstractmethod
-    def fetch_ecertificates(self, applicant: Applicant, consent: Consent) -> list[ECertificate]:
+    def fetch_ecertificates(self, applicant: Applicant, consent: Consent, session: str = "") -> list[ECertificate]:
         """The e-certificates of the consented types the authority holds for this person
         (possibly none). Raises `consent_required` if the consent does not match or has expired."""
 
@@ -276,8 +277,9 @@ class BackOffice(ABC):
         a refunded order stays refunded; a pending one is canceled instead."""
 
     @abstractmethod
-    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
-        """Every open case of this person, made at any station (newest first, at most 50)."""
+    def cases_for_applicant(self, applicant: Applicant, session: str = "") -> list[CaseStatusReport]:
+        """Every open case of this person, made at any station (newest first, at most 50).
+        `session`: the visit in which this applicant's card was read (bound as for `reference_photo`)."""
 
     @abstractmethod
     def case_status(self, case_no: str) -> CaseStatusReport:

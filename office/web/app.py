@@ -256,9 +256,9 @@ def build_app(console: Console) -> Starlette:
             return JSONResponse({"cases": cases.list_cases(conn, request.query_params.get("state"))})
 
     def api_case(request: Request) -> Response:
-        need(request, "read")
+        s = need(request, "read")
         with console.engine.connect() as conn:
-            c = cases.get(conn, request.path_params["id"])
+            c = cases.get(conn, request.path_params["id"], reveal=s.user.role in PERMISSIONS["case.decide"])
         if c is None:
             return JSONResponse({"error": "not_found"}, status_code=404)
         return JSONResponse({"case": c})
@@ -455,7 +455,7 @@ def build_app(console: Console) -> Starlette:
     def page_case(request: Request) -> Response:
         s = need(request, "read")
         with console.engine.connect() as conn:
-            c = cases.get(conn, request.path_params["id"])
+            c = cases.get(conn, request.path_params["id"], reveal=s.user.role in PERMISSIONS["case.decide"])
         if c is None:
             return render(request, "error.html", s, status=404, message=f"no case {request.path_params['id']}")
         return render(request, "case.html", s, case=c, error=request.query_params.get("error"))
@@ -474,7 +474,7 @@ def build_app(console: Console) -> Starlette:
                     cases.reject(conn, case_no, s.user.name, str(form.get("reason", "")))
         except cases.CaseError as exc:
             with console.engine.connect() as conn:
-                c = cases.get(conn, case_no)
+                c = cases.get(conn, case_no, reveal=True)  # a case.decide role
             if c is None:
                 return render(request, "error.html", s, status=404, message=str(exc))
             return render(request, "case.html", s, status=409, case=c, error=str(exc))

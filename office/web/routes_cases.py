@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -26,15 +28,37 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from office import cases, ecerts, payments
-from office.schema import case_timeline
 from office.schema import cases as cases_t
 
 CODE_RE = re.compile(r"^[0-9A-F]{12}$")
+VERIFY_PER_MINUTE = 30  # public /verify look-ups per client address and minute
+
+
+class ClientLimit:
+    """At most `limit` hits per client in a sliding `window_s` (in memory, per office process)."""
+
+    def __init__(self, limit: int, window_s: float, max_clients: int = 10_000) -> None:
+        self.limit, self.window_s, self.max_clients = limit, window_s, max_clients
+        self.hits: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self.hits.get(client, ()) if now - t < self.window_s]
+            ok = len(recent) < self.limit
+            if ok:
+                recent.append(now)
+            self.hits[client] = recent
+            if len(self.hits) > self.max_clients:
+                self.hits.pop(next(iter(self.hits)))
+            return ok
 
 
 def routes(console: Any, *, need: Callable[..., Any], check_csrf: Callable[..., Any], render: Callable[..., Any],
            json_body: Callable[..., Any], form_of: Callable[..., Any], threaded: Callable[..., Any]) -> list[Route]:
     provider = getattr(console, "payments", None) or payments.SimulatedProvider()
+    verify_limit = ClientLimit(VERIFY_PER_MINUTE, 60.0)
 
     # ---- missing material ------------------------------------------------------------------------
     def api_request_material(request: Request) -> Response:
@@ -61,7 +85,7 @@ def routes(console: Any, *, need: Callable[..., Any], check_csrf: Callable[..., 
                                        str(form.get("reason", "")))
         except cases.CaseError as exc:
             with console.engine.connect() as conn:
-                c = cases.get(conn, case_no)
+                c = cases.get(conn, case_no, reveal=True)  # a case.decide role
             if c is None:
                 return render(request, "error.html", s, status=404, message=str(exc))
             return render(request, "case.html", s, status=409, case=c, error=str(exc))
@@ -72,26 +96,34 @@ def routes(console: Any, *, need: Callable[..., Any], check_csrf: Callable[..., 
         if not CODE_RE.match(code):
             return None
         with console.engine.connect() as conn:
-            # the code is derived from case number and reference: find the case by its approval note
-            rows = conn.execute(select(cases_t.c.case_no, cases_t.c.ref, cases_t.c.matter_code, cases_t.c.updated_at,
-                                       cases_t.c.status, cases_t.c.via_cabinet, cases_t.c.prints)
-                                .select_from(cases_t.join(case_timeline, case_timeline.c.case_no == cases_t.c.case_no))
-                                .where(case_timeline.c.status == "approved",
-                                       case_timeline.c.note_en.like(f"%{code}%"))).all()
-        for r in rows:
-            if cases.verify_code(r.case_no, r.ref) == code:
-                from office.station_calls import catalog
+            # stored when the electronic result was issued (office.cases.approve); an index lookup
+            r = conn.execute(select(cases_t.c.case_no, cases_t.c.ref, cases_t.c.matter_code, cases_t.c.approved_at,
+                                    cases_t.c.status).where(cases_t.c.verify_code == code).limit(1)).first()
+        if r is None or r.status != "approved" or cases.verify_code(r.case_no, r.ref) != code:
+            return None
+        from office.station_calls import catalog
 
-                m = catalog().find(r.matter_code)
-                return {"valid": True, "matter_code": r.matter_code, "matter_zh": m.name_zh if m else r.matter_code,
-                        "matter_en": m.name_en if m else r.matter_code, "issued": r.updated_at[:10]}
-        return None
+        m = catalog().find(r.matter_code)
+        return {"valid": True, "matter_code": r.matter_code, "matter_zh": m.name_zh if m else r.matter_code,
+                "matter_en": m.name_en if m else r.matter_code, "issued": (r.approved_at or "")[:10]}
+
+    def throttled(request: Request) -> Response | None:
+        """The public check is unauthenticated: at most VERIFY_PER_MINUTE look-ups per client address."""
+        client = request.client.host if request.client else "?"
+        if verify_limit.allow(client):
+            return None
+        return JSONResponse({"error": "too_many_requests", "message": "too many verification requests; "
+                             "wait a minute"}, status_code=429, headers={"Retry-After": "60"})
 
     def api_verify(request: Request) -> Response:
+        if (refused := throttled(request)) is not None:
+            return refused
         found = issued(request.path_params["code"].upper())
         return JSONResponse(found or {"valid": False}, status_code=200 if found else 404)
 
     def page_verify(request: Request) -> Response:
+        if (refused := throttled(request)) is not None:
+            return refused
         found = issued(request.path_params["code"].upper())
         return render(request, "verify.html", None, status=200 if found else 404, found=found,
                       code=request.path_params["code"][:20])

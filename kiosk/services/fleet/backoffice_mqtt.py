@@ -134,11 +134,11 @@ class MqttBackOffice(BackOffice):
     def submit_case(self, submission: CaseSubmission) -> SubmitReceipt:
         return self._call("submit_case", submission)
 
-    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...]) -> Consent:
-        return self._call("request_consent", applicant, ecert_types)
+    def request_consent(self, applicant: Applicant, ecert_types: tuple[str, ...], session: str = "") -> Consent:
+        return self._call("request_consent", applicant, ecert_types, session)
 
-    def fetch_ecertificates(self, applicant: Applicant, consent: Consent) -> list[ECertificate]:
-        return self._call("fetch_ecertificates", applicant, consent)
+    def fetch_ecertificates(self, applicant: Applicant, consent: Consent, session: str = "") -> list[ECertificate]:
+        return self._call("fetch_ecertificates", applicant, consent, session)
 
     def create_payment(self, case_no: str, amount_fen: int, description_zh: str) -> PaymentOrder:
         return self._call("create_payment", case_no, amount_fen, description_zh)
@@ -155,8 +155,8 @@ class MqttBackOffice(BackOffice):
     def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
         return self._call("refund_payment", order_id, reason)
 
-    def cases_for_applicant(self, applicant: Applicant) -> list[CaseStatusReport]:
-        return self._call("cases_for_applicant", applicant)
+    def cases_for_applicant(self, applicant: Applicant, session: str = "") -> list[CaseStatusReport]:
+        return self._call("cases_for_applicant", applicant, session)
 
     def case_status(self, case_no: str) -> CaseStatusReport:
         return self._call("case_status", case_no)
