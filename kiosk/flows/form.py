@@ -5,8 +5,10 @@ the OCR'd materials, confirmed or corrected by touch, rendered as an A4 PDF for 
 
 - `form`: every field with its value and where it came from; `edit` (key=...) opens a field that
   may be corrected (choice / keypad types; text comes from the card or a material only: no
-  Chinese typing at the station), `confirm` checks the required fields — missing ones are named
-  and the citizen stays — and renders the PDF;
+  Chinese typing at the station; a field from the identity document — name, ID number, sex,
+  birth date, address — is never changed here: the document is its source), `confirm` re-takes
+  the document's values, checks the required fields — missing ones are named and the citizen
+  stays — and renders the PDF;
 - `form_edit`: one field: `set` (value=...) from the touch list or the keypad, checked by
   `kiosk.flows.form_values.check_value` (ID check digit, phone, date, range); `back`;
 - `form_render`: the PDF is made off the UI thread (`kiosk.services.form_pdf`), then the flow goes
@@ -71,12 +73,20 @@ class FormStep:
         rows = []
         for f in form.fields:
             v = filled.values.get(f.key)
-            rows.append({"key": f.key, "label_zh": f.label_zh, "label_en": f.label_en, "type": f.type,
-                         "required": f.required, "value_zh": filled.shown(f, "zh"), "value_en": filled.shown(f, "en"),
-                         "origin": v.origin if v else "", "editable": f.type != "text"})
+            label_zh, label_en = filled.label(f)
+            rows.append({"key": f.key, "label_zh": label_zh, "label_en": label_en, "type": f.type,
+                         "required": f.required and f.key not in filled.not_on_document,
+                         "value_zh": filled.shown(f, "zh"), "value_en": filled.shown(f, "en"),
+                         "origin": v.origin if v else "", "editable": f.editable,
+                         "not_on_document": f.key in filled.not_on_document})
         body = [t("form.check", title=both(form.title_zh, form.title_en))]
-        if any(f.type == "text" for f in form.fields):
+        if any(f.from_document for f in form.fields):
+            body.append(t("form.document_note"))
+        if any(f.type == "text" and not f.from_document for f in form.fields):
             body.append(t("form.text_note"))
+        lacking = [both(*filled.label(f)) for f in form.fields if f.key in filled.not_on_document]
+        if lacking:
+            body.append(t("form.not_on_document", names=lacking))
         return ViewModel(self.name, self.state, t("form.title"), body=tuple(body),
                          actions=(Action("confirm", t("form.confirm")), Action("edit", t("form.edit"), "choice")),
                          screen="form", data={"title_zh": form.title_zh, "title_en": form.title_en, "fields": rows})
@@ -85,8 +95,8 @@ class FormStep:
         filled = self._filled()
         if action_id == "edit":
             f = filled.form.field(str(key))
-            if f is None or f.type == "text":
-                self.error = t("form.not_editable")
+            if f is None or not f.editable:
+                self.error = t("form.from_document" if f is not None and f.from_document else "form.not_editable")
                 return True
             self.session.personal["form_field"] = f.key
             self.error = None
@@ -94,6 +104,7 @@ class FormStep:
             return True
         if action_id != "confirm":
             return False
+        filled.take_document(self.session.identity)  # the PDF and the answers carry the document's values
         missing = filled.missing_required()
         if missing:
             self.error = t("form.missing", names=[both(f.label_zh, f.label_en) for f in missing])
@@ -136,7 +147,11 @@ class FormStep:
             return False
         f = filled.form.field(self.session.personal["form_field"])
         assert f is not None
-        checked = check_value(f, value, self.clock.now().date())
+        if not f.editable:  # never reached from the form screen; refused all the same
+            self.error = t("form.from_document" if f.from_document else "form.not_editable")
+            self.go("form")
+            return True
+        checked = check_value(f, value, self.clock.now().date(), applicant=self.session.identity)
         if isinstance(checked, ValueProblem):
             self.error = t("form.refused", reason=both(checked.zh, checked.en))
             return True
@@ -150,7 +165,7 @@ class FormStep:
     def _pdf_data(self, filled: FilledForm) -> FormPdfData:
         form: FormDef = filled.form
         matter = self.ctx.services.catalog.find(form.matter)
-        rows = tuple(FormRow(f.label_zh, f.label_en, filled.printed(f), filled.values[f.key].origin
+        rows = tuple(FormRow(*filled.label(f), filled.printed(f), filled.values[f.key].origin
                              if f.key in filled.values else "") for f in form.fields)
         return FormPdfData(form.title_zh, form.title_en, matter.name_zh if matter else form.matter, form.matter,
                            rows, self.clock.now().date().isoformat(), self.ctx.station_id)

@@ -9,10 +9,14 @@ is a station item, keys are unique, a choice field has choices. A field has:
 - `key`, `label_zh`, `label_en`, `required`;
 - `type`: `text` (filled from the card or OCR only: confirmable, never typed), `choice` (a touch
   list of `choices`), `number` (keypad digits, `min`/`max`), `date` (keypad YYYYMMDD),
-  `phone` (keypad, a mainland mobile or a landline), `id_number` (keypad, GB 11643 check digit);
+  `phone` (keypad, a mainland mobile or a landline), `id_number` (keypad, GB 11643 check digit),
+  `document_number` (the applicant's identity document number: `{"card": "id_number"}` only — the
+  resident ID number for a card holder, the passport number for a passport holder);
 - `source` (optional): `{"card": "name" | "id_number" | "sex" | "birth_date" | "address" |
   "nation" | "issuer"}` or `{"ocr": <document kind>, "field": <DocumentReading field>}`: the
-  value the station fills in before the citizen confirms it.
+  value the station fills in before the citizen confirms it. A field with a `card` source is the
+  identity document's own value: read-only at the station (`FieldDef.editable` is False), whatever
+  its type; the identity document, not the citizen, is its source.
 
 `load_forms(dir, catalog)` returns a `FormBook` (matter code -> `FormDef`) or raises `FormError`
 naming the file and the key. `forms_for_catalog(catalog)` loads the forms beside a catalog read
@@ -36,7 +40,7 @@ CARD_FIELDS = ("name", "id_number", "sex", "birth_date", "address", "nation", "i
 OCR_FIELDS = ("name", "id_number", "valid_from", "valid_until", "issuer", "household_no", "credit_code",
               "marriage_no", "registered_on", "property_no")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-FieldType = Literal["text", "choice", "number", "date", "phone", "id_number"]
+FieldType = Literal["text", "choice", "number", "date", "phone", "id_number", "document_number"]
 KEYPAD_TYPES = ("number", "date", "phone", "id_number")
 
 
@@ -94,6 +98,8 @@ class FieldDef(_Strict):
             raise ValueError("choices belong to a choice field")
         if self.type == "text" and self.source is None:
             raise ValueError("a text field must come from the card or OCR (the station has no Chinese typing)")
+        if self.type == "document_number" and (self.source is None or self.source.card != "id_number"):
+            raise ValueError('a document_number field is the applicant\'s own: source {"card": "id_number"}')
         if (self.min is not None or self.max is not None) and self.type != "number":
             raise ValueError("min/max belong to a number field")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -105,6 +111,21 @@ class FieldDef(_Strict):
     @property
     def keypad(self) -> bool:
         return self.type in KEYPAD_TYPES
+
+    @property
+    def from_document(self) -> bool:
+        """Filled from the applicant's identity document (name, ID number, sex, ...): never changed here."""
+        return self.source is not None and self.source.card is not None
+
+    @property
+    def applicant_number(self) -> bool:
+        """The applicant's own document number: only the identified applicant's number fits it."""
+        return self.source is not None and self.source.card == "id_number"
+
+    @property
+    def editable(self) -> bool:
+        """May the citizen change it at the station (keypad or touch list)?"""
+        return self.type not in ("text", "document_number") and not self.from_document
 
 
 class FormDef(_Strict):
