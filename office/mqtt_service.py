@@ -40,6 +40,7 @@ from office import auditlog, fastcheck
 from office.ingest import Ingest
 from office.reference_photos import PhotoGuard, PhotoRegister
 from office.schema import commands
+from office.payments import PaymentProvider, SimulatedProvider
 from office.station_calls import StationCalls
 from office.util import dumps, now_iso
 
@@ -64,8 +65,11 @@ class OfficeMqtt:
     def __init__(self, engine: Engine, broker: str, username: str, password: str, *, group: str = "office",
                  ca_file: str | None = None, ack_interval_s: float = 0.02, pay_after_s: float = 5.0,
                  signing_key: Any = None, photos: PhotoRegister | None = None, photos_per_hour: int = 60,
-                 session_expiry_s: int = 0, client_cert: tuple[str, str] | None = None) -> None:
+                 session_expiry_s: int = 0, client_cert: tuple[str, str] | None = None,
+                 provider: PaymentProvider | None = None) -> None:
         self.engine = engine
+        # the one payment provider of this office process: every station's calls charge through it
+        self.provider = provider or SimulatedProvider(pay_after_s)
         self.session_expiry_s = session_expiry_s  # 0: clean start, no session left behind (an office process)
         self.signing_key = signing_key  # signs RPC answers: the station trusts identity answers only so signed
         self.photos = photos
@@ -338,8 +342,8 @@ class OfficeMqtt:
 
     def calls_for(self, station: str) -> BackOffice:
         """What answers the calls of this station (the station whose topic the request came on)."""
-        return StationCalls(self.engine, station, pay_after_s=self.pay_after_s, photos=self.photos,
-                            photo_guard=self.photo_guard)
+        return StationCalls(self.engine, station, pay_after_s=self.pay_after_s, provider=self.provider,
+                            photos=self.photos, photo_guard=self.photo_guard)
 
     def _serve(self, msg: mqtt.MQTTMessage) -> None:
         station = topics.parse(msg.topic)[0]  # type: ignore[index]

@@ -17,7 +17,7 @@ def test_migrated_schema_matches_the_code(engine):
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diffs == [], diffs
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0009"
+    assert version == "0010"
     cols = {c["name"] for c in inspect(engine).get_columns("stations")}
     assert {"paper", "boards"} <= cols
     uniques = inspect(engine).get_unique_constraints("events")
