@@ -51,7 +51,6 @@ from kiosk.services.backoffice import (
     Notification,
     NotificationReceipt,
     PaymentOrder,
-    RATED_SERVICES,
     Rating,
     ResultDocument,
     SubmitReceipt,
@@ -59,9 +58,9 @@ from kiosk.services.backoffice import (
 )
 from office import auditlog
 from office import cases as case_ops
-from office import ecerts, payments
+from office import ecerts, payments, rating_store
 from office.deadlines import limits_for
-from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications, ratings
+from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications
 from office.schema import payments as payment_rows
 from office.schema import station_messages
 from office.reference_photos import PhotoGuard, PhotoRegister
@@ -374,15 +373,8 @@ class StationCalls(BackOffice):
         return NotificationReceipt(nid, True, row.phone_masked)
 
     def submit_rating(self, rating: Rating) -> None:
-        if isinstance(rating.score, bool) or not isinstance(rating.score, int) or not 1 <= rating.score <= 5:
-            raise BackofficeError("invalid", f"score must be 1-5, got {rating.score!r}")
-        service = getattr(rating, "service", "") or ""
-        if service and service not in RATED_SERVICES:
-            raise BackofficeError("invalid", f"unknown service {service!r} (have: {', '.join(RATED_SERVICES)})")
         with self.engine.begin() as conn:
-            conn.execute(ratings.insert().values(station=self.station, case_no=rating.case_no[:64], score=rating.score,
-                                                 tags=dumps(list(rating.tags)), comment=rating.comment[:500],
-                                                 at=rating.at or now_iso(), service=service))
+            rating_store.store(conn, self.station, rating)
 
     def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
         if self.photos is None:
