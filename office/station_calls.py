@@ -13,8 +13,9 @@ payment code (付款码) is charged by the provider, and a code charged once is 
 later order at any station, by the provider and by the unique `payments.paycode_fp`; a station
 sees, pays and refunds only its own orders, and refunds only while its case is absent or
 withdrawn), cases of an applicant at any station (`cases_for_applicant`) and
-`poll_events` from `station_messages`. Each status query is counted (`case_queries`) for the
-supervision figures. Reference photos come from a register directory
+`poll_events` from `station_messages`. Each `case_status` call is counted (`case_queries`) for
+the supervision figures; `cases_for_applicant` (a query's or a collect visit's lookup of the
+person's cases) is not: the query visit then asks `case_status` for each case it shows. Reference photos come from a register directory
 when one is connected (`office.reference_photos`), else None.
 
 Until the office schema has its own column for it (docs/adr/0256), a case's `form` JSON carries
@@ -165,13 +166,18 @@ class StationCalls(BackOffice):
         return SubmitReceipt(row.case_no, True, row.ref, row.status, msg[0], msg[1], doc)
 
     def case_status(self, case_no: str) -> CaseStatusReport:
+        """A case's status; counted as a query served (`_count_query`)."""
+        report = self._report(case_no)
+        self._count_query(case_no)
+        return report
+
+    def _report(self, case_no: str) -> CaseStatusReport:
         with self.engine.connect() as conn:
             row = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
             if row is None:
                 raise BackofficeError("not_found", f"no case {case_no!r}")
             tl = tuple(TimelineEntry(r.at, r.status, r.note_zh, r.note_en, r.actor) for r in conn.execute(
                 select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id)))
-        self._count_query(case_no)
         return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size,
                                 row.applicant_masked, row.station)
 
@@ -183,7 +189,9 @@ class StationCalls(BackOffice):
                 cases.c.applicant_masked == applicant.id_masked[:40],
                 cases.c.status.notin_(("collected", "withdrawn"))).order_by(cases.c.submitted_at.desc())).all()
         mine = [r.case_no for r in rows if _form_fp(r.form) == fp]
-        return [self.case_status(no) for no in mine[:50]]
+        # not counted: the lookup serves a collect visit as well as a query, and a query visit
+        # asks `case_status` for each case it shows, which is where a query is counted
+        return [self._report(no) for no in mine[:50]]
 
     def _count_query(self, case_no: str) -> None:
         """Count a status query for the supervision figures: "sync" when the station was just sent
