@@ -2,8 +2,9 @@
 
 Only open or acknowledged alarms can be assigned, only to an existing account whose role may
 handle alarms (`HANDLER_ROLES`); assigning again moves it to the new person (both names are in the
-audit trail). Assignment does not acknowledge: an assigned alarm nobody acknowledges is still
-escalated.
+audit trail). Assigning to "" (the console's "nobody" choice) takes the assignment away
+(`alarm.unassign` in the audit trail). Assignment does not acknowledge: an assigned alarm nobody
+acknowledges is still escalated.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def assign(conn: Connection, alarm_id: int, to: str, by: str) -> dict[str, Any]:
         raise AlarmError(f"no alarm {alarm_id}")
     if row.state == "cleared":
         raise AlarmError(f"alarm {alarm_id} is cleared; nothing left to assign")
+    if to == "":
+        conn.execute(update(alarms).where(alarms.c.id == alarm_id).values(assigned_to=None, assigned_at=None))
+        auditlog.record(conn, f"user:{by}", "alarm.unassign", str(alarm_id), station=row.station, kind=row.kind,
+                        before=row.assigned_to)
+        return {**dict(row._mapping), "assigned_to": None, "assigned_at": None}
     user = conn.execute(select(users.c.role).where(users.c.name == to)).first()
     if user is None:
         raise AlarmError(f"no operator account {to[:64]!r}")

@@ -139,13 +139,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
     from office.reference_photos import PhotoRegister
 
+    from office.payments import Refunder, SimulatedProvider
+
+    # one provider for the whole process: station calls (orders, codes) and console refunds share it
+    provider = SimulatedProvider(pay_after_s=args.sim_pay_after_s)
     mqtt_service = None
     if args.broker:
         try:
             photos = PhotoRegister(args.reference_photos) if args.reference_photos else None
             mqtt_service = OfficeMqtt(engine, args.broker, args.mqtt_user, password, group=args.group,
                                       ca_file=args.ca_file, signing_key=key, photos=photos, applicant_key=applicant_key,
-                                      pay_after_s=args.sim_pay_after_s).start(wait=args.broker_wait)
+                                      pay_after_s=args.sim_pay_after_s, provider=provider).start(wait=args.broker_wait)
         except ValueError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 2
@@ -164,9 +168,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     sender = Sender(engine, gateway).start()
     escalator = Escalator(engine, args.escalate_after_s).start() if args.escalate_after_s > 0 else None
-    from office.payments import Refunder, SimulatedProvider
-
-    provider = SimulatedProvider(pay_after_s=args.sim_pay_after_s)
     refunder = Refunder(engine, provider, args.refund_after_s).start() if args.refund_after_s > 0 else None
     reminders = Reminders(engine, args.pickup_days).start()
     app = build_app(Console(engine, mqtt_service, key, sms_token=sms_token, payments=provider,

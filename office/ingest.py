@@ -25,9 +25,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.services.backoffice import BackofficeError, Rating, from_dict
-from office import alarms, audit_heads, auditlog, cabinets, pickups
+from office import alarms, audit_heads, auditlog, cabinets, pickups, rating_store
 from office import cases as case_ops
-from office.schema import cases, event_streams, events, ratings, stations
+from office.schema import cases, event_streams, events, stations
 from office.station_calls import STATION_REPORTABLE
 from office.util import dumps, insert_ignore, now_iso
 
@@ -204,12 +204,7 @@ class Ingest:
                 case_ops.move(conn, str(d["case_no"]), row.station, d["status"], str(d.get("note_zh", ""))[:500],
                               str(d.get("note_en", ""))[:500], f"station:{station}", tell=False)
             else:
-                r = from_dict(Rating, d)
-                if isinstance(r.score, bool) or not isinstance(r.score, int) or not 1 <= r.score <= 5:
-                    raise ValueError(f"score must be 1-5, got {r.score!r}")
-                conn.execute(ratings.insert().values(station=station, case_no=r.case_no[:64], score=r.score,
-                                                     tags=dumps(list(r.tags)), comment=r.comment[:500],
-                                                     at=r.at or now_iso()))
+                rating_store.store(conn, station, from_dict(Rating, d))
         except (BackofficeError, KeyError, TypeError, ValueError) as exc:
             self.stats.facts_failed += 1
             auditlog.record(conn, f"station:{station}", ev["type"], ev["event_id"], ok=False, detail=str(exc)[:300])

@@ -40,6 +40,7 @@ from office import auditlog, fastcheck
 from office.ingest import Ingest
 from office.reference_photos import PhotoGuard, PhotoRegister
 from office.schema import commands
+from office.payments import PaymentProvider, SimulatedProvider
 from office.station_calls import StationCalls
 from office.util import dumps, now_iso
 
@@ -65,9 +66,11 @@ class OfficeMqtt:
                  ca_file: str | None = None, ack_interval_s: float = 0.02, pay_after_s: float = 5.0,
                  signing_key: Any = None, photos: PhotoRegister | None = None, photos_per_hour: int = 60,
                  session_expiry_s: int = 0, client_cert: tuple[str, str] | None = None,
-                 applicant_key: Any = None) -> None:
+                 applicant_key: Any = None, provider: PaymentProvider | None = None) -> None:
         self.engine = engine
         self.applicant_key = applicant_key  # office.applicant_key: the keyed applicant fingerprints
+        # the one payment provider of this office process: every station's calls charge through it
+        self.provider = provider or SimulatedProvider(pay_after_s)
         self.session_expiry_s = session_expiry_s  # 0: clean start, no session left behind (an office process)
         self.signing_key = signing_key  # signs RPC answers: the station trusts identity answers only so signed
         self.photos = photos
@@ -340,8 +343,8 @@ class OfficeMqtt:
 
     def calls_for(self, station: str) -> BackOffice:
         """What answers the calls of this station (the station whose topic the request came on)."""
-        return StationCalls(self.engine, station, pay_after_s=self.pay_after_s, photos=self.photos,
-                            photo_guard=self.photo_guard, applicant_key=self.applicant_key)
+        return StationCalls(self.engine, station, pay_after_s=self.pay_after_s, provider=self.provider,
+                            photos=self.photos, photo_guard=self.photo_guard, applicant_key=self.applicant_key)
 
     def _serve(self, msg: mqtt.MQTTMessage) -> None:
         station = topics.parse(msg.topic)[0]  # type: ignore[index]

@@ -225,8 +225,11 @@ payments = Table(
     Column("refunded_at", String(40), nullable=True),
     Column("refund_reason", Text, nullable=True),
     Column("provider_ref", String(80), nullable=True),
+    # migration 0010: the fingerprint of the payment code that charged it (one order per code)
+    Column("paycode_fp", String(64), nullable=True),
 )
 Index("ix_payments_status", payments.c.status)
+Index("ux_payments_paycode_fp", payments.c.paycode_fp, unique=True)
 
 notifications = Table(
     "notifications", metadata,

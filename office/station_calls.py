@@ -8,16 +8,20 @@ What is real here: cases and their files (promised and statutory dates on the wo
 calendar, `office.deadlines`), status reports, timelines, result documents of print items,
 notifications (stored, then sent by `office.sms.Sender`), ratings, e-certificates from the
 office's store (`office.ecerts`, with the citizen's consent), payments through a provider
-(`office.payments`; the built-in simulated one pays an order `pay_after_s` after creation, or at
-once by a payment code (付款码); a charged code is refused for every later order at any station;
-paid orders are refunded), cases of an applicant at any station (`cases_for_applicant`) and
-`poll_events` from `station_messages`. Each status query is counted (`case_queries`) for the
-supervision figures. Reference photos come from a register directory
+(`office.payments`; the built-in simulated one pays an order `pay_after_s` after creation; a
+payment code (付款码) is charged by the provider, and a code charged once is refused for every
+later order at any station, by the provider and by the unique `payments.paycode_fp`; a station
+sees, pays and refunds only its own orders, and refunds only while its case is absent or
+withdrawn), cases of an applicant at any station (`cases_for_applicant`) and
+`poll_events` from `station_messages`. Each `case_status` call is counted (`case_queries`) for
+the supervision figures; `cases_for_applicant` (a query's or a collect visit's lookup of the
+person's cases) is not: the query visit then asks `case_status` for each case it shows. Reference photos come from a register directory
 when one is connected (`office.reference_photos`), else None.
 
-A code-paid order's `pay_url` is `paycode:<sha256 of the code>` (the reuse check, docs/adr/0256).
-A case's applicant is kept as `cases.applicant_fp`, the office's keyed fingerprint of the ID number
-(`office.applicant_key`; the same as consents and e-certificates use), never in the form JSON.
+A code-paid order keeps the fingerprint of its code in `payments.paycode_fp` (unique: a code is
+charged once, docs/adr/0256). A case's applicant is kept as `cases.applicant_fp`, the office's keyed
+fingerprint of the ID number (`office.applicant_key`; the same as consents and e-certificates use),
+never in the form JSON.
 """
 
 from __future__ import annotations
@@ -50,7 +54,6 @@ from kiosk.services.backoffice import (
     Notification,
     NotificationReceipt,
     PaymentOrder,
-    RATED_SERVICES,
     Rating,
     ResultDocument,
     SubmitReceipt,
@@ -59,9 +62,9 @@ from kiosk.services.backoffice import (
 from kiosk.services.keyed_hash import KeyedHasher
 from office import auditlog
 from office import cases as case_ops
-from office import ecerts, payments
+from office import ecerts, payments, rating_store
 from office.deadlines import limits_for
-from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications, ratings
+from office.schema import case_files, case_queries, case_timeline, cases, consents, notifications
 from office.schema import payments as payment_rows
 from office.schema import station_messages
 from office.reference_photos import PhotoGuard, PhotoRegister
@@ -73,7 +76,6 @@ MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 CASE_NO_RE = re.compile(r"^[A-Z0-9]{1,40}-\d{8}-\d{4}-[0-9A-Z]$")
 CONSENT_TTL_S = 600
 STATION_REPORTABLE = ("deposited", "collected", "expired", "withdrawn")
-PAYCODE = "paycode:"
 SYNC_WINDOW_S = 120  # a status query this soon after the station was sent news of the case is its own refresh
 
 _catalog: Any = None
@@ -167,13 +169,18 @@ class StationCalls(BackOffice):
         return SubmitReceipt(row.case_no, True, row.ref, row.status, msg[0], msg[1], doc)
 
     def case_status(self, case_no: str) -> CaseStatusReport:
+        """A case's status; counted as a query served (`_count_query`)."""
+        report = self._report(case_no)
+        self._count_query(case_no)
+        return report
+
+    def _report(self, case_no: str) -> CaseStatusReport:
         with self.engine.connect() as conn:
             row = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
             if row is None:
                 raise BackofficeError("not_found", f"no case {case_no!r}")
             tl = tuple(TimelineEntry(r.at, r.status, r.note_zh, r.note_en, r.actor) for r in conn.execute(
                 select(case_timeline).where(case_timeline.c.case_no == case_no).order_by(case_timeline.c.id)))
-        self._count_query(case_no)
         return CaseStatusReport(case_no, row.matter_code, row.status, tl, row.promised_date, row.result_size,
                                 row.applicant_masked, row.station)
 
@@ -184,7 +191,9 @@ class StationCalls(BackOffice):
                 cases.c.applicant_fp == self._fp(applicant.id_number),
                 cases.c.status.notin_(("collected", "withdrawn"))).order_by(cases.c.submitted_at.desc())
                 .limit(50)).scalars().all()
-        return [self.case_status(no) for no in mine]
+        # not counted: the lookup serves a collect visit as well as a query, and a query visit
+        # asks `case_status` for each case it shows, which is where a query is counted
+        return [self._report(no) for no in mine]
 
     def _fp(self, id_number: str) -> str:
         return ecerts.fingerprint(id_number, self.applicant_key)
@@ -268,6 +277,13 @@ class StationCalls(BackOffice):
             raise BackofficeError("invalid", str(exc)) from None
 
     def _order(self, order_id: str) -> PaymentOrder:
+        """This station's order as it stands (refreshed from the provider); another station's
+        order is answered as if it did not exist."""
+        with self.engine.connect() as conn:
+            owner = conn.execute(select(payment_rows.c.station).where(payment_rows.c.order_id == order_id)).first()
+        if owner is None or owner.station != self.station:
+            raise BackofficeError("not_found", f"no payment order {str(order_id)[:60]!r} at this station")
+
         def told(conn: Any, row: Any) -> None:
             case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
                                   amount_fen=row.amount_fen)
@@ -281,8 +297,10 @@ class StationCalls(BackOffice):
         return self._order(order_id)
 
     def pay_with_code(self, order_id: str, code: str) -> CodePayment:
-        """A payment code (付款码) shown to the station's camera charges the order at once; a code
-        charged before (a screenshot shown again, here or at another station) is refused."""
+        """A payment code (付款码) shown to the station's camera is charged by the provider; the
+        order is paid only on the provider's "paid". A code charged before (a screenshot shown
+        again, here or at another station) is refused: the fingerprint is claimed on the order
+        (unique) in the transaction that charges it, so two orders never both take one code."""
         from kiosk.services.payments import code_fingerprint, parse_payment_code
 
         order = self._order(order_id)
@@ -291,38 +309,67 @@ class StationCalls(BackOffice):
             return CodePayment(order, "code_invalid", "not a payment code")
         if order.status != "pending":
             return CodePayment(order, "paid" if order.status == "paid" else "declined", f"order is {order.status}")
-        mark = PAYCODE + code_fingerprint(parsed)
-        with self.engine.begin() as conn:
-            if conn.execute(select(payment_rows.c.order_id).where(payment_rows.c.pay_url == mark)).first() is not None:
-                auditlog.record(conn, f"station:{self.station}", "payment.code_reused", order_id)
-                return CodePayment(order, "code_used", "this payment code was charged before")
-            done = conn.execute(update(payment_rows).where(payment_rows.c.order_id == order_id,
-                                                           payment_rows.c.status == "pending")
-                                .values(status="paid", paid_at=now_iso(), pay_url=mark))
-            if done.rowcount:
-                case_ops.tell_station(conn, self.station, "payment_paid", order.case_no, order_id=order_id,
-                                      amount_fen=order.amount_fen)
-        order = self._order(order_id)
-        return CodePayment(order, "paid" if order.status == "paid" else "declined")
+        fp = code_fingerprint(parsed)
+        with self.engine.connect() as conn:  # the common case, answered without asking the provider
+            seen = conn.execute(select(payment_rows.c.order_id).where(payment_rows.c.paycode_fp == fp)).first()
+        if seen is not None:
+            return self._code_used(order_id)
+        try:
+            with self.engine.begin() as conn:
+                claimed = conn.execute(update(payment_rows).where(
+                    payment_rows.c.order_id == order_id, payment_rows.c.status == "pending",
+                    payment_rows.c.paycode_fp.is_(None)).values(paycode_fp=fp)).rowcount
+                if not claimed:
+                    raise _NotCharged("declined", "the order is no longer open or is being charged")
+                row = conn.execute(select(payment_rows).where(payment_rows.c.order_id == order_id)).one()
+                outcome = self.provider.charge_code(order_id, row.provider_ref or "", parsed.digits, row.amount_fen)
+                if outcome != "paid":  # the claim is rolled back: the code is not this order's
+                    raise _NotCharged(outcome if outcome in ("code_used", "code_invalid") else "declined",
+                                      f"the payment provider answered {str(outcome)[:40]}")
+                conn.execute(update(payment_rows).where(payment_rows.c.order_id == order_id)
+                             .values(status="paid", paid_at=now_iso()))
+                case_ops.tell_station(conn, self.station, "payment_paid", row.case_no, order_id=order_id,
+                                      amount_fen=row.amount_fen)
+        except IntegrityError:  # another order claimed this code's fingerprint first
+            return self._code_used(order_id)
+        except _NotCharged as no:
+            if no.outcome == "code_used":
+                return self._code_used(order_id)
+            return CodePayment(self._order(order_id), no.outcome, no.detail)  # type: ignore[arg-type]
+        return CodePayment(self._order(order_id), "paid")
+
+    def _code_used(self, order_id: str) -> CodePayment:
+        auditlog.record_now(self.engine, f"station:{self.station}", "payment.code_reused", order_id)
+        return CodePayment(self._order(order_id), "code_used", "this payment code was charged before")
 
     def refund_payment(self, order_id: str, reason: str) -> PaymentOrder:
-        """The station's own refund (a paid case that could not be submitted): a pending order is
-        canceled, a paid one refunded through the provider (`office.payments.refund`: once only,
-        audited, the citizen told); anything else is returned as it stands."""
+        """The station's own refund of a case it could not submit: a pending order is canceled, a
+        paid one refunded through the provider (`office.payments.refund`: once only, audited, the
+        citizen told) while its case is absent or withdrawn; a case the office has taken is
+        refunded by a supervisor in the console, never by a station. Anything else is returned as
+        it stands."""
         order = self._order(order_id)
         if order.status == "pending":
             return self.cancel_payment(order_id)
-        if order.status == "paid":
-            try:
-                with self.engine.begin() as conn:
-                    payments.refund(conn, self.provider, order_id, str(reason or "submission failed")[:200],
-                                    f"station:{self.station}")
-            except payments.PaymentError as exc:
-                log.warning("refund of %s not done: %s", order_id, exc)
-            return self._order(order_id)
-        return order
+        if order.status != "paid":
+            return order
+        with self.engine.connect() as conn:
+            case = conn.execute(select(cases.c.status).where(cases.c.case_no == order.case_no)).first()
+        if case is not None and case.status != "withdrawn":
+            auditlog.record_now(self.engine, f"station:{self.station}", "payment.refund", order_id, ok=False,
+                                error=f"case {order.case_no} is {case.status}")
+            raise BackofficeError("rejected", f"case {order.case_no} is {case.status}: a station refunds only a "
+                                              f"case it could not submit; a supervisor refunds in the office console")
+        try:
+            with self.engine.begin() as conn:
+                payments.refund(conn, self.provider, order_id, str(reason or "submission failed")[:200],
+                                f"station:{self.station}")
+        except payments.PaymentError as exc:
+            log.warning("refund of %s not done: %s", order_id, exc)
+        return self._order(order_id)
 
     def cancel_payment(self, order_id: str) -> PaymentOrder:
+        self._order(order_id)  # this station's, else not_found
         try:
             return payments.cancel(self.engine, self.provider, order_id)
         except payments.PaymentError as exc:
@@ -354,15 +401,8 @@ class StationCalls(BackOffice):
         return NotificationReceipt(nid, True, row.phone_masked)
 
     def submit_rating(self, rating: Rating) -> None:
-        if isinstance(rating.score, bool) or not isinstance(rating.score, int) or not 1 <= rating.score <= 5:
-            raise BackofficeError("invalid", f"score must be 1-5, got {rating.score!r}")
-        service = getattr(rating, "service", "") or ""
-        if service and service not in RATED_SERVICES:
-            raise BackofficeError("invalid", f"unknown service {service!r} (have: {', '.join(RATED_SERVICES)})")
         with self.engine.begin() as conn:
-            conn.execute(ratings.insert().values(station=self.station, case_no=rating.case_no[:64], score=rating.score,
-                                                 tags=dumps(list(rating.tags)), comment=rating.comment[:500],
-                                                 at=rating.at or now_iso(), service=service))
+            rating_store.store(conn, self.station, rating)
 
     def reference_photo(self, applicant: Applicant, session: str = "") -> bytes | None:
         if self.photos is None:
@@ -384,6 +424,14 @@ class StationCalls(BackOffice):
 
     def ping(self) -> LinkStatus:
         return LinkStatus(True, 0.0, "office")
+
+
+class _NotCharged(Exception):
+    """A code charge that did not happen: its transaction (and the fingerprint's claim) is undone."""
+
+    def __init__(self, outcome: str, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome, self.detail = outcome, detail
 
 
 def _phone_masked(id_number: str) -> str:

@@ -66,8 +66,8 @@ def routes(h: Helpers) -> list[BaseRoute]:
         s = h.need(request, "alarm.assign")
         h.check_csrf(request, s)
         to = h.json_body(request).get("to")
-        if not isinstance(to, str) or not to:
-            raise h.refused(400, "bad_request", "expected {\"to\": \"operator account name\"}")
+        if not isinstance(to, str):  # "" takes the assignment away
+            raise h.refused(400, "bad_request", "expected {\"to\": \"operator account name\"} (\"\": nobody)")
         try:
             with console.engine.begin() as conn:
                 row = alarm_assign.assign(conn, int(request.path_params["id"]), to, s.user.name)

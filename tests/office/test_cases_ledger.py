@@ -218,7 +218,9 @@ def test_supervision_counts_e_certificates_and_queries(office):
     from dataclasses import replace
 
     case_no = calls.submit_case(replace(sub, files=files)).case_no
-    calls.case_status(case_no)  # a citizen asks at the station
+    assert [r.case_no for r in calls.cases_for_applicant(sub.applicant)] == [case_no]  # a collect visit's lookup
+    calls.cases_for_applicant(sub.applicant)  # a query visit's lookup ...
+    calls.case_status(case_no)  # ... then it asks for the case it shows: one query served
     client.post(f"/api/cases/{case_no}/approve", headers=h)
     calls.poll_events()
     calls.case_status(case_no)  # the station's own refresh after the news: not a query served

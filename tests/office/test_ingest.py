@@ -167,3 +167,25 @@ def test_cabinet_grid_follows_compartment_events_in_seq_order(broker, engine, ma
         assert cabinets.apply(conn, STATIONS[0], old) is False
         later = datetime.now(timezone.utc) + timedelta(days=8)
         assert [c["id"] for c in cabinets.overdue_pickups(conn, 7, later)] == ["A01"]
+
+
+def test_a_rating_sent_as_an_event_keeps_its_service_and_an_unknown_one_is_refused(engine):
+    """What `MqttBackOffice.submit_rating` puts in the station's outbox is stored like the RPC's."""
+    import uuid
+
+    from kiosk.services.backoffice import Rating, to_dict
+    from office.ingest import Ingest
+    from office.schema import ratings
+
+    def rating(seq: int, r: Rating) -> tuple[str, dict]:
+        return STATIONS[0], {"event_id": str(uuid.uuid4()), "seq": seq, "type": "backoffice.rating",
+                             "ts": "2026-12-05T10:00:00.000Z", "boot_id": "b", "data": to_dict(r)}
+
+    ingest = Ingest(engine)
+    ingest.store_events([rating(1, Rating("", 5, service="query")), rating(2, Rating("", 1, service="lottery"))])
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(select(ratings.c.score, ratings.c.service))] == [(5, "query")]
+        refused = conn.execute(select(audit.c.detail).where(audit.c.action == "backoffice.rating",
+                                                            audit.c.ok.is_(False))).scalars().all()
+    assert len(refused) == 1 and "unknown service 'lottery'" in refused[0]
+    assert ingest.stats.facts_failed == 1

@@ -67,6 +67,8 @@ def test_alarm_assignment_clear_and_bulk_ack_from_the_page(ops):
     assert refused.status_code == 409 and "cannot handle alarms" in refused.json()["message"]
     assert "no operator account" in client.post("/api/alarms/1/assign", json={"to": "eve"}, headers=h).json()["message"]
     assert client.post("/api/alarms/1/assign", json={}, headers=h).status_code == 400
+    r = client.post("/api/alarms/2/assign", json={"to": ""}, headers=h)  # nobody
+    assert r.status_code == 200 and r.json()["alarm"]["assigned_to"] is None
     Ingest(engine).store_health(ST, {"ts": "2026-12-05T01:00:00.000Z", "boot_id": "b",
                                      "outbox": {"last_seq": 0, "first_seq": None},
                                      "devices": {"id_reader": {"status": "offline"}, "camera": {"status": "online"},
@@ -77,7 +79,11 @@ def test_alarm_assignment_clear_and_bulk_ack_from_the_page(ops):
     page = client.get("/alarms").text
     assert '<option value="alice" selected>' in page and "柜门未关（锁控板 1，锁 2）" in page
     assert "door_left_open board" not in page  # the English detail is translated on the zh page
-    # page forms: reassign, bulk acknowledge two, clear one
+    # page forms: "nobody" takes the assignment away, reassign, bulk acknowledge two, clear one
+    r = client.post("/alarms/1/assign", data={"csrf_token": csrf, "to": ""}, follow_redirects=False)
+    assert r.status_code == 303 and "error" not in r.headers["location"]
+    assert {a["id"]: a["assigned_to"] for a in client.get("/api/alarms").json()["alarms"]}[1] is None
+    assert _audit(engine, "alarm.unassign") == 2
     r = client.post("/alarms/1/assign", data={"csrf_token": csrf, "to": "sam"}, follow_redirects=False)
     assert r.status_code == 303
     client.post("/alarms/ack", data={"csrf_token": csrf, "ids": ["1", "2"]})

@@ -6,7 +6,7 @@ keyed one cannot be computed here, so cases from before are no longer found by
 issued, so /verify/{code} finds them by equality.
 
 Revision ID: 0011
-Revises: 0009 (the lead re-chains it after 0010)
+Revises: 0010
 Create Date: 2026-12-06
 """
 import hashlib
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
