@@ -26,7 +26,9 @@ class OfficeProc:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "office.cli", "run", "--db", db_url, "--broker", broker_url,
              "--http", f"127.0.0.1:{self.port}", "--mqtt-user", user, "--mqtt-password-file", str(pw),
-             "--signing-key", str(key or workdir / "cmd.key")],
+             "--signing-key", str(key or workdir / "cmd.key"),
+             # the offices of one database share its applicant key (beside the shared command key)
+             "--applicant-key", str((key.parent if key else workdir) / "applicant-fp.key")],
             cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
 
     @property
