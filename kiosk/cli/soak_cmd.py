@@ -70,8 +70,20 @@ def _soak(args: argparse.Namespace) -> int:
     from kiosk import simulation
 
     exit_on_sigterm()
-    # clock steps and board faults are the point here: their warnings are expected, not news
-    logging.getLogger("kiosk").setLevel(logging.ERROR)
+    # clock steps and board faults are the point here: their warnings are expected, not news (the
+    # level is put back afterwards: `kiosk soak` may run inside another program, e.g. the tests)
+    kiosk_log = logging.getLogger("kiosk")
+    level = kiosk_log.level
+    kiosk_log.setLevel(logging.ERROR)
+    try:
+        return _soak_quietly(args)
+    finally:
+        kiosk_log.setLevel(level)
+
+
+def _soak_quietly(args: argparse.Namespace) -> int:
+    from kiosk import simulation
+
     root = args.dir or Path(tempfile.mkdtemp(prefix="kiosk-soak-"))
     if root.exists() and any(root.iterdir()) and not (root / "station.db").exists():
         print(f"kiosk: --dir {root}: not empty and not a soak directory; give an empty or new directory",

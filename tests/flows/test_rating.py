@@ -47,6 +47,7 @@ def _collect_confirmed(world):
     f = world.start("collect")
     assert f.act("identify")
     world.identify(f)
+    world.wait_services(f)  # collect asks the back office for the person's cases first ("finding")
     world.pump(f)
     world.cabinet.close_door("A01")
     f.tick()
