@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from office.schema import alarms, compartments, pickup_actions, pickups, stations
 
+MAX_STREAMS_PER_SESSION = 6  # console tabs of one operator; each stream queries once a second
+
 
 def _alarms(conn: Connection, _arg: str) -> tuple[Any, ...]:
     return tuple(conn.execute(select(
@@ -80,13 +82,21 @@ def fingerprints(engine: Engine, topics: list[tuple[str, str]]) -> dict[str, tup
 
 
 async def stream(engine: Engine, topics: list[tuple[str, str]], every_s: float = 1.0,
-                 max_s: float = 300.0) -> AsyncIterator[str]:
+                 max_s: float = 300.0, allowed: Callable[[], bool] | None = None,
+                 recheck_every: int = 5) -> AsyncIterator[str]:
+    """Change notices for `topics`; `allowed()` (the session still signed in and permitted) is
+    asked again every `recheck_every` ticks: after a logout or a lock-out the stream ends."""
     last = await run_in_threadpool(fingerprints, engine, topics)
     yield "retry: 2000\n\n"
     waited = 0.0
+    ticks = 0
     while waited < max_s:
         await asyncio.sleep(every_s)
         waited += every_s
+        ticks += 1
+        if allowed is not None and ticks % recheck_every == 0 and not await run_in_threadpool(allowed):
+            yield "event: logout\ndata: signed out\n\n"
+            return
         try:
             now = await run_in_threadpool(fingerprints, engine, topics)
         except Exception:  # the database is away: say nothing, try again

@@ -166,13 +166,37 @@ def routes(h: Helpers) -> list[BaseRoute]:
         return RedirectResponse("/pickups?" + urlencode(q), status_code=303)
 
     # ---- live ---------------------------------------------------------------------------------------
+    open_streams: dict[str, int] = {}  # session token -> live streams open (a cap per session)
+
     async def api_live(request: Request) -> Response:
-        await run_in_threadpool(h.need, request, "read")
+        s = await run_in_threadpool(h.need, request, "read")
         try:
             topics = live.parse_topics(request.query_params.get("topics", ""))
         except ValueError as exc:
             return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
-        return StreamingResponse(live.stream(console.engine, topics), media_type="text/event-stream",
+        key = s.csrf  # one per session
+        if open_streams.get(key, 0) >= live.MAX_STREAMS_PER_SESSION:
+            return JSONResponse({"error": "too_many_streams", "message": "close other console tabs"},
+                                status_code=429)
+
+        def allowed() -> bool:
+            try:
+                h.need(request, "read")
+                return True
+            except h.refused:
+                return False
+
+        async def counted() -> Any:
+            open_streams[key] = open_streams.get(key, 0) + 1
+            try:
+                async for chunk in live.stream(console.engine, topics, allowed=allowed):
+                    yield chunk
+            finally:
+                open_streams[key] -= 1
+                if open_streams[key] <= 0:
+                    open_streams.pop(key, None)
+
+        return StreamingResponse(counted(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     t = h.threaded

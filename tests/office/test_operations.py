@@ -202,6 +202,24 @@ def test_live_stream_names_the_topic_that_changed(engine):
         live.parse_topics("")
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_live_stream_ends_when_the_session_is_no_longer_allowed(engine):
+    """A stream opened before a logout or a lock-out does not keep running: it asks again."""
+    signed_in = {"yes": True}
+
+    async def run() -> list[str]:
+        gen = live.stream(engine, live.parse_topics("alarms"), every_s=0.01, max_s=10,
+                          allowed=lambda: signed_in["yes"], recheck_every=2)
+        chunks = [await gen.__anext__()]
+        signed_in["yes"] = False  # the operator logs out in another tab
+        async for chunk in gen:
+            chunks.append(chunk)
+        return chunks
+
+    chunks = asyncio.run(run())
+    assert chunks[-1].startswith("event: logout") and len(chunks) <= 3
+
+
 def test_recall_reaches_the_station_over_the_broker(broker, engine, make_station, office_mqtt, command_key):
     om = office_mqtt(broker, engine)
     st = make_station(broker, STATIONS[2])
