@@ -11,7 +11,6 @@ import time
 import numpy as np
 import pytest
 
-from tests.identity.conftest import passport, pcsc_env  # noqa: F401 (fixtures)
 
 PERSON = "rose_leslie"  # passport E40000045, LUO SILIN
 

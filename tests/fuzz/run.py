@@ -12,6 +12,7 @@ crash-* in the temporary directory.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 from pathlib import Path
@@ -36,9 +37,13 @@ def main(argv: list[str]) -> int:
     seeds = CORPUS / args.target
     seeds.mkdir(parents=True, exist_ok=True)
     out = seeds if args.keep else Path(tempfile.mkdtemp(prefix=f"fuzz-{args.target}-"))
+    # libFuzzer's memory limit reads the peak RSS (getrusage), which Linux carries across execve:
+    # started from a big parent (a long pytest session) the run would begin "over" 2 GB. The limit
+    # is the default 2 GB above whatever peak this process started with.
+    inherited_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     flags = [sys.argv[0], str(out)] + ([str(seeds)] if out != seeds else []) + [
         f"-runs={args.runs if not args.seconds else -1}", "-max_len=4096", "-print_final_stats=1",
-        f"-artifact_prefix={tempfile.gettempdir()}/fuzz-{args.target}-"]
+        f"-rss_limit_mb={inherited_mb + 2048}", f"-artifact_prefix={tempfile.gettempdir()}/fuzz-{args.target}-"]
     if args.seconds:
         flags.append(f"-max_total_time={args.seconds}")
     atheris.Setup(flags, target)

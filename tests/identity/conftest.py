@@ -1,39 +1,12 @@
-"""Fixtures for identity tests, importable by other test folders
-(`from tests.identity.conftest import pcsc_env, passport, sam_sim  # noqa: F401`).
-
-`pcsc_env` (session): a private pcscd whose vpcd listens on a free port (hw_sim.emrtd.pcscd:
-file-locked against concurrent runs, or the machine's own pcscd when one is running). Without
-pcscd/vpcd the PC/SC tests are skipped with `apt-get install pcscd vsmartcard-vpcd`.
-"""
+"""Fixtures for identity tests (`sam_sim`, importable by other test folders). `pcsc_env` and
+`passport` live in tests/conftest.py: ONE session-wide private pcscd for every folder (a second
+definition imported into a test module was a second session fixture that held the pcscd lock
+until the end of the run, and every identity test after it timed out waiting for the lock)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hw_sim.emrtd.pcscd import PcscdUnavailable, PcscEnv, PrivatePcscd
-
-
-@pytest.fixture(scope="session")
-def pcsc_env(tmp_path_factory: pytest.TempPathFactory):
-    daemon = PrivatePcscd(tmp_path_factory.mktemp("pcscd"))
-    try:
-        env = daemon.__enter__()
-    except PcscdUnavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield env
-    finally:
-        daemon.__exit__()
-
-
-@pytest.fixture
-def passport(pcsc_env: PcscEnv):
-    """A VirtualPassport on the pcsc_env's vpcd port (nothing inserted yet)."""
-    from hw_sim.emrtd_card import VirtualPassport
-
-    card = VirtualPassport(port=pcsc_env.vpcd_port)
-    yield card
-    card.close()
 
 
 @pytest.fixture
