@@ -56,7 +56,8 @@ class SimControls(Setups):
                                   ("document_camera", "show", {"source": "no_page"}),
                                   ("printer", "set_paper", {"state": "ok"}), ("printer", "jam", {"on": False}),
                                   ("printer", "offline", {"on": False}), ("cabinet", "reset_faults", {}),
-                                  ("cabinet", "close_all", {}), ("backoffice", "online", {})):
+                                  ("cabinet", "close_all", {}), ("backoffice", "online", {}),
+                                  ("id_reader", "remove", {})):  # the last visitor took their card
             try:
                 self.hub.call(device, cmd, **args)
             except Exception as exc:
