@@ -71,6 +71,7 @@ class ScenarioRunner:
         self.speaker = getattr(getattr(station, "devices", None), "speech", None)
         self.voice = VoicePrompter(self.speaker, lambda: self.lang, lambda: elder) if self.speaker is not None else None
         self.controls = controls
+        self._states: list[str] = []  # the visit's states so far (run() fills it; the screen player drives _step alone)
         self.clock = clock
         self.lang = lang
         self.poll_s = poll_s
