@@ -139,10 +139,16 @@ def office_run(broker: LocalBroker, names: list[str], n: int, db_url: str, label
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-m", "office.cli", "--log-level", "WARNING", "run", "--db", db_url,
                              "--broker", broker.url, "--http", f"127.0.0.1:{port}", "--mqtt-user", "office-1",
-                             "--mqtt-password-file", str(work / "pw")], cwd=root,
+                             "--mqtt-password-file", str(work / "pw"), "--applicant-key", str(work / "applicant-fp.key"),
+                             "--signing-key", str(work / "command.key")], cwd=root,
                             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None and "office console on" in proc.stdout.readline()
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(1)]
+        while "office console on" not in lines[-1]:  # the key lines come first on a first start
+            if not lines[-1] or len(lines) > 20:
+                raise RuntimeError(f"the office did not start: {''.join(lines)}")
+            lines.append(proc.stdout.readline())
         pubs = [Publisher(broker, s, n) for s in names]
         time.sleep(0.5)
         t0 = time.perf_counter()
