@@ -36,8 +36,10 @@ def reader_name(index: int = 0) -> str:
 class VirtualPassport(SimDevice):
     sim_name = "passport"
 
-    def __init__(self, port: int = VPCD_PORT, host: str = "127.0.0.1", reader_index: int = 0) -> None:
+    def __init__(self, port: int = VPCD_PORT, host: str = "127.0.0.1", reader_index: int = 0,
+                 reader: str | None = None) -> None:
         self.host, self.port, self.reader_index = host, port, reader_index
+        self.reader = reader or reader_name(reader_index)  # the name PC/SC gives vpcd's reader on `port`
         self.chip: Chip | None = None
         self.identity_key: str | None = None
         self._sock: socket.socket | None = None
@@ -49,7 +51,7 @@ class VirtualPassport(SimDevice):
 
     def start(self) -> str:
         """The reader name the driver opens (`pcsc://{name}`)."""
-        return reader_name(self.reader_index)
+        return self.reader
 
     def close(self) -> None:
         self.cmd_remove()
@@ -122,7 +124,7 @@ class VirtualPassport(SimDevice):
     def cmd_state(self) -> dict[str, Any]:
         """The passport on the reader and how many APDUs it answered."""
         chip = self.chip
-        return {"identity": self.identity_key, "reader": reader_name(self.reader_index),
+        return {"identity": self.identity_key, "reader": self.reader,
                 "apdus": chip.apdus if chip else 0, "vpcd": f"{self.host}:{self.port}"}
 
     def cmd_trust_store(self, directory: str) -> str:

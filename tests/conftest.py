@@ -43,23 +43,26 @@ def python() -> str:
     return sys.executable
 
 
-# ---- PC/SC: one private pcscd + vpcd for the whole run (tests/identity, tests/flows) ----
-# `pcsc_env` (session): a private pcscd whose vpcd listens on a free port (hw_sim.emrtd.pcscd:
-# file-locked against concurrent runs, or the machine's own pcscd when one is running). Without
-# pcscd/vpcd the PC/SC tests are skipped with `apt-get install pcscd vsmartcard-vpcd`.
+# ---- PC/SC: this process's private pcscd + vpcd (tests/identity, tests/flows, the simulated station) ----
+# `pcsc_env` (session): a reader of the test process's own pcscd (hw_sim.emrtd.pcsc_service: in a
+# mount namespace of its own, so it never meets the machine's pcscd or another run's; libpcsclite
+# talks to one daemon per process, so the simulated station started by a test leases the other
+# reader of the same daemon). Without pcscd/vpcd the PC/SC tests are skipped with
+# `apt-get install pcscd vsmartcard-vpcd`.
 @pytest.fixture(scope="session")
-def pcsc_env(tmp_path_factory: pytest.TempPathFactory):
-    from hw_sim.emrtd.pcscd import PcscdUnavailable, PrivatePcscd
+def pcsc_env():
+    from hw_sim.emrtd.pcscd import PcscdUnavailable, PcscEnv
+    from hw_sim.emrtd.pcsc_service import process_pcsc
 
-    daemon = PrivatePcscd(tmp_path_factory.mktemp("pcscd"))
     try:
-        env = daemon.__enter__()
+        service = process_pcsc()
+        slot = service.lease()
     except PcscdUnavailable as exc:
         pytest.skip(str(exc))
     try:
-        yield env
+        yield PcscEnv(slot.port, slot.reader, own_daemon=True)
     finally:
-        daemon.__exit__()
+        service.release(slot)
 
 
 @pytest.fixture
@@ -67,6 +70,6 @@ def passport(pcsc_env):
     """A VirtualPassport on the pcsc_env's vpcd port (nothing inserted yet)."""
     from hw_sim.emrtd_card import VirtualPassport
 
-    card = VirtualPassport(port=pcsc_env.vpcd_port)
+    card = VirtualPassport(port=pcsc_env.vpcd_port, reader=pcsc_env.reader)
     yield card
     card.close()

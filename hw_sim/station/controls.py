@@ -57,7 +57,8 @@ class SimControls(Setups):
                                   ("printer", "set_paper", {"state": "ok"}), ("printer", "jam", {"on": False}),
                                   ("printer", "offline", {"on": False}), ("cabinet", "reset_faults", {}),
                                   ("cabinet", "close_all", {}), ("backoffice", "online", {}),
-                                  ("id_reader", "remove", {})):  # the last visitor took their card
+                                  ("id_reader", "remove", {}),  # the last visitor took their card
+                                  ("passport_reader", "remove", {})):  # ... and their passport
             try:
                 self.hub.call(device, cmd, **args)
             except Exception as exc:

@@ -9,7 +9,8 @@ composition root exactly as a real one, the back-office double, and the sample s
 
 Simulator names for `call`: `id_reader` (SAM module on a pty), `camera` (MJPEG face camera),
 `document_camera` (MJPEG document camera), `printer` (ESC/POS on TCP), `cabinet` (lock boards on
-a pty), `backoffice` (the double, in this process, on the station's clock; with `[backoffice] mode =
+a pty), `passport_reader` (a virtual passport on a vpcd reader of this process's private pcscd,
+with `[devices.passport_reader] url = "pcsc://{sim}"`: hw_sim/station/passport_reader.py), `backoffice` (the double, in this process, on the station's clock; with `[backoffice] mode =
 "mqtt"` the real office instead: an operator on its JSON API, hw_sim/office_operator.py). The sample staff are
 enrolled: staff card = identity `biden` (PIN 246810), technician card = identity `rose_leslie`
 (PIN 135790). A device URL that names no local address is used as it is.
@@ -21,6 +22,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from hw_sim.station.passport_reader import PassportLease, lease_passport_reader
 from hw_sim.station.process import SimProcess
 from kiosk.assembly import build_station
 from kiosk.config import ConfigError, StationConfig
@@ -53,11 +55,17 @@ class SimStation:
     """The simulated station's far side: the simulators' process and the back-office double.
     `call(device, cmd, **args)` reaches either (`backoffice` is the double, in this process)."""
 
-    def __init__(self, sims: SimProcess, backoffice: Any) -> None:
+    def __init__(self, sims: SimProcess, backoffice: Any, passport: PassportLease | None = None) -> None:
         self.sims = sims
         self.backoffice = backoffice
         self.urls = sims.urls
         self.socket = sims.socket
+        self.passport = passport
+        # role -> why the station has no such device though its config names one (the visits that need
+        # it are skipped with this reason)
+        self.unavailable: dict[str, str] = {}
+        if passport is not None and passport.unavailable:
+            self.unavailable["passport_reader"] = passport.unavailable
 
     def call(self, device: str, cmd: str, **args: Any) -> Any:
         if device == "backoffice":
@@ -65,7 +73,11 @@ class SimStation:
         return self.sims.call(device, cmd, **args)
 
     def close(self) -> None:
-        self.sims.close()
+        try:
+            self.sims.close()
+        finally:
+            if self.passport is not None:
+                self.passport.release()
 
 
 def start_sim_station(config: StationConfig, *, root: str | Path | None = None, clock: Clock | None = None,
@@ -81,7 +93,13 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
     root = Path(root) if root else Path.cwd()
     clock = clock or SystemClock()
     prepare_sim_root(config, root)
-    sims = SimProcess(config, root, free_ports=free_ports, render_receipts=render_receipts).start()
+    passport = lease_passport_reader(config, root)  # the station process's pcscd: before anything talks PC/SC
+    config = passport.config
+    try:
+        sims = SimProcess(config, root, free_ports=free_ports, render_receipts=render_receipts).start()
+    except BaseException:
+        passport.release()
+        raise
     station = None
     try:
         if catalog is None:
@@ -103,9 +121,12 @@ def start_sim_station(config: StationConfig, *, root: str | Path | None = None, 
             if station is not None:
                 station.close()
         finally:
-            sims.close()
+            try:
+                sims.close()
+            finally:
+                passport.release()
         raise
-    return station, SimStation(sims, far_office)
+    return station, SimStation(sims, far_office, passport)
 
 
 def office_side(config: StationConfig, station: Station, root: Path) -> Any:

@@ -10,6 +10,9 @@ station, and the station code path is the production one):
 - `http://127.0.0.1:PORT/stream.mjpg`: an MJPEG camera (the face camera, or, for
   `[devices.scanner] camera_url`, the document camera);
 - `tcp://127.0.0.1:PORT`: the ESC/POS printer;
+- `pcsc://READER?vpcd=127.0.0.1:PORT` (what `pcsc://{sim}` becomes: hw_sim/station/passport_reader.py):
+  a virtual passport for a reader of the station process's private pcscd, plus its CSCA in the
+  trust store;
 - `cups://A4?server={sim}`: a private cupsd with a cups-pdf queue (hw_sim/cups_printer.py), the A4
   document printer; where a private CUPS cannot run (not root, no cups-pdf) the `file://` PDF sink
   backend stands in and the log says so.
@@ -96,6 +99,10 @@ def start_simulators(config: Any, root: str | Path, *, free_ports: bool = False,
 
             hub.add(LockerBoardSim.from_config(config.cabinet, link=path)).start()
             urls["cabinet"] = fill_root(config.cabinet.url, root)
+        if d.passport_reader is not None:  # pcsc://READER?vpcd=PORT: the station process leased the reader
+            from hw_sim.station.passport_reader import start_passport_sim
+
+            urls.update(start_passport_sim(d.passport_reader, hub))
         if d.docprinter is not None and SIM_MARK in d.docprinter.url:
             # certificates land beside the receipts: <root>/out/certificates
             out = Path(out_dir).parent if out_dir else root / "out"

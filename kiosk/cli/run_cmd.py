@@ -108,14 +108,16 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         return fail(args, f"simulated station did not start: {type(exc).__name__}: {exc}")
     print(f"kiosk run: station {config.station.id} up in {time.perf_counter() - t0:.1f} s (root {root})", flush=True)
-    lacking = {n: SCENARIOS[n].missing(station.devices) for n in names if SCENARIOS[n].missing(station.devices)}
+    from kiosk.cli._scenario_needs import lacking as lacking_devices
+
+    lacking = {n: m for n in names if (m := lacking_devices(SCENARIOS[n], station, hub))}
     if lacking and args.scenario:  # asked for by name: say why it cannot be played here
         station.close()
         hub.close()
-        return fail(args, "; ".join(f"scenario {n} needs a {', '.join(m)} this station does not have"
+        return fail(args, "; ".join(f"scenario {n} needs what this station does not have: {m}"
                                     for n, m in lacking.items()))
     for n, m in lacking.items():
-        print(f"kiosk run: skipping {n}: this station has no {', '.join(m)} (kiosk scenario {n} --instant plays it)",
+        print(f"kiosk run: skipping {n}: this station has no {m} (kiosk scenario {n} --instant plays it)",
               flush=True)
     names = [n for n in names if n not in lacking]
     try:

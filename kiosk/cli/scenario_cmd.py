@@ -82,6 +82,17 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         return fail(args, f"simulated station did not start: {type(exc).__name__}: {exc}", {"scenario": args.name})
     start_ms = (time.perf_counter() - t0) * 1000
+    from kiosk.cli._scenario_needs import lacking
+
+    missing = lacking(scenario, station, hub)
+    if missing:  # e.g. the passport visits where no pcscd could run: say why, never a half-played visit
+        try:
+            station.close()
+        finally:
+            if hub is not None:
+                hub.close()
+        return fail(args, f"scenario {scenario.name} needs what this station does not have: {missing}",
+                    {"scenario": scenario.name})
     from kiosk.scenarios.runner import ScenarioRunner
 
     try:

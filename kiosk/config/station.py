@@ -87,6 +87,8 @@ class UiSection(Section):
 class SimulatorSection(Section):
     enabled: bool = False
     control_socket: str = "var/sim.sock"
+    pcscd: str | None = Field(default=None, description="pcscd binary for the simulated passport reader "
+                              "([devices.passport_reader] url = \"pcsc://{sim}\"); default: pcscd on PATH")
     # with [backoffice] mode = "mqtt": the scripted visits' back-office actions are an operator's, on the
     # office's JSON API (make run writes these three); unset = the scripted visits cannot decide cases
     office_console: str | None = Field(default=None, description="the office console's URL, e.g. http://127.0.0.1:8080")

@@ -82,7 +82,7 @@ def test_every_scenario_on_the_simulated_station(sim_station):
     runner = ScenarioRunner(station, SimControls(hub, station), clock)
     failed = {}
     for name, sc in SCENARIOS.items():
-        if name in INSTANT_ONLY:
+        if name in INSTANT_ONLY or name in PASSPORT_VISITS:  # the passport visits: their own test below
             continue
         res = runner.run(sc)
         if not res["ok"]:
@@ -102,6 +102,31 @@ def test_every_scenario_on_the_simulated_station(sim_station):
     _no_personal_data_on_disk(root)
 
 
+PASSPORT_VISITS = ("passport", "passport-damaged-mrz")
+
+
+@pytest.mark.slow
+def test_passport_visits_on_the_simulated_station(pcsc_env, sim_station):
+    """The passport visits through the real pcsc:// driver: the station's pcscd is the test
+    process's own (the session's `pcsc_env` holds its other reader at the same time)."""
+    from hw_sim.station.controls import SimControls
+
+    station, hub, clock, root = sim_station
+    assert station.devices.passport_reader is not None, hub.unavailable
+    assert station.devices.passport_reader.reader_name != pcsc_env.reader
+    assert (root / "var" / "sim" / "csca" / "sim-csca.pem").is_file()  # the simulators' CSCA, the station's trust store
+    runner = ScenarioRunner(station, SimControls(hub, station), clock)
+    apdus = {}
+    for name in PASSPORT_VISITS:
+        res = runner.run(SCENARIOS[name])
+        assert res["ok"], (name, res["outcome"], res["transcript"][-8:])
+        apdus[name] = hub.call("passport_reader", "state")["apdus"]
+        runner.controls.reset()
+    assert apdus["passport"] > 10  # BAC and the files under secure messaging, from the chip on vpcd
+    assert apdus["passport-damaged-mrz"] == 0  # the MRZ never checked out: the chip was never read
+    assert hub.call("passport_reader", "state")["identity"] is None  # the passport goes with its holder
+
+
 @pytest.mark.slow
 def test_control_socket_drives_the_simulators(sim_station):
     from hw_sim.control import ControlClient
@@ -110,7 +135,8 @@ def test_control_socket_drives_the_simulators(sim_station):
     client = ControlClient(root / "var" / "sim" / "sim.sock")
     # the device simulators run in their own process; the back-office double is in the station's
     described = set(client.call("hub", "describe"))  # + the A4 printer's private CUPS where it can run (root)
-    assert described - {"docprinter"} == {"id_reader", "camera", "document_camera", "printer", "cabinet"}
+    assert described - {"docprinter"} == {"id_reader", "camera", "document_camera", "printer", "cabinet",
+                                          "passport_reader"}
     assert hub.sims.proc.pid != os.getpid() and isinstance(hub.call("backoffice", "sms"), list)
     assert client.call("printer", "status")["paper"] == "ok"
 
@@ -203,8 +229,8 @@ def test_station_takes_in_back_office_news(tmp_path):
 
 
 def test_a_visit_names_the_devices_it_needs():
-    """`kiosk run` plays only the visits the station can play (the simulated station has no
-    passport reader) and refuses one asked for by name with the missing device."""
+    """`kiosk run` plays only the visits the station can play (a station without a passport
+    reader skips the passport visits) and refuses one asked for by name with the missing device."""
     from kiosk.flows.base import Devices
 
     assert SCENARIOS["passport"].missing(Devices()) == ["passport_reader"]
@@ -214,7 +240,16 @@ def test_a_visit_names_the_devices_it_needs():
 
 @pytest.mark.slow
 def test_kiosk_run_refuses_a_visit_the_station_cannot_play(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(ROOT / "config" / "sim.toml"),
-                          "--headless", "--free-ports", "--root", str(tmp_path), "--scenario", "passport"],
+    """No pcscd for the simulated passport reader (a [simulator] pcscd that does not exist): the
+    station starts all the same, without it, and the passport visit is refused with the reason."""
+    text = (ROOT / "config" / "sim.toml").read_text(encoding="utf-8")
+    missing = tmp_path / "no-such-pcscd"
+    cfg = tmp_path / "station.toml"
+    cfg.write_text(text.replace("[simulator]\n", f'[simulator]\npcscd = "{missing}"\n', 1), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(cfg),
+                          "--headless", "--free-ports", "--root", str(tmp_path / "root"), "--scenario", "passport"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert out.returncode != 0 and "needs a passport_reader" in out.stdout + out.stderr
+    said = out.stdout + out.stderr
+    assert "kiosk run: station sim-0001 up in" in out.stdout, said[-2000:]
+    assert out.returncode != 0 and "scenario passport needs what this station does not have: passport_reader" in said
+    assert f"no pcscd at {missing}" in said and "apt-get install pcscd vsmartcard-vpcd" in said
