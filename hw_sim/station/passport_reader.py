@@ -38,13 +38,12 @@ class PassportLease:
     config: Any  # the StationConfig the simulators and the station are built from
     slot: Any = None  # hw_sim.emrtd.pcsc_service.VpcdSlot, None when not simulated
     unavailable: str | None = None  # why the station has no passport reader
+    service: Any = None  # the PcscService the slot was leased from
 
     def release(self) -> None:
-        if self.slot is not None:
-            from hw_sim.emrtd.pcsc_service import process_pcsc
-
-            process_pcsc().release(self.slot)
-            self.slot = None
+        if self.slot is not None and self.service is not None:
+            self.service.release(self.slot)
+        self.slot = None
 
 
 def wants_simulated_reader(config: Any) -> bool:
@@ -62,14 +61,16 @@ def lease_passport_reader(config: Any, root: str | Path) -> PassportLease:
 
     reader = config.devices.passport_reader
     try:
-        slot = process_pcsc(config.simulator.pcscd).lease()
+        service = process_pcsc(config.simulator.pcscd)
+        slot = service.lease()
     except (PcscdUnavailable, OSError) as exc:
         why = str(exc)
         log.warning("no simulated passport reader (%s): the passport visits are skipped", why)
         return PassportLease(_with_reader(config, None), unavailable=why)
     trust = (reader.trust_store or "").replace(ROOT_MARK, str(Path(root).resolve()))
     url = f"pcsc://{slot.reader}?" + urlencode({"vpcd": f"{slot.host}:{slot.port}"})
-    return PassportLease(_with_reader(config, reader.model_copy(update={"url": url, "trust_store": trust})), slot)
+    return PassportLease(_with_reader(config, reader.model_copy(update={"url": url, "trust_store": trust})), slot,
+                         service=service)
 
 
 def _with_reader(config: Any, reader: Any) -> Any:
