@@ -34,7 +34,6 @@ class Session:
         self.face_verdict: Any = None
         self.pages: dict[str, list[Any]] = {}  # material name -> page images
         self.codes: dict[str, str] = {}  # pickup code, PIN digits, scanned receipt text
-        self.personal: dict[str, Any] = {}  # anything else about this person (cases, timeline)
         self.visit = VisitData()  # what the flows keep about this person between steps
         self._commands: list[Command[Any]] = []
         self.wiped = False
@@ -82,11 +81,10 @@ class Session:
             pages.clear()
         self.pages = {}
         self.codes = {}
-        self.personal = {}
         self.visit.clear_in_place()
         self.visit = VisitData()
         self.wiped = True
 
     def holds_personal_data(self) -> bool:
         return bool(self.identity is not None or self.face_verdict is not None or self.pages
-                    or self.codes or self.personal or not self.visit.is_blank())
+                    or self.codes or not self.visit.is_blank())

@@ -43,7 +43,8 @@ def test_an_unknown_name_is_an_error_not_a_new_key():
     with pytest.raises(AttributeError):
         visit.payment.odrer = object()  # misspelt order
     with pytest.raises(AttributeError):
-        visit.personal = {}
+        visit.personal = {}  # no string-keyed bag to fall back on
+    assert not hasattr(Session(FakeClock()), "personal")
     assert visit.is_blank()
 
 
