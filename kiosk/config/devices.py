@@ -38,7 +38,7 @@ class FaceConfig(Section):
     url: str = "local://"
     # similarity = 1 - Euclidean distance of dlib ResNet descriptors; on the shared faces with
     # card-photo degradation (bench/face.py): same-person min 0.40, different-person max 0.31
-    match_threshold: float = Field(default=0.36, ge=-1, le=1)
+    match_threshold: float = Field(default=0.39, ge=-1, le=1)
     retry_band: float = Field(default=0.03, ge=0, le=1, description="scores in [threshold - band, threshold) give retry")
     challenge_timeout_s: float = Field(default=8.0, gt=0)
     challenges: tuple[Literal["blink", "turn_left", "turn_right"], ...] = Field(

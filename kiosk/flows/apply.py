@@ -136,7 +136,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     # -- after identification -----------------------------------------------------------------
     def identified(self) -> None:
         assert self.matter is not None
-        self.session.personal["attached"] = {}  # material index -> "ecert" | "scan"
+        self.session.visit.apply.attached = {}  # material index -> "ecert" | "scan"
         if self.matter.station.consent_ecerts and self._ecert_materials():
             self.go("ecert_consent")
         else:
@@ -197,11 +197,11 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
                          busy=True)
 
     def done_ecerts(self, c: Completion[Any]) -> None:
-        attached = self.session.personal["attached"]
+        attached = self.session.visit.apply.attached
         got = 0
         if c.ok and c.data:
             held = {e.type: e for e in c.data}
-            self.session.personal["ecerts"] = held
+            self.session.visit.apply.ecerts = held
             for i, m in self._ecert_materials():
                 if m.ecert_type in held:
                     attached[i] = "ecert"
@@ -209,15 +209,15 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
             self.error = None
         elif not c.ok:
             self.error = t("apply.ecert.unavailable")
-        self.session.personal["ecert_count"] = got
+        self.session.visit.apply.ecert_count = got
         self._start_scanning()
 
     # -- scanning -----------------------------------------------------------------------------
     def _to_scan(self) -> list[tuple[int, Any]]:
         """Materials still to scan: not attached, not skipped, not electronic-only."""
         assert self.matter is not None
-        attached = self.session.personal.get("attached", {})
-        skipped = self.session.personal.get("skipped", set())
+        attached = self.session.visit.apply.attached
+        skipped = self.session.visit.apply.skipped
         return [(i, m) for i, m in mx.materials(self.matter)
                 if i not in attached and i not in skipped and m.form != "electronic"]
 
@@ -233,7 +233,8 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
 
     def enter_scan(self) -> None:
         self.scan_feedback = None
-        if self.session.personal.pop("hold_capture", False):
+        if self.session.visit.apply.hold_capture:
+            self.session.visit.apply.hold_capture = False
             return  # a refused page may still lie there: the person retakes when ready
         self.start("page", self.ctx.devices.scanner.capture(timeout=self.ctx.idle_timeout_s))
 
@@ -262,7 +263,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         if action_id == "skip":
             self.cancel_command("page")
             self.session.pages.pop(str(index), None)
-            self.session.personal.setdefault("skipped", set()).add(index)
+            self.session.visit.apply.skipped.add(index)
             self._next_material()
             return True
         if action_id == "retake" and not self.pending("page"):
@@ -278,7 +279,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         index, m = cur
         if c.ok and c.data is not None and c.data.ok:
             # a good picture: now read what it is (OCR, kind, fields) before it is accepted
-            self.session.personal["reading_page"] = c.data.page  # personal: in the session only
+            self.session.visit.apply.reading_page = c.data.page  # personal: in the session only
             self.last_problems = []
             self.error = None
             self.go("reading")
@@ -289,7 +290,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
                                                            if p in SCAN_PROBLEMS])
         elif c.code in (ResultCode.DEVICE_NOT_READY, ResultCode.HARDWARE_ERROR):
             self.error = t("apply.scan.unavailable")
-            self.session.personal.setdefault("skipped", set()).add(index)
+            self.session.visit.apply.skipped.add(index)
             self._next_material()
             return
         else:
@@ -297,7 +298,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         # stay on this material; the person retakes or skips
 
     def enter_reading(self) -> None:
-        self.start("read", self.ctx.devices.scanner.read_document(self.session.personal["reading_page"]))
+        self.start("read", self.ctx.devices.scanner.read_document(self.session.visit.apply.reading_page))
 
     def view_reading(self) -> ViewModel:
         cur = self._current_material()
@@ -311,7 +312,8 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         """材料智审: refuse a page of the wrong kind or with another person's data (naming the
         rule and what is wanted); accept the rest, keeping flags for the back office's staff.
         A page that could not be read at all is accepted and flagged: OCR must not block."""
-        page = self.session.personal.pop("reading_page", None)
+        page = self.session.visit.apply.reading_page
+        self.session.visit.apply.reading_page = None
         cur = self._current_material()
         if cur is None or page is None or c.code is ResultCode.CANCELED:
             return
@@ -327,8 +329,8 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
                 self.error = t("apply.scan.refused", reason=both(refused[0].zh, refused[0].en))
                 self.ctx.services.audit.append("station", "apply.material_refused", self.matter.code,
                                                material=index, rule=refused[0].rule, kind=c.data.kind)
-                self.session.personal.setdefault("refused", {})[index] = (refused[0].zh, refused[0].en)
-                self.session.personal["hold_capture"] = True
+                self.session.visit.apply.refused[index] = (refused[0].zh, refused[0].en)
+                self.session.visit.apply.hold_capture = True
                 self.go("scan")  # this material again; the person places the right page and retakes, or skips
                 return
             flags = [f.rule for f in findings]
@@ -336,12 +338,12 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         else:
             flags = ["not_read"]
         if flags:
-            self.session.personal.setdefault("flags", {}).setdefault(index, set()).update(flags)
+            self.session.visit.apply.flags.setdefault(index, set()).update(flags)
         pages = self.session.pages.setdefault(str(index), [])
         pages.append(page)
         self.error = None
         if len(pages) >= m.pages:
-            self.session.personal["attached"][index] = "scan"
+            self.session.visit.apply.attached[index] = "scan"
             self._next_material()
         else:
             self.go("scan")
@@ -357,7 +359,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         assert self.matter is not None
         if mx.action(self.matter) == "drop_off" and self.ctx.devices.cabinet is not None:
             return []  # what is not scanned goes into the compartment as paper
-        attached = self.session.personal.get("attached", {})
+        attached = self.session.visit.apply.attached
         return [(i, m) for i, m in mx.materials(self.matter) if m.required and i not in attached
                 and m.form != "electronic"]
 
@@ -379,7 +381,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         """一次性告知单: every missing item, why (the refusal's rule, or not provided), where to get it."""
         assert self.matter is not None
         zh = self.ctx.lang == "zh"
-        refused = self.session.personal.get("refused", {})
+        refused = self.session.visit.apply.refused
         m = self.matter
         items = []
         for index, mat in missing:
@@ -394,7 +396,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
                 "issued_at": self.clock.now().replace(tzinfo=None).isoformat(timespec="seconds")}
 
     def done_notice(self, c: Completion[Any]) -> None:
-        self.session.personal["notice_printed"] = c.ok
+        self.session.visit.apply.notice_printed = c.ok
 
     def view_missing(self) -> ViewModel:
         assert self.matter is not None
@@ -402,12 +404,12 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         m = self.matter
         body = [t("apply.missing.list", names=[both(x.name_zh, x.name_en) for x in missing]),
                 t("apply.missing.explain", place=both(m.place_zh, m.place_en), phone=m.enquiry_phone)]
-        refused = self.session.personal.get("refused", {})
+        refused = self.session.visit.apply.refused
         for index, x in self._missing_indexed():
             if index in refused:
                 body.append(t("apply.missing.refused", name=both(x.name_zh, x.name_en),
                               reason=both(*refused[index])))
-        if self.session.personal.get("notice_printed"):
+        if self.session.visit.apply.notice_printed:
             body.append(t("apply.missing.printed"))
         return ViewModel(self.name, self.state, t("apply.missing.title"),
                          body=tuple(body),
@@ -421,7 +423,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     def act_missing(self, action_id: str, **_: Any) -> bool:
         assert self.matter is not None
         if action_id == "rescan" and self.ctx.devices.scanner is not None:
-            self.session.personal["skipped"] = set()
+            self.session.visit.apply.skipped = set()
             self._start_scanning()
             return True
         if action_id == "finish":
@@ -442,15 +444,15 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
             self.go("submit")
 
     def _open_case(self) -> None:
-        if "case_no" in self.session.personal:
+        if self.session.visit.case_no is not None:
             return
         m = self.matter
         identity = self.session.identity
         case = self.ctx.services.cases.open(m.code, identity.id_number,
                                             promised_days=m.promised_days if m.type == "promised" else None,
                                             note_zh="自助终端提交", note_en="submitted at the station")
-        self.session.personal["case_no"] = case.case_no
-        self.session.personal["promised_date"] = case.promised_date
+        self.session.visit.case_no = case.case_no
+        self.session.visit.apply.promised_date = case.promised_date
 
     # -- payment: kiosk.flows.payment.PaymentStep (pay, pay_charging, refund, refund_done) ----
 
@@ -464,7 +466,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         super().release()
 
     def _withdraw(self, note: str) -> None:
-        case_no = self.session.personal.get("case_no")
+        case_no = self.session.visit.case_no
         if case_no:
             try:
                 self.ctx.services.cases.set_status(case_no, "withdrawn", note_en=note)
@@ -477,7 +479,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         assert self.matter is not None
         todo = {index: (mat.name_zh, list(self.session.pages.get(str(index), [])))
                 for index, mat in mx.materials(self.matter)
-                if self.session.personal["attached"].get(index) == "scan"}
+                if self.session.visit.apply.attached.get(index) == "scan"}
 
         def pack() -> dict[int, MaterialPdf]:
             return {index: material_pdf(pages, title) for index, (title, pages) in todo.items()}
@@ -486,13 +488,13 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
 
     def done_pack(self, c: Completion[Any]) -> None:
         if not c.ok:
-            case_no = self.session.personal["case_no"]
+            case_no = self.session.visit.case_no
             self._withdraw(f"materials not packed: {c.detail}"[:80])
             self.ctx.services.audit.append("station", "apply.submit_failed", case_no, detail=str(c.detail)[:80])
             self.submit_failed(str(c.detail))
             return
         # from here on the station holds each material as its PDF only, never the raw pixels
-        self.session.personal["material_pdfs"] = c.data
+        self.session.visit.apply.material_pdfs = c.data
         for index in c.data:
             self.session.pages.pop(str(index), None)
         self._submit()
@@ -504,9 +506,9 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         m = self.matter
         applicant = applicant_of(self.session.identity)
         files: list[Any] = []
-        ecerts = self.session.personal.get("ecerts", {})
-        pdfs = self.session.personal.get("material_pdfs", {})
-        attached = self.session.personal["attached"]
+        ecerts = self.session.visit.apply.ecerts
+        pdfs = self.session.visit.apply.material_pdfs
+        attached = self.session.visit.apply.attached
         for index, mat in mx.materials(m):
             how = attached.get(index)
             if how == "ecert":
@@ -517,12 +519,12 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
                 files.append(SubmittedFile(mat.name_zh, "scan", pdf.media_type, pdf.content, index,
                                            pages=pdf.pages))
         files.extend(self.form_files())
-        order = self.session.personal.get("order")
-        flags = self.session.personal.get("flags", {})
+        order = self.session.visit.payment.order
+        flags = self.session.visit.apply.flags
         form = {f"check.material_{i}": ",".join(sorted(rules)) for i, rules in sorted(flags.items())}
         form.update(self.form_answers())
         submission = CaseSubmission(
-            case_no=self.session.personal["case_no"], matter_code=m.code, station_id=self.ctx.station_id,
+            case_no=self.session.visit.case_no, matter_code=m.code, station_id=self.ctx.station_id,
             applicant=applicant, files=tuple(files), form=form, payment_order_id=order.order_id if order else None,
             submitted_at=self.clock.now().isoformat(timespec="seconds"))
         bo = self.ctx.services.backoffice
@@ -533,7 +535,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
                          busy=True, screen="message")
 
     def done_submit(self, c: Completion[Any]) -> None:
-        case_no = self.session.personal["case_no"]
+        case_no = self.session.visit.case_no
         if not c.ok or not c.data.accepted:
             note = c.detail if not c.ok else (c.data.message_en or "rejected")
             self._withdraw(f"submission failed: {note}"[:80])
@@ -549,7 +551,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
             except Exception:
                 pass
         self.ctx.services.audit.append("station", "apply.submitted", case_no, matter=self.matter.code)
-        self.session.personal["document"] = receipt.document
+        self.session.visit.apply.document = receipt.document
         if receipt.document is not None and mx.action(self.matter) == "print":
             self.go("certificate")
         else:
@@ -558,7 +560,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     # -- certificate (print items) -------------------------------------------------------------
     def enter_certificate(self) -> None:
         printer = self.ctx.devices.docprinter
-        doc = self.session.personal["document"]
+        doc = self.session.visit.apply.document
         if printer is None:
             self._certificate_failed("unavailable", "no document printer configured")
             return
@@ -568,17 +570,17 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         self.start("certificate", printer.print_pdf(doc.content, f"certificate-{doc.case_no}"))
 
     def view_certificate(self) -> ViewModel:
-        doc = self.session.personal["document"]
+        doc = self.session.visit.apply.document
         return ViewModel(self.name, self.state, t("apply.certificate.title"),
                          body=(t("apply.certificate.printing", name=both(doc.title_zh, doc.title_en)),),
                          busy=True, screen="message", illustration="take_receipt")
 
     def done_certificate(self, c: Completion[Any]) -> None:
-        case_no = self.session.personal["case_no"]
+        case_no = self.session.visit.case_no
         if c.ok:
             job = c.data
             self.documents.append(ProducedDocument("certificate", job.pages, job.job_id, job.output))
-            self.session.personal["certificate_pages"] = job.pages
+            self.session.visit.apply.certificate_pages = job.pages
             self.ctx.services.audit.append("station", "apply.certificate_printed", case_no, pages=job.pages,
                                            job=job.job_id)
             self.go("receipt")
@@ -587,15 +589,16 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         self._certificate_failed(failure.reason if failure else "unavailable", c.detail)
 
     def _certificate_failed(self, reason: str, detail: str) -> None:
-        case_no = self.session.personal["case_no"]
-        self.session.personal["certificate_failure"] = reason if reason in CERT_FAILURES else "unavailable"
+        case_no = self.session.visit.case_no
+        self.session.visit.apply.certificate_failure = reason if reason in CERT_FAILURES else "unavailable"
         self.ctx.services.audit.append("station", "apply.certificate_failed", case_no, reason=reason,
                                        detail=str(detail)[:80])
         self.go("certificate_failed")
 
     def view_certificate_failed(self) -> ViewModel:
-        doc = self.session.personal["document"]
-        reason = self.session.personal.get("certificate_failure", "unavailable")
+        doc = self.session.visit.apply.document
+        reason = self.session.visit.apply.certificate_failure
+        reason = reason if reason is not None else "unavailable"
         body = [t(f"apply.certificate.failed.{reason}"), t("apply.certificate.electronic_copy")]
         if mx.fee_fen(self.matter) == 0:
             body.append(t("apply.certificate.no_charge"))
@@ -611,14 +614,14 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
 
     # -- receipt ------------------------------------------------------------------------------
     def _scanned_pages(self, index: int) -> int:
-        pdf = self.session.personal.get("material_pdfs", {}).get(index)
+        pdf = self.session.visit.apply.material_pdfs.get(index)
         return pdf.pages if pdf is not None else len(self.session.pages.get(str(index), []))
 
     def _receipt_data(self) -> dict[str, Any]:
         assert self.matter is not None
         identity = self.session.identity
-        p = self.session.personal
-        attached = p.get("attached", {})
+        v = self.session.visit
+        attached = v.apply.attached
         now = self.clock.now()
         fee = mx.fee_fen(self.matter)
         mats = []
@@ -627,11 +630,11 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
             if how:
                 mats.append({"name": mat.name_zh[:40], "form": "e-cert" if how == "ecert" else "scan",
                              "pages": self._scanned_pages(index) if how == "scan" else 0})
-        return {"case_number": p["case_no"], "service_item": self.matter.name_zh,
+        return {"case_number": v.case_no, "service_item": self.matter.name_zh,
                 "applicant_id_masked": identity.id_number_masked if identity else "****",
-                "materials": mats, "promised_date": p.get("promised_date") or now.date().isoformat(),
-                "fee_yuan": mx.yuan(fee) if fee else None, "fee_paid": bool(p.get("order")),
-                "query_url": receipt_qr(p["case_no"], self.ctx.services.hasher), "issued_at": now.isoformat(timespec="seconds")}
+                "materials": mats, "promised_date": v.apply.promised_date or now.date().isoformat(),
+                "fee_yuan": mx.yuan(fee) if fee else None, "fee_paid": bool(v.payment.order),
+                "query_url": receipt_qr(v.case_no, self.ctx.services.hasher), "issued_at": now.isoformat(timespec="seconds")}
 
     def enter_receipt(self) -> None:
         printer = self.ctx.devices.printer
@@ -662,7 +665,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     def act_receipt_on_screen(self, action_id: str, **_: Any) -> bool:
         if action_id != "continue":
             return False
-        self.session.personal["receipt_on_screen"] = True
+        self.session.visit.receipt_on_screen = True
         self._after_receipt()
         return True
 
@@ -685,7 +688,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
             return True
         if action_id != "dropoff":
             return False
-        case_no = self.session.personal["case_no"]
+        case_no = self.session.visit.case_no
         cabinet = self.ctx.services.cabinet
         comp = cabinet.reserve("M", case_no, "dropoff") or cabinet.reserve("L", case_no, "dropoff")
         if comp is None:
@@ -727,11 +730,11 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
 
     def _dropoff_closed(self) -> None:
         assert self.compartment is not None
-        case_no = self.session.personal["case_no"]
+        case_no = self.session.visit.case_no
         self.ctx.services.cabinet.loaded(self.compartment, case_no)
         self.ctx.services.cases.set_dropoff_compartment(case_no, self.compartment)
         self.ctx.services.audit.append("station", "apply.dropoff", case_no, compartment=self.compartment)
-        self.session.personal["dropoff"] = self.compartment
+        self.session.visit.apply.dropoff = self.compartment
         self.compartment = None
         self.go("done")
 
@@ -739,20 +742,20 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
     def view_done(self) -> ViewModel:
         d = self._receipt_data()
         body = [t("apply.done.submitted", case_no=d["case_number"])]
-        if self.session.personal.get("promised_date"):
+        if self.session.visit.apply.promised_date:
             body.append(t("apply.done.promised", date=d["promised_date"]))
-        if self.session.personal.get("dropoff"):
-            body.append(t("apply.done.dropoff", compartment=self.session.personal["dropoff"]))
+        if self.session.visit.apply.dropoff:
+            body.append(t("apply.done.dropoff", compartment=self.session.visit.apply.dropoff))
         return ViewModel(self.name, self.state, t("apply.done.title"), body=tuple(body),
                          actions=(Action("finish", t("common.finish")),), screen="message",
                          data={"case_no": d["case_number"], "qr": d["query_url"],
-                               "receipt_on_screen": bool(self.session.personal.get("receipt_on_screen"))})
+                               "receipt_on_screen": bool(self.session.visit.receipt_on_screen)})
 
     def act_done(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":
             return False
         service = "print" if mx.action(self.matter) == "print" else "apply"
-        self.begin_rating(service, [self.session.personal["case_no"]])  # kiosk.flows.rating; ends completed
+        self.begin_rating(service, [self.session.visit.case_no])  # kiosk.flows.rating; ends completed
         return True
 
     def cancellable(self) -> bool:

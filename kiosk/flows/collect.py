@@ -151,10 +151,10 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         if code_id is not None and not self.ctx.services.codes.consume(code_id):
             self.end("code_used", t("collect.code.used"))
             return
-        self.session.personal["auth"] = f"pickup-code:{code_id}" if code_id else f"identity:{uuid.uuid4().hex}"
-        self.session.personal["items"] = items
-        self.session.personal["opened"] = []
-        self.session.personal["failed"] = []
+        self.session.visit.collect.auth = f"pickup-code:{code_id}" if code_id else f"identity:{uuid.uuid4().hex}"
+        self.session.visit.collect.items = items
+        self.session.visit.collect.opened = []
+        self.session.visit.collect.failed = []
         self.ctx.services.audit.append("station", "collect.authorised", ",".join(i["case_no"] for i in items),
                                        via="code" if code_id else "identity",
                                        compartments=[i["compartment"] for i in items])
@@ -165,15 +165,15 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
             return True
         if self.state == "take" and event.kind == "door_closed":
             comp = self.ctx.services.cabinet.by_lock(int(event.data.get("board", -1)), int(event.data.get("lock", -1)))
-            if comp is not None and comp.id in self.session.personal.get("opened", []):
+            if comp is not None and comp.id in self.session.visit.collect.opened:
                 self._check_closed()
                 return True
         return False
 
     # -- opening ------------------------------------------------------------------------------
     def _next_to_open(self) -> dict[str, Any] | None:
-        done = set(self.session.personal["opened"]) | set(self.session.personal["failed"])
-        for item in self.session.personal["items"]:
+        done = set(self.session.visit.collect.opened) | set(self.session.visit.collect.failed)
+        for item in self.session.visit.collect.items:
             if item["compartment"] not in done:
                 return item
         return None
@@ -181,38 +181,39 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
     def enter_opening(self) -> None:
         item = self._next_to_open()
         if item is None:
-            if not self.session.personal["opened"]:
+            if not self.session.visit.collect.opened:
                 self.end("door_not_opened", t("collect.door_failed_all"))
             else:
                 self.go("take")
             return
-        self.session.personal["opening"] = item["compartment"]
-        auth = f"{self.session.personal['auth']}:{item['compartment']}"
+        self.session.visit.collect.opening = item["compartment"]
+        auth = f"{self.session.visit.collect.auth}:{item['compartment']}"
         self.start("open", self.ctx.services.cabinet.open(item["compartment"], "pickup", "citizen", auth_id=auth))
 
     def view_opening(self) -> ViewModel:
-        comp = self.session.personal.get("opening")
+        comp = self.session.visit.collect.opening
         return ViewModel(self.name, self.state, t("collect.opening.title"),
                          body=(t("collect.opening.body", compartment=comp),), busy=True, screen="cabinet",
                          data={"compartment": comp})
 
     def done_open(self, c: Completion[Any]) -> None:
-        comp = self.session.personal.pop("opening", None)
+        comp = self.session.visit.collect.opening
+        self.session.visit.collect.opening = None
         if comp is None:
             return
         if c.ok:
-            self.session.personal["opened"].append(comp)
+            self.session.visit.collect.opened.append(comp)
         else:
-            self.session.personal["failed"].append(comp)
+            self.session.visit.collect.failed.append(comp)
             self.ctx.services.audit.append("station", "collect.door_not_opened", comp, detail=c.detail[:80])
         self.go("opening")
 
     # -- take + close -------------------------------------------------------------------------
     def view_take(self) -> ViewModel:
-        opened = self.session.personal["opened"]
+        opened = self.session.visit.collect.opened
         body = [t("collect.take.body", compartments=opened)]
-        if self.session.personal["failed"]:
-            body.append(t("collect.take.some_failed", compartments=self.session.personal["failed"]))
+        if self.session.visit.collect.failed:
+            body.append(t("collect.take.some_failed", compartments=self.session.visit.collect.failed))
         return ViewModel(self.name, self.state, t("collect.take.title"), body=tuple(body), screen="cabinet",
                          illustration="take_and_close", data={"compartments": opened})
 
@@ -221,7 +222,7 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
 
     def _check_closed(self) -> None:
         cabinet = self.ctx.services.cabinet
-        if all(cabinet.door(comp) == "closed" for comp in self.session.personal["opened"]):
+        if all(cabinet.door(comp) == "closed" for comp in self.session.visit.collect.opened):
             self.go("confirm")
             self._changed()
 
@@ -234,15 +235,15 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         if action_id not in ("taken", "not_taken"):
             return False
         self._record_collected(confirmed=action_id == "taken")
-        p = self.session.personal
-        self.begin_rating("collect", p.get("collected") or [i["case_no"] for i in p["items"]], then="receipt")
+        p = self.session.visit.collect
+        self.begin_rating("collect", p.collected or [i["case_no"] for i in p.items], then="receipt")
         return True
 
     def _record_collected(self, confirmed: bool) -> None:
         svc = self.ctx.services
-        opened = set(self.session.personal["opened"])
+        opened = set(self.session.visit.collect.opened)
         collected = []
-        for item in self.session.personal["items"]:
+        for item in self.session.visit.collect.items:
             if item["compartment"] not in opened:
                 continue
             no = item["case_no"]
@@ -256,16 +257,16 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
                 collected.append(no)
             svc.audit.append("station", "collect.confirmed" if confirmed else "collect.not_taken", no,
                              compartment=item["compartment"])
-        self.session.personal["collected"] = collected
-        self.session.personal["confirmed"] = confirmed
+        self.session.visit.collect.collected = collected
+        self.session.visit.collect.confirmed = confirmed
 
     # -- receipt ------------------------------------------------------------------------------
     def enter_receipt(self) -> None:
         printer = self.ctx.devices.printer
-        items = [i for i in self.session.personal["items"] if i["compartment"] in self.session.personal["opened"]]
+        items = [i for i in self.session.visit.collect.items if i["compartment"] in self.session.visit.collect.opened]
         if not items or printer is None or printer.class_status.get("paper") in ("out", "jammed") or \
                 str(printer.status) in ("no_device", "hardware_error", "offline"):
-            self.session.personal["receipt_on_screen"] = True
+            self.session.visit.receipt_on_screen = True
             self.go("done")
             return
         first = items[0]
@@ -287,13 +288,13 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
 
     def done_print(self, c: Completion[Any]) -> None:
         if not c.ok:
-            self.session.personal["receipt_on_screen"] = True
+            self.session.visit.receipt_on_screen = True
         self.go("done")
 
     def view_done(self) -> ViewModel:
-        items = [i for i in self.session.personal["items"] if i["compartment"] in self.session.personal["opened"]]
+        items = [i for i in self.session.visit.collect.items if i["compartment"] in self.session.visit.collect.opened]
         body = [t("collect.done.body", n=len(items))]
-        if self.session.personal.get("receipt_on_screen"):
+        if self.session.visit.receipt_on_screen:
             body.append(t("collect.done.no_receipt"))
         return ViewModel(self.name, self.state, t("collect.done.title"), body=tuple(body),
                          actions=(Action("finish", t("common.finish")),),
@@ -312,11 +313,11 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         # a visit that times out with doors open still records what happened: the doors were
         # opened for an authorised person; staff see them as not confirmed in the audit log
         state = self.state
-        opened = list(self.session.personal.get("opened", []))
-        if state in ("take", "confirm") and "items" in self.session.personal:
+        opened = list(self.session.visit.collect.opened)
+        if state in ("take", "confirm") and self.session.visit.collect.items:
             self._record_collected(confirmed=state == "confirm")
         if state in ("opening", "take"):
-            self.flag_for_staff(opened + [c for c in [self.session.personal.get("opening")] if c and c not in opened],
+            self.flag_for_staff(opened + [c for c in [self.session.visit.collect.opening] if c and c not in opened],
                                 "pickup door open when the visit ended; the citizen may not have taken everything")
         elif state == "confirm":
             self.flag_for_staff(opened, "pickup door closed but the citizen did not confirm taking the items")

@@ -118,18 +118,20 @@ class CommissionFlow(StaffSignInMixin, Flow):
             self._changed()
             return
         comp = self._door_queue.pop(0)
-        self.session.personal["door"] = comp
+        self.session.visit.staff.door = comp
         self.start("door", self.ctx.services.cabinet.open(comp, "door_test", "technician"))
 
     def done_door(self, c: Completion[Any]) -> None:
-        comp = self.session.personal.pop("door", "?")
+        staff = self.session.visit.staff
+        comp = staff.door if staff.door is not None else "?"
+        staff.door = None
         self._record("door_test", comp, c.ok, str(c.data) if c.ok else f"{c.code}: {c.detail}")
         self._next_door()
 
     def view_door_test(self) -> ViewModel:
         busy = self.pending("door")
         return self._view("door_test", (t("commission.door_test.body", left=len(self._door_queue)),), busy=busy,
-                          current=self.session.personal.get("door"))
+                          current=self.session.visit.staff.door)
 
     def act_door_test(self, action_id: str, **_: Any) -> bool:
         if self.pending("door"):

@@ -48,23 +48,24 @@ class FormStep:
     # -- entering -------------------------------------------------------------------------------
     def remember_reading(self, reading: Any) -> None:
         """An accepted page's OCR reading (kind + fields), for pre-filling the form."""
-        self.session.personal.setdefault("readings", []).append(reading)
+        self.session.visit.form.readings.append(reading)
 
     def begin_form(self, matter: Any, then: Callable[[], None]) -> bool:
         """Enter the form step if the item has a form not yet filled in this visit; False otherwise."""
-        if "form_pdf" in self.session.personal:
+        if self.session.visit.form.form_pdf is not None:
             return False
         form = form_book(self.ctx.services).for_matter(matter.code)
         if form is None:
             return False
         self._form_then = then
-        self.session.personal["form"] = prefill(form, self.session.identity,
-                                                list(self.session.personal.get("readings", [])))
+        self.session.visit.form.form = prefill(form, self.session.identity, list(self.session.visit.form.readings))
         self.go("form")
         return True
 
     def _filled(self) -> FilledForm:
-        return self.session.personal["form"]
+        filled = self.session.visit.form.form
+        assert filled is not None, "the form step was not begun"
+        return filled
 
     # -- the whole form -------------------------------------------------------------------------
     def view_form(self) -> ViewModel:
@@ -98,7 +99,7 @@ class FormStep:
             if f is None or not f.editable:
                 self.error = t("form.from_document" if f is not None and f.from_document else "form.not_editable")
                 return True
-            self.session.personal["form_field"] = f.key
+            self.session.visit.form.form_field = f.key
             self.error = None
             self.go("form_edit")
             return True
@@ -121,7 +122,7 @@ class FormStep:
     # -- one field ------------------------------------------------------------------------------
     def view_form_edit(self) -> ViewModel:
         filled = self._filled()
-        f = filled.form.field(self.session.personal["form_field"])
+        f = filled.form.field(self.session.visit.form.form_field)
         assert f is not None
         data: dict[str, Any] = {"key": f.key, "label_zh": f.label_zh, "label_en": f.label_en, "type": f.type,
                                 "value_zh": filled.shown(f, "zh"), "value_en": filled.shown(f, "en")}
@@ -145,7 +146,7 @@ class FormStep:
             return True
         if action_id != "set":
             return False
-        f = filled.form.field(self.session.personal["form_field"])
+        f = filled.form.field(self.session.visit.form.form_field)
         assert f is not None
         if not f.editable:  # never reached from the form screen; refused all the same
             self.error = t("form.from_document" if f.from_document else "form.not_editable")
@@ -179,7 +180,7 @@ class FormStep:
                                            detail=str(c.detail)[:80])
             self.end("submit_failed", t("form.pdf_failed"))
             return
-        self.session.personal["form_pdf"] = c.data
+        self.session.visit.form.form_pdf = c.data
         self._form_then()
 
     # -- into the submission ----------------------------------------------------------------------
@@ -187,14 +188,14 @@ class FormStep:
         """The filled form as a submitted file (kind `form`), if this visit filled one."""
         from kiosk.services.backoffice import SubmittedFile
 
-        pdf = self.session.personal.get("form_pdf")
+        pdf = self.session.visit.form.form_pdf
         if pdf is None:
             return []
         return [SubmittedFile(pdf.title, "form", pdf.media_type, pdf.content, None, pages=pdf.pages)]
 
     def form_answers(self) -> dict[str, str]:
         """The confirmed values, machine-readable beside the PDF (`form.<key>`)."""
-        filled = self.session.personal.get("form")
-        if filled is None or "form_pdf" not in self.session.personal:
+        filled = self.session.visit.form.form
+        if filled is None or self.session.visit.form.form_pdf is None:
             return {}
         return {f"form.{k}": v.value for k, v in filled.values.items() if v.value}

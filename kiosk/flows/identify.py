@@ -133,18 +133,18 @@ class IdentifyMixin(PassportStep):
             self.release_camera()
             self.end("face_locked", t("identify.face.locked"))
             return
-        reference = self.session.personal.get("reference")
+        reference = self.session.visit.identify.reference
         if reference is None:
             reference = self._reference_photo(identity)
             if reference is None:
                 self.end("device_unavailable", t("identify.face.no_reference"))
                 return
-            self.session.personal["reference"] = reference
+            self.session.visit.identify.reference = reference
         if not getattr(self, "_camera_started", False):
             camera.start()
             self._camera_started = True
-        self.session.personal.pop("face_challenge", None)
-        self.session.personal.pop("face_guidance", None)
+        self.session.visit.identify.face_challenge = None
+        self.session.visit.identify.face_guidance = None
         self.start("face", face.verify(reference, camera, timeout=self.ctx.settings.get("face_timeout_s", 20.0)))
 
     def _reference_photo(self, identity: Any) -> Any:
@@ -164,8 +164,8 @@ class IdentifyMixin(PassportStep):
         actions: tuple[Action, ...] = ()
         if not self.pending("face"):
             actions = (Action("retry", t("common.retry")),)
-        guidance = self.session.personal.get("face_guidance")
-        challenge = self.session.personal.get("face_challenge")  # the one action wanted, until the check ends
+        guidance = self.session.visit.identify.face_guidance
+        challenge = self.session.visit.identify.face_challenge  # the one action wanted, until the check ends
         body = (t("identify.face.look"),) + tuple(t(f"identify.face.guidance.{k}") for k in dict.fromkeys(
             k for k in (challenge, guidance) if k))
         return ViewModel(self.name, self.state, t("identify.face.title"), body=body, actions=actions,
@@ -184,12 +184,12 @@ class IdentifyMixin(PassportStep):
         if self.state == "identify_face" and event.kind == "challenge":
             kind = event.data.get("challenge")
             if kind in FACE_CHALLENGES:
-                self.session.personal["face_challenge"] = kind
+                self.session.visit.identify.face_challenge = kind
                 return True
         if self.state == "identify_face" and event.kind == "guidance":
             key = str(event.data.get("key", "")).removeprefix("face.")
             if key in FACE_GUIDANCE:
-                self.session.personal["face_guidance"] = key
+                self.session.visit.identify.face_guidance = key
                 return True
         return False
 
@@ -208,7 +208,7 @@ class IdentifyMixin(PassportStep):
             decision = str(verdict.decision)
             if decision == "match":
                 self.session.face_verdict = verdict
-                self.session.personal.pop("reference", None)
+                self.session.visit.identify.reference = None
                 self.error = None
                 self.release_camera()
                 self.identified()

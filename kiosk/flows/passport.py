@@ -13,7 +13,7 @@ device, or an `id_reader` whose capabilities include `needs_mrz`):
    that follows compares the live face with DG2. A chip that refuses the key counts as a failed
    reading (the page is asked for again); a chip that fails passive authentication is a fraud attempt.
 
-The MRZ key lives in `session.personal` between the two steps only (gone at the chip read, and
+The MRZ key lives in `session.visit.identify` between the two steps only (gone at the chip read, and
 in any case at the session wipe); the scanner's reading is wiped as soon as the key is taken.
 Nothing of either is logged or audited: the audit says which failure, never the text.
 """
@@ -86,7 +86,7 @@ class PassportStep:
         if reading is not None and reading.ok:
             key = reading.key()
             reading.wipe()
-            self.session.personal["mrz_key"] = key
+            self.session.visit.identify.mrz_key = key
             self.error = None
             self.go("identify_passport_chip")
             return
@@ -112,9 +112,9 @@ class PassportStep:
 
     # -- the chip -----------------------------------------------------------------------------
     def enter_identify_passport_chip(self) -> None:
-        reader, key = self.passport_reader(), self.session.personal.get("mrz_key")
+        reader, key = self.passport_reader(), self.session.visit.identify.mrz_key
         if reader is None or key is None:
-            self.session.personal.pop("mrz_key", None)
+            self.session.visit.identify.mrz_key = None
             self.end("device_unavailable", t("identify.reader_unavailable"))
             return
         self.start("passport_chip", reader.read(mrz=key, timeout=self.card_timeout_s or self.ctx.idle_timeout_s))
@@ -130,7 +130,8 @@ class PassportStep:
                          illustration="passport_on_reader")
 
     def act_identify_passport_chip(self, action_id: str, **_: Any) -> bool:
-        if action_id == "retry" and not self.pending("passport_chip") and "mrz_key" in self.session.personal:
+        if action_id == "retry" and not self.pending("passport_chip") and \
+                self.session.visit.identify.mrz_key is not None:
             self.go("identify_passport_chip")
             return True
         return False
@@ -139,11 +140,11 @@ class PassportStep:
         if c.code is ResultCode.CANCELED:
             return
         if c.ok and c.data is not None:
-            self.session.personal.pop("mrz_key", None)
+            self.session.visit.identify.mrz_key = None
             self.accept_identity(c.data)
             return
         if c.code is ResultCode.FRAUD_ATTEMPT:
-            self.session.personal.pop("mrz_key", None)
+            self.session.visit.identify.mrz_key = None
             self.ctx.services.audit.append("station", "identify.fraud_attempt", self.name, id_masked="",
                                            detail=f"passport chip: {c.detail}"[:80])
             self.end("fraud_attempt", t("identify.passport.chip_forged"))
@@ -153,7 +154,7 @@ class PassportStep:
             return
         if c.code is ResultCode.USER_ERROR and "Basic Access Control" in (c.detail or ""):
             # the chip refused the key: a misread the check digits let through, or another passport
-            self.session.personal.pop("mrz_key", None)
+            self.session.visit.identify.mrz_key = None
             self._mrz_failed("chip_refused", None)
             return
         self.error = t("identify.passport.no_passport" if c.code is ResultCode.TIMEOUT else "identify.card.unreadable")

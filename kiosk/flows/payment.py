@@ -48,9 +48,9 @@ class PaymentStep:
 
     # -- pay ------------------------------------------------------------------------------------
     def enter_pay(self) -> None:
-        order = self.session.personal.get("order")
+        order = self.session.visit.payment.order
         if order is None:
-            pay, m, case_no = self._payments(), self.matter, self.session.personal["case_no"]
+            pay, m, case_no = self._payments(), self.matter, self.session.visit.case_no
             fee = mx.fee_fen(m)
             self.start("order", self.ctx.services.run("order", lambda: pay.order(case_no, fee, m.name_zh)))
             return
@@ -62,7 +62,7 @@ class PaymentStep:
             self.start("paycode", scanner.scan_code(timeout=PAY_DEADLINE_S))
 
     def view_pay(self) -> ViewModel:
-        order = self.session.personal.get("order")
+        order = self.session.visit.payment.order
         fee = mx.fee_fen(self.matter)
         left = max(0, int(self._pay_deadline - self.clock.monotonic())) if order is not None else None
         body = [t("apply.pay.amount", yuan=mx.yuan(fee)), t("apply.pay.scan_qr")]
@@ -80,8 +80,8 @@ class PaymentStep:
 
     def done_order(self, c: Completion[Any]) -> None:
         if c.ok:
-            self.session.personal["order"] = c.data
-            self.ctx.services.cases.set_payment_order(self.session.personal["case_no"], c.data.order_id)
+            self.session.visit.payment.order = c.data
+            self.ctx.services.cases.set_payment_order(self.session.visit.case_no, c.data.order_id)
             now = self.clock.monotonic()
             self._pay_next_poll = now + PAY_POLL_S
             self._pay_deadline = now + PAY_DEADLINE_S
@@ -101,18 +101,18 @@ class PaymentStep:
 
     def tick_pay(self) -> None:
         now = self.clock.monotonic()
-        if self.session.personal.get("order") is not None and now >= self._pay_deadline:
+        if self.session.visit.payment.order is not None and now >= self._pay_deadline:
             self._give_up_payment("payment time ran out", t("pay.timed_out"))
         elif now >= self._pay_next_poll:
             self._poll_payment()
 
     def _give_up_payment(self, note: str, text: Any) -> None:
-        self.ctx.services.audit.append("station", "apply.payment_abandoned", self.session.personal.get("case_no", ""),
+        self.ctx.services.audit.append("station", "apply.payment_abandoned", self.session.visit.case_no or "",
                                        reason=note)
         self.end("payment_canceled", text)  # release_payment() cancels the order and withdraws the case
 
     def _poll_payment(self) -> None:
-        order = self.session.personal.get("order")
+        order = self.session.visit.payment.order
         if order is None or self.pending("paid"):
             return
         pay = self._payments()
@@ -129,11 +129,11 @@ class PaymentStep:
             self.end("payment_canceled", t("apply.pay.canceled"))
 
     def _paid(self, order: Any, how: str) -> None:
-        self.session.personal["order"] = order
+        self.session.visit.payment.order = order
         self.cancel_command("paycode")
         self.cancel_command("paid")
         self.error = None
-        self.ctx.services.audit.append("station", "apply.paid", self.session.personal["case_no"], order=order.order_id,
+        self.ctx.services.audit.append("station", "apply.paid", self.session.visit.case_no, order=order.order_id,
                                        how=how, amount_fen=order.amount_fen)
         self.go("submit")
 
@@ -148,13 +148,13 @@ class PaymentStep:
                 self.error = t("pay.code.not_payment_code")
             self._watch_for_code()
             return
-        seen = self.session.personal.setdefault("payment_codes_seen", set())
+        seen = self.session.visit.payment.payment_codes_seen
         fingerprint = code_fingerprint(code)
         if fingerprint in seen:
             self._code_refused("code_used")
             return
         seen.add(fingerprint)
-        order, pay = self.session.personal["order"], self._payments()
+        order, pay = self.session.visit.payment.order, self._payments()
         self.go("pay_charging")
         self.start("charge", self.ctx.services.run("charge", lambda: pay.pay_with_code(order.order_id, code)))
 
@@ -163,7 +163,7 @@ class PaymentStep:
                          screen="message")
 
     def done_charge(self, c: Completion[Any]) -> None:
-        case_no = self.session.personal["case_no"]
+        case_no = self.session.visit.case_no
         if not c.ok:
             self.ctx.services.audit.append("station", "apply.payment_code_failed", case_no, detail=str(c.detail)[:80])
             self.error = t("pay.code.unavailable")
@@ -176,16 +176,17 @@ class PaymentStep:
         self._code_refused(result.outcome if result.outcome in CODE_REFUSALS else "declined")
 
     def _code_refused(self, outcome: str) -> None:
-        self.ctx.services.audit.append("station", "apply.payment_code_refused", self.session.personal["case_no"],
+        self.ctx.services.audit.append("station", "apply.payment_code_refused", self.session.visit.case_no,
                                        outcome=outcome)
-        self.session.personal["code_refusals"] = self.session.personal.get("code_refusals", 0) + 1
+        self.session.visit.payment.code_refusals += 1
         self.cancel_command("paycode")
-        self.session.personal["code_refusal"] = outcome
+        self.session.visit.payment.code_refusal = outcome
         self.error = None
         self.go("pay_refused")
 
     def view_pay_refused(self) -> ViewModel:
-        outcome = self.session.personal.get("code_refusal", "declined")
+        refusal = self.session.visit.payment.code_refusal
+        outcome = refusal if refusal is not None else "declined"
         return ViewModel(self.name, self.state, t("apply.pay.title"), body=(t(f"pay.code.{outcome}"),),
                          actions=(Action("retry", t("common.retry")),
                                   Action("cancel_payment", t("pay.cancel"), "secondary")),
@@ -209,7 +210,7 @@ class PaymentStep:
         """The visit ends before the case was submitted: an open order is closed with the
         provider. `refund_payment` cancels it if still pending and refunds it if a code or the
         phone paid in the last moment, so no money stays with a withdrawn case."""
-        order = self.session.personal.get("order")
+        order = self.session.visit.payment.order
         if order is None or self.state not in ("pay", "pay_charging", "pay_refused") or order.status != "pending":
             return
         pay = self._payments()
@@ -218,23 +219,24 @@ class PaymentStep:
 
     def submit_failed(self, note: str) -> None:
         """Submission failed (the case is withdrawn already): refund a paid order, else end."""
-        order = self.session.personal.get("order")
+        order = self.session.visit.payment.order
         if order is not None and order.status == "paid":
-            self.session.personal["refund_note"] = note[:80]
+            self.session.visit.payment.refund_note = note[:80]
             self.go("refund")
             return
         self.end("submit_failed", t("apply.submit.failed"))
 
     def enter_refund(self) -> None:
-        order, pay = self.session.personal["order"], self._payments()
-        note = self.session.personal.get("refund_note", "submission failed")
+        order, pay = self.session.visit.payment.order, self._payments()
+        note = self.session.visit.payment.refund_note
+        note = note if note is not None else "submission failed"
         self.start("refund", self.ctx.services.run("refund", lambda: pay.refund(order.order_id, note)))
 
     def done_refund(self, c: Completion[Any]) -> None:
-        order = self.session.personal["order"]
+        order = self.session.visit.payment.order
         refunded = c.ok and c.data.status == "refunded"
-        self.session.personal["refunded"] = refunded
-        case_no = self.session.personal["case_no"]
+        self.session.visit.payment.refunded = refunded
+        case_no = self.session.visit.case_no
         self.ctx.services.audit.append("station", "apply.refunded" if refunded else "apply.refund_failed", case_no,
                                        order=order.order_id, amount_fen=order.amount_fen,
                                        detail=("" if c.ok else str(c.detail))[:80])
@@ -248,36 +250,38 @@ class PaymentStep:
         self.start("refund_note", printer.print_document("payment_refund", self._refund_data(), self.ctx.lang))
 
     def _refund_data(self) -> dict[str, Any]:
-        order, p = self.session.personal["order"], self.session.personal
-        return {"case_number": p["case_no"], "order_id": order.order_id, "amount_yuan": mx.yuan(order.amount_fen),
-                "refunded": bool(p.get("refunded")), "enquiry_phone": self.matter.enquiry_phone or None,
+        v = self.session.visit
+        order = v.payment.order
+        return {"case_number": v.case_no, "order_id": order.order_id, "amount_yuan": mx.yuan(order.amount_fen),
+                "refunded": bool(v.payment.refunded), "enquiry_phone": self.matter.enquiry_phone or None,
                 "at": self.clock.now().replace(tzinfo=None).isoformat(timespec="seconds")}
 
     def done_refund_note(self, c: Completion[Any]) -> None:
-        self.session.personal["refund_note_printed"] = c.ok
+        self.session.visit.payment.refund_note_printed = c.ok
 
     def view_refund(self) -> ViewModel:
         return ViewModel(self.name, self.state, t("pay.refund.title"), body=(t("pay.refund.running"),), busy=True,
                          screen="message")
 
     def view_refund_done(self) -> ViewModel:
-        p, order = self.session.personal, self.session.personal["order"]
+        p = self.session.visit.payment
+        order = p.order
         yuan = mx.yuan(order.amount_fen)
         body = [t("apply.submit.failed")]
-        if p.get("refunded"):
+        if p.refunded:
             body.append(t("pay.refund.done", yuan=yuan, order=order.order_id))
         else:
             body.append(t("pay.refund.failed", yuan=yuan, order=order.order_id, phone=self.matter.enquiry_phone))
-        if p.get("refund_note_printed"):
+        if p.refund_note_printed:
             body.append(t("pay.refund.printed"))
         return ViewModel(self.name, self.state, t("pay.refund.title"), body=tuple(body),
                          actions=(Action("ok", t("common.ok")),), screen="message",
-                         illustration="take_receipt" if p.get("refund_note_printed") else None,
-                         data={"refunded": bool(p.get("refunded")), "order_id": order.order_id, "amount_yuan": yuan})
+                         illustration="take_receipt" if p.refund_note_printed else None,
+                         data={"refunded": bool(p.refunded), "order_id": order.order_id, "amount_yuan": yuan})
 
     def act_refund_done(self, action_id: str, **_: Any) -> bool:
         if action_id != "ok":
             return False
-        text = t("pay.refund.outcome_done") if self.session.personal.get("refunded") else t("pay.refund.outcome_failed")
+        text = t("pay.refund.outcome_done") if self.session.visit.payment.refunded else t("pay.refund.outcome_failed")
         self.end("submit_failed", text)
         return True

@@ -104,9 +104,9 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
             if case_no is None and any(case_from_qr(x) for x in texts):
                 elsewhere = [n for n in (case_from_qr(x) for x in texts)
                              if n and self.ctx.services.cases.find(n) is None]
-                if elsewhere and not self.session.personal.get("wanted_case"):
+                if elsewhere and not self.session.visit.query.wanted_case:
                     # not this station's receipt: only its applicant (card + face) may see it
-                    self.session.personal["wanted_case"] = elsewhere[0]
+                    self.session.visit.query.wanted_case = elsewhere[0]
                     self.ctx.services.audit.append("station", "query.case_from_elsewhere", "query")
                     self.error = t("query.elsewhere")
                     self.begin_identify()
@@ -123,12 +123,12 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
         if self.ctx.services.cases.find(case_no) is None:
             self.end("not_found", t("query.not_found"))
             return
-        self.session.personal["case_nos"] = [case_no]
+        self.session.visit.query.case_nos = [case_no]
         self.go("refresh")
 
     # -- by identity --------------------------------------------------------------------------
     def identified(self) -> None:
-        self.session.personal.pop("case_nos", None)
+        self.session.visit.query.case_nos = None
         ask_for_cases(self)
         self.go("refresh")  # waits for the lookup, then asks the status of each case
 
@@ -136,16 +136,16 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
         """The back office's list of this person's cases: keep those made elsewhere here."""
         cases, id_number = self.ctx.services.cases, self.session.identity.id_number
         if not keep_listed_cases(cases, c, id_number, adopt=True):
-            self.session.personal["stale"] = True
+            self.session.visit.query.stale = True
         mine = [x.case_no for x in cases.for_applicant(id_number)]
-        wanted = self.session.personal.get("wanted_case")
+        wanted = self.session.visit.query.wanted_case
         if wanted:
             mine = [n for n in mine if n == wanted]
         if not mine:
             self.end("not_found", t("query.not_found") if wanted else t("query.none_for_person"))
             return
         self.error = None
-        self.session.personal["case_nos"] = mine[:20]
+        self.session.visit.query.case_nos = mine[:20]
         self.enter_refresh()
 
     def on_event(self, event: DeviceEvent) -> bool:
@@ -153,10 +153,10 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
 
     # -- refresh from the back office, then show ----------------------------------------------
     def enter_refresh(self) -> None:
-        if "case_nos" not in self.session.personal:
+        if self.session.visit.query.case_nos is None:
             return  # the back office's list of this person's cases comes first (done_lookup)
         bo = self.ctx.services.backoffice
-        case_nos = list(self.session.personal["case_nos"])
+        case_nos = list(self.session.visit.query.case_nos)
 
         def fetch() -> list[Any]:
             reports = []
@@ -174,10 +174,10 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
         """Card + face proved the person: a deposited result whose SMS failed gets a code shown here."""
         svc = self.ctx.services
         identity = self.session.identity
-        if identity is None or "shown_codes" in self.session.personal:
+        if identity is None or self.session.visit.query.shown_codes is not None:
             return
         shown = []
-        for no in self.session.personal.get("case_nos", []):
+        for no in self.session.visit.query.case_nos or []:
             case = svc.cases.find(no)
             if case is None or case.status != "deposited" or not case.compartment or not case.receipt.get("sms_failed"):
                 continue
@@ -190,7 +190,7 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
             svc.audit.append("station", "query.pickup_code_shown", no, code=issued.code_id)
             shown.append({"case_no": no, "code": issued.code, "compartment": case.compartment,
                           "expires": issued.expires_at[:10]})
-        self.session.personal["shown_codes"] = shown
+        self.session.visit.query.shown_codes = shown
 
     def view_refresh(self) -> ViewModel:
         return ViewModel(self.name, self.state, t("query.title"), body=(t("query.refreshing"),), busy=True)
@@ -204,18 +204,18 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
                 except Exception:
                     pass
         else:
-            self.session.personal["stale"] = True
+            self.session.visit.query.stale = True
         self._show_codes_for_failed_sms()
         self.go("timeline")
 
     def view_timeline(self) -> ViewModel:
         cases = self.ctx.services.cases
         rows = [case_view(c, self.ctx.services.catalog)
-                for c in (cases.find(n) for n in self.session.personal.get("case_nos", [])) if c is not None]
+                for c in (cases.find(n) for n in self.session.visit.query.case_nos or []) if c is not None]
         body = [t("query.timeline.count", n=len(rows))]
-        if self.session.personal.get("stale"):
+        if self.session.visit.query.stale:
             body.append(t("query.timeline.stale"))
-        for shown in self.session.personal.get("shown_codes", []):
+        for shown in self.session.visit.query.shown_codes or []:
             body.append(t("query.pickup_code", **shown))
         return ViewModel(self.name, self.state, t("query.timeline.title"), body=tuple(body),
                          actions=(Action("finish", t("common.finish")),), screen="timeline",
@@ -224,7 +224,7 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
     def act_timeline(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":
             return False
-        self.begin_rating("query", self.session.personal.get("case_nos", [])[:1])  # ends completed
+        self.begin_rating("query", (self.session.visit.query.case_nos or [])[:1])  # ends completed
         return True
 
     def cancellable(self) -> bool:

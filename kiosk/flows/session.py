@@ -1,10 +1,11 @@
 """The visit's session: the one place a flow keeps personal data, and the idle deadline.
 
 Everything personal of a visit — the identity record, the face verdict, scanned pages, entered
-codes, the person's cases — lives in a `Session`, never in flow attributes. `wipe()` cancels every
-device command still running, wipes the identity record in place (so a copy held by a finished
-command carries no name or number either) and drops every reference. Flows call it on every end:
-completion, timeout, cancel, error.
+codes, the person's cases — lives in a `Session`, never in flow attributes; what the flows keep
+between steps is typed, in `visit` (kiosk.flows.visit_data). `wipe()` cancels every device command
+still running, wipes the identity record in place (so a copy held by a finished command carries no
+name or number either), empties the page lists and the visit data's collections in place and drops
+every reference. Flows call it on every end: completion, timeout, cancel, error.
 
 The idle deadline is re-armed by every touch and every device event the flow handles; in the last
 `warning_s` seconds the screen shows a countdown with a one-touch "more time" (WCAG 2.2.1).
@@ -17,6 +18,7 @@ from typing import Any
 
 from kiosk.core.clock import Clock
 from kiosk.devices.base import Command
+from kiosk.flows.visit_data import VisitData
 
 
 class Session:
@@ -32,7 +34,7 @@ class Session:
         self.face_verdict: Any = None
         self.pages: dict[str, list[Any]] = {}  # material name -> page images
         self.codes: dict[str, str] = {}  # pickup code, PIN digits, scanned receipt text
-        self.personal: dict[str, Any] = {}  # anything else about this person (cases, timeline)
+        self.visit = VisitData()  # what the flows keep about this person between steps
         self._commands: list[Command[Any]] = []
         self.wiped = False
 
@@ -79,9 +81,10 @@ class Session:
             pages.clear()
         self.pages = {}
         self.codes = {}
-        self.personal = {}
+        self.visit.clear_in_place()
+        self.visit = VisitData()
         self.wiped = True
 
     def holds_personal_data(self) -> bool:
         return bool(self.identity is not None or self.face_verdict is not None or self.pages
-                    or self.codes or self.personal)
+                    or self.codes or not self.visit.is_blank())

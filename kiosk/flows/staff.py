@@ -58,7 +58,7 @@ class StaffSignInMixin(IdentifyMixin):
         if not member.may(self.task):
             self.end("not_permitted", t("staff.not_permitted"))
             return
-        self.session.personal["staff"] = member
+        self.session.visit.staff.member = member
         self.go("staff_pin")
 
     def view_staff_pin(self) -> ViewModel:
@@ -69,7 +69,7 @@ class StaffSignInMixin(IdentifyMixin):
     def act_staff_pin(self, action_id: str, pin: str = "", **_: Any) -> bool:
         if action_id != "pin":
             return False
-        member = self.session.personal["staff"]
+        member = self.session.visit.staff.member
         check = self.ctx.services.staff.check_pin(member.staff_no, str(pin)[:12])
         if check.ok:
             self.error = None
@@ -81,7 +81,7 @@ class StaffSignInMixin(IdentifyMixin):
         return True
 
     def staff_no(self) -> str:
-        member = self.session.personal.get("staff")
+        member = self.session.visit.staff.member
         return member.staff_no if member else "?"
 
     def signed_in(self) -> None:  # pragma: no cover - every user overrides it
@@ -92,7 +92,7 @@ class _DoorMixin:
     """Open one compartment, then wait for its door to close (event or polled state)."""
 
     def _opened_compartment(self) -> str | None:
-        return self.session.personal.get("compartment")
+        return self.session.visit.staff.compartment
 
     def _door_event(self, event: DeviceEvent, waiting_state: str) -> bool:
         if self.state == waiting_state and event.kind == "door_closed":
@@ -129,7 +129,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         super().__init__(ctx)
 
     def signed_in(self) -> None:
-        self.session.personal["deposited"] = []
+        self.session.visit.staff.deposited = []
         self.go("scan_envelope")
 
     def on_event(self, event: DeviceEvent) -> bool:
@@ -147,7 +147,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             actions.insert(0, Action("rescan", t("common.retry")))
         return ViewModel(self.name, self.state, t("deposit.scan.title"), body=(t("deposit.scan.place"),),
                          actions=tuple(actions), screen="scan", illustration="envelope_barcode",
-                         data={"deposited": list(self.session.personal.get("deposited", []))})
+                         data={"deposited": list(self.session.visit.staff.deposited)})
 
     def act_scan_envelope(self, action_id: str, case_no: str = "", **_: Any) -> bool:
         if action_id == "rescan" and not self.pending("envelope"):
@@ -163,7 +163,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             self._case_found(found)
             return True
         if action_id == "finish":
-            self.end("completed", t("deposit.finished", n=len(self.session.personal.get("deposited", []))))
+            self.end("completed", t("deposit.finished", n=len(self.session.visit.staff.deposited)))
             return True
         return False
 
@@ -188,7 +188,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             if self.pending("lookup"):
                 return
             bo = svc.backoffice
-            self.session.personal["looking_up"] = case_no
+            self.session.visit.staff.looking_up = case_no
             self.error = t("deposit.asking")
             self.start("lookup", svc.run("lookup", lambda: bo.case_status(case_no)))
             return
@@ -208,14 +208,16 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             self.end("no_compartment", t("deposit.full"))
             return
         self.error = None
-        self.session.personal["case_no"] = case_no
-        self.session.personal["compartment"] = comp.id
-        self.session.personal["needs_id"] = bool(matter is not None and mx.pickup_needs_id(matter))
+        self.session.visit.case_no = case_no
+        self.session.visit.staff.compartment = comp.id
+        self.session.visit.staff.needs_id = bool(matter is not None and mx.pickup_needs_id(matter))
         self.go("deposit_open")
 
     def done_lookup(self, c: Completion[Any]) -> None:
         """The back office's report of a case made elsewhere: keep it here, then deposit it."""
-        case_no = self.session.personal.pop("looking_up", "")
+        staff = self.session.visit.staff
+        case_no = staff.looking_up if staff.looking_up is not None else ""
+        staff.looking_up = None
         if self.state != "scan_envelope" or not case_no:
             return
         if c.ok:
@@ -236,28 +238,28 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
 
     # -- door ---------------------------------------------------------------------------------
     def enter_deposit_open(self) -> None:
-        self.start("open", self.ctx.services.cabinet.open(self.session.personal["compartment"], "deposit",
+        self.start("open", self.ctx.services.cabinet.open(self.session.visit.staff.compartment, "deposit",
                                                           f"staff:{self.staff_no()}"))
 
     def view_deposit_open(self) -> ViewModel:
-        comp = self.session.personal.get("compartment")
+        comp = self.session.visit.staff.compartment
         return ViewModel(self.name, self.state, t("deposit.title"), body=(t("deposit.opening", compartment=comp),),
                          busy=True, screen="cabinet", data={"compartment": comp})
 
     def done_open(self, c: Completion[Any]) -> None:
-        comp = self.session.personal["compartment"]
+        comp = self.session.visit.staff.compartment
         if c.ok:
             self.go("deposit_close")
             return
         svc = self.ctx.services
         svc.cabinet.release_reservation(comp)
         svc.audit.append(f"staff:{self.staff_no()}", "deposit.door_not_opened", comp, detail=c.detail[:80])
-        self.session.personal.pop("compartment", None)
+        self.session.visit.staff.compartment = None
         self.error = t("deposit.door_failed", compartment=comp)
         self.go("scan_envelope")
 
     def view_deposit_close(self) -> ViewModel:
-        comp = self.session.personal.get("compartment")
+        comp = self.session.visit.staff.compartment
         return ViewModel(self.name, self.state, t("deposit.title"), body=(t("deposit.put_in", compartment=comp),),
                          screen="cabinet", illustration="close_door", data={"compartment": comp})
 
@@ -266,7 +268,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
 
     def _closed(self) -> None:
         svc = self.ctx.services
-        comp, case_no = self.session.personal["compartment"], self.session.personal["case_no"]
+        comp, case_no = self.session.visit.staff.compartment, self.session.visit.case_no
         case = svc.cases.get(case_no)
         svc.cabinet.loaded(comp, case_no)
         now = svc.cabinet.get(comp)
@@ -286,7 +288,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         applicant = svc.cases.applicant_hash(case_no)
         # a case made elsewhere whose applicant is not known here yet cannot demand the card at pickup
         issued = svc.codes.issue([case_no], applicant_hash=applicant or None,
-                                 id_card_required=bool(applicant) and self.session.personal.get("needs_id", False))
+                                 id_card_required=bool(applicant) and self.session.visit.staff.needs_id)
         self.go("notify")
         self._notify(case_no, comp, issued)
 
@@ -294,7 +296,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         from kiosk.services.backoffice import Notification
 
         bo = self.ctx.services.backoffice
-        self.session.personal["pickup_code"] = issued.code  # for the slip if the SMS fails; wiped with the visit
+        self.session.visit.staff.pickup_code = issued.code  # for the slip if the SMS fails; wiped with the visit
         note = Notification(case_no, "pickup_code",
                             params={"code": issued.code, "compartment": comp, "station": self.ctx.station_id,
                                     "expires_at": issued.expires_at[:10]})
@@ -309,36 +311,37 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         return ViewModel(self.name, self.state, t("deposit.title"), body=(t("deposit.notifying"),), busy=True)
 
     def done_notified(self, c: Completion[Any]) -> None:
-        case_no, comp = self.session.personal["case_no"], self.session.personal["compartment"]
+        case_no, comp = self.session.visit.case_no, self.session.visit.staff.compartment
         sent = c.ok and c.data is not None and c.data.accepted
-        self.session.personal["notified_to"] = c.data.to_masked if sent else None
-        code = self.session.personal.pop("pickup_code", None)
+        self.session.visit.staff.notified_to = c.data.to_masked if sent else None
+        code = self.session.visit.staff.pickup_code
+        self.session.visit.staff.pickup_code = None
         if not sent:
             self.ctx.services.audit.append(f"staff:{self.staff_no()}", "deposit.notify_failed", case_no,
                                            detail=str(c.detail)[:80])
             self.ctx.services.cases.update_receipt(case_no, sms_failed=True)
-        self.session.personal["deposited"].append({"case_no": case_no, "compartment": comp, "notified": sent})
+        self.session.visit.staff.deposited.append({"case_no": case_no, "compartment": comp, "notified": sent})
         printer = self.ctx.devices.printer
         if printer is not None and printer.class_status.get("paper") not in ("out", "jammed"):
             data = {"case_number": case_no, "compartment": comp, "staff_id": self.staff_no(),
                     "deposited_at": self.clock.now().isoformat(timespec="seconds")}
-            to = self.session.personal.get("notified_to")
+            to = self.session.visit.staff.notified_to
             if to:
                 data["notified_phone_masked"] = to
             elif code:
                 data["pickup_code"] = code  # the staff need it to tell or resend: the slip stays with them
-            self.session.personal["deposited"][-1]["slip"] = "printing"
+            self.session.visit.staff.deposited[-1]["slip"] = "printing"
             self.start("slip", printer.print_document("deposit_slip", data, self.ctx.lang))
         self.go("deposit_done")
 
     def done_slip(self, c: Completion[Any]) -> None:
-        if self.session.personal.get("deposited"):
-            self.session.personal["deposited"][-1]["slip"] = "printed" if c.ok else "failed"
+        if self.session.visit.staff.deposited:
+            self.session.visit.staff.deposited[-1]["slip"] = "printed" if c.ok else "failed"
         if not c.ok:
             self.error = t("deposit.slip_failed")
 
     def view_deposit_done(self) -> ViewModel:
-        last = self.session.personal["deposited"][-1]
+        last = self.session.visit.staff.deposited[-1]
         body = [t("deposit.done", case_no=last["case_no"], compartment=last["compartment"])]
         if last["notified"]:
             body.append(t("deposit.notified"))
@@ -348,16 +351,17 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         return ViewModel(self.name, self.state, t("deposit.title"), body=tuple(body),
                          actions=(Action("next", t("deposit.next")), Action("finish", t("common.finish"),
                                                                               "secondary")),
-                         data={"deposited": list(self.session.personal["deposited"])})
+                         data={"deposited": list(self.session.visit.staff.deposited)})
 
     def act_deposit_done(self, action_id: str, **_: Any) -> bool:
         if action_id == "next":
-            for k in ("case_no", "compartment", "needs_id", "notified_to"):
-                self.session.personal.pop(k, None)
+            visit = self.session.visit  # the next envelope starts afresh; the deposited list stays
+            visit.case_no = visit.staff.compartment = visit.staff.notified_to = None
+            visit.staff.needs_id = False
             self.go("scan_envelope")
             return True
         if action_id == "finish":
-            self.end("completed", t("deposit.finished", n=len(self.session.personal["deposited"])))
+            self.end("completed", t("deposit.finished", n=len(self.session.visit.staff.deposited)))
             return True
         return False
 
@@ -365,7 +369,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
         return self.state not in ("deposit_open", "deposit_close", "notify")
 
     def release(self) -> None:
-        comp = self.session.personal.get("compartment")
+        comp = self.session.visit.staff.compartment
         if comp and self.state == "deposit_open":
             self.ctx.services.cabinet.release_reservation(comp)
         if comp and self.state == "deposit_close":
@@ -389,7 +393,7 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         super().__init__(ctx)
 
     def signed_in(self) -> None:
-        self.session.personal["retrieved"] = []
+        self.session.visit.staff.retrieved = []
         self.go("retrieve_list")
 
     def on_event(self, event: DeviceEvent) -> bool:
@@ -398,7 +402,7 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
     def _items(self) -> list[dict[str, Any]]:
         cases = self.ctx.services.cases
         items: list[dict[str, Any]] = []
-        done = {i["compartment"] for i in self.session.personal.get("retrieved", [])}
+        done = {i["compartment"] for i in self.session.visit.staff.retrieved}
         for c in cases.by_status("submitted", "accepted", "approved", "rejected", "result_ready", "deposited",
                                  "expired", "collected", "withdrawn"):
             if c.dropoff_compartment and c.dropoff_compartment not in done:
@@ -421,11 +425,11 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
                          body=(t("retrieve.count", n=len(items)),),
                          actions=actions + (Action("finish", t("common.finish"), "secondary"),),
                          screen="list", data={"items": items,
-                                              "retrieved": list(self.session.personal.get("retrieved", []))})
+                                              "retrieved": list(self.session.visit.staff.retrieved)})
 
     def act_retrieve_list(self, action_id: str, compartment: str = "", **_: Any) -> bool:
         if action_id == "finish":
-            self.end("completed", t("retrieve.finished", n=len(self.session.personal.get("retrieved", []))))
+            self.end("completed", t("retrieve.finished", n=len(self.session.visit.staff.retrieved)))
             return True
         if action_id != "open":
             return False
@@ -436,34 +440,34 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
             self.error = t("retrieve.unknown")
             return True
         self.error = None
-        self.session.personal["item"] = chosen
-        self.session.personal["compartment"] = chosen["compartment"]
+        self.session.visit.staff.item = chosen
+        self.session.visit.staff.compartment = chosen["compartment"]
         self.go("retrieve_open")
         return True
 
     def enter_retrieve_open(self) -> None:
-        comp = self.session.personal["compartment"]
+        comp = self.session.visit.staff.compartment
         self.start("open", self.ctx.services.cabinet.open(comp, "retrieve", f"staff:{self.staff_no()}",
                                                           auth_id=f"staff:{self.staff_no()}:{uuid.uuid4().hex}:{comp}"))
 
     def view_retrieve_open(self) -> ViewModel:
-        comp = self.session.personal.get("compartment")
+        comp = self.session.visit.staff.compartment
         return ViewModel(self.name, self.state, t("retrieve.title"), body=(t("retrieve.opening", compartment=comp),),
                          busy=True, screen="cabinet", data={"compartment": comp})
 
     def done_open(self, c: Completion[Any]) -> None:
-        comp = self.session.personal["compartment"]
+        comp = self.session.visit.staff.compartment
         if c.ok:
             self.go("retrieve_close")
             return
         self.ctx.services.audit.append(f"staff:{self.staff_no()}", "retrieve.door_not_opened", comp,
                                        detail=c.detail[:80])
         self.error = t("retrieve.door_failed", compartment=comp)
-        self.session.personal.pop("compartment", None)
+        self.session.visit.staff.compartment = None
         self.go("retrieve_list")
 
     def view_retrieve_close(self) -> ViewModel:
-        comp = self.session.personal.get("compartment")
+        comp = self.session.visit.staff.compartment
         return ViewModel(self.name, self.state, t("retrieve.title"), body=(t("retrieve.take_out", compartment=comp),),
                          screen="cabinet", illustration="close_door", data={"compartment": comp})
 
@@ -472,8 +476,10 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
 
     def _closed(self) -> None:
         svc = self.ctx.services
-        item = self.session.personal.pop("item")
-        comp = self.session.personal.pop("compartment")
+        staff = self.session.visit.staff
+        item, comp = staff.item, staff.compartment
+        assert item is not None and comp is not None, "a retrieval door closed with no compartment chosen"
+        staff.item = staff.compartment = None
         actor = f"staff:{self.staff_no()}"
         svc.cabinet.emptied(comp)
         if item["kind"] == "dropoff":
@@ -488,14 +494,14 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
             if svc.recalls is not None:
                 svc.recalls.done(no)
         svc.audit.append(actor, f"retrieve.{item['kind']}", item["case_no"], compartment=comp)
-        self.session.personal["retrieved"].append(item)
+        self.session.visit.staff.retrieved.append(item)
         self.go("retrieve_list")
 
     def cancellable(self) -> bool:
         return self.state not in ("retrieve_open", "retrieve_close")
 
     def release(self) -> None:
-        comp = self.session.personal.get("compartment")
+        comp = self.session.visit.staff.compartment
         if comp and self.state == "retrieve_close":
             self.flag_for_staff([comp], "retrieval door open when the visit ended; emptying not confirmed")
         super().release()

@@ -240,7 +240,7 @@ class PayTemplate(Template):
     40 cm), beside it the picture of a payment code held under the document camera (when the
     station has one), and under both the amount and the payment countdown, large."""
 
-    SHOWS_BODY_KEYS = ("apply.pay.amount", "pay.time_left")
+    SHOWS_BODY_KEYS = ("apply.pay.amount", "apply.pay.scan_qr", "pay.show_code", "pay.time_left")
 
     def __init__(self, host: Any, **kw: Any) -> None:
         from kivy.metrics import dp

@@ -153,7 +153,7 @@ def test_failed_sms_code_on_the_slip_and_shown_after_card_and_face(world):
     assert world.services.codes.verify(code).outcome == "id_required"
     assert world.services.codes.verify(code, get_identity("obama").id_number).ok
     q.act("finish")
-    assert not q.session.personal, "the code is gone with the visit"
+    assert q.session.visit.is_blank(), "the code is gone with the visit"
 
     g = world.start("collect")
     g.act("code")

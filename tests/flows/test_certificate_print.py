@@ -24,7 +24,7 @@ def test_certificate_is_printed_and_its_pages_counted(world):
     doc = world.devices.docprinter = fakes.FakeDocPrinter()
     f = _to_certificate(world)
     assert "certificate" in f.history and f.state == "done", f.history
-    assert doc.printed and doc.printed[0] == (f"certificate-{f.session.personal['case_no']}", 1)
+    assert doc.printed and doc.printed[0] == (f"certificate-{f.session.visit.case_no}", 1)
     assert [(d.kind, d.pages) for d in f.documents] == [("certificate", 1)]
     assert world.printer.printed[0][0] == "application"  # and the receipt as before
     assert f.act("finish") and f.act("skip") and f.outcome == "completed"  # 好差评 skipped
@@ -38,7 +38,7 @@ def _failed_view(f):
     assert f.state == "certificate_failed", f.history
     vm = f.view()
     assert vm.data["qr"].startswith("https://") and vm.data["qr"].endswith(
-        f.session.personal["document"].verify_code)
+        f.session.visit.apply.document.verify_code)
     return vm
 
 

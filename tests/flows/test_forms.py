@@ -54,7 +54,7 @@ def _to_form(world, document=None):
         world.pump(f)
     assert f.act("consent")
     world.wait_services(f)
-    if document is not None and f.state == "scan" and f.session.personal["attached"].get(0) is None:
+    if document is not None and f.state == "scan" and f.session.visit.apply.attached.get(0) is None:
         world.scanner.page()  # no e-certificate for a passport: its data page is scanned instead
         world.pump(f)
     world.scanner.page()  # 申请表: not read -> accepted, flagged
@@ -100,7 +100,7 @@ def test_form_prefilled_from_card_and_ocr_corrected_by_keypad_sent_as_pdf(world)
     world.wait_services(f)
     world.pump(f)
     assert f.state in ("receipt", "done"), (f.state, f.outcome, f.history)
-    case = world.backoffice.cases[f.session.personal["case_no"]]
+    case = world.backoffice.cases[f.session.visit.case_no]
     forms = [x for x in case.files if x.kind == "form"]
     assert len(forms) == 1 and forms[0].media_type == "application/pdf" and forms[0].name == "无犯罪记录证明申请表"
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=forms[0].content, capture_output=True,
@@ -119,7 +119,7 @@ def test_a_missing_required_field_keeps_the_citizen_on_the_form_naming_it(world)
     assert f.state == "form" and f.error.key == "form.missing"
     zh, en = render(f.error, "zh"), render(f.error, "en")
     assert "联系电话" in zh and "用途" in zh and "Phone" in en and "姓名" not in zh and "地址" not in zh
-    assert "form_pdf" not in f.session.personal and not world.backoffice.cases
+    assert f.session.visit.form.form_pdf is None and not world.backoffice.cases
 
 
 def _valid_id(body: str) -> str:
@@ -136,16 +136,16 @@ def test_the_identity_documents_fields_cannot_be_changed_at_the_station(world):
         assert f.act("edit", key=key) and f.state == "form" and f.error.key == "form.from_document", key
     assert "form.document_note" in [b.key for b in f.view().body]
     # even a flow pushed into the field's editor keeps the card's number
-    f.session.personal["form_field"] = "id_number"
+    f.session.visit.form.form_field = "id_number"
     f.go("form_edit")
     assert f.act("set", value=other) and f.state == "form" and f.error.key == "form.from_document"
-    assert f.session.personal["form"].value("id_number") == me.id_number
+    assert f.session.visit.form.form.value("id_number") == me.id_number
     # and the values at confirm are the card's, whatever was put in the session
-    f.session.personal["form"].values["id_number"].value = other
+    f.session.visit.form.form.values["id_number"].value = other
     _key(f, "phone", "13800138000")
     _key(f, "purpose", "employment")
     assert f.act("confirm") and f.state == "form_render"
-    assert f.session.personal["form"].value("id_number") == me.id_number
+    assert f.session.visit.form.form.value("id_number") == me.id_number
 
 
 def test_the_applicants_number_takes_only_the_identified_persons_number():
@@ -195,7 +195,7 @@ def test_a_passport_holder_fills_the_form_with_the_passport_number(world):
     world.wait_services(f)
     world.pump(f)
     assert f.state in ("receipt", "done"), (f.state, f.outcome, f.history)
-    case = world.backoffice.cases[f.session.personal["case_no"]]
+    case = world.backoffice.cases[f.session.visit.case_no]
     pdf = next(x for x in case.files if x.kind == "form")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True,
                           check=True).stdout.decode("utf-8")

@@ -76,10 +76,10 @@ def test_doubtful_pages_are_flagged_for_staff_and_ocr_never_blocks(world):
     world.wait_services(f)
     world.pump(f)
     assert f.state in ("receipt", "done"), (f.state, f.history)
-    case = world.backoffice.cases[f.session.personal["case_no"]]
+    case = world.backoffice.cases[f.session.visit.case_no]
     assert case.status == "accepted"
     # what staff see with the case: the material index and the rules that flagged it
-    assert f.session.personal["flags"] == {1: {"signature_missing"}, 2: {"not_read"}}
+    assert f.session.visit.apply.flags == {1: {"signature_missing"}, 2: {"not_read"}}
 
 
 class ReadingScanner(fakes.FakeScanner):

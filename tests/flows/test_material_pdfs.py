@@ -32,7 +32,7 @@ def test_applied_case_sends_one_a4_pdf_per_material_with_its_page_count(world):
     world.wait_services(f)
     world.pump(f)
     assert f.state in ("receipt", "done"), (f.state, f.outcome, f.history)
-    case_no = f.session.personal["case_no"]
+    case_no = f.session.visit.case_no
     files = world.backoffice.cases[case_no].files
     scans = [x for x in files if x.kind == "scan"]
     assert [(x.name, x.pages) for x in scans] == [("申请表", 1), ("户口簿", 2)]

@@ -56,14 +56,14 @@ def test_a_passport_identifies_through_mrz_bac_chip_and_dg2(world, pcsc_env, pas
             assert f.view().screen == "scan"
             run_until(world, f, lambda: f.state != "identify_passport")
             assert f.state == "identify_passport_chip", (f.state, f.outcome, f.error)
-            assert "mrz_key" in f.session.personal
+            assert f.session.visit.identify.mrz_key is not None
             passport.cmd_insert(identity=PERSON)
             run_until(world, f, lambda: f.state != "identify_passport_chip")
             assert f.state == "identify_face", (f.state, f.outcome, f.error)
             identity = f.session.identity
             assert identity.doc_type == "passport" and identity.name == "LUO SILIN"
             assert "chain ok" in identity.extra["passive_auth"] or "signature valid" in identity.extra["passive_auth"]
-            assert "mrz_key" not in f.session.personal  # the key is gone once the chip is read
+            assert f.session.visit.identify.mrz_key is None  # the key is gone once the chip is read
             # the face check compares with the chip's DG2 image
             name, reference = world.face.calls[-1]
             from kiosk.flows.photo import to_bgr

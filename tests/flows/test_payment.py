@@ -94,7 +94,7 @@ def test_citizen_cancels_payment(world):
     assert f.outcome == "payment_canceled"
     world.services.runner.call(lambda: None)
     assert [o.order.status for o in world.backoffice.orders.values()] == ["canceled"]
-    assert f.session.personal == {} or not f.session.personal
+    assert f.session.visit.is_blank()
 
 
 def test_reused_payment_code_is_refused_with_its_own_message(world):
@@ -122,7 +122,7 @@ def test_reused_payment_code_is_refused_with_its_own_message(world):
     assert sum(o.status == "paid" for o in orders) == 1, "the screenshot paid nothing"
     f.act("cancel_payment")
     assert f.outcome == "payment_canceled"
-    assert not f.session.personal, "nothing personal stays behind"
+    assert f.session.visit.is_blank(), "nothing personal stays behind"
 
 
 def test_declined_and_foreign_codes(world):

@@ -88,7 +88,7 @@ def test_each_service_offers_the_rating_and_skip_is_one_touch(world, service):
 def test_a_given_rating_reaches_the_back_office(world, service):
     if service in ("apply", "print"):
         f = _apply_done(world, "PS-002" if service == "apply" else "SI-001")
-        case_no = f.session.personal["case_no"]
+        case_no = f.session.visit.case_no
         assert f.act("finish")
     elif service == "query":
         f, case_no = _query_done(world)

@@ -5,6 +5,7 @@ flow, and neither the name nor the ID number is anywhere in the database files."
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import weakref
 from collections.abc import Callable
@@ -342,4 +343,6 @@ def _find_strings(root: Any, needles: set[str], limit: int = 20000) -> list[str]
                                                                          "hw_sim", "tests.flows.fakes")):
                 continue  # shared services and devices are not the flow's memory
             stack.extend(vars(obj).values())
+        elif dataclasses.is_dataclass(obj):  # slots=True (kiosk.flows.visit_data): no __dict__
+            stack.extend(getattr(obj, f.name) for f in dataclasses.fields(obj))
     return hits

@@ -55,7 +55,7 @@ def _check_image(img: Any, what: str) -> np.ndarray:
 
 
 class LocalFaceVerifier(FaceVerifier):
-    def __init__(self, match_threshold: float = 0.36, retry_band: float = 0.03, challenge_timeout_s: float = 8.0,
+    def __init__(self, match_threshold: float = 0.39, retry_band: float = 0.03, challenge_timeout_s: float = 8.0,
                  challenges: tuple[str, ...] = CHALLENGES, min_face_px: int = 64, passive_min_share: float = 0.5,
                  name: str | None = None, seed: int | None = None, passive_check: bool = True) -> None:
         super().__init__(name)
