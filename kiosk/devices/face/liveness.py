@@ -140,28 +140,51 @@ class PassiveVote:
         return {"frames": len(self.scores), "attack_share": round(self.attack_share, 3), "mean_cues": means}
 
 
+def jitter(values: list[float]) -> float:
+    """The frame-to-frame noise of a landmark measure: 1.048 x the median change between
+    consecutive frames (the standard deviation for white noise). A slow drift or one movement
+    changes few of the steps, so it does not count as noise (docs/adr/0285)."""
+    if len(values) < 3:
+        return 0.0
+    return 1.048 * float(np.median(np.abs(np.diff(values))))
+
+
 @dataclass
 class ChallengeTracker:
     """Judges one active challenge from a stream of faces (the same person, frame after frame).
 
-    The baseline (open-eye EAR, frontal yaw) comes from the first `baseline_frames` faces; a blink
-    is the EAR falling below `blink_drop` x baseline (real blinks fall to about 0.5 x) and recovering above `blink_recover` x
-    baseline; a turn is the yaw moving `turn_delta` from the baseline in the asked direction on
+    The baseline (open-eye EAR, frontal yaw) is the median of a still window: at least
+    `baseline_frames` faces over at least `still_s` seconds whose values sit close to their
+    median (median absolute deviation: a jittering landmark does not break it) and whose two
+    halves agree (a head turning slowly does). The landmarks' frame-to-frame noise, measured
+    while waiting for that window, raises the marks for noisy faces so that jitter alone
+    cannot pass the challenge (docs/adr/0285-face-baseline-robust-to-landmark-jitter.md).
+    A blink is the EAR falling below `blink_mark` x baseline (`blink_drop`, real blinks fall to
+    about 0.5 x) and recovering above `blink_recover` x baseline; a turn is the yaw moving
+    `turn_mark` (`turn_delta` at least) from the baseline in the asked direction on
     `turn_frames` frames in a row
     (turning to the person's left moves the nose to image-right in an unmirrored camera image)."""
 
     kind: str
     baseline_frames: int = 4
     still_s: float = 0.4
+    still_yaw_mad: float = 0.03  # the window's yaws: median distance from their median
+    still_ear_mad: float = 0.06  # the window's EARs: the same, as a share of their median
+    still_drift: float = 0.035  # yaw medians of the window's first and second half
+    noise_frames: int = 25  # the last baseline-phase frames the noise is measured on
     _window: list[tuple[float, float, float]] = field(default_factory=list)
+    _seen: list[tuple[float, float]] = field(default_factory=list)
     blink_drop: float = 0.75
     blink_recover: float = 0.9
+    blink_noise_k: float = 5.0  # a closed eye is this many noise units below the baseline at least
     turn_delta: float = 0.04
+    turn_noise_k: float = 2.5  # a turn is this many noise units past the baseline at least
     turn_frames: int = 2
     _turn_run: int = 0
     _ears: list[float] = field(default_factory=list)
     _yaws: list[float] = field(default_factory=list)
     _closed: bool = False
+    noise: tuple[float, float] = (0.0, 0.0)  # (EAR, yaw) frame-to-frame noise, set with the baseline
     passed: bool = False
     extreme: float = 0.0
 
@@ -174,10 +197,23 @@ class ChallengeTracker:
         """(EAR, yaw) of the steady face."""
         return float(np.median(self._ears)), float(np.median(self._yaws))
 
+    @property
+    def blink_mark(self) -> float:
+        """The share of the baseline EAR a closed eye falls below."""
+        ear = self.baseline[0]
+        return min(self.blink_drop, 1.0 - self.blink_noise_k * self.noise[0] / max(ear, 1e-6))
+
+    @property
+    def turn_mark(self) -> float:
+        """How far the yaw must move from the baseline for a turn."""
+        return max(self.turn_delta, self.turn_noise_k * self.noise[1])
+
     def steady(self, face: Face) -> bool:
         """Eyes open and facing the camera as in the baseline (a frame fit for an embedding)."""
         ear, yaw = self.baseline
-        return face.ear >= 0.92 * ear and abs(face.yaw - yaw) <= 0.03
+        ear_noise, yaw_noise = self.noise
+        return (face.ear >= min(0.92, 1.0 - 2.0 * ear_noise / max(ear, 1e-6)) * ear
+                and abs(face.yaw - yaw) <= max(0.03, 2.0 * yaw_noise))
 
     @property
     def window_frames(self) -> int:
@@ -188,25 +224,35 @@ class ChallengeTracker:
     def ready(self) -> bool:
         return len(self._ears) >= self.baseline_frames
 
+    def _unsteady(self) -> bool:
+        ears = np.array([f[0] for f in self._window])
+        yaws = np.array([f[1] for f in self._window])
+        ear_med, yaw_med = float(np.median(ears)), float(np.median(yaws))
+        if np.median(np.abs(yaws - yaw_med)) > self.still_yaw_mad:
+            return True
+        if np.median(np.abs(ears - ear_med)) > self.still_ear_mad * ear_med:
+            return True
+        half = len(yaws) // 2
+        return half >= 2 and abs(float(np.median(yaws[:half])) - float(np.median(yaws[half:]))) > self.still_drift
+
     def add(self, face: Face, ts: float | None = None) -> bool:
         """Feed the next face (`ts`: the frame's monotonic time); True once the challenge is met."""
         ear, yaw = face.ear, face.yaw
         if not self.ready:
-            # the baseline: at least `baseline_frames` faces over at least `still_s` seconds that
-            # agree (the person holds still); a window that catches a movement slides on
+            # a window that catches a movement slides on
+            self._seen = [*self._seen[1 - self.noise_frames:], (ear, yaw)]
             self._window.append((ear, yaw, time.monotonic() if ts is None else ts))
+            while len(self._window) > 1 and self._unsteady():
+                self._window.pop(0)
             w = self._window
-            while len(w) > 1 and (max(f[1] for f in w) - min(f[1] for f in w) > 0.035
-                                  or min(f[0] for f in w) < 0.88 * max(f[0] for f in w)):
-                w.pop(0)
             if len(w) >= self.baseline_frames and w[-1][2] - w[0][2] >= self.still_s:
                 self._ears = [f[0] for f in w]
                 self._yaws = [f[1] for f in w]
+                self.noise = (jitter([s[0] for s in self._seen]), jitter([s[1] for s in self._seen]))
             return False
-        base_ear = float(np.median(self._ears))
-        base_yaw = float(np.median(self._yaws))
+        base_ear, base_yaw = self.baseline
         if self.kind == "blink":
-            if ear < self.blink_drop * base_ear:
+            if ear < self.blink_mark * base_ear:
                 self._closed = True
                 self.extreme = max(self.extreme, 1 - ear / base_ear)
             elif self._closed and ear > self.blink_recover * base_ear:
@@ -216,7 +262,7 @@ class ChallengeTracker:
             want = shift if self.kind == "turn_left" else -shift
             self.extreme = max(self.extreme, want)
             # a turn is held: two frames in a row past the mark (a shaking photo spikes once)
-            self._turn_run = self._turn_run + 1 if want >= self.turn_delta else 0
+            self._turn_run = self._turn_run + 1 if want >= self.turn_mark else 0
             if self._turn_run >= self.turn_frames:
                 self.passed = True
         return self.passed
