@@ -24,7 +24,7 @@ MARK = theme.HIGHLIGHT
 
 NAMES = ("insert_id_card", "look_at_camera", "place_page", "take_receipt", "close_door", "take_and_close",
          "show_receipt_qr", "show_payment_code", "envelope_barcode", "task_apply", "task_query", "task_collect", "task_staff",
-         "outcome_ok", "outcome_info", "outcome_stop")
+         "outcome_ok", "outcome_info", "outcome_stop", "passport_data_page", "passport_on_reader")
 
 
 class Illustration(Widget):
@@ -105,6 +105,47 @@ class Illustration(Widget):
         Ellipse(pos=(ox + s * 0.45, oy + s * 0.9), size=(s * 0.1, s * 0.07))  # document camera above
         Line(points=[ox + s * 0.5, oy + s * 0.9, ox + s * 0.5, oy + s * 0.78], width=max(1.0, s * 0.008), dash_offset=4,
              dash_length=6)
+
+    def _draw_passport_data_page(self, ox: float, oy: float, s: float, m: float) -> None:
+        """An open passport lowered face up under the document camera; the two MRZ lines at the
+        foot of the data page marked, as the prompt asks them to be seen."""
+        Color(*INK)
+        Rectangle(pos=(ox + s * 0.05, oy + s * 0.05), size=(s * 0.9, s * 0.12))  # desk
+        y = oy + s * 0.2 + s * 0.25 * (1 - m)
+        Color(*ACCENT)
+        RoundedRectangle(pos=(ox + s * 0.12, y - s * 0.02), size=(s * 0.76, s * 0.42), radius=[s * 0.02])  # cover
+        Color(*PAPER)
+        Rectangle(pos=(ox + s * 0.14, y), size=(s * 0.35, s * 0.38))  # visa page
+        Rectangle(pos=(ox + s * 0.51, y), size=(s * 0.35, s * 0.38))  # data page
+        Color(*INK)
+        Rectangle(pos=(ox + s * 0.54, y + s * 0.16), size=(s * 0.1, s * 0.17))  # photo
+        for i in range(3):
+            Rectangle(pos=(ox + s * 0.67, y + s * (0.29 - i * 0.05)), size=(s * 0.16, s * 0.02))
+        Color(*MARK)
+        Line(rectangle=(ox + s * 0.52, y + s * 0.02, s * 0.33, s * 0.11), width=max(1.5, s * 0.008))
+        Color(*INK)
+        for i in range(2):  # the machine-readable zone
+            Rectangle(pos=(ox + s * 0.54, y + s * (0.09 - i * 0.045)), size=(s * 0.29, s * 0.018))
+        Color(*ACCENT)
+        Ellipse(pos=(ox + s * 0.45, oy + s * 0.9), size=(s * 0.1, s * 0.07))  # document camera above
+        Line(points=[ox + s * 0.5, oy + s * 0.9, ox + s * 0.5, oy + s * 0.76], width=max(1.0, s * 0.008), dash_offset=4,
+             dash_length=6)
+
+    def _draw_passport_on_reader(self, ox: float, oy: float, s: float, m: float) -> None:
+        """The closed passport lowered flat onto the reader's pad, the chip's waves above it."""
+        Color(*INK)
+        RoundedRectangle(pos=(ox + s * 0.1, oy + s * 0.1), size=(s * 0.8, s * 0.3), radius=[s * 0.04])  # reader
+        Color(*PAPER)
+        Line(rectangle=(ox + s * 0.3, oy + s * 0.33, s * 0.4, s * 0.05), width=max(1.0, s * 0.006))  # pad
+        y = oy + s * 0.36 + s * 0.18 * (1 - m)  # the top stays inside the square (0.88 at most)
+        Color(*ACCENT)
+        RoundedRectangle(pos=(ox + s * 0.37, y), size=(s * 0.26, s * 0.34), radius=[s * 0.02])  # booklet
+        Color(*MARK)
+        Ellipse(pos=(ox + s * 0.45, y + s * 0.17), size=(s * 0.1, s * 0.1))  # emblem
+        Rectangle(pos=(ox + s * 0.44, y + s * 0.06), size=(s * 0.12, s * 0.025))  # chip symbol
+        for i in range(3):  # contactless waves
+            r = s * (0.04 + 0.04 * i)
+            Line(circle=(ox + s * 0.72, oy + s * 0.6, r, 30, 150), width=max(1.0, s * 0.008))
 
     def _draw_take_receipt(self, ox: float, oy: float, s: float, m: float) -> None:
         Color(*INK)
