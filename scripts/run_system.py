@@ -215,7 +215,8 @@ def main(argv: list[str]) -> int:
                              console=CONSOLE, operator_password_file=operator_pw)
         say(f"station: {STATION_ID} joined to the broker, back office = the office ({cfg}); the scripted "
             f"visits' operator: {OPERATOR}")
-        run = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(cfg), *argv], cwd=ROOT)
+        looks = ["--also-shoot", "en,elder"] if headless(argv) and "--also-shoot" not in argv else []
+        run = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(cfg), *looks, *argv], cwd=ROOT)
         return run.returncode
     except KeyboardInterrupt:
         return 130

@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", action="append", default=None, metavar="NAME",
                    help="headless: play only this scenario (repeatable; default: all)")
     p.add_argument("--out", default="out/screens", help="headless: where the screenshots go")
+    p.add_argument("--also-shoot", type=_looks, default=(), metavar="LOOKS",
+                   help="headless: also capture each distinct screen in these looks, comma-separated: en, elder "
+                        "(make run: en,elder)")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="start language (default: [ui] language)")
     p.add_argument("--elder", action="store_true", help="start in elder mode (larger text and targets)")
     p.add_argument("--no-panel", action="store_true", help="with a display: no simulator panel window")
@@ -154,7 +157,7 @@ def _run_simulated(args: argparse.Namespace, config: Any, station: Any, hub: Any
                 app.stop()
 
             player = ScenarioPlayer(app, simulation.SimControls(hub, station), clock, [SCENARIOS[n] for n in names], out,
-                                    on_done=done)
+                                    on_done=done, variants=args.also_shoot)
             from kivy.clock import Clock
 
             Clock.schedule_once(lambda _dt: player.start(), 1.0)
@@ -186,6 +189,17 @@ def _run_simulated(args: argparse.Namespace, config: Any, station: Any, hub: Any
 
 
 EX_CONFIG = 78  # sysexits: the configuration (or the station's files) must be fixed; systemd does not retry it
+
+
+def _looks(text: str) -> tuple[str, ...]:
+    """`en,elder` -> ("en", "elder"); an unknown look is a usage error naming the known ones."""
+    from kiosk.scenarios.model import SCREEN_LOOKS as known
+
+    looks = tuple(x.strip() for x in text.split(",") if x.strip())
+    bad = [x for x in looks if x not in known]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown look {', '.join(bad)} (known: {', '.join(known)})")
+    return looks
 
 
 def display_reachable() -> str | None:

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+SCREEN_LOOKS = ("en", "elder")  # the other looks `kiosk run --also-shoot` captures a screen in
+
 
 @dataclass(frozen=True)
 class Scenario:

@@ -1,5 +1,7 @@
 """Plays the scripted visits (`kiosk.scenarios.library`) through the REAL screens and writes a
 screenshot of every step: `out/screens/<scenario>/NN-<state>.png`, plus `out/screens/index.html`.
+With `variants` ("en", "elder") each distinct screen (flow, state, error) is also captured in
+English and in elder mode, the visit held meanwhile: `NN-<state>.en.png`, `NN-<state>.elder.png`.
 
 The player runs on the Kivy Clock and never blocks it: a step that waits (`wait`, `wait_idle`,
 `scan`) is re-checked every `POLL_S`, so the window keeps drawing and device events keep flowing.
@@ -17,18 +19,36 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
 
 from kiosk.flows.texts import render
-from kiosk.scenarios.model import Scenario, fill
+from kiosk.scenarios.model import SCREEN_LOOKS, Scenario, fill
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05
 SETTLE_S = 0.35  # the attract screen is on for this long before its screenshot
 FRAME_WAIT_S = 0.12  # a new screen is captured once it has been drawn (a few frames)
+VARIANTS = SCREEN_LOOKS
+VARIANT_LIMIT_S = 4.0  # the other looks of one screen are given up after this (a slow machine)
+
+
+@dataclass
+class _VariantJob:
+    """The extra looks of one screen still to capture, and how to put the screen back."""
+
+    shot: dict[str, Any]
+    stem: str
+    sig: Any
+    lang: str
+    elder: bool
+    todo: list[str]
+    applied: str | None = None
+    at: float = 0.0
+    started: float = 0.0
 
 
 def walk(widget: Any) -> Iterator[Any]:
@@ -49,8 +69,13 @@ def touch_widget(widget: Any) -> None:
 
 class ScenarioPlayer:
     def __init__(self, app: Any, controls: Any, clock: Any, scenarios: list[Scenario], out_dir: str | Path,
-                 on_done: Callable[[list[dict[str, Any]]], None] | None = None, timeout_scale: float = 1.0) -> None:
+                 on_done: Callable[[list[dict[str, Any]]], None] | None = None, timeout_scale: float = 1.0,
+                 variants: tuple[str, ...] = ()) -> None:
         from kiosk.scenarios.runner import ScenarioRunner
+
+        unknown = [v for v in variants if v not in VARIANTS]
+        if unknown:
+            raise ValueError(f"unknown screenshot variant {', '.join(unknown)} (known: {', '.join(VARIANTS)})")
 
         self.app = app
         self.controls = controls
@@ -69,6 +94,9 @@ class ScenarioPlayer:
         self._shot_sig: Any = None
         self._seen_sig: Any = None
         self._seen_at = 0.0
+        self.variants = tuple(variants)
+        self._variant_job: _VariantJob | None = None
+        self._variant_seen: set[tuple[Any, ...]] = set()  # (flow, state, error) already captured in every look
 
     # -- driving ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -141,6 +169,8 @@ class ScenarioPlayer:
             if not flow.ended:
                 flow.end("canceled")
         yield from self._wait_shot(2.0)  # the last screen: the outcome
+        if self._variant_job is not None:
+            self._variant_done(self._variant_job)
         self._folder = None
         # the last screen (the outcome) is in the shots; back home for the next scenario
         result.update(outcome=outcome, ok=outcome == sc.expect, ms=round((time.perf_counter() - t0) * 1000))
@@ -150,23 +180,87 @@ class ScenarioPlayer:
     def _auto_shot(self) -> None:
         """Capture each new screen (state, error, timeout warning, end) once it has been drawn."""
         if self._folder is None or self.app.flow is None or self.app.sm.current != "flow":
+            if self._variant_job is not None:
+                self._variant_done(self._variant_job)
             return
         sig = self._signature()
         now = time.monotonic()
         if sig != self._seen_sig:
             self._seen_sig, self._seen_at = sig, now
             return
+        if self._variant_job is not None:
+            self._variant_step(sig, now)
+            return
         if sig != self._shot_sig and now - self._seen_at >= FRAME_WAIT_S:
-            self._shot_sig = sig
             flow = self.app.flow
             suffix = "-timeout-warning" if sig[2:3] == (True,) else "-error" if len(sig) > 1 and sig[1] else ""
             self._shot(self._folder, self._shots, f"{flow.state}{suffix}", flow.state)
+            key = (flow.name, *sig[:3])
+            todo = [v for v in self.variants if not (v == "en" and self.app.lang == "en") and not (v == "elder" and self.app.elder)]
+            if todo and self._shots and key not in self._variant_seen:
+                # the screen is not marked as captured until its other looks are: the visit waits
+                self._variant_seen.add(key)
+                shot = self._shots[-1]
+                self._variant_job = _VariantJob(shot, shot["file"].removesuffix(".png"), sig, self.app.lang,
+                                                bool(self.app.elder), todo, started=now)
+                self._voice_off()
+                return
+            self._shot_sig = sig
+
+    # -- the other looks of a screen ----------------------------------------------------------------
+    def _variant_step(self, sig: Any, now: float) -> None:
+        job = self._variant_job
+        assert job is not None and self._folder is not None
+        # the same screen is (state, error): a countdown in its data does not make it another one
+        if sig[:2] != job.sig[:2] or (job.applied is None and not job.todo) or now - job.started > VARIANT_LIMIT_S:
+            self._variant_done(job)  # captured every look, or the flow moved on meanwhile
+            return
+        if job.applied is None:
+            job.applied, job.at = job.todo.pop(0), now
+            self._look(job.applied, job)
+            return
+        if now - job.at < FRAME_WAIT_S:
+            return
+        name = f"{job.stem}.{job.applied}.png"
+        try:
+            self.app.screenshot(self._folder / name)
+            job.shot.setdefault("variants", {})[job.applied] = name
+        except Exception as exc:
+            log.error("screenshot %s failed: %s", name, exc)
+        self._look(None, job)
+        job.applied, job.at = None, now
+
+    def _look(self, variant: str | None, job: _VariantJob) -> None:
+        """Show the screen in `variant` (None: as the visit is played)."""
+        lang = "en" if variant == "en" else job.lang
+        if self.app.lang != lang:
+            self.app.switch_language(lang)
+        elder = True if variant == "elder" else job.elder
+        if bool(self.app.elder) != elder:
+            self.app.set_elder(elder)
+
+    def _variant_done(self, job: _VariantJob) -> None:
+        self._look(None, job)
+        self._variant_job = None
+        self._voice_on()
+        self._shot_sig = job.sig
+
+    def _voice_off(self) -> None:
+        """The other looks are not spoken: the voice keeps to the visit's language."""
+        voice = getattr(self.app, "voice", None)
+        if voice is not None and voice.on_render in self.app.on_render:
+            self.app.on_render.remove(voice.on_render)
+
+    def _voice_on(self) -> None:
+        voice = getattr(self.app, "voice", None)
+        if voice is not None and voice.on_render not in self.app.on_render:
+            self.app.on_render.append(voice.on_render)
 
     def _wait_shot(self, limit_s: float = 1.0) -> Iterator[None]:
         """Before a touch: let the current screen be captured first."""
         end = time.monotonic() + limit_s
-        while self._signature() != self._shot_sig and time.monotonic() < end:
-            yield
+        while self._variant_job is not None or (self._signature() != self._shot_sig and time.monotonic() < end):
+            yield  # never touch while the screen is shown in another look (a job ends within VARIANT_LIMIT_S)
 
     def runner_setup(self, sc: Scenario, setup_args: dict[str, Any]) -> dict[str, Any]:
         if not sc.setup:
@@ -331,8 +425,10 @@ class ScenarioPlayer:
                 cap = f"<b>{html.escape(s['state'])}</b> — {html.escape(s['title'])}<br>{html.escape(s['body'])}"
                 if s["error"]:
                     cap += f"<br><span class='bad'>{html.escape(s['error'])}</span>"
+                looks = "".join(f" · <a href='{html.escape(r['scenario'])}/{html.escape(f)}'>{html.escape(v)}</a>"
+                                for v, f in s.get("variants", {}).items())
                 parts.append(f"<figure><img src='{html.escape(r['scenario'])}/{html.escape(s['file'])}'>"
-                             f"<figcaption>{cap}</figcaption></figure>")
+                             f"<figcaption>{cap}{'<br>also:' + looks if looks else ''}</figcaption></figure>")
         path = self.out / "index.html"
         path.write_text("\n".join(parts), encoding="utf-8")
         return path
