@@ -101,10 +101,7 @@ class Illustration(Widget):
         Line(rectangle=(ox + s * 0.3, page_y, s * 0.4, s * 0.5), width=max(1.0, s * 0.006))
         for i in range(5):
             Rectangle(pos=(ox + s * 0.35, page_y + s * (0.4 - i * 0.07)), size=(s * 0.3, s * 0.02))
-        Color(*ACCENT)
-        Ellipse(pos=(ox + s * 0.45, oy + s * 0.9), size=(s * 0.1, s * 0.07))  # document camera above
-        Line(points=[ox + s * 0.5, oy + s * 0.9, ox + s * 0.5, oy + s * 0.78], width=max(1.0, s * 0.008), dash_offset=4,
-             dash_length=6)
+        self._camera_above(ox, oy, s, 0.78)
 
     def _draw_passport_data_page(self, ox: float, oy: float, s: float, m: float) -> None:
         """An open passport lowered face up under the document camera; the two MRZ lines at the
@@ -126,10 +123,7 @@ class Illustration(Widget):
         Color(*INK)
         for i in range(2):  # the machine-readable zone
             Rectangle(pos=(ox + s * 0.54, y + s * (0.09 - i * 0.045)), size=(s * 0.29, s * 0.018))
-        Color(*ACCENT)
-        Ellipse(pos=(ox + s * 0.45, oy + s * 0.9), size=(s * 0.1, s * 0.07))  # document camera above
-        Line(points=[ox + s * 0.5, oy + s * 0.9, ox + s * 0.5, oy + s * 0.76], width=max(1.0, s * 0.008), dash_offset=4,
-             dash_length=6)
+        self._camera_above(ox, oy, s, 0.76)
 
     def _draw_passport_on_reader(self, ox: float, oy: float, s: float, m: float) -> None:
         """The closed passport lowered flat onto the reader's pad, the chip's waves above it."""
@@ -280,6 +274,13 @@ class Illustration(Widget):
         Rectangle(pos=(x, y), size=(door_w, h))
         Color(*INK)
         Line(rectangle=(x, y, door_w, h), width=max(1.0, s * 0.006))
+
+    def _camera_above(self, ox: float, oy: float, s: float, beam_to: float) -> None:
+        """The document camera at the top, its dashed view line down to `beam_to` (of the side)."""
+        Color(*ACCENT)
+        Ellipse(pos=(ox + s * 0.45, oy + s * 0.9), size=(s * 0.1, s * 0.07))
+        Line(points=[ox + s * 0.5, oy + s * 0.9, ox + s * 0.5, oy + s * beam_to], width=max(1.0, s * 0.008), dash_offset=4,
+             dash_length=6)
 
     def _arrow(self, x1: float, y1: float, x2: float, y2: float) -> None:
         Color(*ACCENT)
