@@ -26,6 +26,7 @@ from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.flows.visit_records import PickupItem
 
 CODE_OUTCOMES = {
     "expired": ("code_expired", "collect.code.expired"),
@@ -96,7 +97,7 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
             outcome, key = CODE_OUTCOMES[check.outcome]
             self.end(outcome, t(key))
             return
-        self.session.codes["pickup"] = code
+        self.session.visit.collect.pickup_code = code
         if check.outcome == "id_required":
             self.error = None
             self.need_face = False  # the code proves the SMS; the card proves the person
@@ -108,12 +109,12 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
     def identified(self) -> None:
         identity = self.session.identity
         if self.via_code:
-            check = self.ctx.services.codes.verify(self.session.codes.get("pickup", ""), identity.id_number,
-                                                   session=self.session.id)
+            code = self.session.visit.collect.pickup_code or ""
+            check = self.ctx.services.codes.verify(code, identity.id_number, session=self.session.id)
             if check.outcome == "ok":
                 self._authorised(list(check.case_nos), check.code_id)
             else:
-                self._code_result(self.session.codes.get("pickup", ""), check)
+                self._code_result(code, check)
                 if not self.ended:
                     self.end("wrong_person", t("collect.wrong_person"))
             return
@@ -144,7 +145,7 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         for no in case_nos:
             case = cases.find(no)
             if case is not None and case.status == "deposited" and case.compartment:
-                items.append({"case_no": no, "compartment": case.compartment, "matter_code": case.matter_code})
+                items.append(PickupItem(no, case.compartment, case.matter_code))
         if not items:
             self.end("nothing_to_collect", t("collect.nothing"))
             return
@@ -155,9 +156,9 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         self.session.visit.collect.items = items
         self.session.visit.collect.opened = []
         self.session.visit.collect.failed = []
-        self.ctx.services.audit.append("station", "collect.authorised", ",".join(i["case_no"] for i in items),
+        self.ctx.services.audit.append("station", "collect.authorised", ",".join(i.case_no for i in items),
                                        via="code" if code_id else "identity",
-                                       compartments=[i["compartment"] for i in items])
+                                       compartments=[i.compartment for i in items])
         self.go("opening")
 
     def on_event(self, event: DeviceEvent) -> bool:
@@ -171,10 +172,10 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         return False
 
     # -- opening ------------------------------------------------------------------------------
-    def _next_to_open(self) -> dict[str, Any] | None:
+    def _next_to_open(self) -> PickupItem | None:
         done = set(self.session.visit.collect.opened) | set(self.session.visit.collect.failed)
         for item in self.session.visit.collect.items:
-            if item["compartment"] not in done:
+            if item.compartment not in done:
                 return item
         return None
 
@@ -186,9 +187,9 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
             else:
                 self.go("take")
             return
-        self.session.visit.collect.opening = item["compartment"]
-        auth = f"{self.session.visit.collect.auth}:{item['compartment']}"
-        self.start("open", self.ctx.services.cabinet.open(item["compartment"], "pickup", "citizen", auth_id=auth))
+        self.session.visit.collect.opening = item.compartment
+        auth = f"{self.session.visit.collect.auth}:{item.compartment}"
+        self.start("open", self.ctx.services.cabinet.open(item.compartment, "pickup", "citizen", auth_id=auth))
 
     def view_opening(self) -> ViewModel:
         comp = self.session.visit.collect.opening
@@ -236,7 +237,7 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
             return False
         self._record_collected(confirmed=action_id == "taken")
         p = self.session.visit.collect
-        self.begin_rating("collect", p.collected or [i["case_no"] for i in p.items], then="receipt")
+        self.begin_rating("collect", p.collected or [i.case_no for i in p.items], then="receipt")
         return True
 
     def _record_collected(self, confirmed: bool) -> None:
@@ -244,26 +245,26 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         opened = set(self.session.visit.collect.opened)
         collected = []
         for item in self.session.visit.collect.items:
-            if item["compartment"] not in opened:
+            if item.compartment not in opened:
                 continue
-            no = item["case_no"]
+            no = item.case_no
             if confirmed:
                 svc.cases.set_status(no, "collected", "自助柜领取", "Collected from the cabinet")
                 svc.cases.set_compartment(no, None)
-                svc.cabinet.emptied(item["compartment"])
+                svc.cabinet.emptied(item.compartment)
                 svc.codes.revoke_for_case(no)
                 bo = svc.backoffice
                 svc.run("report", lambda no=no: bo.report_status(no, "collected", "自助柜领取", "Collected"))
                 collected.append(no)
             svc.audit.append("station", "collect.confirmed" if confirmed else "collect.not_taken", no,
-                             compartment=item["compartment"])
+                             compartment=item.compartment)
         self.session.visit.collect.collected = collected
         self.session.visit.collect.confirmed = confirmed
 
     # -- receipt ------------------------------------------------------------------------------
     def enter_receipt(self) -> None:
         printer = self.ctx.devices.printer
-        items = [i for i in self.session.visit.collect.items if i["compartment"] in self.session.visit.collect.opened]
+        items = [i for i in self.session.visit.collect.items if i.compartment in self.session.visit.collect.opened]
         if not items or printer is None or printer.class_status.get("paper") in ("out", "jammed") or \
                 str(printer.status) in ("no_device", "hardware_error", "offline"):
             self.session.visit.receipt_on_screen = True
@@ -273,10 +274,10 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         catalog = self.ctx.services.catalog
         names = []
         for i in items:
-            m = catalog.find(i["matter_code"]) if catalog is not None else None
-            names.append((m.name_zh if m else i["matter_code"])[:40])
+            m = catalog.find(i.matter_code) if catalog is not None else None
+            names.append((m.name_zh if m else i.matter_code)[:40])
         identity = self.session.identity
-        data = {"case_number": first["case_no"], "compartment": first["compartment"], "items": names,
+        data = {"case_number": first.case_no, "compartment": first.compartment, "items": names,
                 "picked_up_at": self.clock.now().isoformat(timespec="seconds")}
         if identity is not None:
             data["applicant_id_masked"] = identity.id_number_masked
@@ -292,13 +293,13 @@ class CollectFlow(IdentifyMixin, RatingStep, Flow):
         self.go("done")
 
     def view_done(self) -> ViewModel:
-        items = [i for i in self.session.visit.collect.items if i["compartment"] in self.session.visit.collect.opened]
+        items = [i for i in self.session.visit.collect.items if i.compartment in self.session.visit.collect.opened]
         body = [t("collect.done.body", n=len(items))]
         if self.session.visit.receipt_on_screen:
             body.append(t("collect.done.no_receipt"))
         return ViewModel(self.name, self.state, t("collect.done.title"), body=tuple(body),
                          actions=(Action("finish", t("common.finish")),),
-                         data={"cases": [i["case_no"] for i in items]})
+                         data={"cases": [i.case_no for i in items]})
 
     def act_done(self, action_id: str, **_: Any) -> bool:
         if action_id != "finish":

@@ -27,6 +27,7 @@ from kiosk.flows import matters as mx
 from kiosk.flows.rating import RatingStep
 from kiosk.flows.texts import t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.flows.visit_records import ShownCode
 
 SCAN_TRIES = 3
 
@@ -176,7 +177,7 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
         identity = self.session.identity
         if identity is None or self.session.visit.query.shown_codes is not None:
             return
-        shown = []
+        shown: list[ShownCode] = []
         for no in self.session.visit.query.case_nos or []:
             case = svc.cases.find(no)
             if case is None or case.status != "deposited" or not case.compartment or not case.receipt.get("sms_failed"):
@@ -188,8 +189,7 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
             except Exception:
                 continue
             svc.audit.append("station", "query.pickup_code_shown", no, code=issued.code_id)
-            shown.append({"case_no": no, "code": issued.code, "compartment": case.compartment,
-                          "expires": issued.expires_at[:10]})
+            shown.append(ShownCode(no, issued.code, case.compartment, issued.expires_at[:10]))
         self.session.visit.query.shown_codes = shown
 
     def view_refresh(self) -> ViewModel:
@@ -216,7 +216,8 @@ class QueryFlow(IdentifyMixin, RatingStep, Flow):
         if self.session.visit.query.stale:
             body.append(t("query.timeline.stale"))
         for shown in self.session.visit.query.shown_codes or []:
-            body.append(t("query.pickup_code", **shown))
+            body.append(t("query.pickup_code", case_no=shown.case_no, code=shown.code, compartment=shown.compartment,
+                          expires=shown.expires))
         return ViewModel(self.name, self.state, t("query.timeline.title"), body=tuple(body),
                          actions=(Action("finish", t("common.finish")),), screen="timeline",
                          data={"cases": rows})

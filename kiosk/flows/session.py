@@ -33,7 +33,6 @@ class Session:
         self.identity: Any = None  # kiosk.devices.idreader.IdentityRecord
         self.face_verdict: Any = None
         self.pages: dict[str, list[Any]] = {}  # material name -> page images
-        self.codes: dict[str, str] = {}  # pickup code, PIN digits, scanned receipt text
         self.visit = VisitData()  # what the flows keep about this person between steps
         self._commands: list[Command[Any]] = []
         self.wiped = False
@@ -80,11 +79,10 @@ class Session:
         for pages in self.pages.values():
             pages.clear()
         self.pages = {}
-        self.codes = {}
         self.visit.clear_in_place()
         self.visit = VisitData()
         self.wiped = True
 
     def holds_personal_data(self) -> bool:
         return bool(self.identity is not None or self.face_verdict is not None or self.pages
-                    or self.codes or not self.visit.is_blank())
+                    or not self.visit.is_blank())

@@ -25,6 +25,7 @@ outcomes of the card read, timeout, canceled, error.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from kiosk.devices.base import Completion, DeviceEvent, ResultCode
@@ -34,6 +35,7 @@ from kiosk.flows.identify import IdentifyMixin
 from kiosk.flows import matters as mx
 from kiosk.flows.texts import both, t
 from kiosk.flows.viewmodel import Action, ViewModel
+from kiosk.flows.visit_records import Deposit, Retrieval
 
 EXPIRE_AFTER_DAYS = 30  # results not collected within this many days are taken back
 
@@ -147,7 +149,7 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             actions.insert(0, Action("rescan", t("common.retry")))
         return ViewModel(self.name, self.state, t("deposit.scan.title"), body=(t("deposit.scan.place"),),
                          actions=tuple(actions), screen="scan", illustration="envelope_barcode",
-                         data={"deposited": list(self.session.visit.staff.deposited)})
+                         data={"deposited": [d.as_view() for d in self.session.visit.staff.deposited]})
 
     def act_scan_envelope(self, action_id: str, case_no: str = "", **_: Any) -> bool:
         if action_id == "rescan" and not self.pending("envelope"):
@@ -320,7 +322,8 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
             self.ctx.services.audit.append(f"staff:{self.staff_no()}", "deposit.notify_failed", case_no,
                                            detail=str(c.detail)[:80])
             self.ctx.services.cases.update_receipt(case_no, sms_failed=True)
-        self.session.visit.staff.deposited.append({"case_no": case_no, "compartment": comp, "notified": sent})
+        deposited = self.session.visit.staff.deposited
+        deposited.append(Deposit(case_no, comp, bool(sent)))
         printer = self.ctx.devices.printer
         if printer is not None and printer.class_status.get("paper") not in ("out", "jammed"):
             data = {"case_number": case_no, "compartment": comp, "staff_id": self.staff_no(),
@@ -330,28 +333,29 @@ class DepositFlow(_DoorMixin, StaffSignInMixin, Flow):
                 data["notified_phone_masked"] = to
             elif code:
                 data["pickup_code"] = code  # the staff need it to tell or resend: the slip stays with them
-            self.session.visit.staff.deposited[-1]["slip"] = "printing"
+            deposited[-1] = replace(deposited[-1], slip="printing")
             self.start("slip", printer.print_document("deposit_slip", data, self.ctx.lang))
         self.go("deposit_done")
 
     def done_slip(self, c: Completion[Any]) -> None:
-        if self.session.visit.staff.deposited:
-            self.session.visit.staff.deposited[-1]["slip"] = "printed" if c.ok else "failed"
+        deposited = self.session.visit.staff.deposited
+        if deposited:
+            deposited[-1] = replace(deposited[-1], slip="printed" if c.ok else "failed")
         if not c.ok:
             self.error = t("deposit.slip_failed")
 
     def view_deposit_done(self) -> ViewModel:
         last = self.session.visit.staff.deposited[-1]
-        body = [t("deposit.done", case_no=last["case_no"], compartment=last["compartment"])]
-        if last["notified"]:
+        body = [t("deposit.done", case_no=last.case_no, compartment=last.compartment)]
+        if last.notified:
             body.append(t("deposit.notified"))
         else:
-            body.append(t("deposit.sms_failed_slip") if last.get("slip") in ("printing", "printed")
+            body.append(t("deposit.sms_failed_slip") if last.slip in ("printing", "printed")
                         else t("deposit.sms_failed_no_slip"))
         return ViewModel(self.name, self.state, t("deposit.title"), body=tuple(body),
                          actions=(Action("next", t("deposit.next")), Action("finish", t("common.finish"),
                                                                               "secondary")),
-                         data={"deposited": list(self.session.visit.staff.deposited)})
+                         data={"deposited": [d.as_view() for d in self.session.visit.staff.deposited]})
 
     def act_deposit_done(self, action_id: str, **_: Any) -> bool:
         if action_id == "next":
@@ -399,23 +403,23 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
     def on_event(self, event: DeviceEvent) -> bool:
         return self._door_event(event, "retrieve_close")
 
-    def _items(self) -> list[dict[str, Any]]:
+    def _items(self) -> list[Retrieval]:
         cases = self.ctx.services.cases
-        items: list[dict[str, Any]] = []
-        done = {i["compartment"] for i in self.session.visit.staff.retrieved}
+        items: list[Retrieval] = []
+        done = {i.compartment for i in self.session.visit.staff.retrieved}
         for c in cases.by_status("submitted", "accepted", "approved", "rejected", "result_ready", "deposited",
                                  "expired", "collected", "withdrawn"):
             if c.dropoff_compartment and c.dropoff_compartment not in done:
-                items.append({"kind": "dropoff", "case_no": c.case_no, "compartment": c.dropoff_compartment})
+                items.append(Retrieval("dropoff", c.case_no, c.dropoff_compartment))
         for c in cases.overdue_pickups(EXPIRE_AFTER_DAYS):
             if c.compartment and c.compartment not in done:
-                items.append({"kind": "expired", "case_no": c.case_no, "compartment": c.compartment})
-        listed = {i["compartment"] for i in items}
+                items.append(Retrieval("expired", c.case_no, c.compartment))
+        listed = {i.compartment for i in items}
         for r in self.ctx.services.recalls.pending() if self.ctx.services.recalls is not None else ():
             c = cases.find(r.case_no)  # recalled by the back office before the station's own period
             if c is not None and c.status == "deposited" and c.compartment == r.compartment \
                     and r.compartment not in done | listed:
-                items.append({"kind": "recalled", "case_no": r.case_no, "compartment": r.compartment})
+                items.append(Retrieval("recalled", r.case_no, r.compartment))
         return items
 
     def view_retrieve_list(self) -> ViewModel:
@@ -424,8 +428,8 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         return ViewModel(self.name, self.state, t("retrieve.title"),
                          body=(t("retrieve.count", n=len(items)),),
                          actions=actions + (Action("finish", t("common.finish"), "secondary"),),
-                         screen="list", data={"items": items,
-                                              "retrieved": list(self.session.visit.staff.retrieved)})
+                         screen="list", data={"items": [i.as_view() for i in items],
+                                              "retrieved": [i.as_view() for i in self.session.visit.staff.retrieved]})
 
     def act_retrieve_list(self, action_id: str, compartment: str = "", **_: Any) -> bool:
         if action_id == "finish":
@@ -434,14 +438,14 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         if action_id != "open":
             return False
         items = self._items()
-        chosen = next((i for i in items if i["compartment"] == compartment), items[0] if items and not compartment
+        chosen = next((i for i in items if i.compartment == compartment), items[0] if items and not compartment
                       else None)
         if chosen is None:
             self.error = t("retrieve.unknown")
             return True
         self.error = None
         self.session.visit.staff.item = chosen
-        self.session.visit.staff.compartment = chosen["compartment"]
+        self.session.visit.staff.compartment = chosen.compartment
         self.go("retrieve_open")
         return True
 
@@ -482,10 +486,10 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
         staff.item = staff.compartment = None
         actor = f"staff:{self.staff_no()}"
         svc.cabinet.emptied(comp)
-        if item["kind"] == "dropoff":
-            svc.cases.set_dropoff_compartment(item["case_no"], None)
+        if item.kind == "dropoff":
+            svc.cases.set_dropoff_compartment(item.case_no, None)
         else:
-            no = item["case_no"]
+            no = item.case_no
             svc.cases.set_compartment(no, None)
             svc.cases.set_status(no, "expired", "逾期未领取，已取回窗口", "Not collected in time; taken back", actor=actor)
             svc.codes.revoke_for_case(no)
@@ -493,7 +497,7 @@ class RetrieveFlow(_DoorMixin, StaffSignInMixin, Flow):
             svc.run("report", lambda: bo.report_status(no, "expired", "逾期未领取", "Not collected in time"))
             if svc.recalls is not None:
                 svc.recalls.done(no)
-        svc.audit.append(actor, f"retrieve.{item['kind']}", item["case_no"], compartment=comp)
+        svc.audit.append(actor, f"retrieve.{item.kind}", item.case_no, compartment=comp)
         self.session.visit.staff.retrieved.append(item)
         self.go("retrieve_list")
 

@@ -3,7 +3,8 @@
 One field per datum a flow keeps between steps, grouped by the step that owns it (`visit.payment.order`,
 `visit.collect.opened`); the few that several flows share (`case_no`, `receipt_on_screen`) sit at
 the top. Every class has `slots=True`, so assigning a misspelt or unknown name raises
-AttributeError instead of quietly keeping a new key that nothing reads and nothing wipes.
+AttributeError instead of quietly keeping a new key that nothing reads and nothing wipes. The items
+a list holds (a pickup item, a deposit...) are small frozen records of kiosk.flows.visit_records.
 
 A field's default means "nothing known": None, False, 0 or an empty collection. `is_blank()` is
 true when every field is back at its default; `clear_in_place()` empties the collections (a copy of
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from kiosk.devices.idreader import MrzKey
     from kiosk.devices.scanner.doc_kinds import DocumentReading
     from kiosk.flows.form_values import FilledForm
+    from kiosk.flows.visit_records import Deposit, PickupItem, Retrieval, ShownCode
     from kiosk.services.backoffice import ECertificate, PaymentOrder, ResultDocument
     from kiosk.services.material_pdf import MaterialPdf
     from kiosk.services.staff import StaffMember
@@ -88,7 +90,7 @@ class QueryData:
     wanted_case: str | None = None  # a case number from another station's receipt
     case_nos: list[str] | None = None  # None until known: the back office's list comes first
     stale: bool = False  # the back office could not be asked: the statuses may be old
-    shown_codes: list[dict[str, str]] | None = None  # pickup codes shown for failed SMS (None: not looked)
+    shown_codes: list[ShownCode] | None = None  # pickup codes shown for failed SMS (None: not looked)
 
 
 @dataclass(slots=True)
@@ -96,7 +98,8 @@ class CollectData:
     """Pickup from the cabinet (kiosk.flows.collect)."""
 
     auth: str | None = None  # what authorised the pickup, for the door-open records
-    items: list[dict[str, str]] = field(default_factory=list)  # case_no, compartment, matter_code
+    pickup_code: str | None = None  # the code entered, checked again with the ID card where required
+    items: list[PickupItem] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)  # compartments
     failed: list[str] = field(default_factory=list)  # compartments whose door did not open
     opening: str | None = None  # the compartment being opened now
@@ -114,9 +117,9 @@ class StaffData:
     needs_id: bool = False  # the deposited result's pickup wants the ID card too
     pickup_code: str | None = None  # for the slip if the SMS fails
     notified_to: str | None = None  # the masked mobile number the SMS went to
-    deposited: list[dict[str, Any]] = field(default_factory=list)  # case_no, compartment, notified, slip
-    item: dict[str, str] | None = None  # the retrieval chosen: kind, case_no, compartment
-    retrieved: list[dict[str, str]] = field(default_factory=list)
+    deposited: list[Deposit] = field(default_factory=list)
+    item: Retrieval | None = None  # the retrieval chosen
+    retrieved: list[Retrieval] = field(default_factory=list)
     door: str | None = None  # commissioning: the compartment whose door is being tested
 
 

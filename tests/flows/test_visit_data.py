@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import FrozenInstanceError, fields
 
 import pytest
 
 from kiosk.core.clock import FakeClock
 from kiosk.flows.session import Session
 from kiosk.flows.visit_data import _GROUPS, VisitData, default_of
+from kiosk.flows.visit_records import Deposit, PickupItem, Retrieval
 
 
 def _leaves(data, path=""):
@@ -45,6 +46,7 @@ def test_an_unknown_name_is_an_error_not_a_new_key():
     with pytest.raises(AttributeError):
         visit.personal = {}  # no string-keyed bag to fall back on
     assert not hasattr(Session(FakeClock()), "personal")
+    assert not hasattr(Session(FakeClock()), "codes")  # the pickup code is visit.collect.pickup_code
     assert visit.is_blank()
 
 
@@ -81,3 +83,20 @@ def test_an_empty_list_where_none_is_the_default_is_present():
     visit.query.case_nos = None
     visit.apply.ecert_count = 0
     assert not visit.is_blank()
+
+
+def test_list_items_are_frozen_records_and_screens_get_the_same_dicts_as_before():
+    item = PickupItem("SIM0001-20261122-0042-P", "A01", "PS-002")
+    with pytest.raises(FrozenInstanceError):
+        item.compartment = "A02"
+    with pytest.raises(TypeError):
+        PickupItem("SIM0001-20261122-0042-P", "A01")  # a missing part is an error, not a missing key
+    assert Deposit("C1", "A01", False).as_view() == {"case_no": "C1", "compartment": "A01", "notified": False}
+    assert Deposit("C1", "A01", True, "printed").as_view()["slip"] == "printed"
+    assert Retrieval("recalled", "C2", "A02").as_view() == {"kind": "recalled", "case_no": "C2", "compartment": "A02"}
+    session = Session(FakeClock())
+    session.visit.collect.items.append(item)
+    assert session.holds_personal_data()
+    held = session.visit.collect.items
+    session.wipe()
+    assert not held and not session.holds_personal_data()
