@@ -244,7 +244,7 @@ class ApplyFlow(PaymentStep, IdentifyMixin, FormStep, RatingStep, Flow):
         index, m = cur
         pages = len(self.session.pages.get(str(index), []))
         body = [t("apply.scan.place", name=both(m.name_zh, m.name_en), page=pages + 1, pages=m.pages)]
-        if self.scan_feedback:
+        if self.scan_feedback and self.scan_feedback is not ScanHint.NO_PAGE:  # "place it" is the line above
             body.append(t(self.scan_feedback.message_key))
         actions = [Action("skip", t("apply.scan.skip"), "secondary")]
         if not self.pending("page"):
