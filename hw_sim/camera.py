@@ -275,7 +275,8 @@ class CameraSim(SimDevice):
         server.daemon_threads = True
         self._server = server
         self._stop.clear()
-        t1 = threading.Thread(target=server.serve_forever, name=f"sim-{self.sim_name}-http", daemon=True)
+        # polls for shutdown every 50 ms (the default 0.5 s held every close up to half a second)
+        t1 = threading.Thread(target=server.serve_forever, args=(0.05,), name=f"sim-{self.sim_name}-http", daemon=True)
         t2 = threading.Thread(target=self._produce, name=f"sim-{self.sim_name}-frames", daemon=True)
         self._threads = [t1, t2]
         t1.start()

@@ -113,7 +113,8 @@ class ControlHub:
 
         server = socketserver.ThreadingUnixStreamServer(path, Handler)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name="sim-control", daemon=True).start()
+        # polls for shutdown every 50 ms (the default 0.5 s held every close up to half a second)
+        threading.Thread(target=server.serve_forever, args=(0.05,), name="sim-control", daemon=True).start()
         self._server = server
         return path
 

@@ -38,9 +38,12 @@ def load_station_config(path: str):  # noqa: ANN201 (kiosk's StationConfig)
 
 
 def _exit_when_stdin_closes() -> None:
-    """The parent holds our stdin open; EOF means it is gone: stop like on SIGTERM."""
+    """The parent holds our stdin open; EOF means it is gone: stop like on SIGTERM.
+
+    Reads the raw descriptor: a daemon thread blocked in `sys.stdin.buffer.read` holds the buffer's
+    lock, and at exit the interpreter waited ~1 s for it and then aborted (SIGABRT) on every stop."""
     try:
-        while sys.stdin.buffer.read(4096):
+        while os.read(sys.stdin.fileno(), 4096):
             pass
     except OSError:
         pass

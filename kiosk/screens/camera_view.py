@@ -71,7 +71,12 @@ class CameraPreview(Widget):
         self._redraw()
 
     def _tick(self, _dt: float) -> None:
-        self.update()  # never return False here: Kivy would unschedule the interval  # never return False here: Kivy would unschedule the interval
+        # Off screen (its template was replaced, which leaves this widget's own parent set, or
+        # another screen is up): nothing to draw. Uploading frames nobody sees starved the page's
+        # OCR on the same cores (a page read took 9-21 s instead of 1-3 s in the UI tests).
+        if self.get_root_window() is None:
+            return
+        self.update()  # never return False here: Kivy would unschedule the interval
 
     def update(self, _dt: float = 0.0) -> bool:
         """Put the newest frame on screen if there is a new one. Returns True if it drew one."""

@@ -76,6 +76,9 @@ def test_sigterm_on_kiosk_scenario_stops_the_simulators_too(tmp_path):
     try:
         proc.wait(30)
         assert _wait_gone(sim_pid, 15), "kiosk scenario left its simulators behind on SIGTERM"
+        # and they stopped cleanly: once a thread reading stdin made every stop wait ~1 s and abort
+        log = (tmp_path / "var" / "sim" / "simulators.log").read_text(errors="replace")
+        assert "Fatal Python error" not in log, log[-2000:]
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -17,7 +17,7 @@ from kiosk.flows.texts import render
 from kiosk.provisioning.cabinet_probe import BusProbe
 from kiosk.provisioning.discovery import Roots
 from kiosk.provisioning.machine import SetupDefaults, SetupMachine
-from tests.setup.conftest import ROOT, setup_cmd, written
+from tests.setup.conftest import REPLY_TIMEOUT_MS, ROOT, setup_cmd, written
 
 
 def test_quitting_or_end_of_input_writes_nothing(station: Path) -> None:
@@ -38,7 +38,7 @@ def test_bad_answers_are_refused_with_the_reason_and_asked_again(station: Path) 
 
 
 def machine(sim: LockerBoardSim, station: Path) -> SetupMachine:
-    return SetupMachine(BusProbe(reply_timeout_s=0.15), SetupDefaults(
+    return SetupMachine(BusProbe(reply_timeout_s=REPLY_TIMEOUT_MS / 1000), SetupDefaults(
         out=str(station / "etc/station.toml"), cabinet_port=sim.path, protocol="8a80", baud=9600,
         root=station, roots=Roots(dev=station / "dev", sys=station / "sys", lpstat=None, pcsc_readers=lambda: [])))
 
@@ -136,7 +136,7 @@ def test_on_a_real_terminal(sim: LockerBoardSim, station: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "setup", "--lang", "en", "--root", str(station),
                              "--dev", str(station / "dev"), "--sys", str(station / "sys"),
                              "--cabinet-port", sim.path, "--protocol", "8a80", "--baud", "9600",
-                             "--station-id", "hall-3-east", "--out", str(station / "etc/station.toml"),
+                             "--reply-timeout-ms", str(REPLY_TIMEOUT_MS), "--station-id", "hall-3-east", "--out", str(station / "etc/station.toml"),
                              "--id-reader", "sam:///dev/ttyUSB0", "--camera", "v4l2:///dev/video0",
                              "--scanner", "v4l2:///dev/video2", "--printer", "tcp://127.0.0.1:9100"],
                             cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, close_fds=True)

@@ -39,6 +39,7 @@ def _good_page(t: Any) -> Iterator[None]:
     """The document camera sees a good page until one more page is captured."""
     flow = t.app.flow
     yield from t.wait(lambda: flow.pending("page"), 10, "a page capture running")
+    old = t.app.flow_screen.template.preview  # the scan screen's page preview
     cmd = flow._pending.get("page")
     # a person lays the next sheet once the station saw the area empty (it says "place the page")
     yield from t.wait(lambda: flow.scan_feedback == "no_page", 10, "the scanning area seen empty")
@@ -48,6 +49,13 @@ def _good_page(t: Any) -> Iterator[None]:
     yield from t.frames(3)
     # the station reads each captured page (OCR, kind, cross-check) before it is accepted
     yield from t.wait(lambda: flow.state != "reading", 90, "the page read")
+    # the reading screen replaced the scan screen's template: its preview no longer uploads frames
+    # nobody sees (that starved the page's OCR); the next scan screen's own preview draws
+    new = getattr(t.app.flow_screen.template, "preview", None)
+    if flow.state == "scan" and new is not None and new is not old:
+        n_old, n_new = old.shown, new.shown
+        yield from t.wait(lambda: new.shown >= n_new + 3, 10, "the next page preview drawing")
+        t.check(old.shown == n_old, f"a replaced page preview stops drawing ({old.shown - n_old} frames off screen)")
 
 
 # -- apply, Chinese, touches only -----------------------------------------------------------------
