@@ -4,6 +4,7 @@ maintenance PIN hashes, the idle beep, the simulator panel's actions against rea
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -194,8 +195,17 @@ def test_make_run_plays_the_apply_visit_headless_and_exits_0(tmp_path: Path) -> 
     expected and the run exits 0. Then a visit whose time runs out (clock moved, ticks: the screen
     player drives the runner's steps alone, which once crashed `make run`)."""
     r = _kiosk("run", "--headless", "--free-ports", "--scenario", "apply", "--scenario", "timeout-midway",
+               "--also-shoot", "en,elder",
                "--root", str(tmp_path / "st"), "--out", str(tmp_path / "screens"), env={"SDL_AUDIODRIVER": "dummy"},
                timeout=240)
     assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-2000:])
-    assert "2/2 visits ended as expected" in r.stdout
-    assert len(list((tmp_path / "screens" / "apply").glob("*.png"))) >= 10
+    assert "2/2 visits ended as expected" in r.stdout  # the other looks held the visits, never broke them
+    shots = sorted(p.name for p in (tmp_path / "screens" / "apply").glob("*.png"))
+    main = [n for n in shots if n.count(".") == 1]
+    assert len(main) >= 10
+    # each distinct screen also in English and in elder mode, beside its own capture
+    for look in ("en", "elder"):
+        extra = [n for n in shots if n.endswith(f".{look}.png")]
+        assert len(extra) >= 5 and all(n.replace(f".{look}.png", ".png") in main for n in extra), (look, shots)
+    index = json.loads((tmp_path / "screens" / "index.json").read_text())
+    assert any(s.get("variants", {}).get("en") for r_ in index for s in r_["shots"])
