@@ -110,13 +110,7 @@ def _stage(rows: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
 
 
 def _embed_dlib_on_chip(m, frame: np.ndarray, face) -> np.ndarray:
-    import dlib
-
-    from kiosk.devices.face.models import CHIP_PADDING, CHIP_SIZE
-
-    x, y, w, h = face.box
-    chip = dlib.get_face_chip(frame, m._sp5(frame, dlib.rectangle(x, y, x + w, y + h)), size=CHIP_SIZE, padding=CHIP_PADDING)
-    return np.array(m.dlib_network().compute_face_descriptor(np.ascontiguousarray(chip[:, :, ::-1])), dtype=np.float32)
+    return np.array(m.dlib_network().compute_face_descriptor(m.chip(frame, face)), dtype=np.float32)
 
 
 def _facenet():

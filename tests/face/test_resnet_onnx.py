@@ -9,22 +9,20 @@ import pytest
 from hw_sim.faces import synth
 from hw_sim.identities import testdata_faces_dir as faces_dir
 from kiosk.devices.face.dlib_file import DlibFileError, read_network
-from kiosk.devices.face.models import CHIP_PADDING, CHIP_SIZE, model_files, shared_models
+from kiosk.devices.face.models import model_files, shared_models
 from kiosk.devices.face.resnet_onnx import ResnetDescriptor
 
 
 def _chips() -> list[np.ndarray]:
     """Aligned RGB chips of live-sized frames and of a card-sized photo (the two the station embeds)."""
-    import dlib
-
     m = shared_models()
     chips = []
     for name in ("obama_1.jpg", "biden_1.jpg", "hopper_1.jpg"):
         photo = synth.read_image(faces_dir() / name)
         frame, _ = synth.frame_person(photo, synth.landmarks(photo))
-        x, y, w, h = m.analyse(frame)[0].box
-        shape = m._sp5(frame, dlib.rectangle(x, y, x + w, y + h))
-        chips.append(np.ascontiguousarray(dlib.get_face_chip(frame, shape, size=CHIP_SIZE, padding=CHIP_PADDING)[:, :, ::-1]))
+        chips.append(m.chip(frame, m.analyse(frame)[0]))
+    card = synth.card_photo(synth.read_image(faces_dir() / "obama_2.jpg"))
+    chips.append(m.chip(card, m.analyse(card)[0]))  # upscaled before alignment (a tiny face)
     return chips
 
 

@@ -151,8 +151,8 @@ class FaceModels:
         faces.sort(key=lambda f: f.width, reverse=True)
         return faces
 
-    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
-        """The 128-d descriptor of `face` (aligned on 5 landmarks)."""
+    def chip(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The 150 px RGB chip of `face`, aligned on its 5 landmarks: what the descriptor reads."""
         dlib = self._dlib
         x, y, w, h = face.box
         scale = 1.0
@@ -161,12 +161,15 @@ class FaceModels:
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         rect = dlib.rectangle(int(x * scale), int(y * scale), int((x + w) * scale), int((y + h) * scale))
         with self._lock:
-            # the 5 points on the BGR frame as it is (the predictor reads intensity only), then the
-            # network on the aligned 150 px chip: the same descriptor as dlib's whole-image call
-            # without converting the whole frame to RGB
+            # the 5 points on the BGR frame as it is (the predictor reads intensity only): the same
+            # chip as dlib's whole-image call without converting the whole frame to RGB
             shape = self._sp5(image, rect)
             chip = dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-        return self._net.compute(chip[:, :, ::-1])  # onnxruntime is thread-safe and frees the GIL
+        return np.ascontiguousarray(chip[:, :, ::-1])
+
+    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The 128-d descriptor of `face` (aligned on 5 landmarks)."""
+        return self._net.compute(self.chip(image, face))  # onnxruntime is thread-safe and frees the GIL
 
 
 @lru_cache(maxsize=1)

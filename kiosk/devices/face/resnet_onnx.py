@@ -48,6 +48,13 @@ def build_onnx(path: str | Path) -> bytes:
         nodes.append(helper.make_node(op, inputs, [out], **attrs))
         return out
 
+    def pad_to(value: str, shape: tuple[int, int, int], target: tuple[int, int, int]) -> str:
+        """`value` zero-filled at its end up to `target` (channels, rows, columns), as dlib adds."""
+        if shape == target:
+            return value
+        pads = np.array([0, 0, 0, 0, 0, *(t - s for s, t in zip(shape, target))], dtype=np.int64)
+        return node("Pad", [value, const(pads, "pads")], mode="constant")
+
     height, width = inp.size
     mean = np.array(inp.mean_rgb, dtype=np.float32).reshape(1, 3, 1, 1)
     cur = node("Mul", [node("Sub", ["chip", const(mean)]), const(np.array(1 / 256, dtype=np.float32))])
@@ -91,7 +98,7 @@ def build_onnx(path: str | Path) -> bytes:
         elif isinstance(layer, AddPrev):
             other, other_shape = (skip, skip_shape) if skip is not None else (block_input, block_shape)
             target = tuple(max(a, b) for a, b in zip(shape, other_shape))
-            cur = node("Add", [_pad_to(node, const, cur, shape, target), _pad_to(node, const, other, other_shape, target)])
+            cur = node("Add", [pad_to(cur, shape, target), pad_to(other, other_shape, target)])
             shape, convs = target, 0
         elif isinstance(layer, FullyConnected):
             flat = node("Flatten", [cur], axis=1)
@@ -111,14 +118,6 @@ def build_onnx(path: str | Path) -> bytes:
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model.SerializeToString()
-
-
-def _pad_to(node, const, value: str, shape: tuple[int, int, int], target: tuple[int, int, int]) -> str:  # type: ignore[no-untyped-def]
-    """`value` zero-filled at its end up to `target` (channels, rows, columns), as dlib adds."""
-    if shape == target:
-        return value
-    pads = np.array([0, 0, 0, 0, 0, *(t - s for s, t in zip(shape, target))], dtype=np.int64)
-    return node("Pad", [value, const(pads, "pads")], mode="constant")
 
 
 class ResnetDescriptor:
