@@ -6,6 +6,8 @@ fills the scenario's `{placeholders}`."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hw_sim.identities import get_identity
@@ -79,13 +81,24 @@ def _load(station: Any, controls: Any, case_no: str, actor: str) -> Any:
     return comp
 
 
+@contextmanager
+def _wall_clock_back(clock: Any, seconds: float) -> Iterator[None]:
+    """Seed data recorded `seconds` ago: the wall clock steps back and returns (timers, which
+    run on monotonic time, are not moved), so later visits keep today's date."""
+    clock.step(-seconds)
+    try:
+        yield
+    finally:
+        clock.step(seconds)
+
+
 def dropoff_and_expired(station: Any, controls: Any) -> dict[str, Any]:
     """Paper originals dropped off for a case, and a result nobody collected for 31 days."""
     drop = submitted_case(station, controls, "PS-003", "lin_manuel_miranda")
     comp = _load(station, controls, drop["case_no"], "citizen")
     station.services.cases.set_dropoff_compartment(drop["case_no"], comp.id)
-    old = deposited_result(station, controls, "PS-001", "x_check_digit")
-    station.clock.advance(31 * 86400)
+    with _wall_clock_back(station.clock, 31 * 86400):  # deposited 31 days ago; the station's clock stays today's
+        old = deposited_result(station, controls, "PS-001", "x_check_digit")
     return {"dropoff_case": drop["case_no"], "dropoff_compartment": comp.id, "expired_case": old["case_no"],
             "expired_compartment": old["compartment"]}
 

@@ -12,10 +12,11 @@ from kiosk.core.clock import SystemClock
 class OffsetClock(SystemClock):
     def __init__(self) -> None:
         self._offset = 0.0
+        self._wall_step = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        return super().now() + timedelta(seconds=self._offset)
+        return super().now() + timedelta(seconds=self._offset + self._wall_step)
 
     def monotonic(self) -> float:
         return super().monotonic() + self._offset
@@ -23,3 +24,8 @@ class OffsetClock(SystemClock):
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._offset += float(seconds)
+
+    def step(self, seconds: float) -> None:
+        """Step the wall clock only (as FakeClock.step): monotonic time does not move."""
+        with self._lock:
+            self._wall_step += float(seconds)

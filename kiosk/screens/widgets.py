@@ -7,14 +7,16 @@ a language switch re-render through Kivy bindings. The rules live in `widgets.kv
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
-from kiosk.screens import theme
+from kiosk.screens import line_break, theme
 
 BUTTON_COLOURS = {
     "primary": (theme.PRIMARY, theme.ON_PRIMARY),
@@ -27,10 +29,37 @@ BUTTON_COLOURS = {
 }
 
 
+class _ChineseWrapCoreLabel(CoreLabel):
+    """Kivy's text renderer with CJK paragraphs broken by `line_break` first (no line starts
+    with 。 or ends with （); the text itself is unchanged."""
+
+    def render(self, real: bool = False) -> Any:
+        width = self._text_size[0]
+        original = self.text
+        if real or not width or not original or not line_break.has_cjk(original):
+            return super().render(real)
+        pad_left, _top, pad_right, _bottom = self.options["padding"]
+        extents = self.get_cached_extents()
+        self.text = line_break.wrap(original, width - pad_left - pad_right - 1, lambda s: extents(s)[0])
+        try:
+            return super().render()
+        finally:
+            self.text = original
+
+
 class KLabel(Label):
-    """A label that wraps to its width and is as tall as its text."""
+    """A label that wraps to its width (Chinese by its own rules) and is as tall as its text."""
 
     role = StringProperty("body")  # body | small | title | muted
+
+    def _create_label(self) -> None:
+        if isinstance(self._label, _ChineseWrapCoreLabel):
+            return
+        options = {name: getattr(self, name) for name in self._font_properties}
+        options["usersize"] = self.text_size
+        if self.disabled:
+            options["color"], options["outline_color"] = self.disabled_color, self.disabled_outline_color
+        self._label = _ChineseWrapCoreLabel(**options)
 
 
 class Banner(KLabel):

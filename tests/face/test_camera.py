@@ -145,3 +145,61 @@ def test_snapshot_cli(camera_sim, tmp_path, python):
     r = subprocess.run([python, "-c", KIOSK, "camera", "snapshot", "--url", "http://127.0.0.1:9/stream.mjpg?timeout_ms=500",
                         "--out", str(out), "--timeout", "1.5", "--json"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "timeout" in r.stderr
+
+
+def test_open_checks_the_camera_then_stands_by_until_a_visit_starts_it(camera_sim):
+    """Between visits a working camera is reported online (standby), not offline: the console
+    showed every station's camera 离线 after its first visit."""
+    cam = create_device("camera", camera_sim.url, width=640, height=480, fps=25, name="camera")
+    try:
+        cam.open()
+        assert wait_for(lambda: cam.snapshot().get("stream") == "standby", 8), cam.snapshot()
+        assert cam.status is DeviceStatus.ONLINE and "standby" in cam.snapshot()["detail"]
+        assert cam.latest_frame() is None, "the check keeps no frame"
+        assert cam.grab(0.3).result(3).code is ResultCode.DEVICE_NOT_READY, "nothing is captured in standby"
+        cam.start()
+        assert cam.snapshot()["stream"] == "running"
+        got = cam.grab(5).result(6)
+        assert got.ok, got.detail
+        cam.stop()
+        snap = cam.snapshot()
+        assert snap["status"] == "online" and snap["stream"] == "standby", snap
+        assert cam.latest_frame() is None
+    finally:
+        cam.close()
+    assert cam.status is DeviceStatus.OFFLINE and cam.snapshot()["stream"] == "closed"
+
+
+def test_a_visit_starting_the_camera_during_the_check_keeps_it_capturing(camera_sim):
+    cam = create_device("camera", camera_sim.url, width=640, height=480, fps=25)
+    try:
+        cam.open()
+        cam.start()  # before the check's first frame: the check becomes the capture
+        assert cam.grab(5).result(6).ok
+        assert cam.grab(5).result(6).ok, "still capturing after the check's first frame"
+        assert cam.snapshot()["stream"] == "running"
+    finally:
+        cam.close()
+
+
+def test_a_failed_camera_keeps_its_fault_when_stopped():
+    cam = create_device("camera", "v4l2:///dev/video99")
+    cam.open()
+    try:
+        assert wait_for(lambda: cam.status is DeviceStatus.NO_DEVICE, 3)
+        cam.stop()
+        assert cam.status is DeviceStatus.NO_DEVICE and "/dev/video99" in cam.snapshot()["detail"]
+    finally:
+        cam.close()
+
+
+def test_a_local_camera_unplugged_in_standby_shows_missing_at_the_next_health_report(tmp_path):
+    # no /dev/video node can be made here: the standby state a working camera would reach is set
+    node = tmp_path / "video0"
+    node.write_bytes(b"")
+    cam = create_device("camera", f"v4l2://{node}")
+    cam.set_status(DeviceStatus.ONLINE, "standby: stopped between visits", stream="standby")
+    assert cam.snapshot()["status"] == "online"
+    node.unlink()
+    snap = cam.snapshot()
+    assert snap["status"] == "no_device" and str(node) in snap["detail"], snap

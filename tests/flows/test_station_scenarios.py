@@ -88,6 +88,12 @@ def test_every_scenario_on_the_simulated_station(sim_station):
         if not res["ok"]:
             failed[name] = (res["outcome"], res["transcript"][-8:])
     assert not failed, failed
+    from datetime import datetime, timezone
+
+    drift = station.clock.now() - datetime.now(timezone.utc)
+    assert drift.total_seconds() < 600, f"the visits moved the station's date by {drift} (later cases numbered ahead)"
+    camera = station.health()["devices"]["camera"]
+    assert (camera["status"], camera["stream"]) == ("online", "standby"), "a working camera between visits"
     stats = station.cabinet_service.outbox.stats()
     assert stats.dropped_total == 0 and stats.last_seq > 0, stats  # no scripted visit loses an event
     # side effects seen on the far side of the real drivers

@@ -80,6 +80,8 @@ class OpenCvCamera(Camera):
         self._cond = threading.Condition()
         self._index = 0
         self._is_file = url.scheme == "file"
+        self._run_lock = threading.Lock()
+        self._probe_only = False
         self._loop_files = url.param("loop", "1") not in ("0", "false", "no")
 
     # -- opening ------------------------------------------------------------------------------
@@ -90,16 +92,11 @@ class OpenCvCamera(Camera):
         """A cv2.VideoCapture-like object, or raise FileNotFoundError (no device) / OSError."""
         u = self.url
         if u.scheme == "v4l2":
+            node = self._device_node()
+            if not os.path.exists(node):
+                raise FileNotFoundError(f"no camera device {node}")
             target = u.target or "0"
-            if target.isdigit():
-                index = int(target)
-                if not os.path.exists(f"/dev/video{index}"):
-                    raise FileNotFoundError(f"no camera device /dev/video{index}")
-                cap = cv2.VideoCapture(index, cv2.CAP_V4L2)
-            else:
-                if not os.path.exists(target):
-                    raise FileNotFoundError(f"no camera device {target}")
-                cap = cv2.VideoCapture(target, cv2.CAP_V4L2)
+            cap = cv2.VideoCapture(int(target) if target.isdigit() else node, cv2.CAP_V4L2)
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
             cap.set(cv2.CAP_PROP_FPS, self.fps)
@@ -134,13 +131,24 @@ class OpenCvCamera(Camera):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def open(self) -> None:
-        self.start()
+        """Check the camera: capture until the first frame, then stand by until a visit starts
+        it (a camera that cannot be opened is retried with backoff until it can)."""
+        with self._run_lock:
+            self._probe_only = True
+            self._submit_loop()
 
     def start(self) -> None:
-        if self._loop_cmd is not None and not self._loop_cmd.done():
+        with self._run_lock:
+            self._probe_only = False  # a probe still running becomes the capture
+            self._submit_loop()
+
+    def _submit_loop(self) -> None:
+        if self._loop_cmd is not None and not self._loop_cmd.done() and not self._loop_cmd.cancel_requested.is_set():
             return
         if self._owner is None:
             self._owner = OwnerThread(f"camera-{self.name}")
+        self.set_status(self.status, stream="running")
+        # the owner thread runs one loop after another: an ending loop is followed by this one
         self._loop_cmd = self._owner.submit("capture", self._capture_loop)
 
     def stop(self) -> None:
@@ -155,13 +163,33 @@ class OpenCvCamera(Camera):
             # the last frame is the previous citizen's face: it must not show in the next preview
             self._latest = None
             self._cond.notify_all()
-        self.set_status(DeviceStatus.OFFLINE, "stopped")
+        # The station stops the camera between visits: a camera that was delivering frames stays
+        # online (an operator must not see a working camera as offline every night); one that had
+        # failed keeps its fault.
+        if self.status in (DeviceStatus.ONLINE, DeviceStatus.BUSY):
+            self.set_status(DeviceStatus.ONLINE, "standby: stopped between visits", stream="standby")
+        else:
+            self.set_status(self.status, stream="standby")
 
     def close(self) -> None:
         self.stop()
         if self._owner is not None:
             self._owner.stop()
             self._owner = None
+        self.set_status(DeviceStatus.OFFLINE, "closed", stream="closed")
+
+    def snapshot(self) -> dict[str, Any]:
+        """In standby nothing reads the camera, so a local device node is looked for here: a
+        camera unplugged between visits shows as missing at the next health report."""
+        if self._class_status.get("stream") == "standby" and self.url.scheme == "v4l2":
+            node = self._device_node()
+            if node and not os.path.exists(node):
+                self.set_status(DeviceStatus.NO_DEVICE, f"no camera device {node}")
+        return super().snapshot()
+
+    def _device_node(self) -> str:
+        target = self.url.target or "0"
+        return f"/dev/video{target}" if target.isdigit() else target
 
     # -- frames -------------------------------------------------------------------------------
     def latest_frame(self) -> Frame | None:
@@ -198,6 +226,17 @@ class OpenCvCamera(Camera):
         return cmd
 
     # -- the capture loop (on the owner thread) -----------------------------------------------
+    def _end_probe(self, cmd: Command[Any]) -> bool:
+        """After open()'s first frame: end this loop and stand by, unless a visit started the
+        camera meanwhile."""
+        with self._run_lock:
+            if not self._probe_only:
+                return False
+            self._probe_only = False
+            cmd.cancel_requested.set()  # from here a start() submits a new loop
+        self.set_status(DeviceStatus.ONLINE, "standby: checked at start", stream="standby")
+        return True
+
     def _capture_loop(self, cmd: Command[Any]) -> None:
         backoff = 0.25
         period = 1.0 / self.fps if self._is_file else 0.0  # files are paced like a live camera
@@ -234,6 +273,8 @@ class OpenCvCamera(Camera):
                         got_one = True
                         backoff = 0.25
                         self.set_status(DeviceStatus.ONLINE, f"{image.shape[1]}x{image.shape[0]}")
+                        if self._end_probe(cmd):
+                            return
                     with self._cond:
                         self._index += 1
                         self._latest = Frame(image, time.monotonic(), self._index)
