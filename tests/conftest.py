@@ -73,3 +73,25 @@ def passport(pcsc_env):
     card = VirtualPassport(port=pcsc_env.vpcd_port, reader=pcsc_env.reader)
     yield card
     card.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scrypt_results_remembered():
+    """A staff PIN's scrypt (~80 ms, by design) is computed once per (PIN, salt, parameters) in a
+    test session and remembered: hundreds of test stations enrol the same staff with the same
+    salt (`tests.flows.conftest.build_world`) and sign them in. Every result is the real
+    derivation, so a wrong PIN is still refused; only the repeat costs nothing."""
+    from kiosk.services import pin_hash
+
+    real = pin_hash.derive
+    memo: dict[tuple[str, bytes, object], bytes] = {}
+
+    def derive(secret: str, salt: bytes, params: pin_hash.ScryptParams = pin_hash.ScryptParams()) -> bytes:
+        key = (secret, bytes(salt), params)
+        if key not in memo:
+            memo[key] = real(secret, salt, params)
+        return memo[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pin_hash, "derive", derive)
+        yield

@@ -173,6 +173,7 @@ def _command(args: argparse.Namespace) -> int:
         return fail(args, f"cannot reach the broker {args.broker}: {exc}")
     client.loop_start()
     if not ready.wait(5):
+        client.disconnect()  # before loop_stop: the network loop then ends at once, not after its 1 s select
         client.loop_stop()
         return fail(args, f"no subscription on {args.broker} within 5 s (credentials? ACL?)", {"answers": answers})
     props = Properties(PacketTypes.PUBLISH)

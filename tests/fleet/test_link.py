@@ -286,5 +286,5 @@ def test_an_ack_beyond_what_was_sent_releases_only_what_was_sent(broker, make_st
         assert wait(lambda: st.link.stats.events_published >= 10, 10)
         assert st.outbox.stats().pending == 15 and st.outbox.stats().first_seq == 6
     finally:
-        office.loop_stop()
         office.disconnect()
+        office.loop_stop()

@@ -17,6 +17,7 @@ from kiosk.flows.registry import FLOWS
 from kiosk.services.audit import AuditLog
 from kiosk.services.cases import CaseStore
 from kiosk.services.catalog import Catalog, Category, Fee, LegalBasis, Material, Matter, StationService
+from kiosk.services import pin_hash
 from kiosk.services.keyed_hash import KeyedHasher
 from kiosk.services.pickup_codes import PickupCodes
 from kiosk.services.staff import StaffRegistry
@@ -150,8 +151,10 @@ def build_world(tmp_path: Path) -> World:
     staff = StaffRegistry(store, hasher, audit, clock)
     from hw_sim.identities import get_identity
 
-    staff.add("S001", "窗口 3", "staff", get_identity(STAFF_CARD).id_number, STAFF_PIN)
-    staff.add("T001", "技术员", "technician", get_identity(TECH_CARD).id_number, TECH_PIN)
+    with pytest.MonkeyPatch.context() as mp:  # one salt for every test station: its scrypt is remembered
+        mp.setattr(pin_hash, "new_salt", lambda: b"test-world-salt!")
+        staff.add("S001", "窗口 3", "staff", get_identity(STAFF_CARD).id_number, STAFF_PIN)
+        staff.add("T001", "技术员", "technician", get_identity(TECH_CARD).id_number, TECH_PIN)
     backoffice = SimBackOffice(clock=clock, approve_after_s=30, pay_after_s=5, catalog=catalog)
     cabinet = fakes.FakeCabinetPort()
     services = Services(catalog=catalog, cases=cases, codes=codes, cabinet=cabinet, backoffice=backoffice,

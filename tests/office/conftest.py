@@ -102,3 +102,41 @@ def office_mqtt():
     yield make
     for om in made:
         om.stop()
+
+
+class _RememberingHasher:
+    """Argon2id as the office uses it (~110 ms a hash, by design), each result computed once per
+    test session: tests add the same few users with the same passwords again and again. Every
+    answer is the real library's; a wrong password is still refused with its real error."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self._hashes: dict[str, str] = {}
+        self._checks: dict[tuple[str, str], BaseException | None] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self._hashes:
+            self._hashes[password] = self.real.hash(password)
+        return self._hashes[password]
+
+    def verify(self, pw_hash: str, password: str) -> bool:
+        key = (pw_hash, password)
+        if key not in self._checks:
+            try:
+                self.real.verify(pw_hash, password)
+                self._checks[key] = None
+            except Exception as exc:
+                self._checks[key] = exc
+        failure = self._checks[key]
+        if failure is not None:
+            raise failure
+        return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _argon2_results_remembered():
+    from office import accounts
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(accounts, "_hasher", _RememberingHasher(accounts._hasher))
+        yield

@@ -57,8 +57,8 @@ def test_the_notice_reaches_the_station_signed(broker, make_station, command_key
         notice = applied[0]["holidays"][0]
         assert notice["year"] == 2027 and "2027-02-09" in notice["holidays"] and notice["workdays"] == ["2027-01-31"]
     finally:
-        watch.loop_stop()
         watch.disconnect()
+        watch.loop_stop()
 
 
 @pytest.mark.parametrize("text, says", [

@@ -55,8 +55,8 @@ def test_replayed_events_change_nothing(broker, engine, make_station, office_mqt
     for _ in range(3):
         c.publish(f"k/v1/{STATIONS[0]}/evt/cabinet.door", json.dumps(replay), qos=1).wait_for_publish(5)
     wait_for(lambda: om.ingest.stats.duplicates >= 3, 10, "the replays to be seen")
-    c.loop_stop()
     c.disconnect()
+    c.loop_stop()
     assert _count(engine, events) == 1
     assert _count(engine, alarms) == 1  # one forced-door alarm, not four
 
@@ -104,8 +104,8 @@ def test_malformed_and_misaddressed_messages_are_refused(broker, engine, office_
     wait_for(lambda: om.stats.rejected >= 3, 10, "3 refusals")
     st1.publish(f"k/v1/{STATIONS[0]}/evt/x", json.dumps(good), qos=1).wait_for_publish(5)
     wait_for(lambda: _count(engine, events) == 1, 10, "the one good event")
-    st1.loop_stop()
     st1.disconnect()
+    st1.loop_stop()
     with engine.connect() as conn:
         assert conn.execute(select(events.c.station)).scalars().all() == [STATIONS[0]]
         refused = conn.execute(select(audit.c.detail).where(audit.c.action == "ingest.refused")).scalars().all()
@@ -131,8 +131,8 @@ def test_health_turning_bad_raises_paper_out_and_board_unreachable_once(broker, 
     wait_for(lambda: _count(engine, alarms) == 2, 10, "two alarms")
     health("2026-12-05T01:03:00.000Z", "ok", "ok")
     wait_for(lambda: _row_paper(engine) == "ok", 10, "paper ok again")
-    c.loop_stop()
     c.disconnect()
+    c.loop_stop()
     with engine.connect() as conn:
         kinds = sorted(r.kind for r in conn.execute(select(alarms)))
     assert kinds == ["board_unreachable", "paper_out"]

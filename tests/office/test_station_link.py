@@ -112,6 +112,6 @@ def test_results_for_unknown_commands_are_refused(broker, engine, office_mqtt):
             "ts": "2026-12-05T03:00:00.000Z"}
     c.publish(f"k/v1/{STATIONS[2]}/res", json.dumps(body), qos=1).wait_for_publish(5)
     wait_for(lambda: om.stats.rejected >= 1, 10, "the refusal")
-    c.loop_stop()
     c.disconnect()
+    c.loop_stop()
     assert any("never sent" in r for r in om.refusals)

@@ -60,8 +60,8 @@ def test_a_station_restarted_with_a_fresh_store_gets_its_events_stored(broker, e
     c.publish(f"k/v1/{STATIONS[0]}/ack", json.dumps({"upto_seq": 20, "stream": first.outbox.stream}),
               qos=1).wait_for_publish(5)
     wait_for(lambda: fresh.link.stats.foreign_acks >= 1, 10, "the old stream's ack to reach the station")
-    c.loop_stop()
     c.disconnect()
+    c.loop_stop()
     assert fresh.outbox.stats().pending == 5
     office_mqtt(broker, engine)  # the office is back: the station resends, the new stream is acknowledged
     wait_for(lambda: fresh.outbox.stats().pending == 0, 15, "the fresh store's events acknowledged")
