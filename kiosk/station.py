@@ -32,6 +32,7 @@ from typing import Any
 
 from kiosk.assembly import (  # noqa: F401  (re-exported for older callers)
     NEEDS, StationParts, build_devices, device_plan, resolve, task_availability)
+from kiosk.core.memory import release_freed_memory
 from kiosk.devices.base import DeviceEvent
 from kiosk.flows.base import Flow
 from kiosk.flows.registry import FLOWS
@@ -71,6 +72,7 @@ class Station:
         self.fleet_problem = parts.fleet_problem
         self.backup = parts.backup
         self.flow: Flow | None = None
+        self._trimmed_after: Flow | None = None
         self._next_poll = 0.0
         self._calendar_warned: date | None = None  # the day next year's missing holiday notice was reported
         self._status: dict[str, dict[str, Any]] = {role: _snapshot(dev) for role, dev in self.devices.items()
@@ -108,7 +110,12 @@ class Station:
         return self.flow
 
     def pump(self, limit: int = 1000) -> int:
-        return self.events.drain(self._dispatch, limit)
+        n = self.events.drain(self._dispatch, limit)
+        flow = self.flow
+        if flow is not None and flow.ended and flow is not self._trimmed_after:
+            self._trimmed_after = flow  # once per visit, when it has ended
+            release_freed_memory()
+        return n
 
     def _dispatch(self, event: Any) -> None:
         if isinstance(event, DeviceEvent) and event.kind == "status_changed":
