@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import ctypes
 import gc
 import logging
 import os
@@ -27,6 +26,7 @@ import time
 from typing import Any
 
 from bench._report import write
+from kiosk.core.memory import release_freed_memory
 
 
 def _rss_mb() -> float:
@@ -37,13 +37,6 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def _trim() -> None:
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:
-        pass
-
-
 def _types() -> collections.Counter[str]:
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
@@ -51,7 +44,7 @@ def _types() -> collections.Counter[str]:
 def _sample(label: str, ok: str, base_types: collections.Counter[str] | None) -> tuple[dict[str, Any], collections.Counter[str]]:
     as_is = _rss_mb()
     gc.collect()
-    _trim()
+    release_freed_memory()
     types = _types()
     grew = ""
     if base_types is not None:

@@ -32,7 +32,7 @@ from typing import Any
 
 from kiosk.assembly import (  # noqa: F401  (re-exported for older callers)
     NEEDS, StationParts, build_devices, device_plan, resolve, task_availability)
-from kiosk.core.memory import release_freed_memory
+from kiosk.core.memory import release_freed_memory_soon
 from kiosk.devices.base import DeviceEvent
 from kiosk.flows.base import Flow
 from kiosk.flows.registry import FLOWS
@@ -114,7 +114,7 @@ class Station:
         flow = self.flow
         if flow is not None and flow.ended and flow is not self._trimmed_after:
             self._trimmed_after = flow  # once per visit, when it has ended
-            release_freed_memory()
+            release_freed_memory_soon()
         return n
 
     def _dispatch(self, event: Any) -> None:

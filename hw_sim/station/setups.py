@@ -84,7 +84,9 @@ def _load(station: Any, controls: Any, case_no: str, actor: str) -> Any:
 @contextmanager
 def _wall_clock_back(clock: Any, seconds: float) -> Iterator[None]:
     """Seed data recorded `seconds` ago: the wall clock steps back and returns (timers, which
-    run on monotonic time, are not moved), so later visits keep today's date."""
+    run on monotonic time, are not moved), so later visits keep today's date. Meanwhile every
+    thread of the station sees the earlier date (an outbox event or heartbeat stamped then):
+    acceptable for a simulated station being set up between visits."""
     clock.step(-seconds)
     try:
         yield

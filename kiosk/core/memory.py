@@ -9,16 +9,14 @@ over 68 visits). `malloc_trim(0)` returns those pages; elsewhere than glibc it i
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
+import threading
 import time
 
 log = logging.getLogger(__name__)
 
-_trim = None
 try:
-    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    _trim = _libc.malloc_trim
+    _trim = ctypes.CDLL(None).malloc_trim  # the process's own libc; no ldconfig lookup
     _trim.argtypes, _trim.restype = [ctypes.c_size_t], ctypes.c_int
 except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back this way
     _trim = None
@@ -29,7 +27,12 @@ def release_freed_memory() -> float | None:
     if _trim is None:
         return None
     t0 = time.perf_counter()
-    _trim(0)
+    _trim(0)  # ctypes releases the GIL meanwhile
     took = time.perf_counter() - t0
     log.debug("malloc_trim took %.1f ms", took * 1000)
     return took
+
+
+def release_freed_memory_soon() -> None:
+    """The same on a short-lived thread: the caller (the UI thread at a visit's end) goes on."""
+    threading.Thread(target=release_freed_memory, name="malloc-trim", daemon=True).start()

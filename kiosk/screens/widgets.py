@@ -16,7 +16,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
-from kiosk.screens import line_break, theme
+from kiosk.core import line_break
+from kiosk.screens import theme
 
 BUTTON_COLOURS = {
     "primary": (theme.PRIMARY, theme.ON_PRIMARY),
@@ -30,7 +31,7 @@ BUTTON_COLOURS = {
 
 
 class _ChineseWrapCoreLabel(CoreLabel):
-    """Kivy's text renderer with CJK paragraphs broken by `line_break` first (no line starts
+    """Kivy's text renderer with CJK paragraphs broken by `kiosk.core.line_break` first (no line starts
     with 。 or ends with （); the text itself is unchanged."""
 
     def render(self, real: bool = False) -> Any:
@@ -40,7 +41,7 @@ class _ChineseWrapCoreLabel(CoreLabel):
             return super().render(real)
         pad_left, _top, pad_right, _bottom = self.options["padding"]
         extents = self.get_cached_extents()
-        self.text = line_break.wrap(original, width - pad_left - pad_right - 1, lambda s: extents(s)[0])
+        self.text = line_break.wrap_cjk(original, width - pad_left - pad_right - 1, lambda s: extents(s)[0])
         try:
             return super().render()
         finally:
@@ -53,6 +54,9 @@ class KLabel(Label):
     role = StringProperty("body")  # body | small | title | muted
 
     def _create_label(self) -> None:
+        if self.markup:  # Kivy's markup renderer as it is (no label of the station uses markup)
+            super()._create_label()
+            return
         if isinstance(self._label, _ChineseWrapCoreLabel):
             return
         options = {name: getattr(self, name) for name in self._font_properties}

@@ -199,7 +199,35 @@ def test_a_local_camera_unplugged_in_standby_shows_missing_at_the_next_health_re
     node.write_bytes(b"")
     cam = create_device("camera", f"v4l2://{node}")
     cam.set_status(DeviceStatus.ONLINE, "standby: stopped between visits", stream="standby")
-    assert cam.snapshot()["status"] == "online"
-    node.unlink()
-    snap = cam.snapshot()
-    assert snap["status"] == "no_device" and str(node) in snap["detail"], snap
+    try:
+        assert cam.snapshot()["status"] == "online"
+        node.unlink()
+        snap = cam.snapshot()
+        assert snap["status"] == "no_device" and str(node) in snap["detail"], snap
+        assert snap["stream"] == "checking", "retried until it is back"
+        node.write_bytes(b"")  # a node again (not a camera: opening it fails, but it is no longer missing)
+        assert wait_for(lambda: cam.status is DeviceStatus.OFFLINE and "cannot open" in cam.snapshot()["detail"], 5), \
+            cam.snapshot()
+    finally:
+        cam.close()
+
+
+def test_a_camera_that_failed_during_a_visit_comes_back_by_itself_between_visits(camera_sim):
+    cam = create_device("camera", camera_sim.url, width=640, height=480, fps=25, reconnect_max_s=0.5)
+    try:
+        cam.open()
+        assert wait_for(lambda: cam.snapshot().get("stream") == "standby", 8)
+        cam.start()
+        assert cam.grab(5).result(6).ok
+        camera_sim.cmd_unplug()
+        try:
+            assert wait_for(lambda: cam.status is DeviceStatus.OFFLINE), cam.snapshot()
+            cam.stop()  # the visit ends with the camera down
+            snap = cam.snapshot()
+            assert snap["status"] == "offline" and snap["stream"] == "checking", snap
+        finally:
+            camera_sim.cmd_plug()
+        assert wait_for(lambda: cam.snapshot()["stream"] == "standby" and cam.status is DeviceStatus.ONLINE, 15), \
+            cam.snapshot()
+    finally:
+        cam.close()

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 FRAGMENTED_HEAP = """
@@ -37,7 +39,8 @@ def test_a_fragmented_heap_is_given_back():
     out = subprocess.run([sys.executable, "-c", FRAGMENTED_HEAP], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, check=True)
     got = json.loads(out.stdout)
-    assert got["took"] is not None, "glibc: malloc_trim is there"
+    if got["took"] is None:
+        pytest.skip("no malloc_trim in this C library (not glibc)")
     assert got["before"] - got["after"] > 150, got
 
 
@@ -49,7 +52,7 @@ def test_the_station_gives_memory_back_once_when_a_visit_ends(tmp_path, monkeypa
     from kiosk.scenarios.runner import ScenarioRunner
 
     calls: list[str] = []
-    monkeypatch.setattr(station_module, "release_freed_memory", lambda: calls.append("trim"))
+    monkeypatch.setattr(station_module, "release_freed_memory_soon", lambda: calls.append("trim"))
     station, controls, clock = start_instant_station(load_config(ROOT / "config" / "sim.toml"), root=tmp_path)
     try:
         res = ScenarioRunner(station, controls, clock).run(SCENARIOS["query"])

@@ -105,9 +105,10 @@ def office_mqtt():
 
 
 class _RememberingHasher:
-    """Argon2id as the office uses it (~110 ms a hash, by design), each result computed once per
-    test session: tests add the same few users with the same passwords again and again. Every
-    answer is the real library's; a wrong password is still refused with its real error."""
+    """Argon2id as the office uses it (~110 ms a hash, by design), each result computed once for
+    the office tests: they add the same few users with the same passwords again and again. Every
+    answer is the real library's; a wrong password is still refused with its real error. Users
+    with one password share one hash here, so `test_accounts_real_hash.py` runs without it."""
 
     def __init__(self, real: Any) -> None:
         self.real = real
@@ -129,11 +130,11 @@ class _RememberingHasher:
                 self._checks[key] = exc
         failure = self._checks[key]
         if failure is not None:
-            raise failure
+            raise type(failure)(*failure.args)
         return True
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _argon2_results_remembered():
     from office import accounts
 

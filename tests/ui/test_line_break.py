@@ -10,7 +10,7 @@ import re
 import pytest
 
 from kiosk.i18n import catalog, message_ids
-from kiosk.screens.line_break import NO_LINE_END, NO_LINE_START, has_cjk, wrap
+from kiosk.core.line_break import NO_LINE_END, NO_LINE_START, has_cjk, units, wrap_cjk as wrap
 
 
 def _width(s: str) -> float:
@@ -33,7 +33,7 @@ def _check(original: str, wrapped: str, width: float, measure) -> None:
         if line and i < len(lines) - 1:
             assert line[-1] not in NO_LINE_END, (line, wrapped)
         core = line.strip("".join(NO_LINE_START | NO_LINE_END))
-        single_unit = re.fullmatch(r"\S+", core) and not has_cjk(core)  # a number wider than the label
+        single_unit = len(units(core)) == 1  # a word or number wider than the label
         assert measure(line) <= width or single_unit or len(line) == 1, (line, measure(line), width)
     assert re.sub(r"\s", "", wrapped) == re.sub(r"\s", "", original), "nothing lost or added"
 
@@ -85,3 +85,24 @@ def test_the_label_renderer_breaks_by_these_rules_with_the_real_font():
         bad_starts += sum(1 for line in lines[1:] if line[:1] in NO_LINE_START)
         assert label.text == text, "the label's own text is not changed"
     assert bad_starts == 0
+
+
+def test_accented_and_full_width_words_stay_whole():
+    for text in ("请联系Müller先生或François女士办理户籍迁移手续。", "受理编号１２３４５６７８已登记，请于三日内领取。"):
+        for width in range(60, 300, 9):
+            out = wrap(text, width, _width)
+            _check(text, out, width, _width)
+            for word in ("Müller", "François", "１２３４５６７８"):
+                if word in text:
+                    assert word in out.replace("\n", "|"), (word, out)
+
+
+def test_the_receipt_printer_breaks_by_the_same_rules():
+    from kiosk.devices.printer.chinese_text import columns, wrap as receipt_wrap
+
+    text = "请携带（原件）及复印件到“政务服务中心”一楼窗口办理。Passport E12345678。"
+    for width in range(8, 40):
+        lines = receipt_wrap(text, width)
+        assert all(columns(line) <= width for line in lines), lines
+        assert not any(line[:1] in NO_LINE_START for line in lines[1:]), (width, lines)
+        assert not any(line[-1:] in NO_LINE_END for line in lines[:-1]), (width, lines)

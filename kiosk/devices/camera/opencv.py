@@ -10,7 +10,9 @@ Query parameters `timeout_ms` (open/read timeout for streams, default 3000).
 
 Capture runs as one long command on the camera's OwnerThread; it keeps only the latest frame
 (a slow consumer never sees stale frames). A lost stream sets status `offline` and is reopened
-with backoff; a device or file that is not there sets `no_device`.
+with backoff; a device or file that is not there sets `no_device`. `open()` only checks the
+camera (first frame, then standby); a visit captures between `start()` and `stop()`; between
+visits a working camera is `online` in standby and a failed one is retried (ADR 0286).
 """
 
 from __future__ import annotations
@@ -130,49 +132,39 @@ class OpenCvCamera(Camera):
         return cap
 
     # -- lifecycle ----------------------------------------------------------------------------
+    # class status `stream`: checking (open()'s check, or retrying a failed camera between visits)
+    # -> standby (no capture) <-> running (a visit's capture); closed at shutdown (ADR 0286)
     def open(self) -> None:
         """Check the camera: capture until the first frame, then stand by until a visit starts
         it (a camera that cannot be opened is retried with backoff until it can)."""
         with self._run_lock:
+            if self._loop_running():
+                return
             self._probe_only = True
-            self._submit_loop()
+            self._submit_loop("checking")
 
     def start(self) -> None:
         with self._run_lock:
-            self._probe_only = False  # a probe still running becomes the capture
-            self._submit_loop()
-
-    def _submit_loop(self) -> None:
-        if self._loop_cmd is not None and not self._loop_cmd.done() and not self._loop_cmd.cancel_requested.is_set():
-            return
-        if self._owner is None:
-            self._owner = OwnerThread(f"camera-{self.name}")
-        self.set_status(self.status, stream="running")
-        # the owner thread runs one loop after another: an ending loop is followed by this one
-        self._loop_cmd = self._owner.submit("capture", self._capture_loop)
+            self._probe_only = False
+            if self._loop_running():  # a check still running becomes the capture
+                self.set_status(self.status, stream="running")
+                return
+            self._submit_loop("running")
 
     def stop(self) -> None:
-        if self._loop_cmd is not None:
-            self._loop_cmd.cancel()
-            try:
-                self._loop_cmd.result(timeout=self.timeout_ms / 1000 + 3)
-            except TimeoutError:
-                log.warning("%s: capture loop did not stop in time", self.name)
-            self._loop_cmd = None
-        with self._cond:
-            # the last frame is the previous citizen's face: it must not show in the next preview
-            self._latest = None
-            self._cond.notify_all()
-        # The station stops the camera between visits: a camera that was delivering frames stays
-        # online (an operator must not see a working camera as offline every night); one that had
-        # failed keeps its fault.
-        if self.status in (DeviceStatus.ONLINE, DeviceStatus.BUSY):
-            self.set_status(DeviceStatus.ONLINE, "standby: stopped between visits", stream="standby")
-        else:
-            self.set_status(self.status, stream="standby")
+        """End a visit's capture. A camera that was delivering frames stands by `online` (an
+        operator must not see a working camera as offline every night); one that had failed
+        keeps its fault and is checked again with backoff, so it comes back by itself."""
+        self._end_loop()
+        with self._run_lock:
+            if self.status in (DeviceStatus.ONLINE, DeviceStatus.BUSY):
+                self.set_status(DeviceStatus.ONLINE, "standby: stopped between visits", stream="standby")
+            elif not self._loop_running():
+                self._probe_only = True
+                self._submit_loop("checking")
 
     def close(self) -> None:
-        self.stop()
+        self._end_loop()
         if self._owner is not None:
             self._owner.stop()
             self._owner = None
@@ -180,12 +172,44 @@ class OpenCvCamera(Camera):
 
     def snapshot(self) -> dict[str, Any]:
         """In standby nothing reads the camera, so a local device node is looked for here: a
-        camera unplugged between visits shows as missing at the next health report."""
+        camera unplugged between visits shows as missing at the next health report, and is
+        checked again until it is back."""
         if self._class_status.get("stream") == "standby" and self.url.scheme == "v4l2":
             node = self._device_node()
             if node and not os.path.exists(node):
-                self.set_status(DeviceStatus.NO_DEVICE, f"no camera device {node}")
+                with self._run_lock:
+                    if self._class_status.get("stream") == "standby" and not self._loop_running():
+                        self.set_status(DeviceStatus.NO_DEVICE, f"no camera device {node}")
+                        self._probe_only = True
+                        self._submit_loop("checking")
         return super().snapshot()
+
+    def _loop_running(self) -> bool:
+        cmd = self._loop_cmd
+        return cmd is not None and not cmd.done() and not cmd.cancel_requested.is_set()
+
+    def _submit_loop(self, stream: str) -> None:
+        """Under `_run_lock`: queue a capture loop (the owner thread runs one loop after another,
+        so a loop still ending is followed by this one)."""
+        if self._owner is None:
+            self._owner = OwnerThread(f"camera-{self.name}")
+        self.set_status(self.status, stream=stream)
+        self._loop_cmd = self._owner.submit("capture", self._capture_loop)
+
+    def _end_loop(self) -> None:
+        with self._run_lock:
+            cmd, self._loop_cmd = self._loop_cmd, None
+            self._probe_only = False
+        if cmd is not None:
+            cmd.cancel()
+            try:
+                cmd.result(timeout=self.timeout_ms / 1000 + 3)
+            except TimeoutError:
+                log.warning("%s: capture loop did not stop in time", self.name)
+        with self._cond:
+            # the last frame is the previous citizen's face: it must not show in the next preview
+            self._latest = None
+            self._cond.notify_all()
 
     def _device_node(self) -> str:
         target = self.url.target or "0"
@@ -226,15 +250,15 @@ class OpenCvCamera(Camera):
         return cmd
 
     # -- the capture loop (on the owner thread) -----------------------------------------------
-    def _end_probe(self, cmd: Command[Any]) -> bool:
-        """After open()'s first frame: end this loop and stand by, unless a visit started the
+    def _end_probe(self, cmd: Command[Any], size: str) -> bool:
+        """After a check's first frame: end this loop and stand by, unless a visit started the
         camera meanwhile."""
         with self._run_lock:
-            if not self._probe_only:
+            if not self._probe_only or cmd is not self._loop_cmd:
                 return False
             self._probe_only = False
             cmd.cancel_requested.set()  # from here a start() submits a new loop
-        self.set_status(DeviceStatus.ONLINE, "standby: checked at start", stream="standby")
+            self.set_status(DeviceStatus.ONLINE, f"standby: checked ({size})", stream="standby")
         return True
 
     def _capture_loop(self, cmd: Command[Any]) -> None:
@@ -272,9 +296,10 @@ class OpenCvCamera(Camera):
                     if not got_one:
                         got_one = True
                         backoff = 0.25
-                        self.set_status(DeviceStatus.ONLINE, f"{image.shape[1]}x{image.shape[0]}")
-                        if self._end_probe(cmd):
+                        size = f"{image.shape[1]}x{image.shape[0]}"
+                        if self._end_probe(cmd, size):
                             return
+                        self.set_status(DeviceStatus.ONLINE, size)
                     with self._cond:
                         self._index += 1
                         self._latest = Frame(image, time.monotonic(), self._index)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from kiosk.core import line_break
+
 CHARSETS = ("gbk", "gb18030")
 REPLACEMENT = "□"
 
@@ -98,58 +100,32 @@ def columns(text: str) -> int:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Break `text` into lines of at most `width` columns. ASCII words stay whole when they fit;
-    Chinese breaks between any two characters, but closing punctuation never starts a line (the
-    character before it moves down with it)."""
+    """Break `text` into lines of at most `width` columns by the rules of Chinese line breaking
+    (`kiosk.core.line_break`: words whole, no closing mark starting a line, no opening mark
+    ending one); a word longer than a line is cut (paper has no margin to spill into)."""
     if width < 4:
         raise ValueError("wrap width must be at least 4 columns")
     lines: list[str] = []
     for para in normalise(text).split("\n"):
-        line = ""
-        for tok in _tokens(para):
-            if columns(line + tok) <= width:
-                line += tok
-                continue
-            if tok == " ":
-                lines.append(line.rstrip())
-                line = ""
-                continue
-            if columns(tok) > width:  # a word longer than a line: break inside it
-                for ch in tok:
-                    if columns(line + ch) > width:
-                        lines.append(line.rstrip())
-                        line = ""
-                    line += ch
-                continue
-            if tok in _NO_LINE_START and len(line.rstrip()) > 1:
-                carry = line.rstrip()[-1]
-                lines.append(line.rstrip()[:-1].rstrip())
-                line = carry + tok
-                continue
-            lines.append(line.rstrip())
-            line = tok.lstrip()
-        lines.append(line.rstrip())
+        for line in line_break.break_paragraph(para, width, columns):
+            while columns(line) > width:
+                cut = _columns_prefix(line, width)
+                while cut > 1 and line[cut] in line_break.NO_LINE_START:
+                    cut -= 1
+                lines.append(line[:cut].rstrip())
+                line = line[cut:].lstrip()
+            lines.append(line)
     return lines
 
 
-_NO_LINE_START = set("，。、；：！？）》」』】,.;:!?)")
-
-
-def _tokens(text: str) -> list[str]:
-    """ASCII words and spaces as tokens, each double-byte character its own token."""
-    out: list[str] = []
-    word = ""
-    for ch in text:
-        if ord(ch) < 0x80 and ch != " ":
-            word += ch
-            continue
-        if word:
-            out.append(word)
-            word = ""
-        out.append(ch)
-    if word:
-        out.append(word)
-    return out
+def _columns_prefix(text: str, width: int) -> int:
+    """How many characters of `text` fit in `width` columns (at least one)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += char_columns(ch)
+        if used > width:
+            return max(1, i)
+    return len(text)
 
 
 def pad_between(left: str, right: str, width: int) -> str:
