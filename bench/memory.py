@@ -5,7 +5,8 @@ one simulated station (real drivers, OCR and face models, no window); after each
 process's resident size is read as it is, after a garbage collection, and after `malloc_trim(0)`
 returns freed heap pages to the system (what stays after the trim is memory still held).
 The anchor is the station just started, and the first round: a leak shows as growth from round
-to round after the first; caches and model arenas show as one step in round 1.
+to round after the first; caches and model arenas show as one step in round 1. After each round
+the station is left idle for a minute (its clock moved), when it returns freed memory itself.
 
     .venv/bin/python -m bench.memory [--rounds 4]
 
@@ -35,6 +36,14 @@ def _rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _wait_for_trim(timeout: float = 10.0) -> None:
+    import threading
+
+    deadline = time.monotonic() + timeout
+    while any(t.name == "malloc-trim" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _types() -> collections.Counter[str]:
@@ -82,6 +91,10 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         for r in range(1, args.rounds + 1):
             ok = sum(1 for sc in visits if runner.run(sc)["ok"])
+            station.tick()  # the station sees the last visit ended ...
+            clock.advance(station.IDLE_TRIM_S + 1)  # ... and stays idle for a minute (ADR 0288)
+            station.tick()
+            _wait_for_trim()
             row, types = _sample(str(r), f"{ok}/{len(visits)}", base)
             base = base if base is not None else types
             rows.append(row)

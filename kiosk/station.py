@@ -73,6 +73,8 @@ class Station:
         self.backup = parts.backup
         self.flow: Flow | None = None
         self._trimmed_after: Flow | None = None
+        self._ended_flow: Flow | None = None
+        self._ended_at = 0.0
         self._next_poll = 0.0
         self._calendar_warned: date | None = None  # the day next year's missing holiday notice was reported
         self._status: dict[str, dict[str, Any]] = {role: _snapshot(dev) for role, dev in self.devices.items()
@@ -110,12 +112,7 @@ class Station:
         return self.flow
 
     def pump(self, limit: int = 1000) -> int:
-        n = self.events.drain(self._dispatch, limit)
-        flow = self.flow
-        if flow is not None and flow.ended and flow is not self._trimmed_after:
-            self._trimmed_after = flow  # once per visit, when it has ended
-            release_freed_memory_soon()
-        return n
+        return self.events.drain(self._dispatch, limit)
 
     def _dispatch(self, event: Any) -> None:
         if isinstance(event, DeviceEvent) and event.kind == "status_changed":
@@ -133,6 +130,7 @@ class Station:
         self.events.on_post(callback)
 
     BACKOFFICE_POLL_S = 5.0
+    IDLE_TRIM_S = 60.0  # a minute with no visit: freed memory goes back to the system (ADR 0288)
 
     def tick(self) -> None:
         if self.flow is not None:
@@ -142,6 +140,19 @@ class Station:
             self._next_poll = now + self.BACKOFFICE_POLL_S
             self.sync_backoffice()
             self.check_calendar()
+        self._trim_when_idle(now)
+
+    def _trim_when_idle(self, now: float) -> None:
+        """Once per visit, after the station has been idle a while: not between visits in a
+        queue, where the next one would only take the pages back (page faults cost CPU)."""
+        flow = self.flow
+        if flow is None or not flow.ended or flow is self._trimmed_after:
+            return
+        if self._ended_flow is not flow:
+            self._ended_flow, self._ended_at = flow, now
+        elif now - self._ended_at >= self.IDLE_TRIM_S:
+            self._trimmed_after = flow
+            release_freed_memory_soon()
 
     def check_calendar(self) -> int | None:
         """From 1 December, once a day while next year's holiday notice is missing: tell the back

@@ -1,4 +1,4 @@
-"""Giving freed heap memory back to the system after a visit.
+"""Giving freed heap memory back to the system when the station is idle after a visit.
 
 A visit allocates hundreds of megabytes (page images, OCR and face tensors) on several threads;
 glibc keeps what was freed in its per-thread arenas, so the station's resident size stayed
@@ -34,5 +34,5 @@ def release_freed_memory() -> float | None:
 
 
 def release_freed_memory_soon() -> None:
-    """The same on a short-lived thread: the caller (the UI thread at a visit's end) goes on."""
+    """The same on a short-lived thread: the caller (the station's tick on the UI thread) goes on."""
     threading.Thread(target=release_freed_memory, name="malloc-trim", daemon=True).start()
