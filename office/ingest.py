@@ -241,14 +241,19 @@ class Ingest:
     def store_health(self, station: str, body: dict[str, Any]) -> None:
         summary = self._summary(body["devices"])
         with self.engine.begin() as conn:
-            row = conn.execute(select(stations.c.health).where(stations.c.id == station)).first()
+            row = conn.execute(select(stations.c.health, stations.c.last_seen).where(stations.c.id == station)).first()
             before = json.loads(row.health).get("devices", {}) if row else {}
             if row is None:
                 conn.execute(insert_ignore(conn, stations).values(id=station, state="unknown", online=False,
                                                                   boot_id=body["boot_id"], sw="", health=dumps(body),
-                                                                  acked_upto=0, events_lost=0, **summary))
+                                                                  acked_upto=0, events_lost=0, last_seen=body["ts"],
+                                                                  **summary))
             else:
-                conn.execute(update(stations).where(stations.c.id == station).values(health=dumps(body), **summary))
+                # every heartbeat is a sign of life: "last seen" is the newest message, not the last
+                # connection change (an older retained health delivered late does not move it back)
+                seen = max(row.last_seen or "", body["ts"])
+                conn.execute(update(stations).where(stations.c.id == station).values(health=dumps(body),
+                                                                                     last_seen=seen, **summary))
             self.stats.alarms += alarms.from_health(conn, station, before, body["devices"], body["ts"])
         ob = body["outbox"]
         floor = (ob["first_seq"] - 1) if ob.get("first_seq") else ob["last_seq"]

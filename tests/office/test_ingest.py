@@ -131,6 +131,14 @@ def test_health_turning_bad_raises_paper_out_and_board_unreachable_once(broker, 
     wait_for(lambda: _count(engine, alarms) == 2, 10, "two alarms")
     health("2026-12-05T01:03:00.000Z", "ok", "ok")
     wait_for(lambda: _row_paper(engine) == "ok", 10, "paper ok again")
+    with engine.connect() as conn:  # each heartbeat is a sign of life
+        assert conn.execute(select(stations.c.last_seen).where(stations.c.id == STATIONS[2])).scalar() \
+            == "2026-12-05T01:03:00.000Z"
+    health("2026-12-05T00:59:00.000Z", "low", "ok")  # an older message delivered late
+    wait_for(lambda: _row_paper(engine) == "low", 10, "the late health stored")
+    with engine.connect() as conn:
+        assert conn.execute(select(stations.c.last_seen).where(stations.c.id == STATIONS[2])).scalar() \
+            == "2026-12-05T01:03:00.000Z", "last seen never moves back"
     c.disconnect()
     c.loop_stop()
     with engine.connect() as conn:
