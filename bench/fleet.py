@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from bench._report import write
+from kiosk.core.memory import resident_mb
 from hw_sim.fleet_sim import FleetSim, station_ids
 from hw_sim.broker import LocalBroker
 from kiosk.services.fleet.link import FleetLink, LinkSettings
@@ -33,13 +34,6 @@ from kiosk.services.outbox import Outbox
 from kiosk.services.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def bench_enqueue(tmp: Path, n: int = 2000) -> list[dict]:
@@ -121,7 +115,7 @@ def bench_restart(tmp: Path, n: int, spread: float, events_per_min: float) -> tu
     bo_db = tmp / "city-bo.db"
     bo = start_backoffice(broker, bo_db)
     try:
-        m0 = rss_kb()
+        m0 = resident_mb() * 1024
         sim = FleetSim(broker.url, n, prefix="city", password_for=lambda s: f"pw-{s}", events_per_min=events_per_min,
                        heartbeat_s=60, reconnect_spread_s=spread, reconnect_min_s=1.0, reconnect_max_s=30.0,
                        keepalive_s=60)
@@ -131,7 +125,7 @@ def bench_restart(tmp: Path, n: int, spread: float, events_per_min: float) -> tu
             time.sleep(0.1)
         first_connect = time.perf_counter() - t0
         time.sleep(5)  # steady traffic
-        mem_per_station = (rss_kb() - m0) / n
+        mem_per_station = (resident_mb() * 1024 - m0) / n
         connects_before = {s.kiosk_id: s.link.stats.connects for s in sim.stations}
         broker.terminate()
         t_down = time.perf_counter()

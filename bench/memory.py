@@ -27,15 +27,7 @@ import time
 from typing import Any
 
 from bench._report import write
-from kiosk.core.memory import release_freed_memory
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from kiosk.core.memory import release_freed_memory, resident_mb
 
 
 def _wait_for_trim(timeout: float = 10.0) -> None:
@@ -51,7 +43,7 @@ def _types() -> collections.Counter[str]:
 
 
 def _sample(label: str, ok: str, base_types: collections.Counter[str] | None) -> tuple[dict[str, Any], collections.Counter[str]]:
-    as_is = _rss_mb()
+    as_is = resident_mb()
     gc.collect()
     release_freed_memory()
     types = _types()
@@ -59,7 +51,7 @@ def _sample(label: str, ok: str, base_types: collections.Counter[str] | None) ->
     if base_types is not None:
         diff = (types - base_types).most_common(4)
         grew = ", ".join(f"{name} +{n}" for name, n in diff)
-    row = {"round": label, "visits_ok": ok, "rss_mb": round(as_is, 1), "rss_trimmed_mb": round(_rss_mb(), 1),
+    row = {"round": label, "visits_ok": ok, "rss_mb": round(as_is, 1), "rss_trimmed_mb": round(resident_mb(), 1),
            "objects": sum(types.values()), "threads": len(os.listdir("/proc/self/task")),
            "fds": len(os.listdir("/proc/self/fd")), "grew_most": grew}
     return row, types
@@ -78,7 +70,7 @@ def main(argv: list[str]) -> int:
     from kiosk.scenarios.runner import ScenarioRunner
 
     visits = [sc for name, sc in SCENARIOS.items() if name not in INSTANT_ONLY and not name.startswith("passport")]
-    before = _rss_mb()
+    before = resident_mb()
     clock = OffsetClock()
     station, hub = start_sim_station(load_config("config/sim.toml"), root=tempfile.mkdtemp(prefix="bench-memory-"),
                                      clock=clock)

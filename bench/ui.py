@@ -40,13 +40,6 @@ GOALS = {"cold_start_s": 5.0, "switch_ms_p95": 100.0, "preview_fps": 20.0, "rss_
 RUNS = int(os.environ.get("BENCH_UI_RUNS", "3"))
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 # -- the measured process ---------------------------------------------------------------------------
 def child(out_path: str, sims_path: str) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -54,6 +47,7 @@ def child(out_path: str, sims_path: str) -> None:
     os.environ["KIVY_USE_DEFAULTCONFIG"] = "1"
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-bench-"))
     from kiosk.config import load_config
+    from kiosk.core.memory import resident_mb
     from kiosk.screens import kiosk_settings
 
     config = load_config(ROOT / "config" / "sim.toml")
@@ -129,7 +123,7 @@ def child(out_path: str, sims_path: str) -> None:
             yield from pause(0.05)
         res["switch_ms"] = switches
         # 3. preview frame rate while the face verifier works (the camera shows nobody: it keeps looking)
-        res["rss_mb_before_preview"] = rss_mb()
+        res["rss_mb_before_preview"] = resident_mb()
         hub.call("camera", "show", source="nobody")
         flow = app.start_flow("apply", matter_code="ME-001")
         app.act("start")
@@ -156,7 +150,7 @@ def child(out_path: str, sims_path: str) -> None:
             res["ui_fps"] = (len(flips) - n_flips0) / dt
             res["verifying"] = flow.pending("face")
         # 4. memory with the face models loaded (the verifier has run)
-        res["rss_mb"] = rss_mb()
+        res["rss_mb"] = resident_mb()
         app.go_home()
         app.stop()
 

@@ -23,6 +23,7 @@ from hw_sim.soak.office import SoakOffice
 from hw_sim.soak.station import Outside, SoakStation
 from hw_sim.soak.visits import VISITS, staff_round
 from kiosk.core.clock import FakeClock
+from kiosk.core.memory import resident_mb
 
 KILL_SEGMENT_VISITS = 20  # visits a killed station process gets to play
 KILL_AT_STATEMENT = (1, 400)
@@ -62,13 +63,6 @@ class SoakResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def _visit(station: SoakStation, rng: random.Random, faults: tuple[str, ...]) -> None:
@@ -116,7 +110,7 @@ def run_soak(visits: int, seed: int, faults: tuple[str, ...], root: Path, progre
     outside = Outside()
     office = SoakOffice(root / "office.db")
     station = SoakStation(root, rng, clock, outside, counters)
-    rss_start = peak = rss_mb()
+    rss_start = peak = round(resident_mb(), 1)
     kills = restarts = 0
     next_report = 0
     warm_at, rss_warm = max(1, visits // 10), 0.0
@@ -140,9 +134,9 @@ def run_soak(visits: int, seed: int, faults: tuple[str, ...], root: Path, progre
         if counters.visits % DRAIN_EVERY == 0:
             office.drain(station.outbox)
         if not rss_warm and counters.visits >= warm_at:
-            rss_warm = rss_mb()
+            rss_warm = round(resident_mb(), 1)
         if counters.visits >= next_report:
-            peak = max(peak, rss_mb())
+            peak = max(peak, round(resident_mb(), 1))
             if progress is not None:
                 progress(counters.visits, peak)
             next_report = counters.visits + max(1000, visits // 100)
@@ -155,7 +149,7 @@ def run_soak(visits: int, seed: int, faults: tuple[str, ...], root: Path, progre
     found: Invariants = check(station.store, str(office.path), counters.bus_opens_without_intent, office.gaps)
     station.close()
     office.close()
-    end = rss_mb()
+    end = round(resident_mb(), 1)
     return SoakResult(visits=counters.visits, **asdict(found), rss_mb_start=rss_start, rss_mb_end=end,
                       ms=round((time.monotonic() - t0) * 1000), seed=seed, faults=list(faults), kills=kills,
                       restarts=restarts, events_received=office.received, rss_mb_peak=max(peak, end), rss_mb_warm=rss_warm or end)

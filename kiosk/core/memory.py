@@ -1,4 +1,5 @@
-"""Giving freed heap memory back to the system when the station is idle after a visit.
+"""The process's memory: its resident size, and giving freed heap memory back to the system when
+the station is idle after a visit.
 
 A visit allocates hundreds of megabytes (page images, OCR and face tensors) on several threads;
 glibc keeps what was freed in its per-thread arenas, so the station's resident size stayed
@@ -20,6 +21,18 @@ try:
     _trim.argtypes, _trim.restype = [ctypes.c_size_t], ctypes.c_int
 except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back this way
     _trim = None
+
+
+def resident_mb() -> float:
+    """This process's resident set size in MB (Linux `/proc`; NaN where there is none)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def release_freed_memory() -> float | None:

@@ -14,12 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FRAGMENTED_HEAP = """
 import json, threading
-from kiosk.core.memory import release_freed_memory
-
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
+from kiosk.core.memory import release_freed_memory, resident_mb
 
 kept = []
 def visit():  # 300 MB on a worker thread, every 200th block still held: no automatic trim frees it
@@ -27,9 +22,9 @@ def visit():  # 300 MB on a worker thread, every 200th block still held: no auto
     kept.extend(blocks[::200])
 worker = threading.Thread(target=visit)
 worker.start(); worker.join()
-before = rss_mb()
+before = resident_mb()
 took = release_freed_memory()
-print(json.dumps({"before": before, "after": rss_mb(), "took": took}))
+print(json.dumps({"before": before, "after": resident_mb(), "took": took}))
 """
 
 
