@@ -138,10 +138,8 @@ class OpenCvCamera(Camera):
         """Check the camera: capture until the first frame, then stand by until a visit starts
         it (a camera that cannot be opened is retried with backoff until it can)."""
         with self._run_lock:
-            if self._loop_running():
-                return
-            self._probe_only = True
-            self._submit_loop("checking")
+            if not self._loop_running():
+                self._check()
 
     def start(self) -> None:
         with self._run_lock:
@@ -160,8 +158,7 @@ class OpenCvCamera(Camera):
             if self.status in (DeviceStatus.ONLINE, DeviceStatus.BUSY):
                 self.set_status(DeviceStatus.ONLINE, "standby: stopped between visits", stream="standby")
             elif not self._loop_running():
-                self._probe_only = True
-                self._submit_loop("checking")
+                self._check()
 
     def close(self) -> None:
         self._end_loop()
@@ -176,17 +173,21 @@ class OpenCvCamera(Camera):
         checked again until it is back."""
         if self._class_status.get("stream") == "standby" and self.url.scheme == "v4l2":
             node = self._device_node()
-            if node and not os.path.exists(node):
+            if not os.path.exists(node):
                 with self._run_lock:
                     if self._class_status.get("stream") == "standby" and not self._loop_running():
                         self.set_status(DeviceStatus.NO_DEVICE, f"no camera device {node}")
-                        self._probe_only = True
-                        self._submit_loop("checking")
+                        self._check()
         return super().snapshot()
 
     def _loop_running(self) -> bool:
         cmd = self._loop_cmd
         return cmd is not None and not cmd.done() and not cmd.cancel_requested.is_set()
+
+    def _check(self) -> None:
+        """Under `_run_lock`: a loop that ends at the first frame (standby), retrying until then."""
+        self._probe_only = True
+        self._submit_loop("checking")
 
     def _submit_loop(self, stream: str) -> None:
         """Under `_run_lock`: queue a capture loop (the owner thread runs one loop after another,
